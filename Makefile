@@ -1,0 +1,32 @@
+# The README's two commands: `make demo` and `make test`. Each builds the venv
+# it needs from pyproject.toml, so both work on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench cassettes clean
+
+$(BIN)/exactsync: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Until `exactsync demo` exists: the help and the status of a new, empty store.
+demo: $(BIN)/exactsync
+	$(BIN)/exactsync --help
+	cd "$$(mktemp -d)" && $(abspath $(BIN))/exactsync init && $(abspath $(BIN))/exactsync status
+
+# pytest exits 5 when it collects nothing; that is a failure here, never a pass.
+test: $(BIN)/exactsync
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/exactsync
+	$(BIN)/python -m bench
+
+# Re-record the HTTP cassettes against the embedded sandbox (no network needed).
+cassettes: $(BIN)/exactsync
+	EXACTSYNC_RECORD=1 $(BIN)/python -m pytest tests/test_cassettes.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,3 @@
+from exactsync.cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""Rendering shared by the commands: data to stdout (rich tables or JSON), chatter to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Iterable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+KIND_STYLES = {"info": "blue", "warning": "yellow", "error": "bold red"}
+
+
+def json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def stdout() -> Console:
+    # Piped into a file or a mail from cron, a table folded at 80 columns is hard to read.
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def print_json_lines(values: Iterable[dict]) -> None:
+    for value in values:
+        click.echo(json.dumps(value, ensure_ascii=False))
+
+
+def local_time(iso_utc: str | None) -> str:
+    """A stored UTC timestamp in this machine's time zone, for people."""
+    if not iso_utc:
+        return "never"
+    at = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = None,
+          row_styles: Iterable[str] | None = None, caption: str | None = None) -> Table:
+    result = Table(title=title, caption=caption, caption_justify="left", show_header=any(columns))
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    styles = list(row_styles) if row_styles is not None else None
+    for i, row in enumerate(rows):
+        result.add_row(*row, style=styles[i] if styles else None)
+    return result
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

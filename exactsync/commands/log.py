@@ -1,0 +1,69 @@
+"""`exactsync log`: every event, newest first, coloured by kind, with the action to take."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from exactsync import log as logmod
+from exactsync.app import App, pass_app
+from exactsync.commands import _output
+from exactsync.store import get_state
+
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(text: str) -> str:
+    """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in local time -> ISO UTC."""
+    match = _DURATION.match(text.strip())
+    if match:
+        at = datetime.now(timezone.utc) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    else:
+        try:
+            at = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'"
+            ) from None
+        if at.tzinfo is None:
+            at = at.astimezone()
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@click.command("log")
+@click.option("--errors", "level", flag_value="error", help="Only errors.")
+@click.option("--warnings", "level", flag_value="warning", help="Warnings and errors.")
+@click.option("--table", "table_name", type=click.Choice(logmod.TABLES), help="Only rows about this table.")
+@click.option("--since", metavar="WHEN", callback=lambda ctx, param, value: value and parse_since(value),
+              help="Only rows since WHEN: 30m, 24h, 7d, 2026-11-28, '2026-11-28 14:00'.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many rows.")
+@_output.json_option
+@pass_app
+def log_command(app: App, level: str | None, table_name: str | None, since: str | None, limit: int, as_json: bool):
+    """Show the integration log, newest first, with the action to take.
+
+    Info rows are blue, warnings yellow, errors red. The highest mutation date is
+    the newest change that crossed between this store and Exact.
+
+    \b
+    Examples:
+      exactsync log --errors
+      exactsync log --table workorder --since 24h
+      exactsync log --json --limit 1000 > log.jsonl
+    """
+    kinds = {"error": ("error",), "warning": ("warning", "error")}.get(level, logmod.KINDS)
+    where = logmod.LogFilter(kinds=kinds, table=table_name, since=since, limit=limit)
+    rows = logmod.rows(app.db, where)
+    if as_json:
+        _output.print_json_lines(rows)
+        return
+    mutation = _output.local_time(get_state(app.db, "highest_mutation_at"))
+    _output.stdout().print(_output.table(
+        ["time", "kind", "table", "record", "message", "action to take"],
+        ([_output.local_time(r["at"]), r["kind"], r["table"], r["record"], r["message"], r["action"]] for r in rows),
+        row_styles=[_output.KIND_STYLES[r["kind"]] for r in rows],
+        caption=f"highest mutation date: {mutation}   ({len(rows)} rows shown)",
+    ))

@@ -1,0 +1,247 @@
+"""The config file: every key declared once, read with tomllib, validated all at once, written with tomli-w.
+
+`KEYS` is the single declaration: validation, defaults, `config.example.toml` and
+`exactsync init` all come from it, so a new setting is one entry here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from exactsync.errors import ConfigError, ExactsyncError
+
+DEFAULT_CONFIG_NAME = "exactsync.toml"
+SECRET_ENV = "EXACTSYNC_CLIENT_SECRET"
+
+
+@dataclass(frozen=True)
+class Key:
+    table: str
+    name: str
+    kind: type  # str, int or list (of str)
+    default: object
+    doc: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def dotted(self) -> str:
+        return f"[{self.table}] {self.name}"
+
+
+KEYS: tuple[Key, ...] = (
+    Key("exact", "base_url", str, "https://start.exactonline.nl",
+        "Exact Online site of your country (.nl, .be, .de, .co.uk, .com, .es, .fr); the sandbox prints its own"),
+    Key("exact", "client_id", str, "", "Client ID of your app in the Exact App Center"),
+    Key("exact", "client_secret", str, "",
+        f"Client secret of that app; the environment variable {SECRET_ENV} wins over this value"),
+    Key("exact", "redirect_uri", str, "http://127.0.0.1:8765/callback",
+        "Redirect URI registered for the app; connect listens on it (loopback only)"),
+    Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
+    Key("settings", "division", int, 0,
+        "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
+    Key("settings", "journal", str, "", "Code of the sales journal the draft invoices go to, e.g. \"70\""),
+    Key("settings", "travel_time_item", str, "", "Item code booked for travel time in hours; empty = travel time is not invoiced"),
+    Key("settings", "work_time_item", str, "", "Item code booked for work time in hours; empty = work time is not invoiced"),
+    Key("settings", "item_groups", list, [],
+        "Item groups whose items are pulled, case-sensitive, e.g. [\"Diensten\"]; empty = all groups"),
+    Key("settings", "memo", str, "none", "What goes in the invoice remarks", ("none", "work_address", "work_description", "both")),
+    Key("settings", "default_item", str, "", "Item code put once on every invoice (e.g. call-out charge); empty = none"),
+    Key("settings", "your_ref", str, "none", "What goes in the invoice's Your reference",
+        ("none", "workorder_number", "customer_reference", "both")),
+    Key("settings", "pdfs", str, "none", "Which PDFs go to the customer's documents in Exact", ("none", "workorder", "forms", "both")),
+    Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
+    Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
+    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed"),
+)
+
+TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
+SETTING_NAMES = tuple(k.name for k in KEYS if k.table == "settings")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The [settings] table: what check-settings verifies and push applies."""
+
+    division: int
+    journal: str
+    travel_time_item: str
+    work_time_item: str
+    item_groups: tuple[str, ...]
+    memo: str
+    default_item: str
+    your_ref: str
+    pdfs: str
+
+    def as_dict(self) -> dict:
+        return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in SETTING_NAMES}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    values: dict = field(repr=False)  # {table: {key: value}} with defaults filled in
+
+    def get(self, table: str, name: str):
+        return self.values[table][name]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def store_path(self) -> Path:
+        return self.folder / self.get("store", "path")
+
+    @property
+    def base_url(self) -> str:
+        return self.get("exact", "base_url").rstrip("/")
+
+    @property
+    def client_id(self) -> str:
+        return self.get("exact", "client_id")
+
+    @property
+    def client_secret(self) -> str:
+        return os.environ.get(SECRET_ENV) or self.get("exact", "client_secret")
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.get("exact", "redirect_uri")
+
+    @property
+    def retention_days(self) -> int:
+        return self.get("log", "retention_days")
+
+    @property
+    def settings(self) -> Settings:
+        raw = self.values["settings"]
+        return Settings(**{**raw, "item_groups": tuple(raw["item_groups"])})
+
+
+def load(path: Path) -> Config:
+    """Read and validate the config at `path`; raise ConfigError listing every problem."""
+    path = Path(path).absolute()
+    raw = _read_toml(path)
+    problems, values = validate(raw)
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(path=path, values=values)
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise ExactsyncError(
+            f"config file {path} does not exist: run `exactsync init` to create it, "
+            "or pass --config (or set EXACTSYNC_CONFIG) to use another one"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read the file: {exc}"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+
+
+def validate(raw: dict) -> tuple[list[str], dict]:
+    """Check `raw` against KEYS; return (problems, values with defaults)."""
+    problems: list[str] = []
+    values: dict = {table: {} for table in TABLES}
+    for table, content in raw.items():
+        if table not in values:
+            problems.append(f"[{table}]: unknown table (known: {', '.join(TABLES)})")
+        elif not isinstance(content, dict):
+            problems.append(f"[{table}]: must be a table")
+    for key in KEYS:
+        content = raw.get(key.table, {})
+        if not isinstance(content, dict):
+            content = {}
+        value = content.get(key.name, key.default)
+        problem = _check_value(key, value)
+        if problem:
+            problems.append(f"{key.dotted}: {problem}")
+        values[key.table][key.name] = value
+    known = {(k.table, k.name) for k in KEYS}
+    for table, content in raw.items():
+        if table in values and isinstance(content, dict):
+            for name in content:
+                if (table, name) not in known:
+                    problems.append(f"[{table}] {name}: unknown key")
+    return problems, values
+
+
+def _check_value(key: Key, value) -> str | None:
+    if key.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, got {_show(value)}"
+        if value < 0:
+            return f"must not be negative, got {value}"
+    elif key.kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"must be a list of strings, got {_show(value)}"
+    elif not isinstance(value, str):
+        return f"must be a string, got {_show(value)}"
+    elif key.choices and value not in key.choices:
+        return f"must be one of {', '.join(key.choices)}; got {_show(value)}"
+    return None
+
+
+def _show(value) -> str:
+    kind = type(value).__name__
+    return f"{value!r} ({kind})" if not isinstance(value, str) else repr(value)
+
+
+def example_text() -> str:
+    """The documented example config: every key with its comment and default."""
+    lines = ["# exactsync configuration. Every key is optional; the value shown is the default.", ""]
+    for table in TABLES:
+        lines.append(f"[{table}]")
+        for key in (k for k in KEYS if k.table == table):
+            doc = key.doc + (f" ({' | '.join(key.choices)})" if key.choices else "")
+            lines.append(f"# {doc}")
+            lines.append(tomli_w.dumps({key.name: key.default}).strip())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_new(path: Path, overrides: dict) -> None:
+    """Create a config at `path` from the example, with `overrides` {table: {key: value}} applied."""
+    text = example_text()
+    if overrides:
+        problems, _ = validate(overrides)
+        if problems:
+            raise ConfigError(path, problems)
+        raw = tomllib.loads(text)
+        for table, content in overrides.items():
+            raw[table].update(content)
+        text = "# exactsync configuration; see config.example.toml for what each key means.\n\n" + tomli_w.dumps(raw)
+    _write_private(path, text)
+
+
+def update(config: Config, table: str, name: str, value) -> Config:
+    """Set one key in the config file (rewritten with tomli-w) and return the reloaded config."""
+    raw = _read_toml(config.path)
+    raw.setdefault(table, {})[name] = value
+    problems, _ = validate(raw)
+    if problems:
+        raise ConfigError(config.path, problems)
+    _write_private(config.path, tomli_w.dumps(raw))
+    return load(config.path)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 0600: the file may hold the client secret."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -1,0 +1,77 @@
+"""The integration log (R16): one row per event, written by every command through `write`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlite_utils
+
+from exactsync.store import transaction, utcnow
+
+KINDS = ("info", "warning", "error")
+TABLES = ("workorder", "customer", "work_address", "item_group", "item", "settings", "connection")
+
+
+def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "", action: str = "") -> None:
+    """Add a log row. Inside a transaction it commits or rolls back with the data it describes."""
+    if kind not in KINDS:
+        raise ValueError(f"log kind {kind!r} is not one of {KINDS}")
+    if table not in TABLES:
+        raise ValueError(f"log table {table!r} is not one of {TABLES}")
+    with transaction(db):
+        db.execute(
+            "INSERT INTO log (at, kind, tbl, record, message, action) VALUES (?, ?, ?, ?, ?, ?)",
+            [utcnow(), kind, table, str(record), message, action],
+        )
+
+
+def info(db, table, message, **kw):
+    write(db, "info", table, message, **kw)
+
+
+def warning(db, table, message, **kw):
+    write(db, "warning", table, message, **kw)
+
+
+def error(db, table, message, **kw):
+    write(db, "error", table, message, **kw)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    kinds: tuple[str, ...] = KINDS
+    table: str | None = None
+    since: str | None = None  # ISO UTC, inclusive
+    limit: int | None = 100
+
+
+def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
+    """Log rows newest first, as dicts with the keys at, kind, table, record, message, action."""
+    clauses = [f"kind IN ({', '.join('?' * len(where.kinds))})"]
+    params: list = list(where.kinds)
+    if where.table:
+        clauses.append("tbl = ?")
+        params.append(where.table)
+    if where.since:
+        clauses.append("at >= ?")
+        params.append(where.since)
+    sql = (
+        "SELECT at, kind, tbl AS \"table\", record, message, action FROM log "
+        f"WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC"
+    )
+    if where.limit is not None:
+        sql += " LIMIT ?"
+        params.append(where.limit)
+    return list(db.query(sql, params))
+
+
+def prune(db: sqlite_utils.Database, retention_days: int) -> int:
+    """Remove rows older than `retention_days`; return how many went."""
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=retention_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with transaction(db):
+        return db.execute("DELETE FROM log WHERE at < ?", [cutoff]).rowcount
+
+
+def count_since(db: sqlite_utils.Database, kind: str, since: str) -> int:
+    return db.execute("SELECT count(*) FROM log WHERE kind = ? AND at >= ?", [kind, since]).fetchone()[0]

@@ -1,0 +1,315 @@
+"""The one place that knows the SQLite schema.
+
+The schema is built by named migrations, applied in order and recorded in the
+`migrations` table, so an old store is brought up to date on open and a new one
+is built the same way. A new column or table is a new function at the end of
+MIGRATIONS; a migration that has shipped is never edited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import sqlite_utils
+
+from exactsync.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> str:
+    """Timestamps in the store: ISO 8601 UTC to the second, so they sort as text."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- migrations --------------------------------------------------------------
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('info', 'warning', 'error')),
+            tbl TEXT NOT NULL,
+            record TEXT NOT NULL DEFAULT '',
+            message TEXT NOT NULL,
+            action TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX log_at ON log (at);
+
+        -- exact_id is NULL for rows created locally: cleanup removes those (R5).
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            exact_id TEXT UNIQUE,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            address_line1 TEXT NOT NULL DEFAULT '',
+            address_line2 TEXT NOT NULL DEFAULT '',
+            postcode TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT NOT NULL DEFAULT '',
+            exact_timestamp INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX customers_code ON customers (code);
+
+        -- exact_address_id is set on the work address derived from the customer's
+        -- default address in Exact; pull keeps that one in step and never touches the others.
+        CREATE TABLE work_addresses (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+            name TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT '',
+            postcode TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            exact_address_id TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX work_addresses_customer ON work_addresses (customer_id);
+
+        CREATE TABLE item_groups (
+            id INTEGER PRIMARY KEY,
+            exact_id TEXT UNIQUE,
+            code TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            exact_id TEXT UNIQUE,
+            code TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            item_group_exact_id TEXT,
+            item_group_code TEXT NOT NULL DEFAULT '',
+            item_group_description TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT NOT NULL DEFAULT '',
+            exact_timestamp INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX items_code ON items (code);
+
+        -- Work orders keep their customer and item codes as text, so that a work
+        -- order whose customer or item was cleaned up keeps its data (R5, R12).
+        CREATE TABLE work_orders (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            customer_id INTEGER,
+            customer_code TEXT NOT NULL DEFAULT '',
+            work_address_id INTEGER,
+            description TEXT NOT NULL DEFAULT '',
+            customer_reference TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'planned', 'completed', 'archived', 'sent', 'failed')),
+            planned_employee TEXT NOT NULL DEFAULT '',
+            planned_date TEXT NOT NULL DEFAULT '',
+            planned_time TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            completed_at TEXT,
+            archived_at TEXT,
+            exact_invoice_id TEXT
+        );
+        CREATE INDEX work_orders_status ON work_orders (status);
+
+        CREATE TABLE time_bookings (
+            id INTEGER PRIMARY KEY,
+            work_order_id INTEGER NOT NULL REFERENCES work_orders (id),
+            employee TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('work', 'travel')),
+            minutes INTEGER NOT NULL CHECK (minutes > 0),
+            booked_at TEXT NOT NULL
+        );
+        CREATE TABLE materials (
+            id INTEGER PRIMARY KEY,
+            work_order_id INTEGER NOT NULL REFERENCES work_orders (id),
+            item_code TEXT NOT NULL,
+            item_exact_id TEXT,
+            description TEXT NOT NULL DEFAULT '',
+            quantity TEXT NOT NULL,
+            booked_at TEXT NOT NULL
+        );
+        CREATE TABLE forms (
+            id INTEGER PRIMARY KEY,
+            work_order_id INTEGER NOT NULL REFERENCES work_orders (id),
+            name TEXT NOT NULL,
+            filled_at TEXT NOT NULL
+        );
+        CREATE TABLE form_answers (
+            id INTEGER PRIMARY KEY,
+            form_id INTEGER NOT NULL REFERENCES forms (id),
+            position INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL
+        );
+
+        -- Per Exact entity: the highest Timestamp stored, committed with its rows.
+        CREATE TABLE sync_checkpoints (
+            entity TEXT PRIMARY KEY,
+            timestamp INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- One row per step of sending a work order (invoice, each document and
+        -- attachment), written before and after each call, so that a crash between
+        -- the two is reconciled against Exact instead of being posted again.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            work_order_id INTEGER NOT NULL REFERENCES work_orders (id),
+            step TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight', 'done', 'failed')),
+            exact_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            next_attempt_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (work_order_id, step)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations the store has not seen yet; return their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row["name"] for row in db.query("SELECT name FROM migrations")}
+    applied = []
+    for name, apply in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(db):
+            apply(db)
+            db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", [name, utcnow()])
+        applied.append(name)
+    return applied
+
+
+# --- opening and transactions ------------------------------------------------
+
+def open_store(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the store at `path`, migrated to the current schema."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder of the store {path} does not exist: create it or change [store] path")
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    db = sqlite_utils.Database(conn)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        _check_ours(db, path)
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a usable exactsync store ({exc}): move it away or fix [store] path") from None
+    return db
+
+
+def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
+    tables = set(db.table_names())
+    if tables and "migrations" not in tables:
+        raise StoreError(
+            f"{path} is an SQLite file of another program (tables: {', '.join(sorted(tables)[:5])}): "
+            "point [store] path at a new file"
+        )
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two
+    writers queue on busy_timeout instead of failing on a lock upgrade. Nested use
+    becomes a savepoint (sqlite-utils' atomic)."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+# --- integration state -------------------------------------------------------
+
+def get_state(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_state(db: sqlite_utils.Database, **values) -> None:
+    with transaction(db):
+        for key, value in values.items():
+            if value is None:
+                db.execute("DELETE FROM state WHERE key = ?", [key])
+            else:
+                db.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, str(value)],
+                )
+
+
+def raise_mutation_date(db: sqlite_utils.Database, at: str) -> None:
+    """Move the highest mutation date (R16) forward to `at`, never back."""
+    current = get_state(db, "highest_mutation_at")
+    if current is None or at > current:
+        set_state(db, highest_mutation_at=at)
+
+
+# --- one run at a time -------------------------------------------------------
+
+class Busy(Exception):
+    """Another exactsync run holds the run lock."""
+
+
+@contextlib.contextmanager
+def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold the store's run lock; wait at most `wait_seconds` for another run, then raise Busy.
+
+    An flock on a file beside the store: the kernel releases it when the process
+    dies, so a killed run never leaves a stale lock behind.
+    """
+    lock_path = Path(str(store_path) + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy() from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)

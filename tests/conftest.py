@@ -1,0 +1,53 @@
+"""Shared fixtures. Every test gets its own folder with a fresh config, so nothing
+reads the developer's own exactsync.toml or store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from exactsync import config as config_mod
+from exactsync.cli import cli
+from exactsync.store import open_store
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    for name in ("EXACTSYNC_CONFIG", "EXACTSYNC_CLIENT_SECRET", "EXACTSYNC_LOCK_WAIT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def config_path(tmp_path) -> Path:
+    path = tmp_path / "exactsync.toml"
+    config_mod.write_new(path, {})
+    return path
+
+
+@pytest.fixture
+def db(config_path):
+    store = open_store(config_mod.load(config_path).store_path)
+    yield store
+    store.close()
+
+
+class Invoker:
+    """Runs the real CLI in-process against the test's config."""
+
+    def __init__(self, config_path: Path):
+        self.config_path = config_path
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        return self.runner.invoke(
+            cli, ["--config", str(self.config_path), *args], input=input, env=env, catch_exceptions=False
+        )
+
+
+@pytest.fixture
+def run(config_path) -> Invoker:
+    return Invoker(config_path)

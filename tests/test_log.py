@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from exactsync import log
+from exactsync.store import set_state
+
+
+@pytest.fixture
+def filled(db):
+    log.info(db, "customer", "pulled 3 customers", record="")
+    log.warning(db, "item", "skipped item without code", record="x-1", action="give the item a code in Exact")
+    log.error(db, "workorder", "no customer on the work order", record="WO00007",
+              action="set a customer from Exact on the work order")
+    db.execute("INSERT INTO log (at, kind, tbl, record, message, action) VALUES "
+               "('2020-01-01T00:00:00Z', 'error', 'workorder', 'WO00001', 'old', '')")
+    return db
+
+
+def test_rows_newest_first_and_kinds(filled):
+    rows = log.rows(filled, log.LogFilter())
+    assert [r["kind"] for r in rows] == ["error", "warning", "info", "error"]
+    assert rows[0] == {
+        "at": rows[0]["at"], "kind": "error", "table": "workorder", "record": "WO00007",
+        "message": "no customer on the work order", "action": "set a customer from Exact on the work order",
+    }
+
+
+def test_unknown_kind_or_table_is_a_bug(db):
+    with pytest.raises(ValueError):
+        log.write(db, "fatal", "customer", "x")
+    with pytest.raises(ValueError):
+        log.write(db, "info", "invoices", "x")
+
+
+def test_cli_errors_only_as_json(filled, run):
+    result = run("log", "--errors", "--json")
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["kind"], r["record"]) for r in rows] == [("error", "WO00007"), ("error", "WO00001")]
+
+
+def test_cli_warnings_include_errors(filled, run):
+    rows = [json.loads(line) for line in run("log", "--warnings", "--json").output.splitlines()]
+    assert [r["kind"] for r in rows] == ["error", "warning", "error"]
+
+
+def test_cli_table_since_and_limit(filled, run):
+    rows = [json.loads(l) for l in run("log", "--table", "workorder", "--since", "2021-01-01", "--json").output.splitlines()]
+    assert [r["record"] for r in rows] == ["WO00007"]
+    rows = [json.loads(l) for l in run("log", "--since", "1d", "--limit", "2", "--json").output.splitlines()]
+    assert len(rows) == 2
+
+
+def test_cli_bad_since_is_a_usage_error(filled, run):
+    result = run("log", "--since", "yesterday")
+    assert result.exit_code == 2
+    assert "'yesterday' is not a time" in result.output
+
+
+def test_cli_table_shows_rows_and_highest_mutation_date(filled, run):
+    set_state(filled, highest_mutation_at="2026-11-28T10:00:00Z")
+    result = run("log")
+    assert result.exit_code == 0
+    assert "no customer on the work order" in result.output
+    assert "set a customer from Exact" in result.output
+    assert "highest mutation date: 2026-11-28" in result.output
+
+
+def test_prune_removes_rows_older_than_retention(filled):
+    assert log.prune(filled, 90) == 1
+    assert [r["record"] for r in log.rows(filled, log.LogFilter(kinds=("error",)))] == ["WO00007"]
+
+
+def test_a_log_row_inside_a_rolled_back_transaction_goes_with_it(db):
+    from exactsync.store import transaction
+
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            log.info(db, "customer", "half done")
+            raise RuntimeError
+    assert log.rows(db, log.LogFilter()) == []
