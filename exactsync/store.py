@@ -31,8 +31,18 @@ def utcnow() -> str:
 
 # --- migrations --------------------------------------------------------------
 
+def _execute_each(db: sqlite_utils.Database, script: str) -> None:
+    """Run a schema script statement by statement: executescript would COMMIT the
+    migration's transaction half-way, and a failed migration must change nothing."""
+    code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
+    for statement in code.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    _execute_each(
+        db,
         """
         CREATE TABLE state (
             key TEXT PRIMARY KEY,
@@ -187,8 +197,43 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m300_workorders_snapshot(db: sqlite_utils.Database) -> None:
+    # What the PDFs and the invoice need, copied onto the work order, so that it
+    # survives cleanup removing the customer or a later change of the address.
+    # One execute per statement: executescript would COMMIT the migration's transaction.
+    for statement in (
+        "ALTER TABLE work_orders ADD COLUMN customer_exact_id TEXT",
+        "ALTER TABLE work_orders ADD COLUMN customer_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE work_orders ADD COLUMN customer_address TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE work_orders ADD COLUMN work_address TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX work_orders_work_address ON work_orders (work_address_id)",
+    ):
+        db.execute(statement)
+
+
+def _m400_pull_sync_state(db: sqlite_utils.Database) -> None:
+    # end_date: an EndDate that passes changes nothing in Exact, so pull re-checks it daily.
+    # seen_generation: the full read that last saw the row; rows a completed full read
+    # did not see are no longer in Exact. full_read_generation: a full read in progress.
+    # A derived work address's exact_address_id is the Exact ID its fields come from:
+    # the main visit address, or the account until that address has been read.
+    _execute_each(
+        db,
+        """
+        ALTER TABLE customers ADD COLUMN end_date TEXT;
+        ALTER TABLE customers ADD COLUMN seen_generation INTEGER;
+        ALTER TABLE items ADD COLUMN end_date TEXT;
+        ALTER TABLE items ADD COLUMN seen_generation INTEGER;
+        ALTER TABLE sync_checkpoints ADD COLUMN full_read_generation INTEGER;
+        CREATE INDEX work_addresses_exact ON work_addresses (exact_address_id)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("300_workorders_snapshot", _m300_workorders_snapshot),
+    ("400_pull_sync_state", _m400_pull_sync_state),
 ]
 
 
