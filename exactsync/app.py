@@ -11,8 +11,11 @@ from typing import Iterator
 import click
 import sqlite_utils
 
+from exactsync import activation
 from exactsync import config as config_mod
 from exactsync import log
+from exactsync.exact import ExactClient
+from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.store import Busy, open_store, run_lock
 
 LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"
@@ -33,6 +36,10 @@ class App:
     def db(self) -> sqlite_utils.Database:
         return open_store(self.config.store_path)
 
+    @cached_property
+    def client(self) -> ExactClient:
+        return ExactClient.from_config(self.config)
+
     @contextlib.contextmanager
     def exclusive_run(self) -> Iterator[sqlite_utils.Database]:
         """One state-changing run at a time. A run that finds another busy waits a
@@ -48,6 +55,34 @@ class App:
                      action="none: the next run picks up the work")
             click.echo("another exactsync run is busy; nothing done", err=True)
             raise click.exceptions.Exit(0) from None
+
+    @contextlib.contextmanager
+    def sync_run(self, name: str) -> Iterator[sqlite_utils.Database]:
+        """A run that talks to Exact (pull, push, cleanup): exclusive, skipped while the
+        integration is not active, stopped cleanly when Exact's daily limit is spent."""
+        with self.exclusive_run() as db:
+            reason = self.why_not_run(db)
+            if reason:
+                log.info(db, "connection", f"{name} skipped: {reason}", action="none; `exactsync activate` resumes")
+                click.echo(f"{name} skipped: {reason}", err=True)
+                raise click.exceptions.Exit(0)
+            try:
+                yield db
+            except DailyLimitReached as exc:
+                # Each page was committed with its checkpoint, so the next run resumes from there.
+                log.warning(db, "connection", f"{name} stopped: {exc}",
+                            action="none: the first run after the reset continues where this one stopped")
+                click.echo(f"{name} stopped: {exc}", err=True)
+                raise click.exceptions.Exit(0) from None
+            except ReconnectNeeded as exc:
+                log.error(db, "connection", f"{name} stopped: {exc}", action="run `exactsync connect`")
+                raise
+
+    def why_not_run(self, db: sqlite_utils.Database) -> str | None:
+        """Why a sync run must not start now, or None when it may."""
+        if not activation.is_active(db):
+            return "the integration is not active"
+        return None
 
 
 pass_app = click.make_pass_decorator(App)

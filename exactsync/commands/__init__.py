@@ -1,7 +1,9 @@
 """One module per command or command group; each only wires options to the library and renders."""
 
+from exactsync.commands.activation import activate_command, deactivate_command
 from exactsync.commands.init import init_command
 from exactsync.commands.log import log_command
 from exactsync.commands.status import status_command
+from exactsync.commands.wipe import wipe_command
 
-ALL_COMMANDS = [init_command, status_command, log_command]
+ALL_COMMANDS = [init_command, status_command, log_command, wipe_command, activate_command, deactivate_command]

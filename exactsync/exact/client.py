@@ -1,0 +1,198 @@
+"""ExactClient: every call to Exact's REST API goes through `_send`, which paces
+for the rate limits, authenticates, and decides what may be retried.
+
+What may be retried: a GET, always (reading twice is harmless); any call that
+Exact refused before doing anything (401 once after a refresh, 429 after the
+reset). What may not: a POST or PUT that timed out, lost its connection or got a
+5xx. Exact has no idempotency key and reports some validation failures as 500,
+so those raise UncertainOutcome and the caller reconciles.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator
+
+import requests
+
+from exactsync.errors import ExactsyncError
+from exactsync.exact import odata
+from exactsync.exact.auth import Authenticator, OAuthApp
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
+from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
+from exactsync.exact.tokens import TokenStore
+
+API_TIMEOUT = (10, 120)  # connect, read (seconds)
+MAX_429_RETRIES = 3
+GET_RETRIES = 2  # after a timeout, a dropped connection or a 502/503/504
+GET_RETRY_PAUSE_SECONDS = 2.0
+
+
+class ExactClient:
+    def __init__(self, app: OAuthApp, tokens: TokenStore, division: int, *,
+                 session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+        self.session = session or requests.Session()
+        self.auth = Authenticator(app, tokens, self.session, clock=clock)
+        self.base_url = app.base_url
+        self.division = division
+        self.limits = RateLimits()
+        self.clock = clock
+        self.sleep = sleep
+        self.calls = 0
+
+    @classmethod
+    def from_config(cls, config, **kwargs) -> "ExactClient":
+        return cls(OAuthApp.from_config(config), TokenStore.beside(config.store_path),
+                   config.settings.division, **kwargs)
+
+    # --- the public calls ------------------------------------------------------
+
+    def me(self) -> dict:
+        rows, _ = odata.unwrap(self._json("GET", f"{self.base_url}/api/v1/current/Me"))
+        if not rows:
+            raise ExactApiError(200, "current/Me returned no user", request="GET current/Me")
+        return rows[0]
+
+    def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
+        """Each page of a collection, following `__next` exactly as Exact gives it."""
+        url: str | None = self.url(path)
+        seen: set[str] = set()
+        while url:
+            rows, next_url = odata.unwrap(self._json("GET", url, params=params))
+            yield rows
+            seen.add(url)
+            if next_url in seen:
+                raise PagingLoop(f"Exact's next-page link for {path} points back at a page already read "
+                                 f"({next_url}); stopped instead of reading forever: try again later")
+            url, params = next_url, None
+
+    def get(self, path: str, params: dict | None = None) -> list[dict]:
+        return [row for page in self.pages(path, params) for row in page]
+
+    def get_one(self, path: str) -> dict | None:
+        try:
+            rows, _ = odata.unwrap(self._json("GET", self.url(path)))
+        except ExactApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return rows[0] if rows else None
+
+    def post(self, path: str, body: dict) -> dict:
+        rows, _ = odata.unwrap(self._json("POST", self.url(path), body=body))
+        return rows[0]
+
+    def put(self, path: str, body: dict) -> None:
+        self._send("PUT", self.url(path), body=body)
+
+    def url(self, path: str) -> str:
+        if not self.division:
+            raise ExactsyncError("no Exact division is set: run `exactsync connect`, "
+                                 "or set [settings] division in the config")
+        return f"{self.base_url}/api/v1/{self.division}/{path.lstrip('/')}"
+
+    # --- one call --------------------------------------------------------------
+
+    def _json(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None) -> dict:
+        answer = self._send(method, url, params=params, body=body)
+        try:
+            return answer.json()
+        except ValueError:
+            kind = answer.headers.get("Content-Type", "no content type")
+            raise ExactApiError(answer.status_code, f"the answer is {kind}, not JSON",
+                                request=_describe(method, url)) from None
+
+    def _send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
+              ) -> requests.Response:
+        request = _describe(method, url)
+        refreshed = False
+        waits_429 = 0
+        get_retries = 0
+        while True:
+            self._pace()
+            token = self.auth.access_token()
+            try:
+                answer = self.session.request(method, url, params=params, json=body,
+                                              headers=_headers(method, token), timeout=API_TIMEOUT)
+            except requests.RequestException as exc:
+                self.calls += 1
+                if method != "GET":
+                    raise UncertainOutcome(request, f"no answer from Exact ({type(exc).__name__})") from None
+                if get_retries < GET_RETRIES:
+                    get_retries += 1
+                    self.sleep(GET_RETRY_PAUSE_SECONDS * get_retries)
+                    continue
+                raise ExactsyncError(f"{request}: no answer from Exact ({type(exc).__name__}) after "
+                                     f"{GET_RETRIES + 1} tries: check the network, the next run tries again") from None
+            self.calls += 1
+            self.limits.update(answer.headers)
+            status = answer.status_code
+            if status == 401 and not refreshed:
+                refreshed = True
+                self.auth.access_token_after_401(token)
+                continue
+            if status == 401:
+                raise ReconnectNeeded(f"Exact refused a fresh access token for {request}")
+            if status == 429:
+                if is_daily_429(answer.headers):
+                    raise DailyLimitReached(self.limits.daily_reset)
+                if waits_429 >= MAX_429_RETRIES:
+                    raise api_error(answer, request)
+                waits_429 += 1
+                self.sleep(seconds_until(self.limits.minutely_reset, self.clock()))
+                self.limits.minutely_remaining = None
+                continue
+            if status >= 500 and method != "GET":
+                error = api_error(answer, request)
+                raise UncertainOutcome(request, f"Exact answered {status}", status=status, message=error.message)
+            if status in (502, 503, 504) and get_retries < GET_RETRIES:
+                get_retries += 1
+                self.sleep(GET_RETRY_PAUSE_SECONDS * get_retries)
+                continue
+            if status >= 400:
+                raise api_error(answer, request)
+            return answer
+
+    def _pace(self) -> None:
+        now = self.clock()
+        if self.limits.daily_spent(now):
+            raise DailyLimitReached(self.limits.daily_reset)
+        wait = self.limits.wait_before_next_call(now)
+        if wait > 0:
+            self.sleep(wait)
+            self.limits.minutely_remaining = None
+
+
+def _headers(method: str, token: str) -> dict:
+    headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
+    if method in ("POST", "PUT"):
+        headers["Content-Type"] = "application/json"
+    if method == "POST":
+        # Without it a POST on crm/Accounts or logistics/Items returns only the ID.
+        headers["Prefer"] = "return=representation"
+    return headers
+
+
+def _describe(method: str, url: str) -> str:
+    """`GET crm/Accounts`: the path after the division, without the query."""
+    path = url.split("?", 1)[0].split("/api/v1/", 1)[-1]
+    path = path.split("/", 1)[1] if path.split("/", 1)[0].isdigit() and "/" in path else path
+    return f"{method} {path}"
+
+
+def api_error(answer: requests.Response, request: str) -> ExactApiError:
+    """Exact's error body, `{"error": {"message": {"value": ...}}}`, and Reason header as one exception."""
+    return ExactApiError(answer.status_code, error_message(answer), answer.headers.get("Reason", ""),
+                         request=request)
+
+
+def error_message(answer: requests.Response) -> str:
+    try:
+        error = answer.json().get("error", {})
+        message = error.get("message", "")
+        text = message.get("value", "") if isinstance(message, dict) else str(message)
+    except (ValueError, AttributeError):
+        text = answer.text[:300]
+    # Several validation messages come joined by CRLF: one line reads better in a log row.
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip()) or answer.reason or ""

@@ -1,0 +1,59 @@
+"""What the Exact client raises. All are ExactsyncError, so an unhandled one still
+reaches the user as a readable `Error: ...` line, never as a traceback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from exactsync.errors import ExactsyncError
+
+
+class ExactApiError(ExactsyncError):
+    """Exact answered with an error: `status`, Exact's own `message` (often Dutch) and the `Reason` header."""
+
+    def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
+        self.status = status
+        self.message = message
+        self.reason = reason
+        self.request = request
+        text = f"Exact answered {status}"
+        if request:
+            text += f" to {request}"
+        text += f": {message or 'no message'}"
+        if reason:
+            text += f" (Reason: {reason})"
+        super().__init__(text)
+
+
+class DailyLimitReached(ExactsyncError):
+    """The day's API calls for this app and division are spent. Stop cleanly; the next run resumes."""
+
+    def __init__(self, resets_at: float | None):
+        self.resets_at = resets_at
+        when = "tomorrow"
+        if resets_at:
+            when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"Exact's daily API limit for this division is spent; it resets {when}")
+
+
+class ReconnectNeeded(ExactsyncError):
+    """No usable Exact login: the tokens are missing or the refresh chain is broken."""
+
+    def __init__(self, why: str):
+        super().__init__(f"{why}: run `exactsync connect` to log in to Exact again")
+
+
+class UncertainOutcome(ExactsyncError):
+    """A write whose fate is unknown (timeout, dropped connection, 5xx). Exact may have stored it:
+    reconcile by reading back before writing again, never re-post blindly."""
+
+    def __init__(self, request: str, why: str, *, status: int | None = None, message: str = ""):
+        self.request = request
+        self.status = status
+        self.message = message
+        detail = f" ({message})" if message else ""
+        super().__init__(f"{request}: {why}{detail}; Exact may or may not have stored it")
+
+
+class PagingLoop(ExactsyncError):
+    """Exact's next-page link pointed at a page already read."""

@@ -1,0 +1,110 @@
+"""Wiping parts of the store before (re)connecting to Exact (R13).
+
+Exact leads: before the first connection the store must hold nothing, and on
+re-activation the admin picks parts to wipe, which the next pull fills again.
+The log, the work order number counter and the Exact login are never wiped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.errors import ExactsyncError
+from exactsync.store import get_state, set_state, transaction, utcnow
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    tables: tuple[str, ...]  # wiped with every table that points at them by a foreign key
+    checkpoints: tuple[str, ...]  # pull's sync_checkpoints entities to read again from the start
+    state_keys: tuple[str, ...] = ()  # state that makes pull skip a re-read
+
+
+PARTS = (
+    Part("customers", ("customers",), ("accounts", "addresses")),
+    # The Exact-derived work address comes back with the next full read of accounts and addresses.
+    Part("work_addresses", ("work_addresses",), ("accounts", "addresses")),
+    Part("items", ("items", "item_groups"), ("items",), ("item_groups_read_at",)),
+    Part("workorders", ("work_orders",), ()),
+)
+PART_NAMES = tuple(p.name for p in PARTS)
+_BY_NAME = {p.name: p for p in PARTS}
+# Archived but not (yet) an invoice in Exact: deleting these would lose work silently.
+NOT_IN_EXACT = "status IN ('archived', 'failed') AND exact_invoice_id IS NULL"
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
+    """What each part holds: {part: {table: rows}}, tables in wipe order."""
+    return {p.name: {t: db[t].count for t in _tables_of(db, p)} for p in PARTS}
+
+
+def archived_not_in_exact(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute(f"SELECT number FROM work_orders WHERE {NOT_IN_EXACT} ORDER BY number")]
+
+
+def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) -> dict[str, int]:
+    """Delete the chosen parts in one transaction; return {table: rows deleted}."""
+    deleted: dict[str, int] = {}
+    with transaction(db):
+        if "workorders" in parts and not force:
+            refuse_losing_archived(db)
+        for name in parts:
+            part = _BY_NAME[name]
+            for table in _tables_of(db, part):
+                deleted[table] = deleted.get(table, 0) + db.execute(f"DELETE FROM [{table}]").rowcount
+            for entity in part.checkpoints:
+                db.execute("DELETE FROM sync_checkpoints WHERE entity = ?", [entity])
+            set_state(db, **{key: None for key in part.state_keys})
+        set_state(db, wiped_at=utcnow())
+        summary = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in deleted.items()) or "nothing"
+        log.info(db, "connection", f"wiped {', '.join(parts)}: {summary} deleted",
+                 action="none: the next pull reads the wiped customers and items again from Exact")
+    return deleted
+
+
+def refuse_losing_archived(db: sqlite_utils.Database) -> None:
+    numbers = archived_not_in_exact(db)
+    if numbers:
+        shown = ", ".join(numbers[:5]) + (", ..." if len(numbers) > 5 else "")
+        raise ExactsyncError(
+            f"{len(numbers)} archived work orders have not reached Exact yet ({shown}): let `exactsync push` "
+            "send them first, or pass --force to delete them anyway")
+
+
+def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:
+    """What keeps `connect` from starting: {what: rows}.
+
+    Before the first connection nothing in the store came from Exact, so every
+    part must be empty; after it, only customers and items made locally count.
+    """
+    if get_state(db, "connected_at") is None:
+        return {f"{t.replace('_', ' ')}": n for part in counts(db).values() for t, n in part.items() if n}
+    local = {
+        "customers made locally": "SELECT count(*) FROM customers WHERE exact_id IS NULL",
+        "items made locally": "SELECT count(*) FROM items WHERE exact_id IS NULL",
+        "item groups made locally": "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
+    }
+    found = {what: db.execute(sql).fetchone()[0] for what, sql in local.items()}
+    return {what: n for what, n in found.items() if n}
+
+
+def _tables_of(db: sqlite_utils.Database, part: Part) -> list[str]:
+    """The part's tables preceded by every table that references them (children first)."""
+    ordered: list[str] = []
+    for table in part.tables:
+        for child in _children(db, table):
+            if child not in ordered:
+                ordered.append(child)
+    return ordered
+
+
+def _children(db: sqlite_utils.Database, table: str) -> list[str]:
+    result: list[str] = []
+    for other in db.table_names():
+        if other != table and any(fk.other_table == table for fk in db[other].foreign_keys):
+            result += [t for t in _children(db, other) if t not in result]
+    return result + [table]

@@ -1,0 +1,91 @@
+import pytest
+
+from exactsync import log, wipe
+from exactsync.store import get_state, set_state, transaction, utcnow
+
+
+def fill(db, *, archived_status="sent", invoice_id="8c1b7f1e-0000-0000-0000-000000000001"):
+    now = utcnow()
+    with transaction(db):
+        customer = db["customers"].insert({"exact_id": "a1", "code": "25", "name": "Bakkerij Brûlée", "updated_at": now}).last_pk
+        db["customers"].insert({"exact_id": None, "code": "L1", "name": "made here", "updated_at": now})
+        db["work_addresses"].insert({"customer_id": customer, "street": "Kerkstraat 1", "created_at": now})
+        db["item_groups"].insert({"exact_id": "g1", "code": "701", "updated_at": now})
+        db["items"].insert({"exact_id": "i1", "code": "M", "updated_at": now})
+        order = db["work_orders"].insert({"number": "WO00001", "status": archived_status, "created_at": now,
+                                          "exact_invoice_id": invoice_id}).last_pk
+        db["time_bookings"].insert({"work_order_id": order, "employee": "Jan", "kind": "work", "minutes": 30, "booked_at": now})
+        form = db["forms"].insert({"work_order_id": order, "name": "Keuring", "filled_at": now}).last_pk
+        db["form_answers"].insert({"form_id": form, "position": 1, "question": "OK?", "answer": "ja"})
+        db["outbox"].insert({"work_order_id": order, "step": "invoice", "state": "done", "updated_at": now})
+        for entity in ("accounts", "addresses", "items", "deleted"):
+            db["sync_checkpoints"].insert({"entity": entity, "timestamp": 99, "updated_at": now})
+        set_state(db, item_groups_read_at=now, workorder_counter=1)
+        log.info(db, "connection", "something worth keeping")
+
+
+def test_without_parts_it_only_shows_counts(run, db):
+    fill(db)
+    result = run("wipe")
+    assert result.exit_code == 0
+    assert "2 customers" in result.output and "1 work orders" in result.output and "1 form answers" in result.output
+    assert "nothing wiped: choose parts" in result.output
+    assert db["customers"].count == 2
+
+
+def test_wipe_all_empties_every_part_and_keeps_log_numbering_and_login(run, db, tmp_path):
+    fill(db)
+    tokens = tmp_path / "exactsync.db.tokens.json"
+    tokens.write_text("{}")
+    result = run("wipe", "--all", "--yes")
+    assert result.exit_code == 0, result.output
+    for table in ("customers", "work_addresses", "items", "item_groups", "work_orders", "time_bookings",
+                  "forms", "form_answers", "outbox"):
+        assert db[table].count == 0, table
+    assert [r["entity"] for r in db["sync_checkpoints"].rows] == ["deleted"]
+    assert get_state(db, "item_groups_read_at") is None
+    assert get_state(db, "workorder_counter") == "1"
+    assert get_state(db, "wiped_at")
+    messages = [r["message"] for r in db["log"].rows]
+    assert messages[0] == "something worth keeping"
+    assert messages[-1].startswith("wiped customers, work_addresses, items, workorders: ")
+    assert tokens.exists()
+
+
+def test_wipe_only_the_chosen_parts(run, db):
+    fill(db)
+    assert run("wipe", "--items", "--yes").exit_code == 0
+    assert (db["items"].count, db["item_groups"].count, db["customers"].count, db["work_orders"].count) == (0, 0, 2, 1)
+    assert sorted(r["entity"] for r in db["sync_checkpoints"].rows) == ["accounts", "addresses", "deleted"]
+    assert run("wipe", "--customers", "--yes").exit_code == 0
+    assert (db["customers"].count, db["work_addresses"].count) == (0, 0)
+
+
+def test_wipe_asks_first(run, db):
+    fill(db)
+    result = run("wipe", "--customers", input="n\n")
+    assert result.exit_code == 1 and "Aborted" in result.output
+    assert db["customers"].count == 2
+    result = run("wipe", "--customers", input="y\n")
+    assert result.exit_code == 0 and db["customers"].count == 0
+
+
+@pytest.mark.parametrize("status", ["archived", "failed"])
+def test_archived_work_orders_not_in_exact_need_force(run, db, status):
+    fill(db, archived_status=status, invoice_id=None)
+    result = run("wipe", "--workorders", "--yes")
+    assert result.exit_code == 1
+    assert result.output.endswith("Error: 1 archived work orders have not reached Exact yet (WO00001): let "
+                                  "`exactsync push` send them first, or pass --force to delete them anyway\n")
+    assert db["work_orders"].count == 1 and db["time_bookings"].count == 1
+    assert run("wipe", "--workorders", "--yes", "--force").exit_code == 0
+    assert db["work_orders"].count == 0
+
+
+def test_what_keeps_connect_from_starting(db):
+    assert wipe.not_from_exact(db) == {}
+    fill(db)
+    found = wipe.not_from_exact(db)
+    assert found["customers"] == 2 and found["work orders"] == 1
+    set_state(db, connected_at=utcnow())
+    assert wipe.not_from_exact(db) == {"customers made locally": 1}
