@@ -5,5 +5,7 @@ from exactsync.commands.init import init_command
 from exactsync.commands.log import log_command
 from exactsync.commands.status import status_command
 from exactsync.commands.wipe import wipe_command
+from exactsync.commands.workaddress import workaddress_group
+from exactsync.commands.workorder import workorder_group
 
-ALL_COMMANDS = [init_command, status_command, log_command, wipe_command, activate_command, deactivate_command]
+ALL_COMMANDS = [init_command, status_command, log_command, wipe_command, activate_command, deactivate_command, workaddress_group, workorder_group]

@@ -1,0 +1,306 @@
+"""`exactsync workorder`: create, plan, book, complete and archive work orders (R6), import them, print PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from exactsync.app import App, pass_app
+from exactsync.commands import _output
+from exactsync.workorders import importer, lifecycle, pdf
+from exactsync.workorders.lookup import WorkOrderError, parse_answer, parse_quantity
+
+
+def _prefix(app: App) -> str:
+    return app.config.get("workorders", "number_prefix")
+
+
+def _done(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group("workorder")
+def workorder_group():
+    """Work orders: open -> planned -> completed -> archived; push sends archived
+    ones to Exact as draft invoices (then sent, or failed).
+
+    \b
+    Example:
+      exactsync workorder create --customer 25 --description "Lekkage verhelpen"
+      exactsync workorder plan WO00001 --employee Jan --date 2026-12-01 --time 08:30
+      exactsync workorder book-time WO00001 --employee Jan --work 90 --travel 15
+      exactsync workorder add-material WO00001 M100 1.5
+      exactsync workorder complete WO00001
+      exactsync workorder archive WO00001
+    """
+
+
+@workorder_group.command("create")
+@click.option("--customer", "customer_code", required=True, help="Customer code as in Exact, e.g. 25.")
+@click.option("--work-address", "work_address_id", type=int, help="Work address id; default: the customer's first.")
+@click.option("--description", required=True, help="What is to be done.")
+@click.option("--reference", default="", help="The customer's own reference (e.g. their order number).")
+@pass_app
+def create_command(app: App, customer_code: str, work_address_id: int | None, description: str, reference: str):
+    """Create a work order for a customer from Exact; prints its number.
+
+    \b
+    Example:
+      exactsync workorder create --customer 25 --work-address 12 --description "Cv-ketel onderhoud" --reference PO-881
+    """
+    click.echo(lifecycle.create(app.db, prefix=_prefix(app), customer_code=customer_code, description=description,
+                                work_address_id=work_address_id, customer_reference=reference))
+
+
+@workorder_group.command("plan")
+@click.argument("number")
+@click.option("--employee", required=True, help="Who does the work: yourself or a colleague.")
+@click.option("--date", "on", required=True, metavar="YYYY-MM-DD", help="The day.")
+@click.option("--time", "at", default="", metavar="HH:MM", help="The time of day.")
+@pass_app
+def plan_command(app: App, number: str, employee: str, on: str, at: str):
+    """Plan a work order for an employee on a date (planning again replaces it).
+
+    \b
+    Example:
+      exactsync workorder plan WO00001 --employee "Jan de Vries" --date 2026-12-01 --time 08:30
+    """
+    lifecycle.plan(app.db, number, employee=employee, on=on, at=at)
+    _done(f"planned {number} for {employee} on {on} {at}".rstrip())
+
+
+@workorder_group.command("book-time")
+@click.argument("number")
+@click.option("--employee", required=True, help="Who worked or travelled.")
+@click.option("--work", type=click.IntRange(min=1), metavar="MINUTES", help="Work time in minutes.")
+@click.option("--travel", type=click.IntRange(min=1), metavar="MINUTES", help="Travel time in minutes.")
+@pass_app
+def book_time_command(app: App, number: str, employee: str, work: int | None, travel: int | None):
+    """Book work and/or travel minutes; prints the booking ids (for remove-time).
+
+    \b
+    Example:
+      exactsync workorder book-time WO00001 --employee Jan --work 120 --travel 15
+    """
+    for booking_id in lifecycle.book_time(app.db, number, employee=employee,
+                                          minutes_by_kind={"work": work, "travel": travel}):
+        click.echo(booking_id)
+
+
+@workorder_group.command("remove-time")
+@click.argument("number")
+@click.argument("booking_id", type=int)
+@pass_app
+def remove_time_command(app: App, number: str, booking_id: int):
+    """Remove a time booking (ids in `workorder show`), to correct it until archived.
+
+    \b
+    Example:
+      exactsync workorder remove-time WO00001 3
+    """
+    lifecycle.remove_time(app.db, number, booking_id)
+    _done(f"removed time booking {booking_id} from {number}")
+
+
+@workorder_group.command("add-material")
+@click.argument("number")
+@click.argument("item_code")
+@click.argument("quantity")
+@click.option("--description", default="", help="Text on the line; default: the item's description.")
+@pass_app
+def add_material_command(app: App, number: str, item_code: str, quantity: str, description: str):
+    """Book a quantity (decimals allowed, 1.5 or 1,5) of an item from Exact; prints the material id.
+
+    \b
+    Example:
+      exactsync workorder add-material WO00001 M100 1.5 --description "Kraan 1/2 inch"
+    """
+    click.echo(lifecycle.add_material(app.db, number, item_code, parse_quantity(quantity), description))
+
+
+@workorder_group.command("remove-material")
+@click.argument("number")
+@click.argument("material_id", type=int)
+@pass_app
+def remove_material_command(app: App, number: str, material_id: int):
+    """Remove a material line (ids in `workorder show`), to correct it until archived.
+
+    \b
+    Example:
+      exactsync workorder remove-material WO00001 2
+    """
+    lifecycle.remove_material(app.db, number, material_id)
+    _done(f"removed material {material_id} from {number}")
+
+
+@workorder_group.command("form")
+@click.argument("number")
+@click.argument("form_name")
+@click.option("--answer", "answers", multiple=True, required=True, metavar="QUESTION=ANSWER",
+              help="One question and its answer; repeat for more.")
+@pass_app
+def form_command(app: App, number: str, form_name: str, answers: tuple[str, ...]):
+    """Fill in a custom form with your own questions; filling the same form again replaces it.
+
+    \b
+    Example:
+      exactsync workorder form WO00001 Veiligheid --answer "Gas afgesloten?=Ja" --answer "Meterstand=1234"
+    """
+    try:
+        pairs = [parse_answer(a) for a in answers]
+    except WorkOrderError as exc:
+        raise click.BadParameter(str(exc), param_hint="--answer") from None
+    lifecycle.fill_form(app.db, number, form_name, pairs)
+    _done(f"filled in form {form_name!r} on {number} ({len(pairs)} answers)")
+
+
+@workorder_group.command("complete")
+@click.argument("number")
+@pass_app
+def complete_command(app: App, number: str):
+    """Mark a work order completed ("gereed"). Hours and materials can still be corrected until it is archived.
+
+    \b
+    Example:
+      exactsync workorder complete WO00001
+    """
+    lifecycle.complete(app.db, number)
+    _done(f"{number} is completed; archive it to send it to Exact")
+
+
+@workorder_group.command("archive")
+@click.argument("number")
+@pass_app
+def archive_command(app: App, number: str):
+    """Archive a completed work order: the next push sends it to Exact as a draft invoice. Read-only from then on.
+
+    \b
+    Example:
+      exactsync workorder archive WO00001
+    """
+    lifecycle.archive(app.db, number)
+    _done(f"{number} is archived and queued for Exact")
+
+
+@workorder_group.command("list")
+@click.option("--status", type=click.Choice(lifecycle.STATUSES), help="Only work orders with this status.")
+@_output.json_option
+@pass_app
+def list_command(app: App, status: str | None, as_json: bool):
+    """List work orders by number.
+
+    \b
+    Examples:
+      exactsync workorder list --status completed
+      exactsync workorder list --json
+    """
+    rows = lifecycle.list_orders(app.db, status)
+    if as_json:
+        _output.print_json(rows)
+        return
+    _output.stdout().print(_output.table(
+        ["number", "status", "customer", "description", "planned", "completed", "archived"],
+        ([r["number"], r["status"], f"{r['customer_code']} {r['customer_name']}", r["description"],
+          " ".join(filter(None, (r["planned_employee"], r["planned_date"], r["planned_time"]))),
+          _output.local_time(r["completed_at"]) if r["completed_at"] else "",
+          _output.local_time(r["archived_at"]) if r["archived_at"] else ""] for r in rows),
+        caption=f"{len(rows)} work orders",
+    ))
+
+
+@workorder_group.command("show")
+@click.argument("number")
+@_output.json_option
+@pass_app
+def show_command(app: App, number: str, as_json: bool):
+    """Show everything about a work order: customer, work address, planning, hours,
+    materials, forms, status, and the push state and Exact invoice id once sent.
+
+    \b
+    Examples:
+      exactsync workorder show WO00001
+      exactsync workorder show WO00001 --json
+    """
+    order = lifecycle.details(app.db, number)
+    if as_json:
+        _output.print_json(order)
+        return
+    console = _output.stdout()
+    for part in _show_tables(order):
+        console.print(part)
+
+
+def _show_tables(order: dict) -> list:
+    planned = order["planned"] or {}
+    fields = [
+        ["status", order["status"]],
+        ["customer", f"{order['customer']['code']} {order['customer']['name']}"],
+        ["work address", ", ".join(order["work_address"]["lines"])],
+        ["description", order["description"]],
+        ["customer reference", order["customer_reference"]],
+        ["planned", " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
+        ["completed", _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
+        ["archived", _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
+        ["Exact invoice", order["exact_invoice_id"] or ""],
+    ]
+    tables = [
+        _output.table(["", ""], fields, title=f"work order {order['number']}"),
+        _output.table(["id", "employee", "kind", "minutes"],
+                      ([str(h["id"]), h["employee"], h["kind"], str(h["minutes"])] for h in order["hours"]),
+                      title="hours", caption=f"work {order['totals']['work_minutes']} min, "
+                                             f"travel {order['totals']['travel_minutes']} min"),
+        _output.table(["id", "item", "description", "quantity"],
+                      ([str(m["id"]), m["item"], m["description"], m["quantity"]] for m in order["materials"]),
+                      title="materials"),
+    ]
+    tables += [_output.table(["question", "answer"], ([a["question"], a["answer"]] for a in form["answers"]),
+                             title=f"form {form['name']}") for form in order["forms"]]
+    if order["push"]:
+        tables.append(_output.table(["step", "state", "Exact id", "attempts", "last error"],
+                                    ([p["step"], p["state"], p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
+                                     for p in order["push"]), title="push to Exact"))
+    return tables
+
+
+@workorder_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def import_command(app: App, file: Path):
+    """Import work orders from a JSON file, all or nothing: any problem rejects the
+    whole file and every problem is listed by entry (from 0) and field. Prints the new numbers.
+
+    \b
+    Example:
+      exactsync workorder import orders.json
+    The file is a list of {"customer", "work_address" (id or {"street","postcode","city","country"}),
+    "description", "customer_reference", "planned" {"employee","date","time"},
+    "hours" [{"kind","minutes","employee"}], "materials" [{"item","quantity"}],
+    "forms" [{"name","answers" {...}}], "status" ("open", "completed" or "archived")}.
+    """
+    numbers = importer.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app), source=str(file))
+    for number in numbers:
+        click.echo(number)
+    _done(f"imported {len(numbers)} work orders from {file}")
+
+
+@workorder_group.command("pdf")
+@click.argument("number")
+@click.option("--forms", is_flag=True, help="The custom forms PDF instead of the work order PDF.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@pass_app
+def pdf_command(app: App, number: str, forms: bool, out: Path):
+    """Write the work order PDF (or with --forms the custom forms PDF): the same bytes push sends to Exact.
+
+    \b
+    Examples:
+      exactsync workorder pdf WO00001 --out WO00001.pdf
+      exactsync workorder pdf WO00001 --forms --out WO00001-formulieren.pdf
+    """
+    render = pdf.forms_pdf if forms else pdf.workorder_pdf
+    content = render(app.db, number, app.config.get("workorders", "company_name"))
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise WorkOrderError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
+    _done(f"wrote {out} ({len(content)} bytes)")

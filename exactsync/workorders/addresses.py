@@ -1,0 +1,86 @@
+"""Work addresses (R4): where the work is done. The first one of a customer comes
+from its default address in Exact (pull keeps it in step); the others are added here."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.store import transaction, utcnow
+from exactsync.workorders.lookup import (
+    WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
+)
+
+
+def address_lines(address: dict) -> list[str]:
+    """A work address as the lines printed on a PDF: name, street, postcode and city, country."""
+    place = " ".join(p for p in (address["postcode"], address["city"]) if p)
+    return [line for line in (address["name"], address["street"], place, address["country"]) if line]
+
+
+def add(db: sqlite_utils.Database, customer_code: str, *, street: str, postcode: str, city: str,
+        country: str = "NL", name: str = "") -> dict:
+    """Add a work address to a customer from Exact; return the new row."""
+    customer = usable_customer(db, customer_code)
+    values = {
+        "customer_id": customer["id"],
+        "name": name.strip(),
+        "street": required_text(street, "the street"),
+        "postcode": postcode.strip(),
+        "city": required_text(city, "the city"),
+        "country": country.strip().upper(),
+        "created_at": utcnow(),
+    }
+    with transaction(db):
+        address_id = db["work_addresses"].insert(values).last_pk
+        log.info(db, "work_address", f"work address added to customer {customer_label(customer)}: "
+                 + ", ".join(address_lines(values)), record=str(address_id))
+    return get_work_address(db, address_id)
+
+
+def of_customer(db: sqlite_utils.Database, customer_code: str) -> tuple[dict, list[dict]]:
+    """The customer and its work addresses, the one from Exact first."""
+    customer = find_customer(db, customer_code)
+    return customer, addresses_of(db, customer)
+
+
+def addresses_of(db: sqlite_utils.Database, customer: dict) -> list[dict]:
+    return list(db.query(
+        "SELECT * FROM work_addresses WHERE customer_id = ? ORDER BY exact_address_id IS NULL, id", [customer["id"]]
+    ))
+
+
+def first_of_customer(db: sqlite_utils.Database, customer: dict) -> dict:
+    """The default work address of a new work order: the customer's first one."""
+    rows = addresses_of(db, customer)
+    if not rows:
+        code = customer["code"].strip()
+        raise WorkOrderError(
+            f"customer {customer_label(customer)} has no work address: add one with "
+            f"exactsync workaddress add {code} --street ... --postcode ... --city ..."
+        )
+    return rows[0]
+
+
+def remove(db: sqlite_utils.Database, address_id: int) -> dict:
+    """Remove a work address that no unsent work order uses; return the removed row."""
+    address = get_work_address(db, address_id)
+    if address["exact_address_id"]:
+        raise WorkOrderError(
+            f"work address {address_id} is the customer's address from Exact: change or remove it in Exact"
+        )
+    in_use = [r["number"] for r in db.query(
+        "SELECT number FROM work_orders WHERE work_address_id = ? AND status != 'sent' ORDER BY number", [address_id]
+    )]
+    if in_use:
+        raise WorkOrderError(
+            f"work address {address_id} is used by work order {', '.join(in_use)}, not yet sent to Exact: "
+            "remove it once those are sent"
+        )
+    with transaction(db):
+        # Sent work orders keep the address as text (their snapshot); only the link goes.
+        db.execute("UPDATE work_orders SET work_address_id = NULL WHERE work_address_id = ?", [address_id])
+        db.execute("DELETE FROM work_addresses WHERE id = ?", [address_id])
+        log.info(db, "work_address", "work address removed: " + ", ".join(address_lines(address)),
+                 record=str(address_id))
+    return address

@@ -1,0 +1,253 @@
+"""The life of a work order (R6): open -> planned -> completed -> archived.
+
+Push takes it from there (sent or failed, with `exact_invoice_id`). Hours,
+materials and forms can be corrected until the work order is archived; from then
+on it is read-only, because it is, or is about to be, a draft invoice in Exact.
+Each function checks everything before it writes, in one transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.workorders import addresses
+from exactsync.workorders.lookup import (
+    WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, parse_date,
+    parse_minutes, parse_time, quantity_text, required_text, usable_customer, usable_item,
+)
+
+STATUSES = ("open", "planned", "completed", "archived", "sent", "failed")
+KINDS = ("work", "travel")
+# The last number handed out; state survives a wipe of work orders, so numbers are never reused.
+NUMBER_COUNTER_KEY = "workorder_last_number"
+NUMBER_DIGITS = 5
+
+
+def _next_number(db: sqlite_utils.Database, prefix: str) -> str:
+    last = int(get_state(db, NUMBER_COUNTER_KEY, "0"))
+    while True:
+        last += 1
+        number = f"{prefix}{last:0{NUMBER_DIGITS}d}"
+        if not db.execute("SELECT 1 FROM work_orders WHERE number = ?", [number]).fetchone():
+            break
+    set_state(db, **{NUMBER_COUNTER_KEY: last})
+    return number
+
+
+def _snapshot(customer: dict, address: dict) -> dict:
+    """What a PDF and the invoice need from the customer and the work address."""
+    place = " ".join(filter(None, (customer["postcode"], customer["city"])))
+    customer_address = filter(None, (customer["address_line1"], customer["address_line2"], place,
+                                     customer["country"].strip()))
+    return {
+        "customer_id": customer["id"],
+        "customer_code": customer["code"].strip(),
+        "customer_exact_id": customer["exact_id"],
+        "customer_name": customer["name"],
+        "customer_address": "\n".join(customer_address),
+        "work_address_id": address["id"],
+        "work_address": "\n".join(addresses.address_lines(address)),
+    }
+
+
+def create(db: sqlite_utils.Database, *, prefix: str, customer_code: str, description: str,
+           work_address_id: int | None = None, customer_reference: str = "") -> str:
+    """Create an open work order; return its number."""
+    customer = usable_customer(db, customer_code)
+    if work_address_id is None:
+        address = addresses.first_of_customer(db, customer)
+    else:
+        address = address_of_customer(db, work_address_id, customer)
+    values = {
+        **_snapshot(customer, address),
+        "description": required_text(description, "the description"),
+        "customer_reference": customer_reference.strip(),
+        "status": "open",
+        "created_at": utcnow(),
+    }
+    with transaction(db):
+        values["number"] = _next_number(db, prefix)
+        db["work_orders"].insert(values)
+    return values["number"]
+
+
+def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: str = "") -> None:
+    """Plan the work order for an employee (yourself or a colleague) on a date, optionally at a time."""
+    order = changeable_work_order(db, number)
+    if order["status"] == "completed":
+        raise WorkOrderError(f"work order {order['number']} is already completed: there is nothing left to plan")
+    values = {
+        "planned_employee": required_text(employee, "the employee"),
+        "planned_date": parse_date(on),
+        "planned_time": parse_time(at) if at else "",
+        "status": "planned",
+    }
+    with transaction(db):
+        db["work_orders"].update(order["id"], values)
+
+
+def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_by_kind: dict) -> list[int]:
+    """Book work and/or travel minutes for an employee; return the new booking ids."""
+    order = changeable_work_order(db, number)
+    employee = required_text(employee, "the employee")
+    bookings = {kind: parse_minutes(m) for kind, m in minutes_by_kind.items() if m is not None}
+    if not bookings:
+        raise WorkOrderError("nothing to book: give --work MINUTES, --travel MINUTES or both")
+    with transaction(db):
+        return [
+            db["time_bookings"].insert({
+                "work_order_id": order["id"], "employee": employee, "kind": kind,
+                "minutes": minutes, "booked_at": utcnow(),
+            }).last_pk
+            for kind, minutes in bookings.items()
+        ]
+
+
+def _remove_line(db: sqlite_utils.Database, number: str, table: str, line_id: int, what: str) -> None:
+    order = changeable_work_order(db, number)
+    with transaction(db):
+        removed = db.execute(f"DELETE FROM {table} WHERE id = ? AND work_order_id = ?", [line_id, order["id"]])
+        if not removed.rowcount:
+            raise WorkOrderError(
+                f"{what} {line_id} is not on work order {order['number']}: "
+                f"see the ids in exactsync workorder show {order['number']}"
+            )
+
+
+def remove_time(db: sqlite_utils.Database, number: str, booking_id: int) -> None:
+    _remove_line(db, number, "time_bookings", booking_id, "time booking")
+
+
+def add_material(db: sqlite_utils.Database, number: str, item_code: str, quantity: Decimal,
+                 description: str = "") -> int:
+    """Book a quantity of an Exact item; return the material id."""
+    order = changeable_work_order(db, number)
+    item = usable_item(db, item_code)
+    with transaction(db):
+        return db["materials"].insert({
+            "work_order_id": order["id"], "item_code": item["code"].strip(), "item_exact_id": item["exact_id"],
+            "description": description.strip() or item["description"], "quantity": quantity_text(quantity),
+            "booked_at": utcnow(),
+        }).last_pk
+
+
+def remove_material(db: sqlite_utils.Database, number: str, material_id: int) -> None:
+    _remove_line(db, number, "materials", material_id, "material")
+
+
+def fill_form(db: sqlite_utils.Database, number: str, name: str, answers: list[tuple[str, str]]) -> int:
+    """Fill in a custom form; filling a form of the same name again replaces its answers."""
+    order = changeable_work_order(db, number)
+    name = required_text(name, "the form name")
+    if not answers:
+        raise WorkOrderError(f"form {name!r} has no answers: give at least one --answer \"question=answer\"")
+    with transaction(db):
+        old = [r[0] for r in db.execute("SELECT id FROM forms WHERE work_order_id = ? AND name = ?", [order["id"], name])]
+        for form_id in old:
+            db.execute("DELETE FROM form_answers WHERE form_id = ?", [form_id])
+            db.execute("DELETE FROM forms WHERE id = ?", [form_id])
+        form_id = db["forms"].insert({"work_order_id": order["id"], "name": name, "filled_at": utcnow()}).last_pk
+        db["form_answers"].insert_all(
+            {"form_id": form_id, "position": i, "question": q, "answer": a} for i, (q, a) in enumerate(answers)
+        )
+    return form_id
+
+
+def complete(db: sqlite_utils.Database, number: str) -> None:
+    """Mark the work order completed ("gereed")."""
+    order = changeable_work_order(db, number)
+    if order["status"] == "completed":
+        raise WorkOrderError(
+            f"work order {order['number']} is already completed: archive it with "
+            f"exactsync workorder archive {order['number']}"
+        )
+    with transaction(db):
+        db["work_orders"].update(order["id"], {"status": "completed", "completed_at": utcnow()})
+
+
+def archive(db: sqlite_utils.Database, number: str) -> None:
+    """Archive a completed work order: it is queued for push and read-only from now on."""
+    order = changeable_work_order(db, number)
+    if order["status"] != "completed":
+        raise WorkOrderError(
+            f"work order {order['number']} is {order['status']}, not completed: complete it first with "
+            f"exactsync workorder complete {order['number']}, then archive it"
+        )
+    with transaction(db):
+        db["work_orders"].update(order["id"], {**_current_snapshot(db, order), "status": "archived",
+                                               "archived_at": utcnow()})
+        log.info(db, "workorder", f"work order {order['number']} archived: queued for Exact as a draft invoice",
+                 record=order["number"], action="none: the next exactsync push sends it")
+
+
+def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
+    """The snapshot taken again at archive, so the invoice shows the customer as it is now;
+    a customer or address removed meanwhile keeps the snapshot taken before."""
+    customers = list(db.query("SELECT * FROM customers WHERE id = ?", [order["customer_id"]]))
+    address_rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]))
+    if not customers or not address_rows:
+        return {}
+    return _snapshot(customers[0], address_rows[0])
+
+
+def list_orders(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
+    sql = (
+        "SELECT number, status, customer_code, customer_name, description, planned_employee, planned_date, "
+        "planned_time, created_at, completed_at, archived_at, exact_invoice_id FROM work_orders"
+    )
+    params = []
+    if status:
+        sql += " WHERE status = ?"
+        params.append(status)
+    return list(db.query(sql + " ORDER BY number", params))
+
+
+def details(db: sqlite_utils.Database, number: str) -> dict:
+    """Everything about one work order, as plain data (also what the PDFs print)."""
+    order = get_work_order(db, number)
+    hours = list(db.query(
+        "SELECT id, employee, kind, minutes, booked_at FROM time_bookings WHERE work_order_id = ? ORDER BY id",
+        [order["id"]],
+    ))
+    materials = list(db.query(
+        "SELECT id, item_code AS item, item_exact_id, description, quantity, booked_at FROM materials "
+        "WHERE work_order_id = ? ORDER BY id", [order["id"]],
+    ))
+    forms = list(db.query("SELECT id, name, filled_at FROM forms WHERE work_order_id = ? ORDER BY id", [order["id"]]))
+    for form in forms:
+        form["answers"] = list(db.query(
+            "SELECT question, answer FROM form_answers WHERE form_id = ? ORDER BY position", [form["id"]]
+        ))
+    push = list(db.query(
+        "SELECT step, state, exact_id, attempts, last_error, next_attempt_at, updated_at FROM outbox "
+        "WHERE work_order_id = ? ORDER BY id", [order["id"]],
+    ))
+    planned = None
+    if order["planned_employee"]:
+        planned = {"employee": order["planned_employee"], "date": order["planned_date"], "time": order["planned_time"]}
+    return {
+        "number": order["number"],
+        "status": order["status"],
+        "description": order["description"],
+        "customer_reference": order["customer_reference"],
+        "customer": {
+            "code": order["customer_code"], "name": order["customer_name"], "exact_id": order["customer_exact_id"],
+            "address": order["customer_address"].splitlines(),
+        },
+        "work_address": {"id": order["work_address_id"], "lines": order["work_address"].splitlines()},
+        "planned": planned,
+        "hours": hours,
+        "totals": {kind + "_minutes": sum(h["minutes"] for h in hours if h["kind"] == kind) for kind in KINDS},
+        "materials": materials,
+        "forms": forms,
+        "created_at": order["created_at"],
+        "completed_at": order["completed_at"],
+        "archived_at": order["archived_at"],
+        "exact_invoice_id": order["exact_invoice_id"],
+        "push": push,
+    }
+

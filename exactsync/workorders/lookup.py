@@ -1,0 +1,190 @@
+"""Finding customers, items, work addresses and work orders as users type them,
+and parsing the values they give. Every refusal is a WorkOrderError that says
+what is wrong and what to do; the CLI and the importer share these checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import sqlite_utils
+
+from exactsync.errors import ExactsyncError
+
+READ_ONLY_STATUSES = ("archived", "sent", "failed")
+
+
+class WorkOrderError(ExactsyncError):
+    """A work order, work address or one of their values was refused; nothing changed."""
+
+
+# --- customers and items from Exact ------------------------------------------
+
+def find_customer(db: sqlite_utils.Database, code: str) -> dict:
+    """The customer with this code as the user typed it.
+
+    Codes match on the trimmed text (Exact pads them with leading spaces). A code
+    of digits that matches nothing exactly also matches the one customer whose
+    code is the same number with leading zeros ("25" finds "0025"), since people
+    type what they say; two such customers is an error, never a guess.
+    """
+    typed = str(code).strip()
+    if not typed:
+        raise WorkOrderError("the customer code is empty: give the code as it is in Exact, e.g. 25")
+    rows = list(db.query("SELECT * FROM customers WHERE trim(code) = ? ORDER BY id", [typed]))
+    if not rows and typed.isdigit():
+        rows = list(db.query(
+            "SELECT * FROM customers WHERE ltrim(trim(code), '0') = ? AND trim(code) GLOB '[0-9]*' ORDER BY id",
+            [typed.lstrip("0")],
+        ))
+    if not rows:
+        raise WorkOrderError(
+            f"customer {typed} does not exist: check the code in Exact; a customer added there "
+            "arrives with the next exactsync pull"
+        )
+    if len(rows) > 1:
+        codes = ", ".join(r["code"].strip() for r in rows)
+        raise WorkOrderError(f"customer code {typed} matches {codes}: type the code exactly as it is in Exact")
+    return rows[0]
+
+
+def usable_customer(db: sqlite_utils.Database, code: str) -> dict:
+    """The customer, refused unless it comes from Exact and is active there."""
+    customer = find_customer(db, code)
+    label = customer_label(customer)
+    if not customer["exact_id"]:
+        raise WorkOrderError(
+            f"customer {label} was created locally, not in Exact: only customers from Exact can be "
+            "invoiced; add the customer in Exact and run exactsync pull"
+        )
+    if not customer["active"]:
+        reason = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
+        raise WorkOrderError(
+            f"customer {label} is inactive in Exact{reason}: make it active in Exact, or choose another customer"
+        )
+    return customer
+
+
+def customer_label(customer: dict) -> str:
+    code = customer["code"].strip()
+    return f"{code} ({customer['name']})" if customer["name"] else code
+
+
+def usable_item(db: sqlite_utils.Database, code: str) -> dict:
+    """The item with this code (trimmed, exact), refused unless it comes from Exact and is active."""
+    typed = str(code).strip()
+    rows = list(db.query("SELECT * FROM items WHERE trim(code) = ? ORDER BY exact_id IS NULL, id LIMIT 1", [typed]))
+    item = rows[0] if rows else None
+    if item is None or not item["exact_id"]:
+        raise WorkOrderError(
+            f"item '{typed}' is not an item from Exact: choose an item pulled from Exact "
+            "(one added there arrives with the next exactsync pull)"
+        )
+    if not item["active"]:
+        raise WorkOrderError(f"item '{typed}' is inactive in Exact: choose another item, or make it active in Exact")
+    return item
+
+
+# --- work addresses and work orders ------------------------------------------
+
+def get_work_address(db: sqlite_utils.Database, address_id: int) -> dict:
+    rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id]))
+    if not rows:
+        raise WorkOrderError(
+            f"work address {address_id} does not exist: see exactsync workaddress list CUSTOMER_CODE"
+        )
+    return rows[0]
+
+
+def address_of_customer(db: sqlite_utils.Database, address_id: int, customer: dict) -> dict:
+    """The work address, refused when it belongs to another customer (R4: it could not be invoiced)."""
+    address = get_work_address(db, address_id)
+    if address["customer_id"] != customer["id"]:
+        raise WorkOrderError(
+            f"work address {address_id} belongs to another customer, not to customer {customer_label(customer)}: "
+            f"choose one from exactsync workaddress list {customer['code'].strip()}, or add one there"
+        )
+    return address
+
+
+def get_work_order(db: sqlite_utils.Database, number: str) -> dict:
+    rows = list(db.query("SELECT * FROM work_orders WHERE number = ? COLLATE NOCASE", [str(number).strip()]))
+    if not rows:
+        raise WorkOrderError(f"work order {number} does not exist: see exactsync workorder list")
+    return rows[0]
+
+
+def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
+    """The work order, refused once archived: from then on it belongs to the invoice in Exact."""
+    order = get_work_order(db, number)
+    if order["status"] in READ_ONLY_STATUSES:
+        raise WorkOrderError(
+            f"work order {order['number']} is {order['status']} and can no longer be changed: "
+            "corrections are possible until it is archived; correct the draft invoice in Exact instead"
+        )
+    return order
+
+
+# --- values ------------------------------------------------------------------
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def parse_minutes(value) -> int:
+    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()) or int(str(value).strip()) == 0:
+        raise WorkOrderError(f"minutes must be a whole number above 0, got {value!r}")
+    return int(str(value).strip())
+
+
+def parse_quantity(value) -> Decimal:
+    """A quantity above 0; a decimal comma is read as a point ("1,5" is 1.5)."""
+    text = str(value).strip()
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        quantity = Decimal(text) if not isinstance(value, bool) else Decimal("NaN")
+    except InvalidOperation:
+        quantity = Decimal("NaN")
+    if not quantity.is_finite() or quantity <= 0:
+        raise WorkOrderError(f"quantity must be a number above 0 such as 1.5, got {value!r}")
+    return quantity
+
+
+def quantity_text(quantity: Decimal) -> str:
+    """How a quantity is stored and shown: plain digits, no exponent, no trailing zeros."""
+    return format(quantity.normalize(), "f")
+
+
+def parse_date(value) -> str:
+    text = str(value).strip()
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        date.fromisoformat(text)
+    except ValueError:
+        raise WorkOrderError(f"date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got {value!r}") from None
+    return text
+
+
+def parse_time(value) -> str:
+    text = str(value).strip()
+    if not _TIME.match(text):
+        raise WorkOrderError(f"time must be HH:MM on a 24-hour clock, e.g. 08:30, got {value!r}")
+    return text
+
+
+def required_text(value, what: str) -> str:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not text:
+        raise WorkOrderError(f"{what} must not be empty")
+    return text
+
+
+def parse_answer(text: str) -> tuple[str, str]:
+    """'question=answer' -> (question, answer); the first '=' separates them."""
+    question, sep, answer = text.partition("=")
+    if not sep or not question.strip():
+        raise WorkOrderError(f"answer {text!r} is not question=answer, e.g. \"Meterstand=1234\"")
+    return question.strip(), answer.strip()

@@ -1,0 +1,186 @@
+"""The work order PDF and the custom forms PDF (R11), in Dutch, for the customer's card in Exact.
+
+The bytes depend only on the work order: the creation date is the work order's
+own (archived, else completed, else created), so push sends the same file on
+every attempt. DejaVu Sans is embedded, so accents and the euro sign render.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from exactsync.workorders.lifecycle import details
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT = "DejaVuSans"
+KIND_LABELS = {"work": "Werktijd", "travel": "Reistijd"}
+HEADINGS = FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
+
+
+def workorder_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
+    """The work order: customer, work address, planning, hours, materials, totals, completion."""
+    order = details(db, number)
+    pdf = _document(order, company_name, f"Werkbon {order['number']}")
+    _addresses(pdf, order)
+    _fields(pdf, [
+        ("Werkbonnummer", order["number"]),
+        ("Referentie klant", order["customer_reference"] or "-"),
+        ("Omschrijving", order["description"]),
+        ("Planning", _planning(order["planned"])),
+        ("Gereed gemeld op", _local(order["completed_at"]) if order["completed_at"] else "nog niet gereed"),
+    ])
+    _heading(pdf, "Uren")
+    _table(pdf, ("Medewerker", "Soort", "Tijd", "Uren"), (70, 40, 35, 35),
+           [(employee, KIND_LABELS[kind], _clock(m), _hours(m)) for (employee, kind), m in _time_per(order).items()],
+           empty="Geen uren geboekt.", numeric_from=2)
+    totals = order["totals"]
+    _fields(pdf, [
+        ("Totaal werktijd", f"{_clock(totals['work_minutes'])} ({_hours(totals['work_minutes'])} uur)"),
+        ("Totaal reistijd", f"{_clock(totals['travel_minutes'])} ({_hours(totals['travel_minutes'])} uur)"),
+    ])
+    _heading(pdf, "Materialen")
+    _table(pdf, ("Artikel", "Omschrijving", "Aantal"), (40, 110, 30),
+           [(m["item"], m["description"], m["quantity"].replace(".", ",")) for m in order["materials"]],
+           empty="Geen materialen geboekt.", numeric_from=2)
+    _fields(pdf, [("Materiaalregels", str(len(order["materials"])))])
+    return bytes(pdf.output())
+
+
+def forms_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
+    """Every custom form of the work order with its questions and answers."""
+    order = details(db, number)
+    pdf = _document(order, company_name, f"Formulieren bij werkbon {order['number']}")
+    _addresses(pdf, order)
+    _fields(pdf, [("Werkbonnummer", order["number"]), ("Omschrijving", order["description"])])
+    if not order["forms"]:
+        pdf.cell(text="Geen formulieren ingevuld.", new_x="LMARGIN", new_y="NEXT")
+    for form in order["forms"]:
+        _heading(pdf, form["name"])
+        _table(pdf, ("Vraag", "Antwoord"), (80, 100), [(a["question"], a["answer"]) for a in form["answers"]],
+               empty="Geen antwoorden.")
+    return bytes(pdf.output())
+
+
+class _Page(FPDF):
+    footer_text = ""
+
+    def footer(self):
+        self.set_y(-15)
+        self.set_font(FONT, size=8)
+        self.cell(0, 10, f"{self.footer_text} - pagina {self.page_no()}/{{nb}}", align="C")
+
+
+def _document(order: dict, company_name: str, title: str) -> FPDF:
+    pdf = _Page(format="A4")
+    pdf.footer_text = title
+    pdf.set_creation_date(_created(order))
+    pdf.set_title(title)
+    pdf.set_author(company_name)
+    pdf.set_creator("exactsync")
+    pdf.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
+    pdf.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    if company_name:
+        pdf.set_font(FONT, "B", 16)
+        pdf.cell(0, 9, company_name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 13)
+    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font(FONT, size=10)
+    return pdf
+
+
+def _created(order: dict) -> datetime:
+    at = order["archived_at"] or order["completed_at"] or order["created_at"]
+    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def _addresses(pdf: FPDF, order: dict) -> None:
+    """Customer and work address side by side."""
+    customer = order["customer"]
+    blocks = [
+        ("Klant", [f"{customer['name']} ({customer['code']})", *customer["address"]]),
+        ("Werkadres", order["work_address"]["lines"] or ["-"]),
+    ]
+    top = pdf.get_y()
+    bottom = top
+    for column, (label, lines) in enumerate(blocks):
+        pdf.set_xy(pdf.l_margin + column * 95, top)
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(90, 6, label, new_x="LEFT", new_y="NEXT")
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(90, 5, "\n".join(lines), new_x="LEFT", new_y="NEXT")
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 4)
+
+
+def _fields(pdf: FPDF, fields: list[tuple[str, str]]) -> None:
+    for label, value in fields:
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(45, 6, label)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font(FONT, "B", 12)
+    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+
+
+def _table(pdf: FPDF, headings: tuple[str, ...], widths: tuple[int, ...], rows: list[tuple[str, ...]], *,
+           empty: str, numeric_from: int | None = None) -> None:
+    if not rows:
+        pdf.cell(0, 6, empty, new_x="LMARGIN", new_y="NEXT")
+        return
+    aligns = tuple("RIGHT" if numeric_from is not None and i >= numeric_from else "LEFT" for i in range(len(widths)))
+    with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,
+                   headings_style=HEADINGS, line_height=6) as table:
+        for row in (headings, *rows):
+            cells = table.row()
+            for text in row:
+                cells.cell(text)
+    pdf.ln(2)
+
+
+def _time_per(order: dict) -> dict[tuple[str, str], int]:
+    """Minutes per employee and kind, in the order they were first booked."""
+    totals: dict[tuple[str, str], int] = {}
+    for booking in order["hours"]:
+        key = (booking["employee"], booking["kind"])
+        totals[key] = totals.get(key, 0) + booking["minutes"]
+    return totals
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:.2f}".replace(".", ",")
+
+
+def _planning(planned: dict | None) -> str:
+    if not planned:
+        return "niet gepland"
+    when = " ".join(filter(None, (_dutch_date(planned["date"]), planned["time"])))
+    return f"{planned['employee']}, {when}"
+
+
+def _dutch_date(iso_date: str) -> str:
+    year, month, day = iso_date.split("-")
+    return f"{day}-{month}-{year}"
+
+
+def _local(iso_utc: str) -> str:
+    """A stored UTC time in this machine's time zone: push runs where the work orders live."""
+    at = datetime.strptime(iso_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone()
+    return at.strftime("%d-%m-%Y %H:%M")

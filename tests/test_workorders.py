@@ -1,0 +1,250 @@
+"""Work orders through the CLI: the whole lifecycle, and every refusal with its exact message."""
+
+import json
+
+import pytest
+
+from exactsync import config as config_mod
+from exactsync.store import get_state
+from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
+from cli_results import ok, refused
+from factories import add_customer, add_item
+
+
+@pytest.fixture
+def shop(db):
+    """Customer 25 with its work address from Exact, and two items, as pull leaves them."""
+    return {
+        "customer": add_customer(db, "25", "Bakkerij Jansen"),
+        "other": add_customer(db, "26", "Slagerij Pietersen"),
+        "item": add_item(db, "M100", "Kraan messing"),
+    }
+
+
+def create(run, *extra) -> str:
+    return ok(run("workorder", "create", "--customer", "25", "--description", "Lekkage verhelpen", *extra))
+
+
+def show(run, number: str) -> dict:
+    return json.loads(ok(run("workorder", "show", number, "--json")))
+
+
+def test_whole_lifecycle(run, db, shop):
+    number = create(run, "--reference", "PO-881")
+    assert number == "WO00001"
+    ok(run("workorder", "plan", number, "--employee", "Jan", "--date", "2026-12-01", "--time", "08:30"))
+    work_id, travel_id = ok(run("workorder", "book-time", number, "--employee", "Jan", "--work", "90",
+                                "--travel", "15")).split()
+    ok(run("workorder", "book-time", number, "--employee", "Piet", "--work", "30"))
+    material_id = ok(run("workorder", "add-material", number, "M100", "1,5"))
+    ok(run("workorder", "form", number, "Veiligheid", "--answer", "Gas afgesloten?=Ja", "--answer", "Stand=a=b"))
+    ok(run("workorder", "complete", number))
+    # Corrections after completion, before archive.
+    ok(run("workorder", "remove-time", number, travel_id))
+    ok(run("workorder", "remove-material", number, material_id))
+    ok(run("workorder", "add-material", number, "M100", "2", "--description", "Kraan 1/2 inch"))
+    ok(run("workorder", "archive", number))
+
+    order = show(run, number)
+    assert order["status"] == "archived" and order["archived_at"] and order["completed_at"]
+    assert order["customer"]["code"] == "25" and order["customer"]["name"] == "Bakkerij Jansen"
+    assert order["customer"]["exact_id"] == shop["customer"]["exact_id"]
+    assert order["work_address"] == {"id": shop["customer"]["work_address_id"],
+                                     "lines": ["Dorpsstraat 1", "1234 AB Utrecht", "NL"]}
+    assert order["customer_reference"] == "PO-881"
+    assert order["planned"] == {"employee": "Jan", "date": "2026-12-01", "time": "08:30"}
+    assert [(h["id"], h["employee"], h["kind"], h["minutes"]) for h in order["hours"]] == [
+        (int(work_id), "Jan", "work", 90), (3, "Piet", "work", 30)]
+    assert order["totals"] == {"work_minutes": 120, "travel_minutes": 0}
+    assert [(m["item"], m["description"], m["quantity"], m["item_exact_id"]) for m in order["materials"]] == [
+        ("M100", "Kraan 1/2 inch", "2", shop["item"]["exact_id"])]
+    assert [(f["name"], f["answers"]) for f in order["forms"]] == [
+        ("Veiligheid", [{"question": "Gas afgesloten?", "answer": "Ja"}, {"question": "Stand", "answer": "a=b"}])]
+    assert order["exact_invoice_id"] is None and order["push"] == []
+
+    log_rows = [json.loads(line) for line in ok(run("log", "--table", "workorder", "--json")).splitlines()]
+    assert [r["message"] for r in log_rows] == ["work order WO00001 archived: queued for Exact as a draft invoice"]
+    assert json.loads(ok(run("status", "--json")))["workorders_queued"] == 1
+
+
+def test_show_includes_push_state_once_sent(run, db, shop):
+    number = create(run)
+    db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = 'inv-guid' WHERE number = ?", [number])
+    db.execute("INSERT INTO outbox (work_order_id, step, state, exact_id, attempts, updated_at) "
+               "VALUES (1, 'invoice', 'done', 'inv-guid', 1, '2026-11-28T10:00:00Z')")
+    order = show(run, number)
+    assert order["exact_invoice_id"] == "inv-guid"
+    assert order["push"] == [{"step": "invoice", "state": "done", "exact_id": "inv-guid", "attempts": 1,
+                              "last_error": "", "next_attempt_at": None, "updated_at": "2026-11-28T10:00:00Z"}]
+    human = ok(run("workorder", "show", number))
+    assert "push to Exact" in human and "inv-guid" in human
+
+
+def test_numbers_are_sequential_with_the_prefix_and_never_reused(run, db, config_path, shop):
+    assert [create(run), create(run)] == ["WO00001", "WO00002"]
+    db.execute("DELETE FROM work_orders")  # as a wipe would
+    assert create(run) == "WO00003"
+    config_mod.update(config_mod.load(config_path), "workorders", "number_prefix", "WB-")
+    assert create(run) == "WB-00004"
+    assert get_state(db, "workorder_last_number") == "4"
+
+
+def test_customer_codes_as_typed(run, db, shop):
+    add_customer(db, "0040", "Nullen BV")
+    assert create(run) == "WO00001"
+    for typed in (" 25 ", "40", "0040"):
+        ok(run("workorder", "create", "--customer", typed, "--description", "x"))
+    assert [r["customer_code"] for r in json.loads(ok(run("workorder", "list", "--json")))] == [
+        "25", "25", "0040", "0040"]
+
+
+def test_ambiguous_leading_zeros_are_refused(run, db, shop):
+    add_customer(db, "007")
+    add_customer(db, "0007")
+    refused(run("workorder", "create", "--customer", "7", "--description", "x"),
+            "customer code 7 matches 007, 0007: type the code exactly as it is in Exact")
+
+
+def test_list_filters_by_status(run, shop):
+    first, second = create(run), create(run)
+    ok(run("workorder", "complete", second))
+    assert [r["number"] for r in json.loads(ok(run("workorder", "list", "--status", "completed", "--json")))] == [second]
+    assert [r["number"] for r in json.loads(ok(run("workorder", "list", "--status", "open", "--json")))] == [first]
+    table = ok(run("workorder", "list"))
+    assert first in table and "Bakkerij Jansen" in table and "2 work orders" in table
+
+
+def _unchanged(db):
+    return [list(db.query(f"SELECT * FROM {t}")) for t in ("work_orders", "time_bookings", "materials", "forms")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create", "--customer", "99", "--description", "x"],
+     "customer 99 does not exist: check the code in Exact; a customer added there arrives with the next exactsync pull"),
+    (["create", "--customer", "30", "--description", "x"],
+     "customer 30 (Klant 30) is inactive in Exact: make it active in Exact, or choose another customer"),
+    (["create", "--customer", "31", "--description", "x"],
+     "customer 31 (Klant 31) was created locally, not in Exact: only customers from Exact can be invoiced; "
+     "add the customer in Exact and run exactsync pull"),
+    (["create", "--customer", "32", "--description", "x"],
+     "customer 32 (Klant 32) has no work address: add one with exactsync workaddress add 32 "
+     "--street ... --postcode ... --city ..."),
+    (["create", "--customer", "25", "--work-address", "2", "--description", "x"],
+     "work address 2 belongs to another customer, not to customer 25 (Bakkerij Jansen): "
+     "choose one from exactsync workaddress list 25, or add one there"),
+    (["create", "--customer", "25", "--work-address", "77", "--description", "x"],
+     "work address 77 does not exist: see exactsync workaddress list CUSTOMER_CODE"),
+    (["create", "--customer", "25", "--description", "  "], "the description must not be empty"),
+    (["plan", "WO00099", "--employee", "Jan", "--date", "2026-12-01"],
+     "work order WO00099 does not exist: see exactsync workorder list"),
+    (["plan", "WO00001", "--employee", "Jan", "--date", "1-12-2026"],
+     "date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got '1-12-2026'"),
+    (["plan", "WO00001", "--employee", "Jan", "--date", "2026-02-30"],
+     "date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got '2026-02-30'"),
+    (["plan", "WO00001", "--employee", "Jan", "--date", "2026-12-01", "--time", "25:00"],
+     "time must be HH:MM on a 24-hour clock, e.g. 08:30, got '25:00'"),
+    (["plan", "WO00001", "--employee", "", "--date", "2026-12-01"], "the employee must not be empty"),
+    (["book-time", "WO00001", "--employee", "Jan"], "nothing to book: give --work MINUTES, --travel MINUTES or both"),
+    (["add-material", "WO00001", "X9", "1"],
+     "item 'X9' is not an item from Exact: choose an item pulled from Exact (one added there arrives with the "
+     "next exactsync pull)"),
+    (["add-material", "WO00001", "LOCAL", "1"],
+     "item 'LOCAL' is not an item from Exact: choose an item pulled from Exact (one added there arrives with the "
+     "next exactsync pull)"),
+    (["add-material", "WO00001", "OLD", "1"],
+     "item 'OLD' is inactive in Exact: choose another item, or make it active in Exact"),
+    (["add-material", "WO00001", "M100", "0"], "quantity must be a number above 0 such as 1.5, got '0'"),
+    (["add-material", "WO00001", "M100", "abc"], "quantity must be a number above 0 such as 1.5, got 'abc'"),
+    (["add-material", "WO00001", "M100", "inf"], "quantity must be a number above 0 such as 1.5, got 'inf'"),
+    (["remove-time", "WO00001", "5"],
+     "time booking 5 is not on work order WO00001: see the ids in exactsync workorder show WO00001"),
+    (["remove-material", "WO00001", "5"],
+     "material 5 is not on work order WO00001: see the ids in exactsync workorder show WO00001"),
+    (["archive", "WO00001"],
+     "work order WO00001 is open, not completed: complete it first with exactsync workorder complete WO00001, "
+     "then archive it"),
+    (["show", "WO00099"], "work order WO00099 does not exist: see exactsync workorder list"),
+    (["pdf", "WO00099", "--out", "x.pdf"], "work order WO00099 does not exist: see exactsync workorder list"),
+])
+def test_refusals_change_nothing(run, db, shop, args, message):
+    add_customer(db, "30", active=False)
+    add_customer(db, "31", from_exact=False)
+    add_customer(db, "32", with_work_address=False)
+    add_item(db, "LOCAL", from_exact=False)
+    add_item(db, "OLD", active=False)
+    create(run)
+    before = _unchanged(db)
+    refused(run("workorder", *args), message)
+    assert _unchanged(db) == before
+
+
+def test_usage_errors_exit_2(run, shop):
+    create(run)
+    assert run("workorder", "book-time", "WO00001", "--employee", "Jan", "--work", "0").exit_code == 2
+    result = run("workorder", "form", "WO00001", "Check", "--answer", "no equals sign")
+    assert result.exit_code == 2
+    assert "answer 'no equals sign' is not question=answer" in result.output
+
+
+def test_complete_twice_and_plan_after_complete_are_refused(run, shop):
+    number = create(run)
+    ok(run("workorder", "complete", number))
+    refused(run("workorder", "complete", number),
+            "work order WO00001 is already completed: archive it with exactsync workorder archive WO00001")
+    refused(run("workorder", "plan", number, "--employee", "Jan", "--date", "2026-12-01"),
+            "work order WO00001 is already completed: there is nothing left to plan")
+
+
+@pytest.mark.parametrize("status", ["archived", "sent", "failed"])
+def test_read_only_once_archived(run, db, shop, status):
+    number = create(run)
+    ok(run("workorder", "book-time", number, "--employee", "Jan", "--work", "60"))
+    ok(run("workorder", "complete", number))
+    ok(run("workorder", "archive", number))
+    db.execute("UPDATE work_orders SET status = ?", [status])
+    before = _unchanged(db)
+    message = (f"work order WO00001 is {status} and can no longer be changed: corrections are possible until it "
+               "is archived; correct the draft invoice in Exact instead")
+    for args in (["plan", number, "--employee", "Jan", "--date", "2026-12-01"],
+                 ["book-time", number, "--employee", "Jan", "--work", "5"],
+                 ["remove-time", number, "1"],
+                 ["add-material", number, "M100", "1"],
+                 ["remove-material", number, "1"],
+                 ["form", number, "Check", "--answer", "a=b"],
+                 ["complete", number],
+                 ["archive", number]):
+        refused(run("workorder", *args), message)
+    assert _unchanged(db) == before
+
+
+def test_filling_a_form_again_replaces_its_answers(run, db, shop):
+    number = create(run)
+    ok(run("workorder", "form", number, "Check", "--answer", "a=1", "--answer", "b=2"))
+    ok(run("workorder", "form", number, "Check", "--answer", "a=3"))
+    ok(run("workorder", "form", number, "Other", "--answer", "c=4"))
+    assert [(f["name"], [a["answer"] for a in f["answers"]]) for f in show(run, number)["forms"]] == [
+        ("Check", ["3"]), ("Other", ["4"])]
+    assert db.execute("SELECT count(*) FROM form_answers").fetchone()[0] == 2
+
+
+def test_archive_keeps_a_snapshot_when_the_customer_is_cleaned_up(run, db, shop):
+    number = create(run)
+    db.execute("UPDATE customers SET name = 'Bakkerij Jansen & Zn' WHERE code = '25'")
+    ok(run("workorder", "complete", number))
+    ok(run("workorder", "archive", number))
+    db.execute("DELETE FROM customers WHERE code = '25'")  # cleanup; its work addresses go with it
+    order = show(run, number)
+    assert order["customer"]["name"] == "Bakkerij Jansen & Zn"
+    assert order["work_address"]["lines"] == ["Dorpsstraat 1", "1234 AB Utrecht", "NL"]
+
+
+@pytest.mark.parametrize("typed, stored", [("1.5", "1.5"), ("1,50", "1.5"), ("10", "10"), ("0.125", "0.125"),
+                                           ("2.000", "2"), ("1E2", "100")])
+def test_quantities_are_decimals(typed, stored):
+    assert quantity_text(parse_quantity(typed)) == stored
+
+
+@pytest.mark.parametrize("bad", ["", "-1", "0", "nan", "1,5.2", "twee", True])
+def test_bad_quantities(bad):
+    with pytest.raises(WorkOrderError):
+        parse_quantity(bad)
