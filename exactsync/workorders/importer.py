@@ -118,8 +118,6 @@ def _check_entry(db, check: _Checker, where: str, entry) -> dict:
 
 def _check_work_address(db, check: _Checker, where: str, customer: dict | None, value):
     """An address id of the customer, a new address as a dict, or None for the customer's first one."""
-    if customer is None:
-        return None
     if isinstance(value, dict):
         fields = check.fields(where, value, ADDRESS_FIELDS)
         texts = {name: fields.get(name, "NL" if name == "country" else "") for name in ADDRESS_FIELDS}
@@ -129,6 +127,8 @@ def _check_work_address(db, check: _Checker, where: str, customer: dict | None, 
         check(f"{where}.street", required_text, texts["street"], "the street")
         check(f"{where}.city", required_text, texts["city"], "the city")
         return texts
+    if customer is None:
+        return None
     if value is None:
         address = check(where, addresses.first_of_customer, db, customer)
     elif isinstance(value, int) and not isinstance(value, bool):

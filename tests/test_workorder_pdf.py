@@ -1,0 +1,103 @@
+"""The work order PDF and the custom forms PDF: the fields, Dutch accents and the euro sign, same bytes every time."""
+
+import io
+from datetime import datetime, timezone
+
+import pytest
+from pypdf import PdfReader
+
+from cli_results import ok
+from exactsync import config as config_mod
+from exactsync.workorders import details, forms_pdf, workorder_pdf
+from factories import add_customer, add_item
+
+COMPANY = "Installatiebedrijf Müller B.V."
+
+
+@pytest.fixture
+def number(run, db, config_path):
+    config_mod.update(config_mod.load(config_path), "workorders", "company_name", COMPANY)
+    add_customer(db, "25", "Bakkerij Één & Zoën", street="Hoofdstraat 12", postcode="1234 AB", city="Utrecht")
+    add_item(db, "M100", "Kraan ½\" messing")
+    add_item(db, "K7", "Koppelstuk")
+    address_id = ok(run("workaddress", "add", "25", "--street", "Coöperatieweg 3", "--postcode", "3511 AA",
+                        "--city", "’s-Hertogenbosch", "--name", "Filiaal Café"))
+    number = ok(run("workorder", "create", "--customer", "25", "--work-address", address_id,
+                    "--description", "Lekkage verhelpen, € 12,50 korting afgesproken", "--reference", "PO-ë881"))
+    ok(run("workorder", "plan", number, "--employee", "José Brûlée", "--date", "2026-12-01", "--time", "08:30"))
+    ok(run("workorder", "book-time", number, "--employee", "José Brûlée", "--work", "90", "--travel", "15"))
+    ok(run("workorder", "book-time", number, "--employee", "Piet", "--work", "45"))
+    ok(run("workorder", "book-time", number, "--employee", "José Brûlée", "--work", "30"))
+    ok(run("workorder", "add-material", number, "M100", "1.5"))
+    ok(run("workorder", "add-material", number, "K7", "12", "--description", "Koppelstuk 15 mm"))
+    ok(run("workorder", "form", number, "Veiligheidscontrole", "--answer", "Gas afgesloten?=Ja, gecontroleerd",
+           "--answer", "Opmerking=Meerprijs € 5"))
+    ok(run("workorder", "form", number, "Oplevering", "--answer", "Handtekening klant=Één Zoën"))
+    ok(run("workorder", "complete", number))
+    return number
+
+
+def text_of(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_workorder_pdf_has_every_field(db, number):
+    text = text_of(workorder_pdf(db, number, COMPANY))
+    completed = datetime.strptime(details(db, number)["completed_at"], "%Y-%m-%dT%H:%M:%SZ")
+    for expected in (
+        COMPANY, "Werkbon WO00001", "Bakkerij Één & Zoën (25)", "Hoofdstraat 12", "1234 AB Utrecht",
+        "Filiaal Café", "Coöperatieweg 3", "3511 AA ’s-Hertogenbosch", "Referentie klant", "PO-ë881",
+        "Lekkage verhelpen, € 12,50 korting afgesproken", "José Brûlée, 01-12-2026 08:30",
+        "M100", "Kraan ½\" messing", "1,5", "K7", "Koppelstuk 15 mm", "12",
+        "Totaal werktijd", "2:45 (2,75 uur)", "Totaal reistijd", "0:15 (0,25 uur)", "Gereed gemeld op",
+        completed.replace(tzinfo=timezone.utc).astimezone().strftime("%d-%m-%Y %H:%M"),
+    ):
+        assert expected in text, expected
+    # Time per employee and kind: José's two work bookings are one line.
+    assert "José Brûlée Werktijd 2:00 2,00" in text
+    assert "José Brûlée Reistijd 0:15 0,25" in text
+    assert "Piet Werktijd 0:45 0,75" in text
+
+
+def test_forms_pdf_has_every_question_and_answer(db, number):
+    text = text_of(forms_pdf(db, number, COMPANY))
+    for expected in (COMPANY, "Formulieren bij werkbon WO00001", "Bakkerij Één & Zoën (25)", "Filiaal Café",
+                     "Veiligheidscontrole", "Gas afgesloten?", "Ja, gecontroleerd", "Opmerking", "Meerprijs € 5",
+                     "Oplevering", "Handtekening klant", "Één Zoën"):
+        assert expected in text, expected
+
+
+def test_same_bytes_every_time(db, number, run):
+    ok(run("workorder", "archive", number))
+    assert workorder_pdf(db, number, COMPANY) == workorder_pdf(db, number, COMPANY)
+    assert forms_pdf(db, number, COMPANY) == forms_pdf(db, number, COMPANY)
+    reader = PdfReader(io.BytesIO(workorder_pdf(db, number, COMPANY)))
+    archived_at = db.execute("SELECT archived_at FROM work_orders").fetchone()[0]
+    assert reader.metadata.creation_date.strftime("%Y-%m-%dT%H:%M:%SZ") == archived_at
+
+
+def test_fonts_are_embedded(db, number):
+    fonts = {str(font["/BaseFont"]) for page in PdfReader(io.BytesIO(workorder_pdf(db, number, COMPANY))).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert all("DejaVuSans" in name for name in fonts) and len(fonts) == 2
+
+
+def test_pdf_command_writes_what_push_sends(run, db, number, tmp_path):
+    ok(run("workorder", "pdf", number, "--out", str(tmp_path / "wo.pdf")))
+    ok(run("workorder", "pdf", number, "--forms", "--out", str(tmp_path / "forms.pdf")))
+    assert (tmp_path / "wo.pdf").read_bytes() == workorder_pdf(db, number, COMPANY)
+    assert (tmp_path / "forms.pdf").read_bytes() == forms_pdf(db, number, COMPANY)
+
+
+def test_an_empty_work_order_and_a_long_one(run, db, number):
+    empty = ok(run("workorder", "create", "--customer", "25", "--description", "Nog niets gedaan"))
+    text = text_of(workorder_pdf(db, empty, ""))
+    for expected in ("Geen uren geboekt.", "Geen materialen geboekt.", "niet gepland", "nog niet gereed",
+                     "Referentie klant -"):
+        assert expected in text, expected
+    assert "Geen formulieren ingevuld." in text_of(forms_pdf(db, empty, ""))
+    for i in range(60):
+        ok(run("workorder", "add-material", empty, "K7", str(i + 1)))
+    reader = PdfReader(io.BytesIO(workorder_pdf(db, empty, "")))
+    assert len(reader.pages) >= 2
+    assert "pagina 2/" in reader.pages[1].extract_text()
