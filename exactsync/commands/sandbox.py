@@ -1,0 +1,48 @@
+"""`exactsync sandbox serve`: run the embedded Exact Online to try the tool by hand."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+from exactsync.sandbox import Sandbox
+
+
+@click.group("sandbox")
+def sandbox_group():
+    """The embedded Exact Online sandbox: a local stand-in for Exact's API and OAuth.
+
+    \b
+    Example:
+      exactsync sandbox serve --port 8000 --customers 1000
+    """
+
+
+@sandbox_group.command("serve")
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 = any free port).")
+@click.option("--customers", default=300, show_default=True, help="Customer accounts to generate.")
+@click.option("--items", default=120, show_default=True, help="Items to generate.")
+@click.option("--latency-ms", default=0, show_default=True, help="Delay added to every call, in milliseconds.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the data generator (same seed, same data).")
+def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: int):
+    """Serve a seeded Exact Online administration on 127.0.0.1 until Ctrl-C.
+
+    Prints the base URL, client id and client secret to put in exactsync.toml
+    ([exact] base_url, client_id, client_secret). Any redirect URI on 127.0.0.1
+    or localhost is accepted, and consent is given automatically.
+
+    \b
+    Example:
+      exactsync sandbox serve --customers 5000 --latency-ms 150
+    """
+    sandbox = Sandbox(seed=seed, customers=customers, items=items, latency_ms=latency_ms, port=port)
+    with sandbox:
+        click.echo(f"base_url = \"{sandbox.base_url}\"")
+        click.echo(f"client_id = \"{sandbox.client_id}\"")
+        click.echo(f"client_secret = \"{sandbox.client_secret}\"")
+        click.echo(f"division {sandbox.division}: {customers} customers, {items} items. Ctrl-C stops.", err=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)

@@ -1,0 +1,337 @@
+"""The sandbox's administration (one division): tables in memory, a seeded
+generator, mutations that bump the rowversion, and sync reads.
+
+Rows are dicts with Exact's field names and Python values; dates are naive
+Amsterdam wall-clock datetimes, as Exact keeps them. Every insert or update
+takes the next value of the division's rowversion counter (`Timestamp`) and
+appends (Timestamp, ID) to the table's change log. A sync read bisects that
+log and skips entries a later change made stale, so a page never copies the
+table and a row changed mid-read shows up again further on, as it does in Exact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from exactsync.sandbox.schema import DELETED_TYPE
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+FIRST_TIMESTAMP = 4_300_001_000       # large, so a client comparing Int64 strings as text goes wrong
+MOVED_TIMESTAMP = 10_000              # a division move restarts the counter far lower
+MAIN_ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "AddressLine3", "Postcode", "City", "Country")
+SYNCED_TABLES = ("accounts", "addresses", "items")
+
+TRADES = ["Bakkerij", "Installatiebedrijf", "Loodgietersbedrijf", "Schildersbedrijf", "Garage", "Café",
+          "Boulangerie", "Brasserie", "Elektro", "Dakwerken", "Hoveniersbedrijf", "Crèmerie", "Zorgcentrum"]
+SURNAMES = ["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Jong", "Mulder",
+            "Peeters", "Janssens", "Maes", "Jacobs", "Willems", "Claes", "Goossens", "Wouters", "Dubois",
+            "Lambert", "Dupont", "Müller", "Hérault", "Çelik", "Bošković", "O'Neill", "d'Hondt", "Van Damme"]
+FORMS = ["", " B.V.", " BV", " & Zn.", " VOF", " BVBA", " SRL", " NV"]
+STREETS = ["Kerkstraat", "Dorpsstraat", "Stationsweg", "Rue de l'Église", "Grote Markt", "Hoogstraat",
+           "Kapelstraat", "Molenweg", "Brouwersgracht", "Chaussée de Namur", "Sint-Jacobsstraat"]
+NL_CITIES = ["Amsterdam", "Rotterdam", "'s-Hertogenbosch", "Den Haag", "Utrecht", "Eindhoven", "Groningen",
+             "Zwolle", "Sint-Oedenrode", "Ee"]
+BE_CITIES = ["Brussel", "Antwerpen", "Gent", "Liège", "Namur", "Brugge", "Leuven", "Mechelen", "Mons", "Genk"]
+
+ITEM_GROUPS = [("701", "Arbeid"), ("702", "Materialen"), ("703", "Onderdelen"),
+               ("KLEIN", "Klein materiaal"), ("klein", "klein Materiaal"), ("800", "Diensten")]
+JOURNALS = [("70", "Verkoopboek", 20), ("71", "Verkoopboek projecten", 20), ("60", "Inkoopboek", 22),
+            ("50", "Bank", 12), ("30", "Kas", 10), ("90", "Memoriaal", 90)]
+DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1), (20, "Inkoopfactuur", 2), (55, "Overig", 0),
+                  (80, "Werkbon", 1), (181, "Bankafschrift", 3)]
+ODD_ITEM_CODES = ["M", "12/34", "O'Brien-1", "Kabel 3×2,5", "  SPATIE", "trailing  ", "ÉCLAIR"]
+UNITS = [("stuk", "Stuk"), ("uur", "Uur"), ("m", "Meter"), ("kg", "Kilogram")]
+
+
+def local_now() -> datetime:
+    now = datetime.now(AMSTERDAM).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def pad_code(code: str) -> str:
+    return str(code).rjust(18)
+
+
+def pad_country(country: str) -> str:
+    return str(country).ljust(3)
+
+
+class UnknownRecord(KeyError):
+    pass
+
+
+class Administration:
+    """One division's data. Callers hold the sandbox lock around every call."""
+
+    def __init__(self, division: int, seed: int = 1, customers: int = 300, items: int = 120):
+        self.division = division
+        self.rng = random.Random(seed)
+        self.now = local_now()
+        self.move_date: datetime | None = None
+        self.next_timestamp = FIRST_TIMESTAMP
+        self.accounts: dict[str, dict] = {}
+        self.addresses: dict[str, dict] = {}
+        self.items: dict[str, dict] = {}
+        self.item_groups: dict[str, dict] = {}
+        self.journals: dict[str, dict] = {}
+        self.document_types: dict[int, dict] = {}
+        self.invoices: dict[str, dict] = {}
+        self.documents: dict[str, dict] = {}
+        self.attachments: dict[str, dict] = {}
+        self.deleted: dict[str, dict] = {}
+        self.main_address_ids: dict[str, str] = {}
+        self.log_timestamps = {name: [] for name in (*SYNCED_TABLES, "deleted")}
+        self.log_ids = {name: [] for name in (*SYNCED_TABLES, "deleted")}
+        self.order_number = 1
+        self._seed_fixed_tables()
+        for number in range(1, customers + 1):
+            self._generate_customer(number)
+        for number in range(1, items + 1):
+            self._generate_item(number)
+
+    # -- generation ------------------------------------------------------------------------------
+
+    def new_guid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _past(self, max_days: int) -> datetime:
+        return self.now - timedelta(days=self.rng.randint(1, max_days), seconds=self.rng.randint(0, 86399))
+
+    def _seed_fixed_tables(self):
+        created = self.now - timedelta(days=900)
+        for code, description in ITEM_GROUPS:
+            guid = self.new_guid()
+            self.item_groups[guid] = {"ID": guid, "Code": code, "Description": description,
+                                      "IsDefault": code == "701", "Created": created, "Modified": created,
+                                      "Division": self.division}
+        for code, description, kind in JOURNALS:
+            guid = self.new_guid()
+            self.journals[guid] = {"ID": guid, "Code": code, "Description": description, "Type": kind,
+                                   "Division": self.division}
+        for code, description, category in DOCUMENT_TYPES:
+            self.document_types[code] = {"ID": code, "Description": description, "DocumentCategory": category}
+
+    def _generate_customer(self, number: int):
+        rng = self.rng
+        belgian = number % 4 == 0
+        city = rng.choice(BE_CITIES if belgian else NL_CITIES)
+        postcode = f"{rng.randint(1000, 9999)}" if belgian else f"{rng.randint(1000, 9999)} {_letters(rng)}"
+        ended = number % 41 == 0
+        supplier = number % 29 == 0
+        fields = {
+            "Code": str(number),
+            "Name": f"{rng.choice(TRADES)} {rng.choice(SURNAMES)}{rng.choice(FORMS)}",
+            "AddressLine1": f"{rng.choice(STREETS)} {rng.randint(1, 250)}",
+            "Postcode": postcode, "City": city, "Country": "BE" if belgian else "NL",
+            "Email": f"info{number}@example.{'be' if belgian else 'nl'}",
+            "Phone": f"+3{'2' if belgian else '1'} {rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
+            "Status": "P" if number % 23 == 0 else ("A" if supplier else "C"),
+            "Blocked": number % 37 == 0,
+            "IsSales": not supplier, "IsSupplier": supplier, "IsPurchase": supplier,
+            "EndDate": self._past(200).replace(hour=0, minute=0, second=0, microsecond=0) if ended else None,
+        }
+        created = self._past(2000)
+        self.add_customer(created=created, **fields)
+
+    def _generate_item(self, number: int):
+        rng = self.rng
+        group = list(self.item_groups.values())[number % len(ITEM_GROUPS)]
+        odd = number - 1 < len(ODD_ITEM_CODES) and ODD_ITEM_CODES[number - 1]
+        unit, unit_description = rng.choice(UNITS)
+        price = Decimal(rng.randint(100, 50000)) / 100
+        self.add_item(
+            created=self._past(1500),
+            Code=odd or f"ART-{number:05d}",
+            Description=f"{group['Description'].capitalize()} {rng.choice(['type', 'model', 'set'])} {number}",
+            ItemGroup=group["ID"],
+            IsSalesItem=number % 13 != 0,
+            EndDate=self._past(300).replace(hour=0, minute=0, second=0, microsecond=0) if number % 17 == 0 else None,
+            Unit=unit, UnitDescription=unit_description,
+            StandardSalesPrice=price, CostPriceStandard=(price * Decimal("0.6")).quantize(Decimal("0.01")),
+        )
+
+    # -- rowversion --------------------------------------------------------------------------------
+
+    def _touch(self, table: str, row: dict, modified: datetime | None = None):
+        timestamp = self.next_timestamp
+        self.next_timestamp += 1
+        row["Timestamp"] = timestamp
+        if modified is not None:
+            row["Modified"] = modified
+        self.log_timestamps[table].append(timestamp)
+        self.log_ids[table].append(row["ID"])
+
+    def _record_deletion(self, table: str, guid: str):
+        entry_id = self.new_guid()
+        entry = {"ID": entry_id, "EntityKey": guid, "EntityType": DELETED_TYPE[table], "DeletedDate": local_now(),
+                 "DeletedBy": None, "Division": self.division}
+        self.deleted[entry_id] = entry
+        self._touch("deleted", entry)
+
+    def move_division(self):
+        """A move to another database: every rowversion is renumbered from a low base."""
+        self.move_date = local_now()
+        self.next_timestamp = MOVED_TIMESTAMP
+        for table in (*SYNCED_TABLES, "deleted"):
+            rows = sorted(getattr(self, table).values(), key=lambda r: r["Timestamp"])
+            self.log_timestamps[table], self.log_ids[table] = [], []
+            for row in rows:
+                self._touch(table, row)
+
+    def changed_since(self, table: str, floor: int, after: int, limit: int, equals: dict):
+        """Up to `limit` current rows with Timestamp > max(floor, after), in Timestamp order."""
+        timestamps, ids, rows = self.log_timestamps[table], self.log_ids[table], getattr(self, table)
+        position = bisect.bisect_right(timestamps, max(floor, after))
+        found = []
+        while position < len(timestamps) and len(found) < limit:
+            row = rows.get(ids[position])
+            if row is not None and row["Timestamp"] == timestamps[position] and _matches(row, equals):
+                found.append(row)
+            position += 1
+        more = position < len(timestamps) and self._any_current(table, position, equals)
+        return found, more
+
+    def _any_current(self, table: str, position: int, equals: dict) -> bool:
+        timestamps, ids, rows = self.log_timestamps[table], self.log_ids[table], getattr(self, table)
+        for index in range(position, len(timestamps)):
+            row = rows.get(ids[index])
+            if row is not None and row["Timestamp"] == timestamps[index] and _matches(row, equals):
+                return True
+        return False
+
+    # -- accounts and addresses --------------------------------------------------------------------
+
+    def next_account_code(self) -> str:
+        return str(max((int(c) for a in self.accounts.values() if (c := a["Code"].strip()).isdigit()), default=0) + 1)
+
+    def add_customer(self, created: datetime | None = None, **fields) -> str:
+        created = created or local_now()
+        guid = self.new_guid()
+        account = {
+            "ID": guid, "Code": None, "Name": "Nieuwe klant", "SearchCode": None,
+            "AddressLine1": None, "AddressLine2": None, "AddressLine3": None, "Postcode": None, "City": None,
+            "Country": "NL", "Email": None, "Phone": None, "VATNumber": None, "Status": "C", "Blocked": False,
+            "IsSales": True, "IsSupplier": False, "IsPurchase": False,
+            "StartDate": created.replace(hour=0, minute=0, second=0, microsecond=0), "EndDate": None,
+            "Type": "A", "Created": created, "Modified": created, "Division": self.division,
+        }
+        _check_fields(account, fields, "account")
+        account.update(fields)
+        account["Code"] = pad_code(account["Code"] or self.next_account_code())
+        account["Country"] = pad_country(account["Country"])
+        self.accounts[guid] = account
+        self._touch("accounts", account)
+        address_guid = self.new_guid()
+        address = {"ID": address_guid, "Account": guid, "AccountName": account["Name"], "Type": 1, "Main": True,
+                   "Warehouse": None, "Created": created, "Modified": created, "Division": self.division}
+        address.update({name: account[name] for name in MAIN_ADDRESS_FIELDS})
+        self.addresses[address_guid] = address
+        self.main_address_ids[guid] = address_guid
+        self._touch("addresses", address)
+        return guid
+
+    def update_account(self, guid: str, **fields):
+        account = self._get("accounts", guid)
+        _check_fields(account, fields, "account")
+        account.update(fields)
+        account["Code"] = pad_code(account["Code"].strip())
+        account["Country"] = pad_country(account["Country"].strip())
+        self._touch("accounts", account, local_now())
+        moved = {k: account[k] for k in MAIN_ADDRESS_FIELDS if k in fields}
+        main = self.main_address(guid)
+        if main is not None and (moved or "Name" in fields):
+            main.update(moved, AccountName=account["Name"])
+            self._touch("addresses", main, local_now())
+
+    def block_account(self, guid: str):
+        self.update_account(guid, Blocked=True)
+
+    def delete_account(self, guid: str):
+        self._get("accounts", guid)
+        for address in [a for a in self.addresses.values() if a["Account"] == guid]:
+            del self.addresses[address["ID"]]
+            self._record_deletion("addresses", address["ID"])
+        del self.accounts[guid]
+        self.main_address_ids.pop(guid, None)
+        self._record_deletion("accounts", guid)
+
+    def main_address(self, account_guid: str) -> dict | None:
+        return self.addresses.get(self.main_address_ids.get(account_guid, ""))
+
+    def update_address(self, guid: str, **fields):
+        address = self._get("addresses", guid)
+        _check_fields(address, fields, "address")
+        address.update(fields)
+        if "Country" in fields:
+            address["Country"] = pad_country(address["Country"].strip())
+        self._touch("addresses", address, local_now())
+        if address["Type"] == 1 and address["Main"]:
+            account = self.accounts[address["Account"]]
+            account.update({k: address[k] for k in MAIN_ADDRESS_FIELDS})
+            self._touch("accounts", account, local_now())
+
+    # -- items ---------------------------------------------------------------------------------------
+
+    def add_item(self, created: datetime | None = None, **fields) -> str:
+        created = created or local_now()
+        guid = self.new_guid()
+        group = next(iter(self.item_groups.values()))
+        item = {
+            "ID": guid, "Code": None, "Description": None, "ExtraDescription": None, "ItemGroup": group["ID"],
+            "IsSalesItem": True, "IsPurchaseItem": True, "IsStockItem": False,
+            "StartDate": created.replace(hour=0, minute=0, second=0, microsecond=0), "EndDate": None,
+            "Unit": "stuk", "UnitDescription": "Stuk", "StandardSalesPrice": Decimal("0"),
+            "CostPriceStandard": Decimal("0"), "SalesVatCode": "2", "Created": created, "Modified": created,
+            "Division": self.division,
+        }
+        _check_fields(item, fields, "item")
+        item.update(fields)
+        item["Code"] = item["Code"] or f"ART-{len(self.items) + 1:05d}"
+        item["Description"] = item["Description"] or item["Code"]
+        self._apply_item_group(item)
+        self.items[guid] = item
+        self._touch("items", item)
+        return guid
+
+    def _apply_item_group(self, item: dict):
+        group = self.item_groups.get(item["ItemGroup"])
+        if group is None:
+            raise UnknownRecord(f"no item group {item['ItemGroup']}")
+        item["ItemGroupCode"], item["ItemGroupDescription"] = group["Code"], group["Description"]
+
+    def update_item(self, guid: str, **fields):
+        item = self._get("items", guid)
+        _check_fields(item, fields, "item")
+        item.update(fields)
+        self._apply_item_group(item)
+        self._touch("items", item, local_now())
+
+    def delete_item(self, guid: str):
+        self._get("items", guid)
+        del self.items[guid]
+        self._record_deletion("items", guid)
+
+    def _get(self, table: str, guid: str) -> dict:
+        try:
+            return getattr(self, table)[guid.lower()]
+        except KeyError:
+            raise UnknownRecord(f"no {table[:-1]} with ID {guid}") from None
+
+
+def _letters(rng: random.Random) -> str:
+    return rng.choice("ABCDEFGHJKLMNPRSTVWXZ") + rng.choice("ABCDEFGHJKLMNPRSTVWXZ")
+
+
+def _matches(row: dict, equals: dict) -> bool:
+    return all(row.get(k) == v for k, v in equals.items())
+
+
+def _check_fields(row: dict, fields: dict, what: str):
+    unknown = set(fields) - set(row) - {"ItemGroupCode", "ItemGroupDescription"}
+    if unknown:
+        raise TypeError(f"unknown {what} field(s): {', '.join(sorted(unknown))}")

@@ -1,0 +1,263 @@
+"""POST, PUT and DELETE with Exact's validation.
+
+Like Exact: missing fields answer 400 ("Verplicht: ..."), references to
+records that do not exist answer 500 ("Ongeldige referentie: ..."), several
+messages are joined by CRLF, and nothing is stored when any check fails.
+There is no idempotency: the same POST twice makes two records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from exactsync.sandbox.data import Administration, local_now
+from exactsync.sandbox.schema import INVOICE, INVOICE_LINE, Entity
+
+BAD_BODY = "Error processing request stream. The request should be a valid top-level resource object."
+WIRE_DATE = re.compile(r"^/Date\((-?\d+)\)/$")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Problems:
+    """Collects Exact's messages; missing fields are 400, bad references make it 500."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+        self.status = 400
+
+    def missing(self, label: str):
+        self.messages.append(f"Verplicht: {label}")
+
+    def bad_reference(self, label: str):
+        self.messages.append(f"Ongeldige referentie: {label}")
+        self.status = 500
+
+    def business_rule(self, message: str):
+        self.messages.append(message)
+        self.status = 500
+
+    def raise_any(self):
+        if self.messages:
+            raise ApiError(self.status, "\r\n".join(self.messages))
+
+
+class Posting:
+    def __init__(self, admin: Administration, entity: Entity, base_url: str):
+        self.admin = admin
+        self.entity = entity
+        self.base_url = base_url
+
+    def create(self, body: bytes) -> dict:
+        data = self.parse_body(body, self.entity.schema, self.entity.wire_type)
+        create = {"invoices": self.create_invoice, "documents": self.create_document,
+                  "attachments": self.create_attachment}[self.entity.table]
+        return create(data)
+
+    def update(self, key, body: bytes):
+        row = self.existing(key)
+        changes = self.parse_body(body, self.entity.schema, self.entity.wire_type)
+        changes.pop(self.entity.key, None)
+        if changes.get("Document") and changes["Document"] not in self.admin.documents:
+            raise ApiError(500, "Ongeldige referentie: Document")
+        row.update(changes)
+        row["Modified"] = local_now()
+
+    def delete(self, key):
+        self.existing(key)
+        del getattr(self.admin, self.entity.table)[key]
+
+    def existing(self, key) -> dict:
+        row = getattr(self.admin, self.entity.table).get(key)
+        if row is None:
+            raise ApiError(404, "Resource not found.")
+        return row
+
+    # -- parsing -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def parse_body(body: bytes, schema: dict[str, str], wire_type: str) -> dict:
+        try:
+            data = json.loads(body.decode("utf-8"), parse_float=Decimal)
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, BAD_BODY) from None
+        if not isinstance(data, dict):
+            raise ApiError(400, BAD_BODY)
+        return {name: convert(schema, wire_type, name, value) for name, value in data.items()
+                if name != "__metadata"}
+
+    # -- the three entities one can create ---------------------------------------------------------
+
+    def create_invoice(self, data: dict) -> dict:
+        admin, problems = self.admin, Problems()
+        journal_code = data.get("Journal") or "70"
+        journal = next((j for j in admin.journals.values() if j["Code"] == journal_code), None)
+        if journal is None:
+            problems.bad_reference(f"Dagboek ({journal_code})")
+        elif journal["Type"] != 20:
+            problems.business_rule("Ongeldig dagboek. Het dagboek moet een verkoopboek zijn."
+                                   " (Invalid journal. The journal must be a sales journal.)")
+        ordered_by = data.get("OrderedBy")
+        if ordered_by is None:
+            problems.missing("Besteld door")
+        elif ordered_by not in admin.accounts:
+            problems.bad_reference(f"Besteld door ({ordered_by})")
+        for field, label in (("InvoiceTo", "Factuur voor"), ("DeliverTo", "Leveren aan")):
+            if data.get(field) and data[field] not in admin.accounts:
+                problems.bad_reference(f"{label} ({data[field]})")
+        if data.get("Document") and data["Document"] not in admin.documents:
+            problems.bad_reference("Document")
+        raw_lines = data.get("SalesInvoiceLines") or []
+        if not raw_lines:
+            problems.missing("Factuurregels")
+        lines = [self.invoice_line(raw, problems) for raw in raw_lines]
+        problems.raise_any()
+        now = local_now()
+        invoice_id = admin.new_guid()
+        for number, line in enumerate(lines, start=1):
+            line.update(InvoiceID=invoice_id, LineNumber=number)
+        amount = sum((line["AmountFC"] for line in lines), Decimal("0"))
+        invoice_date = data.get("InvoiceDate") or now.replace(hour=0, minute=0, second=0, microsecond=0)
+        invoice = {name: None for name in INVOICE} | data | {
+            "InvoiceID": invoice_id, "Journal": journal_code, "OrderedByName": admin.accounts[ordered_by]["Name"],
+            "InvoiceTo": data.get("InvoiceTo") or ordered_by, "DeliverTo": data.get("DeliverTo") or ordered_by,
+            "Type": data.get("Type") or 8020, "Status": 20, "InvoiceNumber": None, "InvoiceDate": invoice_date,
+            "OrderDate": data.get("OrderDate") or invoice_date,
+            "DueDate": data.get("DueDate") or invoice_date + timedelta(days=30),
+            "OrderNumber": data.get("OrderNumber") or admin.order_number, "Currency": data.get("Currency") or "EUR",
+            "AmountDC": amount, "AmountFC": amount, "VATAmountFC": Decimal("0"),
+            "Created": now, "Modified": now, "Division": admin.division, "SalesInvoiceLines": lines,
+        }
+        admin.order_number += 1
+        admin.invoices[invoice_id] = invoice
+        return invoice
+
+    def invoice_line(self, raw, problems: Problems) -> dict:
+        if not isinstance(raw, dict):
+            raise ApiError(400, BAD_BODY)
+        data = {name: convert(INVOICE_LINE, "Exact.Web.Api.Models.SalesInvoiceLine", name, value)
+                for name, value in raw.items() if name != "__metadata"}
+        item = self.admin.items.get(data.get("Item") or "")
+        if data.get("Item") is None:
+            problems.missing("Artikel")
+        elif item is None:
+            problems.bad_reference(f"Artikel ({data['Item']})")
+        quantity = data.get("Quantity", Decimal("1"))
+        unit_price = data.get("UnitPrice")
+        if unit_price is None and "NetPrice" not in data and item is not None:
+            unit_price = item["StandardSalesPrice"]
+        net_price = data.get("NetPrice", unit_price)
+        amount = (Decimal(str(net_price or 0)) * Decimal(str(quantity))).quantize(Decimal("0.01"))
+        return {name: None for name in INVOICE_LINE} | data | {
+            "ID": self.admin.new_guid(), "ItemCode": item["Code"] if item else None,
+            "Description": data.get("Description") or (item["Description"] if item else None),
+            "Quantity": quantity, "UnitPrice": unit_price or Decimal("0"), "NetPrice": net_price,
+            "AmountFC": amount, "AmountDC": amount, "VATCode": data.get("VATCode") or "2  ",
+            "Division": self.admin.division,
+        }
+
+    def create_document(self, data: dict) -> dict:
+        admin, problems = self.admin, Problems()
+        if not data.get("Subject"):
+            problems.missing("Onderwerp")
+        if data.get("Type") is None:
+            problems.missing("Soort")
+        elif data["Type"] not in admin.document_types:
+            problems.bad_reference(f"Soort ({data['Type']})")
+        if data.get("Account") and data["Account"] not in admin.accounts:
+            problems.bad_reference(f"Relatie ({data['Account']})")
+        problems.raise_any()
+        now = local_now()
+        guid = admin.new_guid()
+        document = {name: None for name in self.entity.schema} | data | {
+            "ID": guid, "TypeDescription": admin.document_types[data["Type"]]["Description"],
+            "DocumentDate": data.get("DocumentDate") or now.replace(hour=0, minute=0, second=0, microsecond=0),
+            "Created": now, "Modified": now, "Division": admin.division,
+        }
+        admin.documents[guid] = document
+        return document
+
+    def create_attachment(self, data: dict) -> dict:
+        admin, problems = self.admin, Problems()
+        if data.get("Document") is None:
+            problems.missing("Document")
+        elif data["Document"] not in admin.documents:
+            problems.bad_reference(f"Document ({data['Document']})")
+        if not data.get("FileName"):
+            problems.missing("Bestandsnaam")
+        if data.get("Attachment") is None:
+            problems.missing("Bijlage")
+        problems.raise_any()
+        guid = admin.new_guid()
+        attachment = {
+            "ID": guid, "Document": data["Document"], "FileName": data["FileName"],
+            "FileSize": Decimal(len(data["Attachment"])), "Attachment": data["Attachment"],
+            "Url": f"{self.base_url}/docs/SysAttachment.aspx?ID={guid}&_Division_={admin.division}",
+            "Division": admin.division,
+        }
+        admin.attachments[guid] = attachment
+        return attachment
+
+
+def convert(schema: dict[str, str], wire_type: str, name: str, value):
+    """A JSON value to the Python value of the field's type, with Exact's conversion errors."""
+    kind = schema.get(name)
+    if kind is None:
+        raise ApiError(400, f"The property '{name}' does not exist on type '{wire_type}'. "
+                            "Make sure to only use property names that are defined by the type.")
+    if value is None or kind == "lines":
+        return value
+    try:
+        return _CONVERTERS[kind](value)
+    except (ValueError, TypeError, ArithmeticError, binascii.Error):
+        target = {"guid": "System.Guid", "bytes": "Byte[]", "date": "System.DateTime", "int": "System.Int32",
+                  "int64": "System.Int64", "decimal": "System.Double", "bool": "System.Boolean",
+                  "str": "System.String"}[kind]
+        raise ApiError(400, f"Error encountered in converting the value from request payload for property "
+                            f"'{name}' to type '{target}', which is the property's expected type. "
+                            "See inner exception for more detail.") from None
+
+
+def _guid(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return str(uuid.UUID(value))
+
+
+def _date(value) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    if match := WIRE_DATE.match(value):
+        return datetime(1970, 1, 1) + timedelta(milliseconds=int(match[1]))
+    return datetime.fromisoformat(value.replace("Z", "")).replace(tzinfo=None)
+
+
+def _bytes(value) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return base64.b64decode(value, validate=True)
+
+
+def _strict(kind):
+    def check(value):
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise TypeError(value)
+        return value
+    return check
+
+
+_CONVERTERS = {
+    "guid": _guid, "date": _date, "bytes": _bytes, "str": _strict(str), "bool": _strict(bool),
+    "int": lambda v: int(_strict((int, str))(v)), "int64": lambda v: int(_strict((int, str))(v)),
+    "decimal": lambda v: Decimal(str(_strict((int, Decimal, str))(v))),
+}

@@ -1,0 +1,104 @@
+"""The entities the sandbox serves: endpoint path, field types, key, paging.
+
+One declarative entry per endpoint; the server's behaviour is written once
+against these. Field types drive `$filter` typing, `$select` checks and the
+wire format (`/Date(ms)/`, Int64 as strings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PAGE_SIZE = 60
+SYNC_PAGE_SIZE = 1000
+
+
+def fields(spec: str) -> dict[str, str]:
+    return dict(part.split(":") for part in spec.split())
+
+
+ACCOUNT = fields(
+    "ID:guid Code:str Name:str SearchCode:str AddressLine1:str AddressLine2:str AddressLine3:str "
+    "Postcode:str City:str Country:str Email:str Phone:str VATNumber:str Status:str Blocked:bool "
+    "IsSales:bool IsSupplier:bool IsPurchase:bool StartDate:date EndDate:date Type:str "
+    "Created:date Modified:date Division:int")
+ADDRESS = fields(
+    "ID:guid Account:guid AccountName:str Type:int Main:bool AddressLine1:str AddressLine2:str "
+    "AddressLine3:str Postcode:str City:str Country:str Warehouse:guid Created:date Modified:date Division:int")
+ITEM = fields(
+    "ID:guid Code:str Description:str ExtraDescription:str ItemGroup:guid ItemGroupCode:str "
+    "ItemGroupDescription:str IsSalesItem:bool IsPurchaseItem:bool IsStockItem:bool StartDate:date "
+    "EndDate:date Unit:str UnitDescription:str StandardSalesPrice:decimal CostPriceStandard:decimal "
+    "SalesVatCode:str Created:date Modified:date Division:int")
+ITEM_GROUP = fields("ID:guid Code:str Description:str IsDefault:bool Created:date Modified:date Division:int")
+JOURNAL = fields("ID:guid Code:str Description:str Type:int Division:int")
+DIVISION = fields(
+    "Code:int Description:str Hid:int64 Current:bool Status:int BlockingStatus:int "
+    "DivisionMoveDate:date Country:str Currency:str Customer:guid Created:date Modified:date")
+ME = fields(
+    "CurrentDivision:int UserID:guid UserName:str FullName:str Email:str LanguageCode:str "
+    "Legislation:int64 AccountingDivision:int DivisionCustomer:guid ServerTime:str ServerUtcOffset:int")
+INVOICE = fields(
+    "InvoiceID:guid Journal:str OrderedBy:guid OrderedByName:str InvoiceTo:guid DeliverTo:guid Type:int "
+    "Status:int InvoiceNumber:int InvoiceDate:date OrderDate:date DueDate:date OrderNumber:int YourRef:str "
+    "Description:str Remarks:str Currency:str AmountDC:decimal AmountFC:decimal VATAmountFC:decimal "
+    "Document:guid Created:date Modified:date Division:int SalesInvoiceLines:lines")
+INVOICE_LINE = fields(
+    "ID:guid InvoiceID:guid LineNumber:int Item:guid ItemCode:str Description:str Quantity:decimal "
+    "UnitPrice:decimal NetPrice:decimal AmountFC:decimal AmountDC:decimal Notes:str VATCode:str "
+    "GLAccount:guid Division:int")
+DOCUMENT_TYPE = fields("ID:int Description:str DocumentCategory:int")
+DOCUMENT = fields(
+    "ID:guid Account:guid Subject:str Type:int TypeDescription:str Body:str DocumentDate:date "
+    "FinancialTransactionEntryID:guid Created:date Modified:date Division:int")
+ATTACHMENT = fields("ID:guid Document:guid FileName:str FileSize:decimal Attachment:bytes Url:str Division:int")
+DELETED = fields("ID:guid EntityKey:guid EntityType:int DeletedDate:date DeletedBy:guid Division:int Timestamp:int64")
+
+SYNCED = {"Timestamp": "int64"}
+
+ACCOUNT_MANDATORY = ("Accountant, AccountManager, Code, Created, ID, Modified, Name, Parent, "
+                     "Reseller, SearchCode, Status, VATNumber")
+
+
+@dataclass(frozen=True)
+class Entity:
+    path: str                       # e.g. "crm/Accounts"
+    table: str                      # the Administration table it reads
+    wire_type: str                  # __metadata.type
+    schema: dict[str, str]
+    key: str = "ID"
+    sync: bool = False              # Timestamp paging, `Timestamp gt NL` only, $select required
+    mandatory_filter: str = ""      # fields named in the 400 when $filter is missing
+    methods: tuple[str, ...] = ("GET",)
+    division_scoped: bool = True
+
+
+ENTITIES = [
+    Entity("current/Me", "me", "Exact.Web.Api.System.Me", ME, key="UserID", division_scoped=False),
+    Entity("system/Divisions", "divisions", "Exact.Web.Api.Models.System.Division", DIVISION, key="Code"),
+    Entity("financial/Journals", "journals", "Exact.Web.Api.Models.Journal", JOURNAL),
+    Entity("logistics/ItemGroups", "item_groups", "Exact.Web.Api.Models.ItemGroup", ITEM_GROUP),
+    Entity("crm/Accounts", "accounts", "Exact.Web.Api.Models.Account", ACCOUNT, mandatory_filter=ACCOUNT_MANDATORY),
+    Entity("crm/Addresses", "addresses", "Exact.Web.Api.Models.Address", ADDRESS,
+           mandatory_filter="Account, ID, Type"),
+    Entity("logistics/Items", "items", "Exact.Web.Api.Models.Item", ITEM,
+           mandatory_filter="Code, Created, ID, ItemGroup, Modified"),
+    Entity("sync/CRM/Accounts", "accounts", "Exact.Web.Api.Models.Sync.CRM.Account", ACCOUNT | SYNCED,
+           key="Timestamp", sync=True),
+    Entity("sync/CRM/Addresses", "addresses", "Exact.Web.Api.Models.Sync.CRM.Address", ADDRESS | SYNCED,
+           key="Timestamp", sync=True),
+    Entity("sync/Logistics/Items", "items", "Exact.Web.Api.Models.Sync.Logistics.Item",
+           {k: v for k, v in ITEM.items() if k != "StandardSalesPrice"} | SYNCED, key="Timestamp", sync=True),
+    Entity("sync/Deleted", "deleted", "Exact.Web.Api.Models.Sync.Deleted", DELETED, key="Timestamp", sync=True),
+    Entity("salesinvoice/SalesInvoices", "invoices", "Exact.Web.Api.Models.SalesInvoice", INVOICE,
+           key="InvoiceID", methods=("GET", "POST", "PUT")),
+    Entity("documents/DocumentTypes", "document_types", "Exact.Web.Api.Models.DocumentType", DOCUMENT_TYPE),
+    Entity("documents/Documents", "documents", "Exact.Web.Api.Models.Document", DOCUMENT,
+           methods=("GET", "POST", "PUT", "DELETE")),
+    Entity("documents/DocumentAttachments", "attachments", "Exact.Web.Api.Models.DocumentAttachment", ATTACHMENT,
+           methods=("GET", "POST", "DELETE")),
+]
+BY_PATH = {e.path.lower(): e for e in ENTITIES}
+
+# sync/Deleted EntityType per table (Exact's enumeration)
+DELETED_TYPE = {"accounts": 2, "addresses": 3, "items": 9}

@@ -1,0 +1,105 @@
+"""OAuth2 as Exact runs it: single-use codes, rotating single-use refresh
+tokens, the too-early refresh rule, and the bearer check on every API call."""
+
+import pytest
+import requests
+
+from exactsync.sandbox import Sandbox
+from tests.sandbox_helpers import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(customers=5, items=3) as sandbox:
+        yield sandbox
+
+
+def test_authorize_redirects_with_code_and_state(sb):
+    query = authorize(sb, state="abc")
+    assert query["state"] == "abc" and len(query["code"]) > 40
+
+
+def test_denied_consent_redirects_with_access_denied(sb):
+    sb.consent = "deny"
+    assert authorize(sb, state="abc") == {"error": "access_denied", "state": "abc"}
+
+
+def test_authorize_refuses_an_unknown_client_or_a_remote_redirect(sb):
+    for params in ({"client_id": "someone-else", "redirect_uri": REDIRECT_URI},
+                   {"client_id": sb.client_id, "redirect_uri": "https://evil.example/cb"}):
+        answer = requests.get(f"{sb.base_url}/api/oauth2/auth", params=params, allow_redirects=False)
+        assert answer.status_code == 400
+
+
+def test_code_exchange_gives_exacts_token_shape(sb):
+    answer = exchange(sb, authorize(sb)["code"])
+    body = answer.json()
+    assert answer.status_code == 200
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == "600"
+    assert len(body["access_token"]) > 100 and len(body["refresh_token"]) > 100
+    assert sb.calls["POST token"] == 1
+
+
+def test_a_code_works_once_and_only_with_its_redirect_uri(sb):
+    code = authorize(sb)["code"]
+    assert exchange(sb, code).status_code == 200
+    reused = exchange(sb, code)
+    assert (reused.status_code, reused.text) == (400, "Bad Request")
+    other = token_call(sb, grant_type="authorization_code", code=authorize(sb)["code"],
+                       redirect_uri="http://127.0.0.1:1/elsewhere")
+    assert other.status_code == 400
+
+
+def test_wrong_client_secret_is_invalid_client(sb):
+    answer = requests.post(f"{sb.base_url}/api/oauth2/token", data={
+        "grant_type": "authorization_code", "code": authorize(sb)["code"], "redirect_uri": REDIRECT_URI,
+        "client_id": sb.client_id, "client_secret": "wrong"})
+    assert answer.status_code == 400 and answer.json() == {"error": "invalid_client"}
+
+
+def test_refresh_too_early_is_refused_with_the_reason_header(sb):
+    tokens = connect(sb)
+    answer = token_call(sb, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "access_denied",
+                             "error_description": "Rate limit exceeded: access_token not expired"}
+    assert answer.headers["Reason"] == "TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired"
+    # the refused refresh token is still good once the window opens
+    sb.expire_tokens()
+    assert token_call(sb, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200
+
+
+def test_refresh_tokens_rotate_and_the_old_one_is_dead():
+    with Sandbox(customers=1, items=1, token_lifetime=20, refresh_window=30) as sb:
+        first = connect(sb)
+        second = token_call(sb, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+        assert second["refresh_token"] != first["refresh_token"]
+        assert second["access_token"] != first["access_token"] and second["expires_in"] == "20"
+        old = token_call(sb, grant_type="refresh_token", refresh_token=first["refresh_token"])
+        assert old.status_code == 401
+        assert old.json() == {"error": "unauthorized_client", "error_description": "Old refresh token used."}
+        assert Api(sb, second).get("system/Divisions").status_code == 200
+        assert Api(sb, first).get("system/Divisions").status_code == 401
+
+
+def test_unknown_refresh_token_is_invalid_grant(sb):
+    answer = token_call(sb, grant_type="refresh_token", refresh_token="made-up")
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic abc"])
+def test_api_calls_need_a_valid_bearer_token(sb, authorization):
+    headers = {"Accept": "application/json"} | ({"Authorization": authorization} if authorization else {})
+    answer = requests.get(f"{sb.base_url}/api/v1/current/Me", headers=headers)
+    assert answer.status_code == 401
+    assert set(answer.json()["error"]) == {"code", "message"} and error_value(answer)
+
+
+def test_expired_access_token_gets_401_until_refreshed(sb):
+    api = Api(sb)
+    assert api.get("current/Me").status_code == 200
+    sb.expire_tokens()
+    assert api.get("current/Me").status_code == 401
+    api.tokens = token_call(sb, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"]).json()
+    assert api.get("current/Me").status_code == 200
