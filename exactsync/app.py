@@ -15,8 +15,10 @@ from exactsync import activation
 from exactsync import config as config_mod
 from exactsync import log
 from exactsync.exact import ExactClient
-from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
+from exactsync.errors import ExactsyncError
+from exactsync.settings_check import unverified_reason
 from exactsync.store import Busy, open_store, run_lock
+from exactsync.sync.runs import recorded_run
 
 LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"
 DEFAULT_LOCK_WAIT_SECONDS = 20.0
@@ -59,24 +61,20 @@ class App:
     @contextlib.contextmanager
     def sync_run(self, name: str) -> Iterator[sqlite_utils.Database]:
         """A run that talks to Exact (pull, push, cleanup): exclusive, skipped while the
-        integration is not active, stopped cleanly when Exact's daily limit is spent."""
+        integration is not active, refused while the settings are not verified, and its
+        outcome recorded (a spent daily limit stops it cleanly: see recorded_run)."""
         with self.exclusive_run() as db:
             reason = self.why_not_run(db)
             if reason:
                 log.info(db, "connection", f"{name} skipped: {reason}", action="none; `exactsync activate` resumes")
                 click.echo(f"{name} skipped: {reason}", err=True)
                 raise click.exceptions.Exit(0)
-            try:
+            unverified = unverified_reason(db, self.config.settings)
+            if unverified:
+                log.error(db, "settings", unverified, record=name, action="run exactsync check-settings")
+                raise ExactsyncError(unverified)
+            with recorded_run(db, name):
                 yield db
-            except DailyLimitReached as exc:
-                # Each page was committed with its checkpoint, so the next run resumes from there.
-                log.warning(db, "connection", f"{name} stopped: {exc}",
-                            action="none: the first run after the reset continues where this one stopped")
-                click.echo(f"{name} stopped: {exc}", err=True)
-                raise click.exceptions.Exit(0) from None
-            except ReconnectNeeded as exc:
-                log.error(db, "connection", f"{name} stopped: {exc}", action="run `exactsync connect`")
-                raise
 
     def why_not_run(self, db: sqlite_utils.Database) -> str | None:
         """Why a sync run must not start now, or None when it may."""

@@ -3,7 +3,9 @@ import pytest
 
 from exactsync import log
 from exactsync.app import App
+from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
+from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
 
 
@@ -36,7 +38,9 @@ def test_deactivate_then_activate(run, db, tmp_path):
 
 @pytest.fixture
 def app(config_path):
-    return App(config_path)
+    app = App(config_path)
+    record_verified(app.db, app.config.settings)
+    return app
 
 
 def test_a_sync_run_while_inactive_writes_one_info_row_and_exits_0(app):
@@ -55,21 +59,20 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
              [{"exact_id": "c", "code": "3"}],
              [{"exact_id": "d", "code": "4"}, "the call for the rest of this page finds the day's calls spent"]]
 
-    with pytest.raises(click.exceptions.Exit) as caught:
-        with app.sync_run("pull") as db:
-            for page in pages:
-                with transaction(db):
-                    for row in page:
-                        if isinstance(row, str):
-                            raise DailyLimitReached(None)
-                        db["customers"].insert({**row, "updated_at": "now"})
-                    db["sync_checkpoints"].upsert({"entity": "accounts", "timestamp": len(page), "updated_at": "now"},
-                                                   pk="entity")
-    assert caught.value.exit_code == 0
+    with app.sync_run("pull") as db:
+        for page in pages:
+            with transaction(db):
+                for row in page:
+                    if isinstance(row, str):
+                        raise DailyLimitReached(None)
+                    db["customers"].insert({**row, "updated_at": "now"})
+                db["sync_checkpoints"].upsert({"entity": "accounts", "timestamp": len(page), "updated_at": "now"},
+                                               pk="entity")
     assert [r["code"] for r in app.db["customers"].rows] == ["1", "2", "3"]
     assert app.db["sync_checkpoints"].get("accounts")["timestamp"] == 1
-    assert log_rows(app.db) == [("warning", "pull stopped: Exact's daily API limit for this division is spent; "
-                                            "it resets tomorrow")]
+    assert log_rows(app.db) == [("warning", "pull stopped early: Exact's daily API limit for this division is "
+                                            "spent; it resets tomorrow")]
+    assert get_state(app.db, "last_pull_outcome") == "stopped: Exact's daily call limit is spent"
 
 
 def test_a_sync_run_without_login_logs_an_error(app):
@@ -77,6 +80,16 @@ def test_a_sync_run_without_login_logs_an_error(app):
     with pytest.raises(ReconnectNeeded):
         with app.sync_run("push"):
             raise ReconnectNeeded("exactsync is not logged in to Exact")
-    assert log_rows(app.db) == [("error", "push stopped: exactsync is not logged in to Exact: "
+    assert log_rows(app.db) == [("error", "push failed: exactsync is not logged in to Exact: "
                                           "run `exactsync connect` to log in to Exact again")]
-    assert [r["action"] for r in app.db["log"].rows] == ["run `exactsync connect`"]
+    assert [r["action"] for r in app.db["log"].rows] == ["run exactsync connect to log in to Exact again"]
+    assert get_state(app.db, "last_push_outcome") == "failed: the Exact login must be renewed"
+
+
+def test_a_sync_run_with_unchecked_settings_is_refused_with_an_error_row(config_path):
+    app = App(config_path)
+    set_state(app.db, active=1)
+    with pytest.raises(ExactsyncError, match="settings were never checked"):
+        with app.sync_run("push"):
+            pass
+    assert log_rows(app.db) == [("error", "settings were never checked: run exactsync check-settings")]

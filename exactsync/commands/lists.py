@@ -1,0 +1,68 @@
+"""`exactsync customers` and `exactsync items`: what the store holds, to find codes."""
+
+from __future__ import annotations
+
+import click
+
+from exactsync.app import App, pass_app
+from exactsync.commands import _output
+
+
+def _search(sql: str, columns: tuple[str, ...], text: str | None, params: list) -> tuple[str, list]:
+    if text:
+        like = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += f" AND ({like})"
+        params = [*params, *([pattern] * len(columns))]
+    return sql, params
+
+
+def _show(rows: list[dict], columns: list[str], as_json: bool) -> None:
+    if as_json:
+        _output.print_json(rows)
+        return
+    _output.stdout().print(_output.table(columns, ([str(r[c] if r[c] is not None else "") for c in columns]
+                                                   for r in rows), caption=f"{len(rows)} rows"))
+
+
+@click.command("customers")
+@click.option("--search", metavar="TEXT", help="Only customers whose code, name, postcode or city contains TEXT.")
+@click.option("--all", "include_inactive", is_flag=True, help="Include inactive customers (cleanup removes them).")
+@_output.json_option
+@pass_app
+def customers_command(app: App, search: str | None, include_inactive: bool, as_json: bool):
+    """List the customers from Exact in the store, with their codes.
+
+    \b
+    Example:
+      exactsync customers --search Zaandam
+    """
+    sql = ("SELECT code, name, address_line1 AS address, postcode, city, country, active, inactive_reason "
+           "FROM customers WHERE (active = 1 OR ?)")
+    sql, params = _search(sql, ("code", "name", "postcode", "city"), search, [include_inactive])
+    rows = list(app.db.query(sql + " ORDER BY name, code", params))
+    _show(rows, ["code", "name", "address", "postcode", "city", "country", "inactive_reason"], as_json)
+
+
+@click.command("items")
+@click.option("--search", metavar="TEXT", help="Only items whose code or description contains TEXT.")
+@click.option("--group", metavar="NAME", help="Only items of this item group (code or description, exact case).")
+@click.option("--all", "include_inactive", is_flag=True, help="Include inactive items (cleanup removes them).")
+@_output.json_option
+@pass_app
+def items_command(app: App, search: str | None, group: str | None, include_inactive: bool, as_json: bool):
+    """List the items from Exact in the store, with their codes and groups.
+
+    \b
+    Example:
+      exactsync items --group Diensten
+    """
+    sql = ("SELECT code, description, item_group_code, item_group_description, unit, active, inactive_reason "
+           "FROM items WHERE (active = 1 OR ?)")
+    params: list = [include_inactive]
+    if group:
+        sql += " AND (item_group_code = ? OR item_group_description = ?)"
+        params += [group, group]
+    sql, params = _search(sql, ("code", "description"), search, params)
+    rows = list(app.db.query(sql + " ORDER BY code", params))
+    _show(rows, ["code", "description", "item_group_code", "item_group_description", "unit", "inactive_reason"], as_json)

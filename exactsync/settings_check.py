@@ -1,0 +1,205 @@
+"""Verify every setting against Exact, like the manual's "Controleer" buttons (R14, chapters 5-6).
+
+Each check reads what it needs from Exact and judges it with a pure function, so
+the judgement is tested on plain payloads and the reading against the sandbox.
+All settings are checked in one run; one failing read does not stop the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import sqlite_utils
+
+from exactsync.config import KEYS, Settings
+from exactsync.errors import ExactsyncError
+from exactsync.exact import odata
+from exactsync.exact.errors import ExactApiError, DailyLimitReached
+from exactsync.store import get_state, set_state, utcnow
+from exactsync.sync import mapping
+
+ITEM_SETTINGS = ("travel_time_item", "work_time_item", "default_item")
+SALES_JOURNAL_TYPE = 20
+JOURNAL_TYPES = {10: "cash", 12: "bank", 16: "payment service", 20: "sales", 21: "sales return",
+                 22: "purchase", 23: "purchase return", 90: "general"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    setting: str
+    value: str
+    problem: str = ""  # empty when the setting is OK
+    fix: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def fingerprint(settings: Settings) -> str:
+    canonical = json.dumps(settings.as_dict(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- judgements: pure functions on what Exact returned ----------------------
+
+def judge_division(division: int, divisions: list[dict]) -> Verdict:
+    value = str(division)
+    if division == 0:
+        return Verdict("division", value, "no division is set",
+                       "run exactsync connect, or set [settings] division to the number shown top left in Exact")
+    if not any(odata.parse_int64(d.get("Code")) == division for d in divisions):
+        known = ", ".join(str(odata.parse_int64(d.get("Code"))) for d in divisions[:10])
+        return Verdict("division", value, f"division {division} is not known in Exact for this login",
+                       f"use one of: {known}" if known else "log in to Exact with a user of that administration")
+    return Verdict("division", value)
+
+
+def judge_journal(code: str, journals: list[dict]) -> Verdict:
+    if not code:
+        return Verdict("journal", code, "no sales journal is set",
+                       "set [settings] journal to the code of your sales journal, e.g. \"70\"")
+    match = next((j for j in journals if str(j.get("Code", "")).strip() == code), None)
+    if match is None:
+        sales = ", ".join(f"{str(j['Code']).strip()} ({j.get('Description', '')})"
+                          for j in journals if j.get("Type") == SALES_JOURNAL_TYPE)
+        return Verdict("journal", code, f"journal {code} does not exist in this division",
+                       f"sales journals here: {sales}" if sales else "create a sales journal in Exact")
+    if match.get("Type") != SALES_JOURNAL_TYPE:
+        kind = JOURNAL_TYPES.get(match.get("Type"), f"type {match.get('Type')}")
+        return Verdict("journal", code,
+                       f"journal {code} ({match.get('Description', '')}) is a {kind} journal, not a sales journal",
+                       "choose a journal of type sales (Verkoopboek)")
+    return Verdict("journal", code)
+
+
+def judge_item(setting: str, code: str, items: list[dict], today: date) -> Verdict:
+    if not code:
+        return Verdict(setting, code)  # empty: that line is simply not booked
+    match = next((i for i in items if str(i.get("Code", "")).strip() == code), None)
+    if match is None:
+        return Verdict(setting, code, f"item {code} does not exist in Exact",
+                       "use the code of an existing sales item, or leave it empty to not book this line")
+    inactive = mapping.item_inactive_reason(match, today)
+    if inactive:
+        return Verdict(setting, code, f"item {code} {inactive}", "choose an active sales item in Exact")
+    return Verdict(setting, code)
+
+
+def judge_item_groups(names: tuple[str, ...], groups: list[dict]) -> Verdict:
+    value = ", ".join(names)
+    if not names:
+        return Verdict("item_groups", "(all groups)")
+    spelled = {g.get(field) for g in groups for field in ("Code", "Description") if g.get(field)}
+    problems, fixes = [], []
+    for name in names:
+        if name in spelled:
+            continue
+        same_but_case = sorted(s for s in spelled if s.casefold() == name.casefold())
+        problems.append(f"item group {name!r} does not exist")
+        if same_but_case:
+            fixes.append(f"the field is case-sensitive: write {' or '.join(repr(s) for s in same_but_case)}")
+        else:
+            fixes.append(f"check the spelling of {name!r} in Exact (Artikelgroepen)")
+    if problems:
+        return Verdict("item_groups", value, "; ".join(problems), "; ".join(fixes))
+    return Verdict("item_groups", value)
+
+
+def judge_choice(setting: str, value: str) -> Verdict:
+    choices = next(k.choices for k in KEYS if k.table == "settings" and k.name == setting)
+    if value not in choices:
+        return Verdict(setting, value, f"{value!r} is not one of {', '.join(choices)}", f"set one of {', '.join(choices)}")
+    return Verdict(setting, value)
+
+
+# --- reading from Exact -------------------------------------------------------
+
+def check_all(client, settings: Settings, today: date) -> list[Verdict]:
+    """Every setting's verdict, in config order. A failed read becomes that setting's problem."""
+    division = _guarded("division", str(settings.division),
+                        lambda: judge_division(settings.division, _divisions(client)))
+    verdicts = [division]
+    reads: list[tuple[str, str, Callable[[], Verdict]]] = [
+        ("journal", settings.journal, lambda: judge_journal(settings.journal, _journals(client))),
+        *((name, getattr(settings, name), _item_check(client, name, getattr(settings, name), today))
+          for name in ITEM_SETTINGS),
+        ("item_groups", ", ".join(settings.item_groups),
+         lambda: judge_item_groups(settings.item_groups, _item_groups(client))),
+    ]
+    for name, value, check in reads:
+        if not division.ok:
+            verdicts.append(Verdict(name, value, "not checked: the division is not valid", "fix the division first"))
+        else:
+            verdicts.append(_guarded(name, value, check))
+    verdicts += [judge_choice(name, getattr(settings, name)) for name in ("memo", "your_ref", "pdfs")]
+    order = [k.name for k in KEYS if k.table == "settings"]
+    return sorted(verdicts, key=lambda v: order.index(v.setting))
+
+
+def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
+    try:
+        return check()
+    except DailyLimitReached as exc:
+        return Verdict(name, value, f"could not check: {exc}", "run check-settings again after the daily limit resets")
+    except (ExactApiError, ExactsyncError) as exc:
+        return Verdict(name, value, f"could not check: {exc}", "run check-settings again; if it persists, see exactsync log")
+
+
+def _item_check(client, name: str, code: str, today: date) -> Callable[[], Verdict]:
+    return lambda: judge_item(name, code, _items(client, code) if code else [], today)
+
+
+def _divisions(client) -> list[dict]:
+    """The divisions this login may use, asked in its current division: a wrong
+    configured division would only get 403 NoDivisionAccess."""
+    configured = client.division
+    client.division = odata.parse_int64(client.me()["CurrentDivision"])
+    try:
+        return client.get("system/Divisions", {"$select": "Code,Description,Hid,Status"})
+    finally:
+        client.division = configured
+
+
+def _journals(client) -> list[dict]:
+    # All journals (a handful), so that the hint can name the sales journals there are;
+    # the code is then matched exactly, where Exact's $filter would ignore case.
+    return client.get("financial/Journals", {"$select": "Code,Description,Type"})
+
+
+def _items(client, code: str) -> list[dict]:
+    # Exact compares text case-insensitively; judge_item then insists on the exact code.
+    return client.get("logistics/Items", {
+        "$filter": f"Code eq {odata.quote(code)}",
+        "$select": "ID,Code,Description,IsSalesItem,StartDate,EndDate",
+    })
+
+
+def _item_groups(client) -> list[dict]:
+    return client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})
+
+
+# --- what was verified ----------------------------------------------------------
+
+def record_verified(db: sqlite_utils.Database, settings: Settings) -> None:
+    set_state(db, settings_fingerprint=fingerprint(settings), settings_checked_at=utcnow(),
+              settings_verified=json.dumps(settings.as_dict(), ensure_ascii=False))
+
+
+def verified_settings(db: sqlite_utils.Database) -> dict | None:
+    raw = get_state(db, "settings_verified")
+    return json.loads(raw) if raw else None
+
+
+def unverified_reason(db: sqlite_utils.Database, settings: Settings) -> str | None:
+    """Why pull, push and cleanup may not run with these settings (None when they may)."""
+    stored = get_state(db, "settings_fingerprint")
+    if stored is None:
+        return "settings were never checked: run exactsync check-settings"
+    if stored != fingerprint(settings):
+        return "settings changed since they were checked: run exactsync check-settings"
+    return None

@@ -1,0 +1,1 @@
+"""Pull, push and cleanup: the domain logic between the Exact client and the store."""

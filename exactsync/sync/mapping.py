@@ -1,0 +1,158 @@
+"""Exact payloads to store rows: small pure functions, tested with real-shaped payloads.
+
+Dates: Exact writes Amsterdam local time as if it were UTC, so "has this ended"
+is decided on the Amsterdam calendar date (`today` is an Amsterdam date).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timezone
+
+from exactsync.exact import odata
+
+CUSTOMER_STATUS = "C"
+MAIN_VISIT_ADDRESS_TYPE = 1
+
+
+def _text(payload: dict, field: str) -> str:
+    """Exact pads codes and countries with spaces and sends null for empty text."""
+    value = payload.get(field)
+    return "" if value is None else str(value).strip()
+
+
+def _guid(value) -> str:
+    return str(uuid.UUID(str(value)))
+
+
+def _date(payload: dict, field: str) -> date | None:
+    parsed = odata.parse_date(payload.get(field))
+    return parsed.date() if parsed else None
+
+
+def _ended_reason(payload: dict, today: date) -> str:
+    end = _date(payload, "EndDate")
+    if end is not None and today > end:
+        return f"ended in Exact on {end.isoformat()}"
+    return ""
+
+
+def account_inactive_reason(account: dict, today: date) -> str:
+    """Why this account may not be picked for new work orders ('' when it may)."""
+    if account.get("Status") != CUSTOMER_STATUS:
+        return f"is not a customer in Exact (status {account.get('Status') or 'none'})"
+    if account.get("IsSales") is False:
+        return "is not allowed for sales in Exact"
+    if account.get("Blocked"):
+        return "is blocked in Exact"
+    return _ended_reason(account, today)
+
+
+def is_customer(account: dict) -> bool:
+    """Accounts that are not (sales) customers are only stored when they were customers before."""
+    return account.get("Status") == CUSTOMER_STATUS and account.get("IsSales") is not False
+
+
+def customer_row(account: dict, today: date) -> dict:
+    reason = account_inactive_reason(account, today)
+    return {
+        "exact_id": _guid(account["ID"]),
+        "code": _text(account, "Code"),
+        "name": _text(account, "Name"),
+        "address_line1": _text(account, "AddressLine1"),
+        "address_line2": _text(account, "AddressLine2"),
+        "postcode": _text(account, "Postcode"),
+        "city": _text(account, "City"),
+        "country": _text(account, "Country"),
+        "email": _text(account, "Email"),
+        "phone": _text(account, "Phone"),
+        "active": 0 if reason else 1,
+        "inactive_reason": reason,
+        "end_date": _iso(_date(account, "EndDate")),
+        "exact_timestamp": odata.parse_int64(account["Timestamp"]),
+    }
+
+
+def is_main_visit_address(address: dict) -> bool:
+    return address.get("Type") == MAIN_VISIT_ADDRESS_TYPE and address.get("Main") is True
+
+
+def customer_address(address: dict) -> dict:
+    """The customer address (and its Exact-derived work address) from crm/Addresses."""
+    return {
+        "account": _guid(address["Account"]),
+        "exact_address_id": _guid(address["ID"]),
+        "address_line1": _text(address, "AddressLine1"),
+        "address_line2": _text(address, "AddressLine2"),
+        "postcode": _text(address, "Postcode"),
+        "city": _text(address, "City"),
+        "country": _text(address, "Country"),
+    }
+
+
+def item_group_names(item: dict) -> set[str]:
+    """The names a user may write in [settings] item_groups for this item's group."""
+    return {name for name in (_text(item, "ItemGroupCode"), _text(item, "ItemGroupDescription")) if name}
+
+
+def item_inactive_reason(item: dict, today: date, item_groups: tuple[str, ...] = ()) -> str:
+    """Why this item may not be booked on new work orders ('' when it may).
+    The group filter is case-sensitive, as the manual says (5.6)."""
+    if item.get("IsSalesItem") is False:
+        return "is not a sales item in Exact"
+    if item_groups and not item_group_names(item) & set(item_groups):
+        group = _text(item, "ItemGroupCode") or "none"
+        return f"is in item group {group}, which is not in [settings] item_groups"
+    return _ended_reason(item, today)
+
+
+def item_row(item: dict, today: date, item_groups: tuple[str, ...]) -> dict:
+    reason = item_inactive_reason(item, today, item_groups)
+    group = item.get("ItemGroup")
+    return {
+        "exact_id": _guid(item["ID"]),
+        "code": _text(item, "Code"),
+        "description": _text(item, "Description"),
+        "item_group_exact_id": _guid(group) if group else None,
+        "item_group_code": _text(item, "ItemGroupCode"),
+        "item_group_description": _text(item, "ItemGroupDescription"),
+        "unit": _text(item, "Unit"),
+        "active": 0 if reason else 1,
+        "inactive_reason": reason,
+        "end_date": _iso(_date(item, "EndDate")),
+        "exact_timestamp": odata.parse_int64(item["Timestamp"]),
+    }
+
+
+def item_group_row(group: dict) -> dict:
+    return {
+        "exact_id": _guid(group["ID"]),
+        "code": _text(group, "Code"),
+        "description": _text(group, "Description"),
+    }
+
+
+def deleted_key(row: dict) -> tuple[int, str]:
+    """(EntityType, GUID of the deleted record) from sync/Deleted."""
+    return int(row["EntityType"]), _guid(row["EntityKey"])
+
+
+def newest_per_id(rows: list[dict]) -> list[dict]:
+    """A sync read can return the same ID twice; the highest Timestamp wins."""
+    newest: dict[str, dict] = {}
+    for row in rows:
+        key = str(row.get("ID") or row.get("EntityKey")).lower()
+        kept = newest.get(key)
+        if kept is None or odata.parse_int64(row["Timestamp"]) >= odata.parse_int64(kept["Timestamp"]):
+            newest[key] = row
+    return list(newest.values())
+
+
+def modified_utc(payload: dict) -> str | None:
+    """Exact's Modified as ISO UTC, for the highest mutation date."""
+    modified = odata.parse_date(payload.get("Modified"))
+    return modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if modified else None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,413 @@
+"""Pull: customers, their addresses, item groups and items from Exact into the store (R1-R3, R17).
+
+Reads Exact's sync endpoints from a checkpoint per entity: the highest Timestamp
+(a rowversion) stored. Each page's rows and the checkpoint move in one
+transaction, so a run killed at any moment resumes where it stopped and a rerun
+never duplicates anything (rows are upserted by Exact ID, newest Timestamp wins).
+
+A full read (first pull, division moved, deleted log expired, item groups or
+division changed) tags every row it sees with a generation number; when the read
+completes, Exact-derived rows it did not see are marked inactive ("no longer in
+Exact"), which covers deletions the deleted log no longer holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.config import Settings
+from exactsync.exact import odata
+from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
+from exactsync.sync import mapping
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# Exact keeps sync/Deleted for two months; a store last synced longer ago may have missed deletions.
+DELETED_LOG_DAYS = 60
+ITEM_GROUPS_REFRESH = timedelta(hours=24)
+
+
+def amsterdam_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(AMSTERDAM).date()
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    changed: int = 0
+    deactivated: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> rows
+
+    def __iadd__(self, other: "Counts") -> "Counts":
+        self.added += other.added
+        self.changed += other.changed
+        self.deactivated += other.deactivated
+        self.skipped.update(other.skipped)
+        return self
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    item_groups: tuple[str, ...]
+    generation: int | None  # set during a full read
+
+
+@dataclass(frozen=True)
+class SyncEntity:
+    """One Exact sync endpoint and what to do with its rows."""
+
+    name: str
+    path: str
+    select: tuple[str, ...]
+    log_table: str
+    save: Callable[[sqlite_utils.Database, list[dict], Context], Counts]
+    sweep: Callable[[sqlite_utils.Database, int], int] | None = None
+
+
+# --- saving pages -------------------------------------------------------------
+
+def _existing_ids(db, table: str, exact_ids: list[str]) -> dict[str, dict]:
+    if not exact_ids:
+        return {}
+    marks = ", ".join("?" * len(exact_ids))
+    rows = db.execute(f"SELECT exact_id, active, exact_timestamp FROM {table} WHERE exact_id IN ({marks})", exact_ids)
+    return {r[0]: {"active": r[1], "exact_timestamp": r[2]} for r in rows.fetchall()}
+
+
+def _upsert(db, table: str, rows: list[dict], generation: int | None) -> None:
+    """Insert or update by exact_id; an older version never overwrites a newer one,
+    except the first time a full read sees the row (a division move resets Timestamps)."""
+    if not rows:
+        return
+    now = utcnow()
+    columns = list(rows[0]) + ["updated_at", "seen_generation"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "exact_id")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT (exact_id) DO UPDATE SET {updates} "
+        f"WHERE excluded.exact_timestamp >= {table}.exact_timestamp OR {table}.exact_timestamp IS NULL "
+        f"OR coalesce({table}.seen_generation, 0) < coalesce(excluded.seen_generation, 0)"
+    )
+    db.conn.executemany(sql, ([*row.values(), now, generation] for row in rows))
+
+
+def _count(rows: list[dict], existing: dict[str, dict]) -> Counts:
+    counts = Counts()
+    for row in rows:
+        before = existing.get(row["exact_id"])
+        if before is None:
+            counts.added += 1
+        elif before["exact_timestamp"] is None or row["exact_timestamp"] > before["exact_timestamp"]:
+            counts.changed += 1
+            if before["active"] and not row["active"]:
+                counts.deactivated += 1
+    return counts
+
+
+def save_accounts(db, accounts: list[dict], ctx: Context) -> Counts:
+    rows = [mapping.customer_row(a, ctx.today) for a in accounts]
+    kept, counts = _keep(db, "customers", rows, "customer without a code in Exact")
+    _upsert(db, "customers", kept, ctx.generation)
+    _derive_work_addresses(db, [r["exact_id"] for r in kept])
+    return counts
+
+
+def _keep(db, table: str, rows: list[dict], no_code: str) -> tuple[list[dict], Counts]:
+    """Rows worth storing: active ones, and known ones that changed (they may have become
+    inactive). Accounts that never were customers, items of other groups, ended
+    ones never seen: they stay out of the store, so cleanup has nothing to do for them."""
+    existing = _existing_ids(db, table, [r["exact_id"] for r in rows])
+    kept = [r for r in rows if r["active"] or r["exact_id"] in existing]
+    no_codes = sum(1 for r in kept if not r["code"])
+    kept = [r for r in kept if r["code"]]
+    counts = _count(kept, existing)
+    if no_codes:
+        counts.skipped[no_code] += no_codes
+    return kept, counts
+
+
+def _derive_work_addresses(db, exact_ids: list[str]) -> None:
+    """The customer address is also the customer's first work address (R3); pull keeps
+    that one in step with Exact and never touches work addresses added locally."""
+    if not exact_ids:
+        return
+    marks = ", ".join("?" * len(exact_ids))
+    db.execute(
+        f"""INSERT INTO work_addresses (customer_id, name, street, postcode, city, country, exact_address_id, created_at)
+            SELECT c.id, c.name, c.address_line1, c.postcode, c.city, c.country, c.exact_id, ?
+            FROM customers c
+            WHERE c.exact_id IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM work_addresses w
+                              WHERE w.customer_id = c.id AND w.exact_address_id IS NOT NULL)""",
+        [utcnow(), *exact_ids],
+    )
+    db.execute(
+        f"""UPDATE work_addresses SET
+              name = c.name, street = c.address_line1, postcode = c.postcode, city = c.city, country = c.country
+            FROM customers c
+            WHERE work_addresses.customer_id = c.id AND work_addresses.exact_address_id IS NOT NULL
+              AND c.exact_id IN ({marks})
+              AND (work_addresses.street, work_addresses.postcode, work_addresses.city, work_addresses.country, work_addresses.name)
+                  IS NOT (c.address_line1, c.postcode, c.city, c.country, c.name)""",
+        exact_ids,
+    )
+
+
+def save_addresses(db, addresses: list[dict], ctx: Context) -> Counts:
+    counts = Counts()
+    mains = [mapping.customer_address(a) for a in addresses if mapping.is_main_visit_address(a) and a.get("Account")]
+    for address in mains:
+        changed = db.execute(
+            """UPDATE customers SET address_line1 = ?, address_line2 = ?, postcode = ?, city = ?, country = ?,
+                   updated_at = ?
+               WHERE exact_id = ? AND (address_line1, address_line2, postcode, city, country) IS NOT (?, ?, ?, ?, ?)""",
+            [address["address_line1"], address["address_line2"], address["postcode"], address["city"],
+             address["country"], utcnow(), address["account"], address["address_line1"], address["address_line2"],
+             address["postcode"], address["city"], address["country"]],
+        ).rowcount
+        db.execute(
+            """UPDATE work_addresses SET exact_address_id = ?
+               WHERE exact_address_id IS NOT NULL AND customer_id = (SELECT id FROM customers WHERE exact_id = ?)""",
+            [address["exact_address_id"], address["account"]],
+        )
+        counts.changed += changed
+    _derive_work_addresses(db, [a["account"] for a in mains])
+    return counts
+
+
+def save_items(db, items: list[dict], ctx: Context) -> Counts:
+    rows = [mapping.item_row(i, ctx.today, ctx.item_groups) for i in items]
+    kept, counts = _keep(db, "items", rows, "item without a code in Exact")
+    _upsert(db, "items", kept, ctx.generation)
+    return counts
+
+
+DELETED_TABLES = {2: ("customers", "deleted in Exact"), 9: ("items", "deleted in Exact")}
+
+
+def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
+    counts = Counts()
+    for row in deleted:
+        entity_type, key = mapping.deleted_key(row)
+        if entity_type not in DELETED_TABLES:
+            continue
+        table, reason = DELETED_TABLES[entity_type]
+        counts.deactivated += db.execute(
+            f"UPDATE {table} SET active = 0, inactive_reason = ?, updated_at = ? WHERE exact_id = ? AND active = 1",
+            [reason, utcnow(), key],
+        ).rowcount
+    return counts
+
+
+def _sweep(table: str) -> Callable[[sqlite_utils.Database, int], int]:
+    def sweep(db, generation: int) -> int:
+        return db.execute(
+            f"""UPDATE {table} SET active = 0, inactive_reason = 'no longer in Exact', updated_at = ?
+                WHERE exact_id IS NOT NULL AND active = 1 AND coalesce(seen_generation, 0) < ?""",
+            [utcnow(), generation],
+        ).rowcount
+    return sweep
+
+
+ACCOUNTS = SyncEntity(
+    "accounts", "sync/CRM/Accounts",
+    ("ID", "Code", "Name", "AddressLine1", "AddressLine2", "Postcode", "City", "Country", "Email", "Phone",
+     "Status", "IsSales", "Blocked", "StartDate", "EndDate", "Modified", "Timestamp"),
+    "customer", save_accounts, _sweep("customers"),
+)
+ADDRESSES = SyncEntity(
+    "addresses", "sync/CRM/Addresses",
+    ("ID", "Account", "Type", "Main", "AddressLine1", "AddressLine2", "Postcode", "City", "Country", "Modified",
+     "Timestamp"),
+    "work_address", save_addresses,
+)
+ITEMS = SyncEntity(
+    "items", "sync/Logistics/Items",
+    ("ID", "Code", "Description", "ItemGroup", "ItemGroupCode", "ItemGroupDescription", "IsSalesItem", "Unit",
+     "StartDate", "EndDate", "Modified", "Timestamp"),
+    "item", save_items, _sweep("items"),
+)
+DELETED = SyncEntity(
+    "deleted", "sync/Deleted", ("EntityKey", "EntityType", "DeletedDate", "Timestamp"), "customer", save_deleted,
+)
+ENTITIES = (ACCOUNTS, ADDRESSES, ITEMS, DELETED)
+
+
+# --- checkpoints ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checkpoint:
+    timestamp: int
+    generation: int | None  # a full read in progress
+
+
+def load_checkpoint(db, entity: str) -> Checkpoint | None:
+    row = db.execute("SELECT timestamp, full_read_generation FROM sync_checkpoints WHERE entity = ?", [entity]).fetchone()
+    return Checkpoint(row[0], row[1]) if row else None
+
+
+def save_checkpoint(db, entity: str, checkpoint: Checkpoint) -> None:
+    db.execute(
+        """INSERT INTO sync_checkpoints (entity, timestamp, full_read_generation, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (entity) DO UPDATE SET timestamp = excluded.timestamp,
+               full_read_generation = excluded.full_read_generation, updated_at = excluded.updated_at""",
+        [entity, checkpoint.timestamp, checkpoint.generation, utcnow()],
+    )
+
+
+def start_full_read(db, entities: Iterable[SyncEntity]) -> int:
+    """Reset these entities to `Timestamp gt 1` under a new generation (kept if one is in progress)."""
+    with transaction(db):
+        generation = int(get_state(db, "sync_generation", "0")) + 1
+        set_state(db, sync_generation=generation)
+        for entity in entities:
+            save_checkpoint(db, entity.name, Checkpoint(1, generation))
+    return generation
+
+
+# --- the run --------------------------------------------------------------------
+
+@dataclass
+class PullResult:
+    counts: dict[str, Counts] = field(default_factory=dict)
+    full_read_reasons: list[str] = field(default_factory=list)
+    calls: int = 0
+
+
+def scope(settings: Settings) -> str:
+    return json.dumps({"division": settings.division, "item_groups": list(settings.item_groups)})
+
+
+def full_read_reasons(db, settings: Settings, division_move_date: str | None, now: datetime) -> dict[str, list[str]]:
+    """Which entities must be read in full, and why, before this pull (empty when none)."""
+    everything = [e.name for e in ENTITIES]
+    last = json.loads(get_state(db, "sync_scope") or "null")
+    if load_checkpoint(db, ACCOUNTS.name) is None or last is None:
+        return {"first pull: reading everything": everything}
+    if last["division"] != settings.division:
+        return {f"division changed from {last['division']} to {settings.division}: reading everything": everything}
+    stored_move = get_state(db, "division_move_date")
+    if division_move_date and division_move_date != stored_move:
+        return {"Exact moved the division and reset its timestamps: reading everything again": everything}
+    last_ok = get_state(db, "last_complete_pull_at")
+    if last_ok and now - datetime.fromisoformat(last_ok.replace("Z", "+00:00")) > timedelta(days=DELETED_LOG_DAYS):
+        return {f"last complete pull is older than Exact keeps deletions ({DELETED_LOG_DAYS} days): reading everything": everything}
+    if list(settings.item_groups) != last["item_groups"]:
+        return {"item groups changed in the settings: reading all items again": [ITEMS.name]}
+    return {}
+
+
+def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime | None = None,
+         progress: Callable[[str, int], None] = lambda entity, rows: None) -> PullResult:
+    now = now or datetime.now(timezone.utc)
+    result = PullResult()
+    calls_before = client.calls
+    move_date = _division_move_date(client, settings.division)
+    reasons = full_read_reasons(db, settings, move_date, now)
+    with transaction(db):
+        for reason, names in reasons.items():
+            log.info(db, "connection", reason)
+            result.full_read_reasons.append(reason)
+            start_full_read(db, [e for e in ENTITIES if e.name in names])
+        set_state(db, sync_scope=scope(settings), division_move_date=move_date)
+
+    ctx_today = amsterdam_today(now)
+    for entity in ENTITIES:
+        counts = _read_entity(client, db, entity, ctx_today, settings.item_groups, progress)
+        result.counts[entity.name] = counts
+    _refresh_item_groups(client, db, force=bool(reasons), now=now)
+    result.counts["ended"] = _deactivate_ended(db, ctx_today)
+    with transaction(db):
+        set_state(db, last_complete_pull_at=utcnow())
+        _log_counts(db, result)
+    result.calls = client.calls - calls_before
+    return result
+
+
+def _division_move_date(client, division: int) -> str | None:
+    rows = client.get("system/Divisions", {"$filter": f"Code eq {int(division)}", "$select": "Code,DivisionMoveDate"})
+    moved = odata.parse_date(rows[0].get("DivisionMoveDate")) if rows else None
+    return moved.isoformat() if moved else None
+
+
+def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
+                 progress: Callable[[str, int], None]) -> Counts:
+    checkpoint = load_checkpoint(db, entity.name) or Checkpoint(1, None)
+    ctx = Context(today=today, item_groups=item_groups, generation=checkpoint.generation)
+    counts, rows_read, highest, ordered = Counts(), 0, checkpoint.timestamp, True
+    params = {"$filter": f"Timestamp gt {int(checkpoint.timestamp)}L", "$select": ",".join(entity.select)}
+    for page in client.pages(entity.path, params):
+        stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
+        # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
+        ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
+        with transaction(db):
+            counts += entity.save(db, mapping.newest_per_id(page), ctx)
+            highest = max([highest, *stamps])
+            if ordered:
+                save_checkpoint(db, entity.name, Checkpoint(highest, checkpoint.generation))
+            _note_mutation(db, page)
+        rows_read += len(page)
+        progress(entity.name, rows_read)
+    with transaction(db):
+        if checkpoint.generation is not None and entity.sweep:
+            counts.deactivated += entity.sweep(db, checkpoint.generation)
+        save_checkpoint(db, entity.name, Checkpoint(highest, None))
+    return counts
+
+
+def _note_mutation(db, page: list[dict]) -> None:
+    newest = max(filter(None, (mapping.modified_utc(r) for r in page)), default=None)
+    if newest:
+        raise_mutation_date(db, newest)
+
+
+def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
+    """Item groups have no sync endpoint; read them all when it matters, else once a day."""
+    read_at = get_state(db, "item_groups_read_at")
+    unknown = db.execute(
+        "SELECT 1 FROM items WHERE item_group_exact_id IS NOT NULL AND item_group_exact_id NOT IN "
+        "(SELECT exact_id FROM item_groups WHERE exact_id IS NOT NULL) LIMIT 1").fetchone()
+    stale = read_at is None or now - datetime.fromisoformat(read_at.replace("Z", "+00:00")) > ITEM_GROUPS_REFRESH
+    if not (force or unknown or stale):
+        return
+    groups = [mapping.item_group_row(g) for g in client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})]
+    with transaction(db):
+        db.execute("DELETE FROM item_groups WHERE exact_id IS NOT NULL")
+        db.conn.executemany(
+            "INSERT INTO item_groups (exact_id, code, description, updated_at) VALUES (?, ?, ?, ?)",
+            [(g["exact_id"], g["code"], g["description"], utcnow()) for g in groups],
+        )
+        set_state(db, item_groups_read_at=utcnow())
+
+
+def _deactivate_ended(db, today: date) -> Counts:
+    """An EndDate that passes does not change the row in Exact, so nothing comes through sync."""
+    counts = Counts()
+    with transaction(db):
+        for table in ("customers", "items"):
+            counts.deactivated += db.execute(
+                f"""UPDATE {table} SET active = 0, inactive_reason = 'ended in Exact on ' || end_date, updated_at = ?
+                    WHERE active = 1 AND end_date IS NOT NULL AND end_date < ?""",
+                [utcnow(), today.isoformat()],
+            ).rowcount
+    return counts
+
+
+def _log_counts(db, result: PullResult) -> None:
+    labels = {"accounts": ("customer", "customers"), "addresses": ("work_address", "customer addresses"),
+              "items": ("item", "items"), "deleted": ("customer", "deletions"), "ended": ("customer", "ended")}
+    for name, counts in result.counts.items():
+        table, label = labels[name]
+        log.info(db, table, f"pull {label}: {counts.added} added, {counts.changed} changed, "
+                            f"{counts.deactivated} deactivated")
+        for reason, rows in counts.skipped.items():
+            log.warning(db, table, f"pull skipped {rows} row(s): {reason}",
+                        action="fix the record in Exact; the next pull takes it")

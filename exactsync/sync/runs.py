@@ -1,0 +1,39 @@
+"""How a cron run (pull, push, cleanup) ends: recorded for `status`, explained in the log."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.errors import ExactsyncError
+from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
+from exactsync.store import set_state, utcnow
+
+
+@contextlib.contextmanager
+def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
+    """Record the outcome of run `name`. Spending Exact's daily call budget is a
+    warning, not a failure: what was committed stays, the next run resumes."""
+    try:
+        yield
+    except DailyLimitReached as exc:
+        log.warning(db, "connection", f"{name} stopped early: {exc}",
+                    action="nothing: the next run after the reset continues where this one stopped")
+        _record(db, name, "stopped: Exact's daily call limit is spent")
+    except ReconnectNeeded as exc:
+        log.error(db, "connection", f"{name} failed: {exc}", action="run exactsync connect to log in to Exact again")
+        _record(db, name, "failed: the Exact login must be renewed")
+        raise
+    except ExactsyncError as exc:
+        log.error(db, "connection", f"{name} failed: {exc}", action="see the message; the next run tries again")
+        _record(db, name, "failed")
+        raise
+    else:
+        _record(db, name, "ok")
+
+
+def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:
+    set_state(db, **{f"last_{name}_at": utcnow(), f"last_{name}_outcome": outcome})

@@ -1,0 +1,314 @@
+"""`exactsync pull` and `exactsync cleanup` against the running sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from exactsync import log
+from exactsync.sandbox import Sandbox
+from exactsync.sandbox.data import AMSTERDAM
+from exactsync.store import get_state, open_store, set_state
+from sandbox_login import connect
+
+SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(seed=7, customers=120, items=60, minutely_limit=10_000) as sb:
+        yield sb
+
+
+@pytest.fixture
+def connected(sandbox, config_path):
+    return connect(sandbox, config_path)
+
+
+def pull_ok(run):
+    result = run("pull")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def today():
+    return datetime.now(AMSTERDAM).date()
+
+
+def expected_customers(sandbox) -> dict[str, tuple]:
+    """What the store must hold as active customers: Exact's sales customers, not blocked, not ended."""
+    expected = {}
+    for account in sandbox.accounts.values():
+        end = account.get("EndDate")
+        if (account["Status"] == "C" and account["IsSales"] and not account["Blocked"]
+                and (end is None or end.date() >= today())):
+            expected[account["ID"]] = (account["Code"].strip(), account["Name"], account["AddressLine1"] or "",
+                                       account["Postcode"] or "", account["City"] or "", account["Country"].strip())
+    return expected
+
+
+def stored_customers(db) -> dict[str, tuple]:
+    return {r[0]: tuple(r[1:]) for r in db.execute(
+        "SELECT exact_id, code, name, address_line1, postcode, city, country FROM customers WHERE active = 1")}
+
+
+def expected_items(sandbox, groups=()) -> dict[str, str]:
+    expected = {}
+    for item in sandbox.items.values():
+        end = item.get("EndDate")
+        group = sandbox.item_groups[item["ItemGroup"]]
+        in_groups = not groups or {group["Code"], group["Description"]} & set(groups)
+        if item["IsSalesItem"] and in_groups and (end is None or end.date() >= today()):
+            expected[item["ID"]] = item["Code"].strip()
+    return expected
+
+
+def stored_items(db) -> dict[str, str]:
+    return dict(db.execute("SELECT exact_id, code FROM items WHERE active = 1").fetchall())
+
+
+def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sandbox, run, db):
+    result = pull_ok(run)
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert stored_items(db) == expected_items(sandbox)
+    assert db["item_groups"].count == len(sandbox.item_groups)
+    # Every customer has its Exact address as first work address.
+    missing = db.execute("SELECT count(*) FROM customers c WHERE NOT EXISTS "
+                         "(SELECT 1 FROM work_addresses w WHERE w.customer_id = c.id AND w.exact_address_id IS NOT NULL)")
+    assert missing.fetchone()[0] == 0
+    assert "pulled in" in result.output
+    messages = [r["message"] for r in log.rows(db, log.LogFilter(limit=None))]
+    assert "first pull: reading everything" in messages
+    assert any(m.startswith(f"pull customers: {len(expected_customers(sandbox))} added") for m in messages)
+    assert get_state(db, "highest_mutation_at") is not None
+    assert get_state(db, "last_pull_outcome") == "ok"
+
+
+def test_a_pull_with_nothing_changed_costs_at_most_5_calls(connected, sandbox, run):
+    pull_ok(run)
+    sandbox.reset_calls()
+    pull_ok(run)
+    api_calls = {k: v for k, v in sandbox.calls.items() if k != "POST token"}
+    assert sum(api_calls.values()) <= 5, api_calls
+
+
+def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, sandbox, run, db):
+    pull_ok(run)
+    accounts = [a["ID"] for a in sandbox.accounts.values() if a["ID"] in expected_customers(sandbox)]
+    new = sandbox.add_customer(Name="Nieuwe Klant Één", Status="C", IsSales=True, AddressLine1="Laan 1",
+                               Postcode="1000 AA", City="Amsterdam", Country="NL")
+    sandbox.update_account(accounts[0], Name="Hernoemd B.V.")
+    sandbox.block_account(accounts[1])
+    sandbox.delete_account(accounts[2])
+    sandbox.update_account(accounts[3], Status="P")
+    items = list(expected_items(sandbox))
+    sandbox.delete_item(items[0])
+    sandbox.update_item(items[1], IsSalesItem=False)
+    sandbox.reset_calls()
+
+    pull_ok(run)
+
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert stored_items(db) == expected_items(sandbox)
+    reasons = dict(db.execute("SELECT exact_id, inactive_reason FROM customers WHERE active = 0").fetchall())
+    assert reasons[accounts[1]] == "is blocked in Exact"
+    assert reasons[accounts[2]] == "deleted in Exact"
+    assert reasons[accounts[3]] == "is not a customer in Exact (status P)"
+    assert db.execute("SELECT name FROM customers WHERE exact_id = ?", [new]).fetchone()[0] == "Nieuwe Klant Één"
+    assert sum(sandbox.calls[c] for c in SYNC_CALLS) == 4
+    messages = [r["message"] for r in log.rows(db, log.LogFilter())]
+    assert "pull customers: 1 added, 3 changed, 2 deactivated" in messages, messages
+    assert "pull deletions: 0 added, 0 changed, 2 deactivated" in messages, messages
+
+
+def test_an_end_date_that_passes_deactivates_without_a_change_in_exact(connected, sandbox, run, db):
+    account = next(iter(expected_customers(sandbox)))
+    sandbox.update_account(account, EndDate=datetime.now(AMSTERDAM).replace(tzinfo=None, hour=0, minute=0,
+                                                                           second=0, microsecond=0))
+    pull_ok(run)
+    assert account in stored_customers(db)  # ends today: still active today
+    db.execute("UPDATE customers SET end_date = ? WHERE exact_id = ?",
+               [(today() - timedelta(days=1)).isoformat(), account])  # as if a day has passed
+    pull_ok(run)
+    assert account not in stored_customers(db)
+
+
+def test_a_changed_exact_address_moves_the_derived_work_address_but_not_a_local_one(connected, sandbox, run, db):
+    pull_ok(run)
+    account = next(iter(expected_customers(sandbox)))
+    code = sandbox.accounts[account]["Code"].strip()
+    assert run("workaddress", "add", code, "--street", "Werfstraat 9", "--postcode", "3000",
+               "--city", "Leuven", "--country", "BE").exit_code == 0
+    address = next(a for a in sandbox.addresses.values() if a["Account"] == account and a["Type"] == 1 and a["Main"])
+    sandbox.update_address(address["ID"], AddressLine1="Stationsplein 2", Postcode="1012 AB", City="Amsterdam")
+    pull_ok(run)
+    rows = db.execute("SELECT w.street, w.city, w.exact_address_id FROM work_addresses w JOIN customers c "
+                      "ON c.id = w.customer_id WHERE c.exact_id = ? ORDER BY w.id", [account]).fetchall()
+    assert rows == [("Stationsplein 2", "Amsterdam", address["ID"]), ("Werfstraat 9", "Leuven", None)]
+    customer = db.execute("SELECT address_line1, postcode FROM customers WHERE exact_id = ?", [account]).fetchone()
+    assert customer == ("Stationsplein 2", "1012 AB")
+
+
+def test_item_group_filter_change_takes_effect_at_the_next_pull(sandbox, config_path, run, db):
+    groups = sorted({g["Description"] for g in sandbox.item_groups.values()})
+    connect(sandbox, config_path, item_groups=[groups[0]])
+    pull_ok(run)
+    assert stored_items(db) == expected_items(sandbox, [groups[0]])
+
+    connect(sandbox, config_path, item_groups=[groups[1]])
+    pull_ok(run)
+    assert stored_items(db) == expected_items(sandbox, [groups[1]])
+    assert any(r["message"] == "item groups changed in the settings: reading all items again"
+               for r in log.rows(db, log.LogFilter()))
+    result = run("items", "--all", "--json")
+    assert any(r["inactive_reason"].endswith("which is not in [settings] item_groups") for r in
+               __import__("json").loads(result.output))
+
+
+def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
+    pull_ok(run)
+    sandbox.move_division()
+    victim = next(iter(expected_customers(sandbox)))
+    sandbox.delete_account(victim)
+    # A division move loses the deleted log too: forget the deletion, as Exact would.
+    for key in [k for k, d in sandbox.deleted.items() if d["EntityKey"] == victim]:
+        del sandbox.admin.deleted[key]
+    pull_ok(run)
+    assert stored_customers(db) == expected_customers(sandbox)
+    row = db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?", [victim]).fetchone()
+    assert row == (0, "no longer in Exact")
+    assert any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
+
+
+def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sandbox, run, db):
+    pull_ok(run)
+    set_state(db, last_complete_pull_at="2020-01-01T00:00:00Z")
+    pull_ok(run)
+    assert any("older than Exact keeps deletions" in r["message"] for r in log.rows(db, log.LogFilter()))
+    assert stored_customers(db) == expected_customers(sandbox)
+
+
+def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run, db):
+    from factories import add_customer, add_item
+
+    pull_ok(run)
+    add_customer(db, "LOCAL1", from_exact=False)
+    add_item(db, "LOCAL-ITEM", from_exact=False)
+    victim = next(iter(expected_customers(sandbox)))
+    sandbox.block_account(victim)
+    pull_ok(run)
+    inactive = db.execute("SELECT count(*) FROM customers WHERE active = 0").fetchone()[0]
+    inactive_items = db.execute("SELECT count(*) FROM items WHERE active = 0").fetchone()[0]
+    before = (db["customers"].count, db["items"].count)
+
+    result = run("cleanup")
+    assert result.exit_code == 0, result.output
+    assert db["customers"].count == before[0] - inactive - 1
+    assert db["items"].count == before[1] - inactive_items - 1
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert db.execute("SELECT count(*) FROM customers WHERE exact_id IS NULL OR active = 0").fetchone()[0] == 0
+    removed = [r["message"] for r in log.rows(db, log.LogFilter(table="customer"))]
+    assert f"cleanup removed {inactive + 1} customer(s) that are not (or no longer) in Exact" in removed
+
+
+def test_deactivated_integration_reads_nothing(connected, sandbox, run, db):
+    assert run("deactivate").exit_code == 0
+    sandbox.reset_calls()
+    result = run("pull")
+    assert result.exit_code == 0
+    assert sum(sandbox.calls.values()) == 0
+    assert db["customers"].count == 0
+
+
+def test_unchecked_settings_read_nothing(sandbox, config_path, run, db):
+    connect(sandbox, config_path, verified=False)
+    sandbox.reset_calls()
+    result = run("pull")
+    assert result.exit_code == 1
+    assert sum(sandbox.calls.values()) == 0
+    assert log.rows(db, log.LogFilter(kinds=("error",)))[0]["message"] == (
+        "settings were never checked: run exactsync check-settings")
+
+
+def test_daily_limit_spent_stops_cleanly_and_the_next_run_resumes(sandbox, config_path, run, db):
+    connect(sandbox, config_path)
+    sandbox.set_rate_limits(daily=4)
+    result = run("pull")
+    assert result.exit_code == 0, result.output
+    warning = log.rows(db, log.LogFilter(kinds=("warning",)))[0]
+    assert warning["message"].startswith("pull stopped early: ")
+    assert get_state(db, "last_pull_outcome") == "stopped: Exact's daily call limit is spent"
+    sandbox.set_rate_limits(daily=5000)
+    pull_ok(run)
+    assert stored_customers(db) == expected_customers(sandbox)
+
+
+def test_lists_find_codes(connected, sandbox, run):
+    import json
+
+    pull_ok(run)
+    name, code = next((a["Name"], a["Code"].strip()) for a in sandbox.accounts.values()
+                      if a["ID"] in expected_customers(sandbox))
+    found = json.loads(run("customers", "--search", name[:12], "--json").output)
+    assert code in [c["code"] for c in found]
+    group = next(iter(sandbox.item_groups.values()))["Description"]
+    items = json.loads(run("items", "--group", group, "--json").output)
+    assert items and all(i["item_group_description"] == group for i in items)
+
+
+# --- killed at any moment: the rerun ends where an uninterrupted pull ends ----------------
+
+def store_dump(db) -> dict:
+    return {
+        "customers": db.execute("SELECT exact_id, code, name, address_line1, postcode, city, country, active, "
+                                "inactive_reason, exact_timestamp FROM customers ORDER BY exact_id").fetchall(),
+        "work_addresses": db.execute("SELECT c.exact_id, w.street, w.postcode, w.city, w.exact_address_id FROM "
+                                     "work_addresses w JOIN customers c ON c.id = w.customer_id "
+                                     "ORDER BY c.exact_id, w.exact_address_id").fetchall(),
+        "items": db.execute("SELECT exact_id, code, description, active, inactive_reason FROM items "
+                            "ORDER BY exact_id").fetchall(),
+        "item_groups": db.execute("SELECT exact_id, code FROM item_groups ORDER BY exact_id").fetchall(),
+        "checkpoints": db.execute("SELECT entity, timestamp, full_read_generation IS NULL FROM sync_checkpoints "
+                                  "ORDER BY entity").fetchall(),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call,count", [
+    ("GET sync/CRM/Accounts", 1), ("GET sync/CRM/Accounts", 3), ("GET sync/CRM/Addresses", 2),
+    ("GET sync/Logistics/Items", 1), ("GET sync/Deleted", 1), ("GET logistics/ItemGroups", 1),
+])
+def test_a_pull_killed_at_any_point_resumes_to_the_same_store(tmp_path, call, count):
+    with Sandbox(seed=11, customers=2500, items=1200, minutely_limit=10_000, latency_ms=40) as sandbox:
+        for key in list(sandbox.accounts)[:30]:
+            sandbox.delete_account(key)
+        reference = tmp_path / "reference"
+        reference.mkdir()
+        connect(sandbox, reference / "exactsync.toml")
+        subprocess.run([sys.executable, "-m", "exactsync", "--config", str(reference / "exactsync.toml"), "pull"],
+                       check=True, capture_output=True)
+
+        killed = tmp_path / "killed"
+        killed.mkdir()
+        config = killed / "exactsync.toml"
+        connect(sandbox, config)
+        sandbox.reset_calls()
+        puller = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config), "pull"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while sandbox.calls[call] < count and puller.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.kill(puller.pid, signal.SIGKILL)
+        puller.wait()
+        assert puller.returncode == -signal.SIGKILL, "the pull ended before it could be killed"
+
+        subprocess.run([sys.executable, "-m", "exactsync", "--config", str(config), "pull"],
+                       check=True, capture_output=True)
+        expected = store_dump(open_store(reference / "exactsync.db"))
+        assert store_dump(open_store(killed / "exactsync.db")) == expected
