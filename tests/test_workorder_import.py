@@ -1,6 +1,7 @@
 """`workorder import`: all or nothing, every problem listed by entry index and field."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,11 @@ def test_a_failure_while_storing_rolls_back_everything(run, db, tmp_path, shop, 
     with pytest.raises(RuntimeError):
         run("workorder", "import", write(tmp_path, GOOD))
     assert everything(db) == before
+
+
+def test_the_readme_example_imports(run, db, tmp_path, shop):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("exactsync workorder import orders.json", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "orders.json"
+    path.write_text(example, encoding="utf-8")
+    assert ok(run("workorder", "import", str(path))) == "WO00001"

@@ -248,3 +248,16 @@ def test_quantities_are_decimals(typed, stored):
 def test_bad_quantities(bad):
     with pytest.raises(WorkOrderError):
         parse_quantity(bad)
+
+
+def test_archive_ignores_a_new_customer_that_got_the_old_id(run, db, shop):
+    number = create(run)
+    ok(run("workorder", "complete", number))
+    # A wipe of customers, then pull: SQLite hands the freed id to another customer.
+    db.execute("DELETE FROM customers")
+    add_customer(db, "77", "Iemand Anders")
+    assert db.execute("SELECT id FROM customers").fetchone()[0] == shop["customer"]["id"]
+    ok(run("workorder", "archive", number))
+    order = show(run, number)
+    assert (order["customer"]["code"], order["customer"]["name"]) == ("25", "Bakkerij Jansen")
+    assert order["work_address"]["lines"] == ["Dorpsstraat 1", "1234 AB Utrecht", "NL"]

@@ -186,9 +186,12 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
 
 def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
     """The snapshot taken again at archive, so the invoice shows the customer as it is now;
-    a customer or address removed meanwhile keeps the snapshot taken before."""
-    customers = list(db.query("SELECT * FROM customers WHERE id = ?", [order["customer_id"]]))
-    address_rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]))
+    a customer or address removed meanwhile keeps the snapshot taken before. SQLite may give
+    a removed row's id to a new row (after a wipe), so the ids alone prove nothing."""
+    customers = list(db.query("SELECT * FROM customers WHERE id = ? AND exact_id = ?",
+                              [order["customer_id"], order["customer_exact_id"]]))
+    address_rows = list(db.query("SELECT * FROM work_addresses WHERE id = ? AND customer_id = ?",
+                                 [order["work_address_id"], order["customer_id"]]))
     if not customers or not address_rows:
         return {}
     return _snapshot(customers[0], address_rows[0])
