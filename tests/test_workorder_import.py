@@ -125,6 +125,12 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
         "fix them in the file and import it again",
     ]))
     assert everything(db) == before
+    warning = json.loads(ok(run("log", "--warnings", "--json")).splitlines()[0])
+    assert (warning["table"], warning["record"]) == ("workorder", str(path))
+    assert warning["message"] == (f"import of {path} refused, nothing imported: 24 problems, the first: entry 4: "
+                                  "unknown field 'colour' (known: customer, work_address, description, "
+                                  "customer_reference, planned, hours, materials, forms, status)")
+    assert warning["action"] == "fix every problem the import printed, then import the file again"
 
 
 def test_address_problems_of_an_otherwise_good_entry(run, db, tmp_path, shop):

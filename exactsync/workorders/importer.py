@@ -204,16 +204,20 @@ def _form_answer(check: _Checker, where: str, question: str, answer) -> tuple[st
 
 
 def import_entries(db: sqlite_utils.Database, entries: list, *, prefix: str, source: str) -> list[str]:
-    """Import checked entries in one transaction; return the new numbers. Raise ImportRefused
-    listing every problem, with nothing written, when any entry is wrong."""
-    problems, resolved = check_entries(db, entries)
-    if problems:
-        raise ImportRefused(source, problems)
+    """Import the entries in one transaction; return the new numbers. When any entry is wrong,
+    write nothing, log a warning and raise ImportRefused listing every problem."""
+    # Checked inside the write transaction, so a pull cannot change a customer or item in between.
     with transaction(db):
-        numbers = [_store_entry(db, entry, prefix) for entry in resolved]
+        problems, resolved = check_entries(db, entries)
+        numbers = [] if problems else [_store_entry(db, entry, prefix) for entry in resolved]
         if numbers:
             log.info(db, "workorder", f"imported {len(numbers)} work orders from {source}: "
                      f"{numbers[0]} to {numbers[-1]}", record=source)
+    if problems:
+        log.warning(db, "workorder", f"import of {source} refused, nothing imported: {len(problems)} problems, "
+                    f"the first: {problems[0]}", record=source,
+                    action="fix every problem the import printed, then import the file again")
+        raise ImportRefused(source, problems)
     return numbers
 
 
