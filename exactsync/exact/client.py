@@ -17,7 +17,7 @@ import requests
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.auth import Authenticator, OAuthApp
+from exactsync.exact.auth import REFRESH_MARGIN_SECONDS, Authenticator, OAuthApp
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
 from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
 from exactsync.exact.tokens import TokenStore
@@ -31,9 +31,10 @@ GET_RETRY_PAUSE_SECONDS = 2.0
 class ExactClient:
     def __init__(self, app: OAuthApp, tokens: TokenStore, division: int, *,
                  session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
+                 refresh_margin: float = REFRESH_MARGIN_SECONDS):
         self.session = session or requests.Session()
-        self.auth = Authenticator(app, tokens, self.session, clock=clock)
+        self.auth = Authenticator(app, tokens, self.session, clock=clock, refresh_margin=refresh_margin)
         self.base_url = app.base_url
         self.division = division
         self.limits = RateLimits()
