@@ -1,8 +1,11 @@
 """Work orders through the CLI: the whole lifecycle, and every refusal with its exact message."""
 
 import json
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exactsync import config as config_mod
 from exactsync.store import get_state
@@ -261,3 +264,9 @@ def test_archive_ignores_a_new_customer_that_got_the_old_id(run, db, shop):
     order = show(run, number)
     assert (order["customer"]["code"], order["customer"]["name"]) == ("25", "Bakkerij Jansen")
     assert order["work_address"]["lines"] == ["Dorpsstraat 1", "1234 AB Utrecht", "NL"]
+
+
+@given(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1000000"), places=4))
+def test_a_stored_quantity_reads_back_as_the_same_number(quantity):
+    stored = quantity_text(parse_quantity(str(quantity)))
+    assert Decimal(stored) == quantity and "E" not in stored and stored == quantity_text(parse_quantity(stored))
