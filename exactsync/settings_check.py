@@ -66,7 +66,8 @@ def judge_journal(code: str, journals: list[dict]) -> Verdict:
     match = next((j for j in journals if str(j.get("Code", "")).strip() == code), None)
     if match is None:
         sales = ", ".join(f"{str(j['Code']).strip()} ({j.get('Description', '')})"
-                          for j in journals if j.get("Type") == SALES_JOURNAL_TYPE)
+                          for j in sorted(journals, key=lambda j: str(j["Code"]).strip())
+                          if j.get("Type") == SALES_JOURNAL_TYPE)
         return Verdict("journal", code, f"journal {code} does not exist in this division",
                        f"sales journals here: {sales}" if sales else "create a sales journal in Exact")
     if match.get("Type") != SALES_JOURNAL_TYPE:

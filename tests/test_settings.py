@@ -1,0 +1,134 @@
+"""`exactsync check-settings` and `exactsync settings` against the sandbox (R14)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from exactsync import config as config_mod
+from exactsync import log
+from exactsync.app import App
+from exactsync.exact import ExactClient
+from exactsync.sandbox import Sandbox
+from exactsync.store import get_state
+from sandbox_login import connect, sandbox_config
+
+GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",
+        "item_groups": ["Arbeid", "KLEIN"], "memo": "both", "your_ref": "workorder_number", "pdfs": "both"}
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(seed=5, customers=20, items=40, minutely_limit=10_000) as sb:
+        yield sb
+
+
+def check(run, sandbox, config_path, **changes):
+    connect(sandbox, config_path, verified=False, **{**GOOD, **changes})
+    result = run("check-settings", "--json")
+    return result, {v["setting"]: v for v in json.loads(result.stdout)}
+
+
+def test_all_settings_valid_are_recorded(run, sandbox, config_path, db):
+    result, verdicts = check(run, sandbox, config_path)
+    assert result.exit_code == 0, result.output
+    assert all(v["ok"] for v in verdicts.values())
+    assert list(verdicts) == ["division", "journal", "travel_time_item", "work_time_item", "item_groups", "memo",
+                              "default_item", "your_ref", "pdfs"]
+    assert get_state(db, "settings_fingerprint") is not None
+    assert log.rows(db, log.LogFilter())[0]["message"] == "all settings checked and verified; they apply from now on"
+
+
+@pytest.mark.parametrize("setting,value,problem,fix", [
+    ("division", 999, "division 999 is not known in Exact for this login", "use one of: {division}"),
+    ("journal", "99", "journal 99 does not exist in this division",
+     "sales journals here: 70 (Verkoopboek), 71 (Verkoopboek projecten)"),
+    ("journal", "60", "journal 60 (Inkoopboek) is a purchase journal, not a sales journal",
+     "choose a journal of type sales (Verkoopboek)"),
+    ("journal", "50", "journal 50 (Bank) is a bank journal, not a sales journal",
+     "choose a journal of type sales (Verkoopboek)"),
+    ("journal", "", "no sales journal is set", "set [settings] journal to the code of your sales journal, e.g. \"70\""),
+    ("work_time_item", "NOPE", "item NOPE does not exist in Exact",
+     "use the code of an existing sales item, or leave it empty to not book this line"),
+    ("travel_time_item", "ART-00013", "item ART-00013 is not a sales item in Exact", "choose an active sales item in Exact"),
+    ("default_item", "ART-00017", "item ART-00017 ended in Exact on {ended}", "choose an active sales item in Exact"),
+    ("item_groups", ["Diensten", "Bestaat niet"], "item group 'Bestaat niet' does not exist",
+     "check the spelling of 'Bestaat niet' in Exact (Artikelgroepen)"),
+    ("item_groups", ["diensten"], "item group 'diensten' does not exist",
+     "the field is case-sensitive: write 'Diensten'"),
+])
+def test_each_setting_wrong_on_its_own(run, sandbox, config_path, db, setting, value, problem, fix):
+    ended = next((i["EndDate"].date().isoformat() for i in sandbox.items.values()
+                  if i["Code"] == "ART-00017"), "")
+    result, verdicts = check(run, sandbox, config_path, **{setting: value})
+    assert result.exit_code == 1
+    assert verdicts[setting]["problem"] == problem.format(ended=ended)
+    assert verdicts[setting]["fix"] == fix.format(division=sandbox.division)
+    wrong = [name for name, v in verdicts.items() if not v["ok"]]
+    if setting == "division":
+        assert wrong[0] == "division" and all(
+            verdicts[n]["problem"] == "not checked: the division is not valid" for n in wrong[1:])
+    else:
+        assert wrong == [setting]
+    assert get_state(db, "settings_fingerprint") is None
+    error = next(r for r in log.rows(db, log.LogFilter(kinds=("error",))) if r["record"] == setting)
+    assert (error["table"], error["record"], error["message"]) == ("settings", setting, f"{setting}: {verdicts[setting]['problem']}")
+
+
+def test_a_case_only_difference_names_the_right_spellings(run, sandbox, config_path):
+    result, verdicts = check(run, sandbox, config_path, item_groups=["klein materiaal"])
+    assert verdicts["item_groups"]["fix"] == "the field is case-sensitive: write 'Klein materiaal' or 'klein Materiaal'"
+
+
+def test_several_wrong_at_once_are_all_listed(run, sandbox, config_path):
+    result, verdicts = check(run, sandbox, config_path, journal="60", work_time_item="NOPE", item_groups=["x"])
+    assert result.exit_code == 1
+    assert sorted(n for n, v in verdicts.items() if not v["ok"]) == ["item_groups", "journal", "work_time_item"]
+    table = check(run, sandbox, config_path, journal="60", work_time_item="NOPE")[0]
+    plain = run("check-settings")
+    assert "Error: 2 settings are not valid; nothing was recorded. Fix them and check again" in plain.output
+    assert "journal 60 (Inkoopboek) is a purchase journal" in plain.output
+
+
+def test_an_edit_after_the_check_blocks_pull_and_push_until_checked_again(run, sandbox, config_path, db):
+    assert check(run, sandbox, config_path)[0].exit_code == 0
+    config_mod.update(config_mod.load(config_path), "settings", "memo", "none")
+    sandbox.reset_calls()
+    result = run("pull")
+    assert result.exit_code == 1
+    assert result.output.endswith("Error: settings changed since they were checked: run exactsync check-settings\n")
+    assert sum(sandbox.calls.values()) == 0
+    shown = json.loads(run("settings", "--json").stdout)
+    assert shown["changed_since_verified"] is True and shown["settings"]["memo"] == "none"
+    assert "changed (verified: 'both')" in run("settings").output
+
+    assert run("check-settings").exit_code == 0
+    assert run("pull").exit_code == 0
+    assert json.loads(run("settings", "--json").stdout)["changed_since_verified"] is False
+
+
+@pytest.fixture
+def no_waiting(monkeypatch):
+    """The client waits before it retries (a 429's reset, a lost connection); the tests need not."""
+    monkeypatch.setattr(App, "client", property(lambda app: ExactClient.from_config(app.config, sleep=lambda s: None)))
+
+
+def test_a_429_in_the_middle_still_reports_every_setting(run, sandbox, config_path, no_waiting):
+    connect(sandbox, config_path, verified=False, **GOOD)
+    sandbox.fault(method="GET", path="financial/Journals", kind="429", times=5)
+    result = run("check-settings", "--json")
+    verdicts = {v["setting"]: v for v in json.loads(result.stdout)}
+    assert result.exit_code == 1
+    assert verdicts["journal"]["problem"].startswith("could not check: ")
+    assert all(verdicts[n]["ok"] for n in verdicts if n != "journal")
+
+
+def test_an_unreachable_exact_still_reports_cleanly(run, sandbox, config_path, no_waiting):
+    connect(sandbox, config_path, verified=False, **GOOD)
+    sandbox.stop()
+    result = run("check-settings", "--json")
+    assert result.exit_code == 1
+    verdicts = {v["setting"]: v for v in json.loads(result.stdout)}
+    assert verdicts["division"]["problem"].startswith("could not check: ")
+    assert verdicts["memo"]["ok"]
