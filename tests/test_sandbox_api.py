@@ -1,5 +1,7 @@
 """The REST API's wire format, paging, query options, errors and rate limits."""
 
+import subprocess
+import sys
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -207,3 +209,22 @@ def test_dates_are_amsterdam_wall_clock_written_as_utc(sb, api):
     millis = int(row["Created"][6:-2])
     amsterdam_offset = datetime.now(ZoneInfo("Europe/Amsterdam")).utcoffset().total_seconds()
     assert abs(millis / 1000 - time.time() - amsterdam_offset) < 5
+
+
+def test_serve_command_prints_what_goes_in_the_config():
+    process = subprocess.Popen([sys.executable, "-m", "exactsync", "sandbox", "serve", "--port", "0",
+                                "--customers", "5", "--items", "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith('base_url = "http://127.0.0.1:') and lines[1].startswith("client_id = ")
+        base_url = lines[0].split('"')[1]
+        assert requests.get(f"{base_url}/api/v1/current/Me").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_system_divisions_does_not_check_the_division_in_its_url(sb, api):
+    answer = requests.get(f"{sb.base_url}/api/v1/999/system/Divisions", headers=api.headers)
+    assert answer.status_code == 200
+    assert [d["Code"] for d in answer.json()["d"]["results"]] == [sb.division]

@@ -102,7 +102,7 @@ class Sandbox:
                 "ServerUtcOffset": int(now.utcoffset().total_seconds())}
 
     def division_row(self) -> dict:
-        created = self.admin.now.replace(year=self.admin.now.year - 5)
+        created = self.admin.today.replace(year=self.admin.today.year - 5)
         return {"Code": self.division, "Description": "Demo Installatietechniek B.V.", "Hid": 1, "Current": True,
                 "Status": 1, "BlockingStatus": 0, "DivisionMoveDate": self.admin.move_date, "Country": "NL ",
                 "Currency": "EUR", "Customer": self.customer_id, "Created": created, "Modified": created}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 CODE_LIFETIME = 180
 
@@ -158,7 +157,3 @@ class RateLimits:
 
     def exhaust_daily(self, key):
         self._counters(key)[3] = self.daily
-
-
-def utc_iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -71,7 +71,7 @@ class Administration:
     def __init__(self, division: int, seed: int = 1, customers: int = 300, items: int = 120):
         self.division = division
         self.rng = random.Random(seed)
-        self.now = local_now()
+        self.today = local_now().replace(hour=0, minute=0, second=0, microsecond=0)
         self.move_date: datetime | None = None
         self.next_timestamp = FIRST_TIMESTAMP
         self.accounts: dict[str, dict] = {}
@@ -100,10 +100,10 @@ class Administration:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def _past(self, max_days: int) -> datetime:
-        return self.now - timedelta(days=self.rng.randint(1, max_days), seconds=self.rng.randint(0, 86399))
+        return self.today - timedelta(days=self.rng.randint(1, max_days), seconds=self.rng.randint(0, 86399))
 
     def _seed_fixed_tables(self):
-        created = self.now - timedelta(days=900)
+        created = self.today - timedelta(days=900)
         for code, description in ITEM_GROUPS:
             guid = self.new_guid()
             self.item_groups[guid] = {"ID": guid, "Code": code, "Description": description,

@@ -8,10 +8,11 @@ behind Exact; leading spaces count (an Account Code `'   123'` is not `'123'`).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 EPOCH = datetime(1970, 1, 1)
+_MS = datetime(1970, 1, 1, 0, 0, 0, 1000) - EPOCH
 EDM = {"guid": "Edm.Guid", "str": "Edm.String", "int": "Edm.Int32", "int64": "Edm.Int64",
        "bool": "Edm.Boolean", "date": "Edm.DateTime", "decimal": "Edm.Double", "bytes": "Edm.Binary"}
 NUMERIC = {"int", "int64", "decimal"}
@@ -270,9 +271,6 @@ def wire_date(value: datetime) -> str:
     return f"/Date({millis})/"
 
 
-_MS = datetime(1970, 1, 1, 0, 0, 0, 1000) - EPOCH
-
-
 def wire_value(kind: str, value):
     if value is None:
         return None
@@ -286,6 +284,3 @@ def wire_value(kind: str, value):
         return None
     return value
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -149,7 +149,8 @@ class Handler(BaseHTTPRequestHandler):
         with sandbox.lock:
             if not token.startswith("Bearer ") or not sandbox.oauth.valid(token[7:].strip()):
                 return self.send_error_body(401, "Unauthorized: the access token is missing, invalid or expired.")
-            if division is not None and division != sandbox.division:
+            # Exact reportedly does not check the division in the URL of system/Divisions (gh:picqer#470).
+            if division not in (None, sandbox.division) and not path.lower().startswith("system/divisions"):
                 return self.send_error_body(403, "Forbidden", headers={"Reason": "NoDivisionAccess"})
             if division is None and not path.lower().startswith("current/"):
                 return self.send_error_body(404, "Resource not found: a division is needed in the URL.")

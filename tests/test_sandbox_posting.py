@@ -1,0 +1,181 @@
+"""Sales invoices, documents and attachments: Exact's validation, no idempotency, faults."""
+
+import base64
+
+import pytest
+import requests
+
+from exactsync.sandbox import Sandbox
+from tests.sandbox_helpers import Api, error_value
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(customers=20, items=20) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def api(sb):
+    return Api(sb)
+
+
+def customer(sb) -> str:
+    return next(g for g, a in sb.accounts.items() if a["Status"] == "C" and not a["Blocked"])
+
+
+def sales_item(sb) -> dict:
+    return next(i for i in sb.items.values() if i["IsSalesItem"] and i["EndDate"] is None)
+
+
+def invoice(sb, **changes) -> dict:
+    return {"OrderedBy": customer(sb), "Journal": "70", "YourRef": "WO-1", "Description": "Werkbon 1",
+            "SalesInvoiceLines": [{"Item": sales_item(sb)["ID"], "Quantity": 2, "UnitPrice": 12.5}]} | changes
+
+
+def test_post_invoice_answers_201_with_an_open_invoice_and_deferred_lines(sb, api):
+    answer = api.post("salesinvoice/SalesInvoices", invoice(sb))
+    assert answer.status_code == 201
+    created = answer.json()["d"]
+    assert created["Status"] == 20 and created["InvoiceNumber"] is None and created["Type"] == 8020
+    assert created["InvoiceTo"] == created["OrderedBy"] == customer(sb) and created["AmountDC"] == 25.0
+    assert set(created["SalesInvoiceLines"]) == {"__deferred"}
+    stored = sb.invoices[created["InvoiceID"]]
+    assert stored["YourRef"] == "WO-1" and stored["SalesInvoiceLines"][0]["Quantity"] == 2
+    assert stored["SalesInvoiceLines"][0]["Description"] == sales_item(sb)["Description"]
+    lines = api.get(created["SalesInvoiceLines"]["__deferred"]["uri"]).json()["d"]["results"]
+    assert [line["Quantity"] for line in lines] == [2]
+
+
+def test_identical_posts_make_duplicates(sb, api):
+    for _ in range(2):
+        assert api.post("salesinvoice/SalesInvoices", invoice(sb)).status_code == 201
+    assert len(sb.invoices) == 2
+
+
+def test_net_price_only_is_stored_like_exact_does(sb, api):
+    body = invoice(sb, SalesInvoiceLines=[{"Item": sales_item(sb)["ID"], "Quantity": 1, "NetPrice": 1}])
+    created = api.post("salesinvoice/SalesInvoices", body).json()["d"]
+    (line,) = sb.invoices[created["InvoiceID"]]["SalesInvoiceLines"]
+    assert (line["NetPrice"], line["UnitPrice"], line["AmountFC"]) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("changes, status, message", [
+    ({"Journal": "60"}, 500, "Ongeldig dagboek"),
+    ({"Journal": "99"}, 500, "Ongeldige referentie: Dagboek"),
+    ({"OrderedBy": "6f1c2c1e-0000-4000-8000-000000000000"}, 500, "Ongeldige referentie: Besteld door"),
+    ({"OrderedBy": None}, 400, "Verplicht: Besteld door"),
+    ({"SalesInvoiceLines": []}, 400, "Verplicht: Factuurregels"),
+    ({"SalesInvoiceLines": [{"Item": "6f1c2c1e-0000-4000-8000-000000000000"}]}, 500, "Ongeldige referentie: Artikel"),
+    ({"OrderedBy": "not-a-guid"}, 400, "to type 'System.Guid'"),
+    ({"Colour": "red"}, 400, "The property 'Colour' does not exist"),
+])
+def test_invoice_validation_stores_nothing(sb, api, changes, status, message):
+    answer = api.post("salesinvoice/SalesInvoices", invoice(sb, **changes))
+    assert answer.status_code == status and message in error_value(answer)
+    assert len(sb.invoices) == 0
+
+
+def test_several_problems_come_joined_by_crlf(sb, api):
+    answer = api.post("salesinvoice/SalesInvoices", invoice(sb, OrderedBy=None, SalesInvoiceLines=[]))
+    assert error_value(answer) == "Verplicht: Besteld door\r\nVerplicht: Factuurregels"
+
+
+def test_a_body_that_is_not_an_object_is_400(sb, api):
+    answer = requests.post(api.url("salesinvoice/SalesInvoices"), data="[1]", headers=api.headers)
+    assert answer.status_code == 400
+    assert error_value(answer) == ("Error processing request stream. "
+                                   "The request should be a valid top-level resource object.")
+
+
+def test_invoices_are_found_by_your_ref_and_expand_their_lines(sb, api):
+    api.post("salesinvoice/SalesInvoices", invoice(sb, YourRef="WO-7 O'Brien"))
+    api.post("salesinvoice/SalesInvoices", invoice(sb, YourRef="WO-8"))
+    found = api.get("salesinvoice/SalesInvoices", **{"$filter": "YourRef eq 'wo-7 o''brien  '",
+                                                     "$expand": "SalesInvoiceLines"}).json()["d"]["results"]
+    assert [f["YourRef"] for f in found] == ["WO-7 O'Brien"]
+    assert len(found[0]["SalesInvoiceLines"]["results"]) == 1
+    assert api.get("salesinvoice/SalesInvoices/$count", **{"$filter": "Journal eq '70'"}).text == "2"
+
+
+def test_put_links_a_document_to_an_invoice(sb, api):
+    created = api.post("salesinvoice/SalesInvoices", invoice(sb)).json()["d"]
+    document = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 10}).json()["d"]
+    answer = api.put(f"salesinvoice/SalesInvoices(guid'{created['InvoiceID']}')", {"Document": document["ID"]})
+    assert answer.status_code == 204 and answer.text == ""
+    assert sb.invoices[created["InvoiceID"]]["Document"] == document["ID"]
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+
+def test_document_types_have_dutch_descriptions(api):
+    types = {t["ID"]: t["Description"] for t in api.get("documents/DocumentTypes").json()["d"]["results"]}
+    assert types[10] == "Verkoopfactuur" and "Overig" in types.values()
+
+
+def test_documents_need_subject_and_type(sb, api):
+    answer = api.post("documents/Documents", {"Account": customer(sb)})
+    assert answer.status_code == 400 and error_value(answer) == "Verplicht: Onderwerp\r\nVerplicht: Soort"
+    created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)})
+    assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "Werkbon"
+    found = api.get("documents/Documents", **{"$filter": f"Account eq guid'{customer(sb)}' and Subject eq 'werkbon 12'"})
+    assert [d["ID"] for d in found.json()["d"]["results"]] == [created.json()["d"]["ID"]]
+
+
+def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):
+    document = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 80}).json()["d"]
+    pdf = b"%PDF-1.4 werkbon"
+    answer = api.post("documents/DocumentAttachments", {
+        "Document": document["ID"], "FileName": "werkbon.pdf", "Attachment": base64.b64encode(pdf).decode()})
+    created = answer.json()["d"]
+    assert answer.status_code == 201 and created["Attachment"] is None and created["FileSize"] == len(pdf)
+    assert created["Url"].startswith(sb.base_url)
+    assert sb.attachments[created["ID"]]["Attachment"] == pdf
+    raw = api.post("documents/DocumentAttachments", {
+        "Document": document["ID"], "FileName": "werkbon.pdf", "Attachment": pdf.decode()})
+    assert raw.status_code == 400 and "'Attachment' to type 'Byte[]'" in error_value(raw)
+    listed = api.get("documents/DocumentAttachments", **{"$filter": f"Document eq guid'{document['ID']}'"})
+    assert [a["FileName"] for a in listed.json()["d"]["results"]] == ["werkbon.pdf"]
+
+
+# -- faults -------------------------------------------------------------------------------------------------
+
+
+def test_error500_fault_stores_nothing(sb, api):
+    sb.fault(method="POST", path="salesinvoice/SalesInvoices", kind="error500")
+    assert api.post("salesinvoice/SalesInvoices", invoice(sb)).status_code == 500
+    assert len(sb.invoices) == 0
+    assert api.post("salesinvoice/SalesInvoices", invoice(sb)).status_code == 201
+
+
+def test_drop_before_closes_the_connection_and_stores_nothing(sb, api):
+    sb.fault(method="POST", path="salesinvoice/SalesInvoices", kind="drop_before")
+    with pytest.raises(requests.ConnectionError):
+        api.post("salesinvoice/SalesInvoices", invoice(sb))
+    assert len(sb.invoices) == 0
+
+
+def test_drop_after_commit_stores_then_closes_without_answer(sb, api):
+    sb.fault(method="POST", path="salesinvoice/SalesInvoices", kind="drop_after_commit", times=1)
+    with pytest.raises(requests.ConnectionError):
+        api.post("salesinvoice/SalesInvoices", invoice(sb, YourRef="WO-99"))
+    assert [i["YourRef"] for i in sb.invoices.values()] == ["WO-99"]
+    assert sb.calls["POST salesinvoice/SalesInvoices"] == 1 and sb.faults == []
+
+
+def test_latency_and_429_faults(sb, api):
+    sb.fault(path="financial/Journals", kind="latency", ms=150)
+    answer = api.get("financial/Journals")
+    assert answer.status_code == 200 and answer.elapsed.total_seconds() >= 0.15
+    sb.fault(path="financial/Journals", kind="429")
+    limited = api.get("financial/Journals")
+    assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers
+    assert "X-RateLimit-Minutely-Reset" in limited.headers
+
+
+def test_token_endpoint_faults(sb):
+    sb.fault(method="POST", path="token", kind="error500")
+    with pytest.raises(AssertionError):
+        Api(sb)
+    assert Api(sb).get("current/Me").status_code == 200
