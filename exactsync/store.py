@@ -230,10 +230,17 @@ def _m400_pull_sync_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m600_push_outbox_status(db: sqlite_utils.Database) -> None:
+    # The HTTP status of a step's uncertain outcome (a 5xx; NULL for no answer at all):
+    # when the next run's lookup finds nothing, a 5xx was a refusal and backs off.
+    db.execute("ALTER TABLE outbox ADD COLUMN last_status INTEGER")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
     ("400_pull_sync_state", _m400_pull_sync_state),
+    ("600_push_outbox_status", _m600_push_outbox_status),
 ]
 
 

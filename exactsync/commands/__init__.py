@@ -6,6 +6,7 @@ from exactsync.commands.init import init_command
 from exactsync.commands.lists import customers_command, items_command
 from exactsync.commands.log import log_command
 from exactsync.commands.pull import cleanup_command, pull_command
+from exactsync.commands.push import push_command
 from exactsync.commands.sandbox import sandbox_group
 from exactsync.commands.settings import check_settings_command, settings_command
 from exactsync.commands.status import status_command
@@ -13,6 +14,6 @@ from exactsync.commands.wipe import wipe_command
 from exactsync.commands.workaddress import workaddress_group
 from exactsync.commands.workorder import workorder_group
 
-ALL_COMMANDS = [check_settings_command, settings_command, pull_command, cleanup_command, customers_command,
+ALL_COMMANDS = [check_settings_command, settings_command, pull_command, push_command, cleanup_command, customers_command,
                 items_command, init_command, status_command, log_command, connect_command, wipe_command, activate_command, deactivate_command, workaddress_group, workorder_group,
                 sandbox_group]

@@ -1,0 +1,195 @@
+"""What a work order becomes in Exact (R8-R11), as pure functions on plain dicts.
+
+`build` turns a work order, its booked minutes and materials, and the settings in
+force into the sales invoice body and the PDFs to send; `refusal` says why a work
+order cannot be invoiced (R4, R12) before anything is sent. Push and
+`push --dry-run` share both, so the preview is what push sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+# Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
+# 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
+HOURS_QUANTUM = Decimal("0.0001")
+# The length of YourRef is not documented [unverified]; 30 is what Exact's screens show for "Uw referentie".
+YOUR_REF_MAX_LENGTH = 30
+PDF_KINDS = {"none": (), "workorder": ("workorder",), "forms": ("forms",), "both": ("workorder", "forms")}
+PDF_NAMES = {"workorder": "werkbon", "forms": "formulieren"}
+PDF_SUBJECTS = {"workorder": "Werkbon", "forms": "Formulieren"}
+
+
+def invoice_description(number: str) -> str:
+    """Always on the invoice, and unique per work order: how push finds the invoice again."""
+    return f"Werkbon {number}"
+
+
+def hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(HOURS_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Line:
+    item_code: str
+    item_id: str | None  # None only in a dry run, for a settings item not in the store
+    quantity: Decimal
+    description: str = ""  # empty: Exact takes the item's description
+
+    def wire(self) -> dict:
+        line = {"Item": self.item_id, "Quantity": _number(self.quantity)}
+        if self.description:
+            line["Description"] = self.description
+        return line
+
+    def shown(self) -> dict:
+        return {"item": self.item_code, "item_id": self.item_id, "quantity": _text(self.quantity),
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class Pdf:
+    kind: str  # workorder or forms
+    subject: str
+    file_name: str
+
+
+@dataclass
+class Invoice:
+    number: str
+    customer_id: str
+    journal: str
+    lines: list[Line]
+    description: str
+    your_ref: str = ""
+    remarks: str = ""
+    pdfs: list[Pdf] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def wire(self) -> dict:
+        """The POST body. No Status: Exact makes a new invoice 20 (open, the draft office staff confirm)."""
+        body = {"Journal": self.journal, "OrderedBy": self.customer_id, "Description": self.description,
+                "SalesInvoiceLines": [line.wire() for line in self.lines]}
+        if self.your_ref:
+            body["YourRef"] = self.your_ref
+        if self.remarks:
+            body["Remarks"] = self.remarks
+        return body
+
+    def shown(self) -> dict:
+        return {"number": self.number, "customer": self.customer_id, "journal": self.journal,
+                "description": self.description, "your_ref": self.your_ref, "remarks": self.remarks,
+                "lines": [line.shown() for line in self.lines],
+                "pdfs": [{"subject": p.subject, "file_name": p.file_name} for p in self.pdfs],
+                "warnings": self.warnings}
+
+
+def build(order: dict, minutes: dict[str, int], materials: list[dict], settings: dict,
+          item_ids: dict[str, str | None], has_forms: bool) -> Invoice:
+    """The invoice for `order` (a work_orders row) under `settings` (the verified settings).
+
+    `minutes` is {"work": n, "travel": n}; `materials` are materials rows; `item_ids`
+    maps the settings' item codes to their Exact IDs.
+    """
+    number = order["number"]
+    lines = []
+    for kind, setting in (("work", "work_time_item"), ("travel", "travel_time_item")):
+        code = settings[setting]
+        if code and minutes.get(kind):
+            lines.append(Line(code, item_ids.get(code), hours(minutes[kind])))
+    lines += [Line(m["item_code"], m["item_exact_id"], Decimal(m["quantity"]), m["description"]) for m in materials]
+    if settings["default_item"]:
+        code = settings["default_item"]
+        lines.append(Line(code, item_ids.get(code), Decimal(1)))
+    invoice = Invoice(number, order["customer_exact_id"], settings["journal"], lines, invoice_description(number),
+                      remarks=remarks(settings["memo"], order["work_address"], order["description"]),
+                      pdfs=pdfs(settings["pdfs"], number, has_forms))
+    reference = your_ref(settings["your_ref"], number, order["customer_reference"])
+    if len(reference) > YOUR_REF_MAX_LENGTH:
+        invoice.warnings.append(f"your reference {reference!r} is longer than Exact's {YOUR_REF_MAX_LENGTH} "
+                                f"characters: sent as {reference[:YOUR_REF_MAX_LENGTH]!r}")
+        reference = reference[:YOUR_REF_MAX_LENGTH]
+    invoice.your_ref = reference
+    return invoice
+
+
+def remarks(memo: str, work_address: str, description: str) -> str:
+    parts = {"none": (), "work_address": (work_address,), "work_description": (description,),
+             "both": (work_address, description)}[memo]
+    return "\n\n".join(part.strip() for part in parts if part.strip())
+
+
+def your_ref(setting: str, number: str, customer_reference: str) -> str:
+    parts = {"none": (), "workorder_number": (number,), "customer_reference": (customer_reference,),
+             "both": (number, customer_reference)}[setting]
+    return " / ".join(part.strip() for part in parts if part.strip())
+
+
+def pdfs(setting: str, number: str, has_forms: bool) -> list[Pdf]:
+    """The PDFs for the customer's card. A work order without custom forms sends no forms PDF:
+    it would only say that there are none."""
+    return [pdf(kind, number) for kind in PDF_KINDS[setting] if kind != "forms" or has_forms]
+
+
+def pdf(kind: str, number: str) -> Pdf:
+    """Subject and file name carry the work order number: how push finds the document again."""
+    return Pdf(kind, f"{PDF_SUBJECTS[kind]} {number}", f"{number}-{PDF_NAMES[kind]}.pdf")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    action: str
+
+
+def refusal(order: dict, customer: dict | None, address: dict | None, materials: list[dict],
+            active_item_ids: set[str], invoice: Invoice) -> Refusal | None:
+    """Why this work order cannot become an invoice, or None.
+
+    `customer` is the customers row with the work order's Exact customer ID (None when
+    gone), `address` the work address row (None when gone), `active_item_ids` the
+    Exact IDs of the materials' items that are active in the store.
+    """
+    number = order["number"]
+    label = " ".join(filter(None, (order["customer_code"], f"({order['customer_name']})" if order["customer_name"]
+                                   else ""))) or "?"
+    if not order["customer_code"] and not order["customer_exact_id"]:
+        return Refusal(f"work order {number} has no customer: an invoice needs a customer (debtor) from Exact",
+                       f"give work order {number} a customer from Exact; the next push sends it")
+    if not order["customer_exact_id"]:
+        return Refusal(f"work order {number}: customer {label} is not from Exact, so it cannot be invoiced",
+                       "use a customer that exists in Exact (added there, it arrives with the next pull)")
+    if customer is None:
+        return Refusal(f"work order {number}: customer {label} is no longer in Exact (deleted there and "
+                       "removed by cleanup)", "restore the customer in Exact, or give the work order another "
+                       "customer; the next pull and push send it")
+    if not customer["active"]:
+        why = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
+        return Refusal(f"work order {number}: customer {label} is inactive in Exact{why}",
+                       "make the customer active in Exact again; the next pull and push send it")
+    if address is None or address["customer_id"] != customer["id"]:
+        return Refusal(f"work order {number}: its work address is not linked to customer {label}",
+                       f"link the work address to customer {label} (exactsync workaddress), or choose one of "
+                       "that customer's work addresses; the next push sends it")
+    missing = [m["item_code"] for m in materials if m["item_exact_id"] not in active_item_ids]
+    if missing:
+        items = ", ".join(repr(code) for code in missing)
+        return Refusal(f"work order {number}: material item(s) {items} not (or no longer) in Exact or inactive there",
+                       "make the item(s) active in Exact again, or correct the materials; the next pull and push "
+                       "send it")
+    if not invoice.lines:
+        return Refusal(f"work order {number} has nothing to invoice: no booked time with a time item set, "
+                       "no materials and no default item",
+                       "book materials or time, or set [settings] work_time_item, travel_time_item or default_item "
+                       "and run check-settings")
+    return None
+
+
+def _number(quantity: Decimal) -> int | float:
+    """JSON for a quantity: 2 stays 2; 0.3333 becomes the float whose shortest text is 0.3333."""
+    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+
+
+def _text(quantity: Decimal) -> str:
+    return format(quantity.normalize(), "f")

@@ -1,0 +1,415 @@
+"""Push: archived work orders become draft sales invoices in Exact, exactly once, with their PDFs (R7-R12).
+
+Exact has no idempotency key, and a timeout, a dropped connection or a 500 does
+not say whether it stored the record. So every call that creates something is a
+step in the `outbox` (invoice; per PDF a document and its attachment), marked
+`in_flight` and committed BEFORE the call and `done` with Exact's ID AFTER it.
+A run starts by looking every `in_flight` step up in Exact by its unique
+reference (the invoice by Description + OrderedBy, a document by Subject +
+Account, an attachment by Document + FileName): found, it is adopted; not found,
+it may be sent again. Nothing is ever posted twice blindly.
+
+When Exact refuses a step (4xx, or a 5xx after which nothing was found), the work
+order waits before the next try: the next run, then 15 minutes, 1 hour, 4 hours;
+the fifth refusal marks it failed. Exact blocks an app after 10 errors per
+endpoint per hour, so one bad work order must not retry every 5 minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import sqlite_utils
+
+from exactsync import log
+from exactsync.errors import ExactsyncError
+from exactsync.exact import odata
+from exactsync.exact.errors import ExactApiError, UncertainOutcome
+from exactsync.store import raise_mutation_date, transaction, utcnow
+from exactsync.sync import invoice as invoice_mod
+from exactsync.sync import mapping
+from exactsync.sync.pull import amsterdam_today
+from exactsync.workorders.lookup import get_work_order
+from exactsync.workorders.pdf import forms_pdf, workorder_pdf
+
+DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
+# Exact's document type for the PDFs, chosen by code because descriptions are translated:
+# 55 is the general type ("Overig" / "Miscellaneous"); checked against documents/DocumentTypes.
+DOCUMENT_TYPE_CODE = 55
+RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
+PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
+INVOICE_STEP = "invoice"
+
+
+def document_step(kind: str) -> str:
+    return f"document:{kind}"
+
+
+def attachment_step(kind: str) -> str:
+    return f"attachment:{kind}"
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class PushResult:
+    sent: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)  # refused by Exact or outcome unknown: a later run goes on
+    failed: list[str] = field(default_factory=list)
+    adopted: int = 0  # steps found in Exact after an interrupted run
+    left: int = 0  # not started: the run's time was up
+
+    def summary(self) -> dict:
+        return {"sent": self.sent, "refused": self.refused, "retrying": self.retrying, "failed": self.failed,
+                "adopted": self.adopted, "left_for_next_run": self.left}
+
+
+# --- reading a work order ---------------------------------------------------------
+
+@dataclass
+class Parts:
+    """What `invoice.build` and `invoice.refusal` need of one work order, read from the store."""
+
+    order: dict
+    minutes: dict[str, int]
+    materials: list[dict]
+    has_forms: bool
+    customer: dict | None
+    address: dict | None
+    active_item_ids: set[str]
+
+
+def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
+    oid = order["id"]
+    minutes = dict(db.execute("SELECT kind, sum(minutes) FROM time_bookings WHERE work_order_id = ? GROUP BY kind",
+                              [oid]).fetchall())
+    materials = list(db.query("SELECT item_code, item_exact_id, description, quantity FROM materials "
+                              "WHERE work_order_id = ? ORDER BY id", [oid]))
+    has_forms = db.execute("SELECT 1 FROM forms WHERE work_order_id = ?", [oid]).fetchone() is not None
+    customer = None
+    if order["customer_exact_id"]:
+        customer = next(db.query("SELECT * FROM customers WHERE exact_id = ?", [order["customer_exact_id"]]), None)
+    address = None
+    if order["work_address_id"] is not None:
+        address = next(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]), None)
+    ids = [m["item_exact_id"] for m in materials if m["item_exact_id"]]
+    active = {r[0] for r in db.execute(
+        f"SELECT exact_id FROM items WHERE active = 1 AND exact_id IN ({', '.join('?' * len(ids))})", ids)} if ids \
+        else set()
+    return Parts(order, minutes, materials, has_forms, customer, address, active)
+
+
+def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None]
+         ) -> tuple[invoice_mod.Invoice, invoice_mod.Refusal | None]:
+    built = invoice_mod.build(parts.order, parts.minutes, parts.materials, settings, item_ids, parts.has_forms)
+    refused = invoice_mod.refusal(parts.order, parts.customer, parts.address, parts.materials,
+                                  parts.active_item_ids, built)
+    return built, refused
+
+
+def queued(db: sqlite_utils.Database) -> list[dict]:
+    """Archived work orders not sent yet, oldest archive first."""
+    return list(db.query("SELECT * FROM work_orders WHERE status = 'archived' ORDER BY archived_at, id"))
+
+
+def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
+    found = {}
+    for code in codes:
+        row = db.execute("SELECT exact_id FROM items WHERE trim(code) = ? AND exact_id IS NOT NULL AND active = 1 "
+                         "ORDER BY id LIMIT 1", [code]).fetchone()
+        if row:
+            found[code] = row[0]
+    return found
+
+
+def setting_item_codes(settings: dict) -> dict[str, str]:
+    return {settings[name]: name for name in ITEM_SETTINGS if settings[name]}
+
+
+# --- dry run ---------------------------------------------------------------------------
+
+def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
+    """What push would send now, read from the store only: one dict per queued work order,
+    with the invoice and, when it would be refused, the refusal. A settings item that
+    is not in the store shows its code with item_id None; push asks Exact for it."""
+    item_ids = local_item_ids(db, setting_item_codes(settings))
+    shown = []
+    for order in queued(db):
+        built, refused = plan(read_parts(db, order), settings, item_ids)
+        shown.append({"number": order["number"], "invoice": built.shown(),
+                      "refusal": {"message": refused.message, "action": refused.action} if refused else None})
+    return shown
+
+
+# --- the run ---------------------------------------------------------------------------
+
+class Push:
+    def __init__(self, client, db: sqlite_utils.Database, settings: dict, *, company_name: str = "",
+                 clock: Callable[[], float] = time.time):
+        self.client = client
+        self.db = db
+        self.settings = settings
+        self.company_name = company_name
+        self.clock = clock
+        self.result = PushResult()
+        self._item_ids: dict[str, str] | None = None
+        self._document_type: int | None = None
+
+    def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
+        deadline = self.clock() + max_seconds
+        self.reconcile()
+        orders = queued(self.db)
+        for position, order in enumerate(orders):
+            if self.clock() >= deadline:
+                self.result.left = len(orders) - position
+                log.info(self.db, "workorder", f"push used its {max_seconds:g} s: {self.result.left} work "
+                         "order(s) left for the next run", action="none: the next push continues")
+                break
+            self.send(order)
+        return self.result
+
+    # -- reconciliation ---------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Settle every step a previous run left in flight, by looking it up in Exact."""
+        rows = list(self.db.query(
+            "SELECT o.*, w.number, w.customer_exact_id FROM outbox o JOIN work_orders w ON w.id = o.work_order_id "
+            "WHERE o.state = 'in_flight' ORDER BY o.id"))
+        for row in rows:
+            found = self.find(row)
+            if found:
+                self.done(row["work_order_id"], row["step"], found)
+                self.result.adopted += 1
+                log.info(self.db, "workorder", f"work order {row['number']}: {row['step']} found in Exact ({found}) "
+                         "after an interrupted send; adopted, not sent again", record=row["number"],
+                         action="none")
+            elif row["last_status"] is not None:
+                self.refused_by_exact(row["work_order_id"], row["number"], row["step"], row["last_error"])
+            else:
+                with transaction(self.db):
+                    self.db.execute("UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ?",
+                                    [utcnow(), row["id"]])
+
+    def find(self, row: dict) -> str | None:
+        step, number, customer = row["step"], row["number"], row["customer_exact_id"]
+        if step == INVOICE_STEP:
+            return find_invoice(self.client, invoice_mod.invoice_description(number), customer)
+        kind = step.split(":", 1)[1]
+        pdf = invoice_mod.pdf(kind, number)
+        if step == document_step(kind):
+            return find_document(self.client, pdf.subject, customer)
+        document = self.exact_id_of(row["work_order_id"], document_step(kind))
+        return find_attachment(self.client, document, pdf.file_name) if document else None
+
+    # -- one work order -----------------------------------------------------------------
+
+    def send(self, order: dict) -> None:
+        number = order["number"]
+        steps = self.steps_of(order["id"])
+        now = iso(self.clock())
+        if any(s["state"] != "done" and s["next_attempt_at"] and s["next_attempt_at"] > now for s in steps.values()):
+            return
+        if any(s["state"] == "in_flight" for s in steps.values()):
+            return  # its lookup failed in reconcile; the next run tries again
+        parts = read_parts(self.db, order)
+        invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
+        built, refused = plan(parts, self.settings, {} if invoice_done else self.item_ids())
+        if not invoice_done:
+            if refused:
+                self.refuse(order, refused, steps.get(INVOICE_STEP))
+                return
+            for warning in built.warnings:
+                log.warning(self.db, "workorder", f"work order {number}: {warning}", record=number,
+                            action="none, or shorten the customer reference")
+            if not self.step(order, INVOICE_STEP,
+                             lambda: self.client.post("salesinvoice/SalesInvoices", built.wire())["InvoiceID"]):
+                return
+        for pdf in built.pdfs:
+            document = self.step(order, document_step(pdf.kind), lambda: self.client.post("documents/Documents", {
+                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type()})["ID"])
+            if not document or not self.step(order, attachment_step(pdf.kind), lambda: self.client.post(
+                    "documents/DocumentAttachments", {"Document": document, "FileName": pdf.file_name,
+                                                      "Attachment": self.pdf_base64(pdf.kind, number)})["ID"]):
+                return
+        self.sent(order, built)
+
+    def step(self, order: dict, step: str, post: Callable[[], str]) -> str | None:
+        """Run one outbox step; its Exact ID, or None when it did not complete in this run."""
+        existing = self.steps_of(order["id"]).get(step)
+        if existing and existing["state"] == "done":
+            return existing["exact_id"]
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO outbox (work_order_id, step, state, attempts, updated_at) VALUES (?, ?, 'in_flight', 1, ?) "
+                "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
+                "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
+        try:
+            exact_id = post()
+        except UncertainOutcome as exc:
+            with transaction(self.db):
+                self.db.execute("UPDATE outbox SET last_error = ?, last_status = ?, updated_at = ? "
+                                "WHERE work_order_id = ? AND step = ?",
+                                [exc.message or str(exc), exc.status, utcnow(), order["id"], step])
+                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}", record=order["number"],
+                            action="none: the next push looks it up in Exact before sending anything again")
+            self.result.retrying.append(order["number"])
+            return None
+        except ExactApiError as exc:
+            if exc.status == 429:
+                raise  # the rate limit, not this work order: the step is looked up next run
+            self.refused_by_exact(order["id"], order["number"], step, exc.message or str(exc))
+            return None
+        self.done(order["id"], step, exact_id)
+        return exact_id
+
+    def done(self, work_order_id: int, step: str, exact_id: str) -> None:
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET state = 'done', exact_id = ?, last_error = '', last_status = NULL, "
+                            "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
+                            [exact_id, utcnow(), work_order_id, step])
+            if step == INVOICE_STEP:
+                self.db.execute("UPDATE work_orders SET exact_invoice_id = ? WHERE id = ?", [exact_id, work_order_id])
+
+    def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
+        """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS."""
+        attempts = self.db.execute("SELECT attempts FROM outbox WHERE work_order_id = ? AND step = ?",
+                                   [work_order_id, step]).fetchone()[0]
+        with transaction(self.db):
+            if attempts >= MAX_ATTEMPTS:
+                self.db.execute("UPDATE outbox SET state = 'failed', last_error = ?, last_status = NULL, "
+                                "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
+                                [message, utcnow(), work_order_id, step])
+                self.db.execute("UPDATE work_orders SET status = 'failed' WHERE id = ?", [work_order_id])
+                log.error(self.db, "workorder", f"work order {number} failed: Exact refused its {step} {attempts} "
+                          f"times: {message}", record=number,
+                          action=f"correct the cause in Exact or in the work order, then run "
+                                 f"exactsync push --retry {number}")
+                self.result.failed.append(number)
+                return
+            retry_at = iso(self.clock() + RETRY_DELAYS[attempts - 1].total_seconds())
+            self.db.execute("UPDATE outbox SET state = 'pending', last_error = ?, last_status = NULL, "
+                            "next_attempt_at = ?, updated_at = ? WHERE work_order_id = ? AND step = ?",
+                            [message, retry_at, utcnow(), work_order_id, step])
+            log.error(self.db, "workorder", f"work order {number}: Exact refused its {step}: {message}",
+                      record=number, action=f"check what Exact says; push tries again from {retry_at} "
+                                            f"(try {attempts + 1} of {MAX_ATTEMPTS})")
+        self.result.retrying.append(number)
+
+    def refuse(self, order: dict, refused: invoice_mod.Refusal, invoice_step: dict | None) -> None:
+        """Log a refusal once per reason (not every 5 minutes); the work order stays queued."""
+        self.result.refused.append(order["number"])
+        if invoice_step and invoice_step["last_error"] == refused.message:
+            return
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO outbox (work_order_id, step, last_error, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (work_order_id, step) DO UPDATE SET last_error = excluded.last_error, "
+                "updated_at = excluded.updated_at", [order["id"], INVOICE_STEP, refused.message, utcnow()])
+            log.error(self.db, "workorder", refused.message, record=order["number"], action=refused.action)
+
+    def sent(self, order: dict, built: invoice_mod.Invoice) -> None:
+        number = order["number"]
+        invoice_id = self.exact_id_of(order["id"], INVOICE_STEP)
+        pdfs = f" with {', '.join(p.file_name for p in built.pdfs)}" if built.pdfs else ""
+        with transaction(self.db):
+            self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
+                            [invoice_id, order["id"]])
+            log.info(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id}{pdfs}",
+                     record=number, action="none: check and confirm the draft invoice in Exact")
+            raise_mutation_date(self.db, utcnow())
+        self.result.sent.append(number)
+
+    # -- what the steps need ---------------------------------------------------------------
+
+    def steps_of(self, work_order_id: int) -> dict[str, dict]:
+        return {r["step"]: r for r in self.db.query("SELECT * FROM outbox WHERE work_order_id = ?", [work_order_id])}
+
+    def exact_id_of(self, work_order_id: int, step: str) -> str | None:
+        row = self.db.execute("SELECT exact_id FROM outbox WHERE work_order_id = ? AND step = ? AND state = 'done'",
+                              [work_order_id, step]).fetchone()
+        return row[0] if row else None
+
+    def item_ids(self) -> dict[str, str]:
+        """The settings' item codes -> Exact IDs: from the store, else asked of Exact once per run
+        (an item outside the pulled item groups can still be the work-time item)."""
+        if self._item_ids is None:
+            codes = setting_item_codes(self.settings)
+            found = local_item_ids(self.db, codes)
+            for code, setting in codes.items():
+                if code not in found:
+                    found[code] = exact_item_id(self.client, code, setting)
+            self._item_ids = found
+        return self._item_ids
+
+    def document_type(self) -> int:
+        if self._document_type is None:
+            types = self.client.get("documents/DocumentTypes", {"$select": "ID,Description"})
+            if not any(odata.parse_int64(t.get("ID")) == DOCUMENT_TYPE_CODE for t in types):
+                raise ExactsyncError(f"Exact has no document type {DOCUMENT_TYPE_CODE} (general) for the PDFs: "
+                                     "set [settings] pdfs = \"none\" and run check-settings, or ask Exact support")
+            self._document_type = DOCUMENT_TYPE_CODE
+        return self._document_type
+
+    def pdf_base64(self, kind: str, number: str) -> str:
+        return base64.b64encode(PDF_RENDERERS[kind](self.db, number, self.company_name)).decode("ascii")
+
+
+# --- finding what a step may have created ---------------------------------------------------
+# Exact compares text case-insensitively in $filter; the exact text is checked here.
+
+def find_invoice(client, description: str, customer_id: str) -> str | None:
+    rows = client.get("salesinvoice/SalesInvoices", {
+        "$filter": f"Description eq {odata.quote(description)} and OrderedBy eq {odata.guid(customer_id)}",
+        "$select": "InvoiceID,Description"})
+    return next((r["InvoiceID"] for r in rows if r.get("Description") == description), None)
+
+
+def find_document(client, subject: str, customer_id: str) -> str | None:
+    rows = client.get("documents/Documents", {
+        "$filter": f"Subject eq {odata.quote(subject)} and Account eq {odata.guid(customer_id)}",
+        "$select": "ID,Subject"})
+    return next((r["ID"] for r in rows if r.get("Subject") == subject), None)
+
+
+def find_attachment(client, document_id: str, file_name: str) -> str | None:
+    rows = client.get("documents/DocumentAttachments", {
+        "$filter": f"Document eq {odata.guid(document_id)} and FileName eq {odata.quote(file_name)}",
+        "$select": "ID,FileName"})
+    return next((r["ID"] for r in rows if r.get("FileName") == file_name), None)
+
+
+def exact_item_id(client, code: str, setting: str) -> str:
+    rows = client.get("logistics/Items", {"$filter": f"Code eq {odata.quote(code)}",
+                                          "$select": "ID,Code,IsSalesItem,StartDate,EndDate"})
+    item = next((r for r in rows if str(r.get("Code", "")).strip() == code), None)
+    why = "does not exist in Exact" if item is None else mapping.item_inactive_reason(item, amsterdam_today())
+    if why:
+        raise ExactsyncError(f"item {code} of [settings] {setting} {why}: correct the setting and run "
+                             "exactsync check-settings; nothing was sent")
+    return item["ID"]
+
+
+# --- failed work orders ----------------------------------------------------------------------
+
+def retry(db: sqlite_utils.Database, number: str) -> str:
+    """Queue a failed work order again, with a fresh count of tries; return its number."""
+    order = get_work_order(db, number)
+    if order["status"] != "failed":
+        raise ExactsyncError(f"work order {order['number']} is {order['status']}, not failed: only a failed work "
+                             "order can be retried (an archived one is sent by the next push anyway)")
+    with transaction(db):
+        db.execute("UPDATE work_orders SET status = 'archived' WHERE id = ?", [order["id"]])
+        db.execute("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
+                   "WHERE work_order_id = ? AND state = 'failed'", [utcnow(), order["id"]])
+        log.info(db, "workorder", f"work order {order['number']} queued again for Exact", record=order["number"],
+                 action="none: the next push sends it")
+    return order["number"]

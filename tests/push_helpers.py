@@ -1,0 +1,84 @@
+"""Pulled stores with archived work orders, and what Exact holds for them, for the push tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+
+from exactsync import config as config_mod
+from exactsync.exact import ExactClient
+from exactsync.sandbox.data import AMSTERDAM
+from exactsync.settings_check import verified_settings
+from exactsync.store import open_store
+from exactsync.sync import pull, push
+from exactsync.workorders import lifecycle
+from sandbox_login import connect
+
+
+def sales_item_codes(sandbox) -> list[str]:
+    """Codes of active sales items without odd spacing: what settings and materials use."""
+    today = datetime.now(AMSTERDAM).date()
+    return sorted(i["Code"] for i in sandbox.items.values()
+                  if i["IsSalesItem"] and i["Code"] == i["Code"].strip() and " " not in i["Code"]
+                  and (i["EndDate"] is None or i["EndDate"].date() >= today))
+
+
+def customer_codes(db) -> list[str]:
+    return [r[0] for r in db.execute("SELECT code FROM customers WHERE active = 1 ORDER BY id")]
+
+
+def connected_store(sandbox, config_path, **settings):
+    """connect + a first pull, as an admin leaves things; returns (config, db)."""
+    config = connect(sandbox, config_path, **settings)
+    db = open_store(config.store_path)
+    pull.pull(ExactClient.from_config(config), db, config.settings)
+    return config, db
+
+
+def archived(db, customer_code: str, *, materials=(), work: int | None = 120, travel: int | None = 15,
+             reference: str = "PO-1", form: bool = True, description: str = "CV-ketel onderhoud") -> str:
+    """An archived work order built the way users build one; returns its number."""
+    number = lifecycle.create(db, prefix="WO", customer_code=customer_code, description=description,
+                              customer_reference=reference)
+    if work or travel:
+        lifecycle.book_time(db, number, employee="Piet", minutes_by_kind={"work": work, "travel": travel})
+    for code, quantity in materials:
+        lifecycle.add_material(db, number, code, Decimal(quantity))
+    if form:
+        lifecycle.fill_form(db, number, "Veiligheid", [("Gas afgesloten?", "Ja")])
+    lifecycle.complete(db, number)
+    lifecycle.archive(db, number)
+    return number
+
+
+def run_push(config_path, db, *, clock=None, client=None, max_seconds: float = 240) -> push.PushResult:
+    config = config_mod.load(config_path)
+    kwargs = {"clock": clock} if clock else {}
+    return push.Push(client or ExactClient.from_config(config), db, verified_settings(db),
+                     company_name="Installatiebedrijf Test", **kwargs).run(max_seconds)
+
+
+def in_exact(sandbox) -> dict:
+    """Per work order number: how many invoices, and per PDF subject how many documents and attachments."""
+    invoices = Counter(i["Description"] for i in sandbox.invoices.values())
+    documents = Counter(d["Subject"] for d in sandbox.documents.values())
+    attachments = Counter(sandbox.documents[a["Document"]]["Subject"] + "/" + a["FileName"]
+                          for a in sandbox.attachments.values())
+    return {"invoices": invoices, "documents": documents, "attachments": attachments}
+
+
+def assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon", "Formulieren")):
+    found = in_exact(sandbox)
+    for number in numbers:
+        assert found["invoices"][f"Werkbon {number}"] == 1, (number, found["invoices"])
+        for kind in pdf_kinds:
+            subject = f"{kind} {number}"
+            assert found["documents"][subject] == 1, (subject, found["documents"])
+            file_name = f"{number}-{'werkbon' if kind == 'Werkbon' else 'formulieren'}.pdf"
+            assert found["attachments"][f"{subject}/{file_name}"] == 1, (subject, found["attachments"])
+    statuses = dict(db.execute("SELECT number, status FROM work_orders").fetchall())
+    assert {statuses[n] for n in numbers} == {"sent"}, statuses
+    invoice_ids = dict(db.execute("SELECT number, exact_invoice_id FROM work_orders").fetchall())
+    for number in numbers:
+        assert sandbox.invoices[invoice_ids[number]]["Description"] == f"Werkbon {number}"

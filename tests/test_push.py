@@ -1,0 +1,286 @@
+"""`exactsync push` against the sandbox: the invoices and documents Exact ends up with, refusals, dry run."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+
+import pytest
+
+from exactsync import log
+from exactsync.exact import ExactClient
+from exactsync.sandbox import Sandbox
+from exactsync.store import get_state
+from exactsync.sync import pull
+from exactsync.workorders import forms_pdf, workorder_pdf
+from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, run_push, sales_item_codes
+
+POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(seed=5, customers=25, items=40, minutely_limit=10_000) as sb:
+        yield sb
+
+
+def posts(sandbox) -> int:
+    return sum(sandbox.calls[c] for c in POSTS)
+
+
+def log_rows(db, kind=None):
+    return [(r["kind"], r["record"], r["message"], r["action"])
+            for r in reversed(log.rows(db, log.LogFilter(table="workorder", limit=None)))
+            if kind is None or r["kind"] == kind]
+
+
+# --- what Exact gets, per settings -----------------------------------------------------------------
+
+COMBINATIONS = [
+    # work item, travel item, default item, memo, your_ref, pdfs
+    (True, True, True, "both", "both", "both"),
+    (True, False, False, "work_address", "workorder_number", "workorder"),
+    (False, True, True, "work_description", "customer_reference", "forms"),
+    (False, False, False, "none", "none", "none"),
+]
+
+
+@pytest.mark.parametrize("work, travel, default, memo, your_ref, pdfs", COMBINATIONS)
+def test_each_settings_combination_gives_exactly_the_expected_invoice(sandbox, config_path, run, work, travel,
+                                                                      default, memo, your_ref, pdfs):
+    codes = sales_item_codes(sandbox)
+    settings = {"work_time_item": codes[0] if work else "", "travel_time_item": codes[1] if travel else "",
+                "default_item": codes[2] if default else "", "memo": memo, "your_ref": your_ref, "pdfs": pdfs}
+    config, db = connected_store(sandbox, config_path, **settings)
+    customer = customer_codes(db)[0]
+    number = archived(db, customer, materials=[(codes[3], "2.5")], work=20, travel=15, reference="PO-981")
+    order = db["work_orders"].get(1)
+
+    result = run("push")
+
+    assert result.exit_code == 0, result.output
+    [invoice] = sandbox.invoices.values()
+    item_id = {i["Code"]: i["ID"] for i in sandbox.items.values()}
+    expected_lines = ([(item_id[codes[0]], Decimal("0.3333"), sandbox.items[item_id[codes[0]]]["Description"])] * work
+                      + [(item_id[codes[1]], Decimal("0.25"), sandbox.items[item_id[codes[1]]]["Description"])] * travel
+                      + [(item_id[codes[3]], Decimal("2.5"), sandbox.items[item_id[codes[3]]]["Description"])]
+                      + [(item_id[codes[2]], Decimal("1"), sandbox.items[item_id[codes[2]]]["Description"])] * default)
+    assert [(line["Item"], line["Quantity"], line["Description"])
+            for line in invoice["SalesInvoiceLines"]] == expected_lines
+    assert (invoice["Journal"], invoice["OrderedBy"], invoice["Status"], invoice["Type"], invoice["Description"]) == (
+        "70", order["customer_exact_id"], 20, 8020, f"Werkbon {number}")
+    assert invoice["YourRef"] == {"both": f"{number} / PO-981", "workorder_number": number,
+                                  "customer_reference": "PO-981", "none": None}[your_ref]
+    assert invoice["Remarks"] == {"both": order["work_address"] + "\n\nCV-ketel onderhoud",
+                                  "work_address": order["work_address"],
+                                  "work_description": "CV-ketel onderhoud", "none": None}[memo]
+
+    expected_pdfs = {"none": {}, "workorder": {"Werkbon": workorder_pdf}, "forms": {"Formulieren": forms_pdf},
+                     "both": {"Werkbon": workorder_pdf, "Formulieren": forms_pdf}}[pdfs]
+    documents = {d["Subject"]: d for d in sandbox.documents.values()}
+    assert sorted(documents) == sorted(f"{kind} {number}" for kind in expected_pdfs)
+    for kind, render in expected_pdfs.items():
+        document = documents[f"{kind} {number}"]
+        assert (document["Account"], document["Type"]) == (order["customer_exact_id"], 55)
+        [attachment] = [a for a in sandbox.attachments.values() if a["Document"] == document["ID"]]
+        assert attachment["FileName"] == f"{number}-{kind.lower()}.pdf"
+        assert attachment["Attachment"] == render(db, number, config.get("workorders", "company_name"))
+
+    order = db["work_orders"].get(1)
+    assert (order["status"], order["exact_invoice_id"]) == ("sent", invoice["InvoiceID"])
+    assert log_rows(db, "info")[-1] == ("info", number, f"work order {number} sent to Exact as draft invoice "
+                                        f"{invoice['InvoiceID']}" + ("" if pdfs == "none" else " with " + ", ".join(
+                                            f"{number}-{k.lower()}.pdf" for k in expected_pdfs)),
+                                        "none: check and confirm the draft invoice in Exact")
+    assert get_state(db, "highest_mutation_at") is not None
+    sandbox.reset_calls()
+    assert run("push").exit_code == 0
+    assert posts(sandbox) == 0 and len(sandbox.invoices) == 1
+
+
+def test_the_pdf_bytes_arrive_unchanged(sandbox, config_path, run):
+    config, db = connected_store(sandbox, config_path, pdfs="workorder", default_item=sales_item_codes(sandbox)[0])
+    number = archived(db, customer_codes(db)[0])
+    assert run("push").exit_code == 0
+    [attachment] = sandbox.attachments.values()
+    assert attachment["Attachment"] == workorder_pdf(db, number, "")
+    assert attachment["FileSize"] == len(attachment["Attachment"])
+    assert base64.b64decode(base64.b64encode(attachment["Attachment"])).startswith(b"%PDF")
+
+
+# --- refusals ------------------------------------------------------------------------------------------
+
+def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0])
+    customers = customer_codes(db)
+    account_of = {a["Code"].strip(): a["ID"] for a in sandbox.accounts.values()}
+    good = archived(db, customers[0], materials=[(codes[1], "1")])
+    no_customer = archived(db, customers[1])
+    blocked = archived(db, customers[2])
+    cleaned_up = archived(db, customers[3])
+    other_address = archived(db, customers[4])
+    item_gone = archived(db, customers[5], materials=[(codes[2], "3")])
+    nothing = archived(db, customers[6], work=None, travel=15, materials=[])
+    db.execute("UPDATE work_orders SET customer_id = NULL, customer_code = '', customer_exact_id = NULL, "
+               "customer_name = '' WHERE number = ?", [no_customer])
+    db.execute("UPDATE work_orders SET work_address_id = (SELECT work_address_id FROM work_orders WHERE number = ?) "
+               "WHERE number = ?", [good, other_address])
+    sandbox.delete_account(account_of[customers[3]])
+    sandbox.delete_item(next(i["ID"] for i in sandbox.items.values() if i["Code"] == codes[2]))
+    assert run("pull").exit_code == 0 and run("cleanup").exit_code == 0
+    sandbox.block_account(account_of[customers[2]])
+    assert run("pull").exit_code == 0
+
+    result = run("push")
+
+    assert result.exit_code == 0, result.output
+    assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {good}"]
+    errors = {record: (message, action) for _, record, message, action in log_rows(db, "error")}
+    name = {n: db.execute("SELECT customer_code || ' (' || customer_name || ')' FROM work_orders WHERE number = ?",
+                          [n]).fetchone()[0] for n in (blocked, cleaned_up, other_address)}
+    assert {record: message for record, (message, _) in errors.items()} == {
+        no_customer: f"work order {no_customer} has no customer: an invoice needs a customer (debtor) from Exact",
+        blocked: f"work order {blocked}: customer {name[blocked]} is inactive in Exact (is blocked in Exact)",
+        cleaned_up: f"work order {cleaned_up}: customer {name[cleaned_up]} is no longer in Exact (deleted there "
+                    "and removed by cleanup)",
+        other_address: f"work order {other_address}: its work address is not linked to customer "
+                       f"{name[other_address]}",
+        item_gone: f"work order {item_gone}: material item(s) '{codes[2]}' not (or no longer) in Exact or inactive "
+                   "there",
+        nothing: f"work order {nothing} has nothing to invoice: no booked time with a time item set, no materials "
+                 "and no default item",
+    }
+    assert all(action for _, action in errors.values())
+    statuses = dict(db.execute("SELECT number, status FROM work_orders").fetchall())
+    assert statuses == {good: "sent", **{n: "archived" for n in errors}}
+
+    # The next run refuses again without repeating the rows; fixing the cause lets it through.
+    assert run("push").exit_code == 0
+    assert len(log_rows(db, "error")) == len(errors)
+    sandbox.update_account(account_of[customers[2]], Blocked=False)
+    assert run("pull").exit_code == 0 and run("push").exit_code == 0
+    assert sorted(i["Description"] for i in sandbox.invoices.values()) == [f"Werkbon {good}", f"Werkbon {blocked}"]
+    assert db["work_orders"].get(3)["status"] == "sent"
+
+
+def test_a_settings_item_outside_the_pulled_groups_is_found_in_exact(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, default_item=codes[0])
+    db.execute("DELETE FROM items WHERE code = ?", [codes[0]])  # as if its group were not pulled
+    archived(db, customer_codes(db)[0])
+    assert run("push").exit_code == 0
+    [invoice] = sandbox.invoices.values()
+    assert [line["ItemCode"] for line in invoice["SalesInvoiceLines"]] == [codes[0]]
+
+
+def test_a_settings_item_gone_from_exact_stops_the_run_before_sending(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, default_item=codes[0])
+    db.execute("DELETE FROM items WHERE code = ?", [codes[0]])
+    sandbox.delete_item(next(i["ID"] for i in sandbox.items.values() if i["Code"] == codes[0]))
+    archived(db, customer_codes(db)[0])
+    result = run("push")
+    assert result.exit_code == 1
+    assert result.output.endswith(f"Error: item {codes[0]} of [settings] default_item does not exist in Exact: "
+                                  "correct the setting and run exactsync check-settings; nothing was sent\n")
+    assert posts(sandbox) == 0
+
+
+# --- Exact refuses ----------------------------------------------------------------------------------------
+
+def test_a_refused_invoice_backs_off_then_fails_with_exacts_message(sandbox, config_path):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    number = archived(db, customer_codes(db)[0])
+    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?",
+               ["00000000-0000-4000-8000-0000000000ff", number])
+    db.execute("UPDATE customers SET exact_id = '00000000-0000-4000-8000-0000000000ff' WHERE id = 1")
+    now = [1_900_000_000.0]
+    tries = []
+    for hours in (0, 0.1, 0.2, 0.5, 0.6, 1.7, 1.8, 6, 6.1, 12):
+        now[0] = 1_900_000_000.0 + hours * 3600
+        before = sandbox.calls["POST salesinvoice/SalesInvoices"]
+        run_push(config_path, db, clock=lambda: now[0])
+        tries.append(sandbox.calls["POST salesinvoice/SalesInvoices"] - before)
+    # A 500 is known to be a refusal when the next run finds nothing in Exact. Then push waits:
+    # until the next run, 15 minutes, 1 hour, 4 hours; the fifth refusal fails the work order.
+    assert tries == [1, 1, 0, 1, 0, 1, 0, 1, 0, 0]
+    assert db["work_orders"].get(1)["status"] == "failed"
+    errors = log_rows(db, "error")
+    assert errors[-1] == ("error", number, f"work order {number} failed: Exact refused its invoice 5 times: "
+                          "Ongeldige referentie: Besteld door (00000000-0000-4000-8000-0000000000ff)",
+                          f"correct the cause in Exact or in the work order, then run exactsync push --retry {number}")
+    assert errors[0][3].startswith("check what Exact says; push tries again from ")
+
+
+def test_retry_queues_a_failed_work_order_again(sandbox, config_path, run, db):
+    config, store = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    number = archived(store, customer_codes(store)[0])
+    store.execute("UPDATE work_orders SET status = 'failed' WHERE number = ?", [number])
+    store.execute("INSERT INTO outbox (work_order_id, step, state, attempts, updated_at) "
+                  "VALUES (1, 'invoice', 'failed', 5, '2026-01-01T00:00:00Z')")
+    result = run("push", "--retry", number.lower())
+    assert result.exit_code == 0 and f"{number} queued again" in result.output
+    assert run("push").exit_code == 0
+    assert_exactly_once(sandbox, store, [number], pdf_kinds=())
+    result = run("push", "--retry", number)
+    assert result.exit_code == 1 and "is sent, not failed" in result.output
+
+
+# --- dry run ---------------------------------------------------------------------------------------------
+
+def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], your_ref="workorder_number",
+                                 pdfs="both", memo="work_description")
+    customers = customer_codes(db)
+    good = archived(db, customers[0], materials=[(codes[1], "1.5")], work=20)
+    bad = archived(db, customers[1], work=None, travel=None, materials=[])
+    before = "\n".join(db.conn.iterdump())
+    sandbox.reset_calls()
+
+    result = run("push", "--dry-run", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "\n".join(db.conn.iterdump()) == before
+    assert {k: v for k, v in sandbox.calls.items() if not k.startswith("GET")} == {}
+    shown = {s["number"]: s for s in json.loads(result.output)}
+    item_id = {i["Code"]: i["ID"] for i in sandbox.items.values()}
+    assert shown[good]["refusal"] is None
+    assert shown[good]["invoice"]["lines"] == [
+        {"item": codes[0], "item_id": item_id[codes[0]], "quantity": "0.3333", "description": ""},
+        {"item": codes[1], "item_id": item_id[codes[1]], "quantity": "1.5",
+         "description": sandbox.items[item_id[codes[1]]]["Description"]}]
+    assert (shown[good]["invoice"]["your_ref"], shown[good]["invoice"]["remarks"]) == (good, "CV-ketel onderhoud")
+    assert shown[good]["invoice"]["pdfs"] == [
+        {"subject": f"Werkbon {good}", "file_name": f"{good}-werkbon.pdf"},
+        {"subject": f"Formulieren {good}", "file_name": f"{good}-formulieren.pdf"}]
+    assert shown[bad]["refusal"]["message"].startswith(f"work order {bad} has nothing to invoice")
+
+    table = run("push", "--dry-run")
+    assert table.exit_code == 0 and good in table.output and "nothing was sent" in table.output
+    assert sandbox.invoices == {} and "\n".join(db.conn.iterdump()) == before
+
+
+def test_nothing_is_sent_while_the_integration_is_inactive(sandbox, config_path, run):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    archived(db, customer_codes(db)[0])
+    assert run("deactivate").exit_code == 0
+    result = run("push")
+    assert result.exit_code == 0 and "push skipped: the integration is not active" in result.output
+    assert posts(sandbox) == 0
+
+
+def test_a_work_order_of_a_customer_removed_by_cleanup_fails_clearly_then_others_go(sandbox, config_path, run):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    first, second = customer_codes(db)[:2]
+    gone = archived(db, first)
+    fine = archived(db, second)
+    sandbox.delete_account(next(a["ID"] for a in sandbox.accounts.values() if a["Code"].strip() == first))
+    pull.pull(ExactClient.from_config(config), db, config.settings)
+    assert run("cleanup").exit_code == 0
+    assert run("push").exit_code == 0
+    assert [r[1] for r in log_rows(db, "error")] == [gone]
+    assert "is no longer in Exact" in log_rows(db, "error")[0][2]
+    assert_exactly_once(sandbox, db, [fine], pdf_kinds=())
