@@ -36,11 +36,19 @@ class Browser:
         self.tamper = tamper
         self.locations: list[str] = []
         self.pages: list[tuple[int, str]] = []
+        self.threads: list[threading.Thread] = []
         monkeypatch.setattr(webbrowser, "open", self.open)
 
     def open(self, url: str) -> bool:
-        threading.Thread(target=self.visit, args=(url,), daemon=True).start()
+        self.threads.append(threading.Thread(target=self.visit, args=(url,), daemon=True))
+        self.threads[-1].start()
         return True
+
+    def wait(self) -> "Browser":
+        """Until the browser has shown the page our listener answered with."""
+        for thread in self.threads:
+            thread.join(10)
+        return self
 
     def visit(self, url: str) -> None:
         location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
@@ -53,7 +61,7 @@ def connect(run, monkeypatch):
     browser = Browser(monkeypatch)
     result = run("connect", "--timeout", "20")
     assert result.exit_code == 0, result.output
-    return browser, result
+    return browser.wait(), result
 
 
 def log_in(sandbox, config) -> None:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from exactsync import config as config_mod
+from exactsync import connect as connect_mod
 from exactsync.exact import TokenStore
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state, set_state, utcnow
@@ -70,6 +71,7 @@ def test_a_division_already_chosen_is_kept(run, config_path, sandbox, db, monkey
 def test_state_mismatch_is_refused(run, config, db, monkeypatch):
     browser = Browser(monkeypatch, tamper=lambda location: location.replace("state=", "state=forged"))
     result = run("connect", "--timeout", "20")
+    browser.wait()
     assert result.exit_code == 1
     assert result.output == ("Error: the login answer does not belong to this connect (state mismatch), so it was "
                              "ignored: run `exactsync connect` again and use the address it gives\n")
@@ -156,3 +158,12 @@ def test_no_browser_with_the_pasted_address(config, sandbox):
     assert err.endswith("connected to Exact Online division 123456; the integration is active\n")
     assert "code=" not in err
     assert tokens_of(config).exists()
+
+
+def test_with_no_browser_a_busy_port_leaves_pasting(config, capsys):
+    port = int(config.redirect_uri.split(":")[2].split("/")[0])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        assert connect_mod.listen(config.redirect_uri, lambda url: url, paste_possible=True) is None
+    assert f"port {port} of [exact] redirect_uri is busy" in capsys.readouterr().err

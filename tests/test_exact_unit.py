@@ -282,3 +282,26 @@ def test_the_token_lock_excludes_other_processes(tmp_path):
         holder.join(10)
     with store.locked(wait_seconds=1):
         pass
+
+
+def test_a_get_gives_up_after_three_tries_without_an_answer(tokens, clock):
+    session = ScriptedSession(*[requests.ConnectionError("refused")] * 3)
+    with pytest.raises(Exception, match=r"GET crm/Accounts: no answer from Exact \(ConnectionError\) after 3 tries"):
+        client_for(session, tokens, clock).get("crm/Accounts")
+    assert len(session.sent) == 3
+
+
+def test_an_answer_that_is_not_json_is_an_error(tokens, clock):
+    atom = answer(200)
+    atom._content = b"<?xml version='1.0'?><feed/>"
+    atom.headers["Content-Type"] = "application/atom+xml"
+    with pytest.raises(ExactApiError, match="the answer is application/atom\\+xml, not JSON"):
+        client_for(ScriptedSession(atom), tokens, clock).get("crm/Accounts")
+
+
+def test_a_post_refused_with_401_goes_again_once_with_a_new_token(tokens, clock):
+    session = ScriptedSession(answer(401, None), answer(201, {"d": {"ID": "new"}}),
+                              token_answers=[token_answer("access-2", "refresh-2")])
+    assert client_for(session, tokens, clock).post("crm/Accounts", {"Name": "x"}) == {"ID": "new"}
+    assert [h["Authorization"] for *_, h in session.sent] == ["Bearer access-1", "Bearer access-2"]
+    assert session.sent[1][3]["Prefer"] == "return=representation"

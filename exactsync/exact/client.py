@@ -106,10 +106,7 @@ class ExactClient:
 
     def _send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
               ) -> requests.Response:
-        request = _describe(method, url)
-        refreshed = False
-        waits_429 = 0
-        get_retries = 0
+        tries = _Tries(method, _describe(method, url))
         while True:
             self._pace()
             token = self.auth.access_token()
@@ -118,42 +115,22 @@ class ExactClient:
                                               headers=_headers(method, token), timeout=API_TIMEOUT)
             except requests.RequestException as exc:
                 self.calls += 1
-                if method != "GET":
-                    raise UncertainOutcome(request, f"no answer from Exact ({type(exc).__name__})") from None
-                if get_retries < GET_RETRIES:
-                    get_retries += 1
-                    self.sleep(GET_RETRY_PAUSE_SECONDS * get_retries)
-                    continue
-                raise ExactsyncError(f"{request}: no answer from Exact ({type(exc).__name__}) after "
-                                     f"{GET_RETRIES + 1} tries: check the network, the next run tries again") from None
+                self.sleep(tries.after_no_answer(type(exc).__name__))
+                continue
             self.calls += 1
             self.limits.update(answer.headers)
-            status = answer.status_code
-            if status == 401 and not refreshed:
-                refreshed = True
+            if answer.status_code == 401:
+                tries.after_401()
                 self.auth.access_token_after_401(token)
-                continue
-            if status == 401:
-                raise ReconnectNeeded(f"Exact refused a fresh access token for {request}")
-            if status == 429:
-                if is_daily_429(answer.headers):
-                    raise DailyLimitReached(self.limits.daily_reset)
-                if waits_429 >= MAX_429_RETRIES:
-                    raise api_error(answer, request)
-                waits_429 += 1
-                self.sleep(seconds_until(self.limits.minutely_reset, self.clock()))
+            elif answer.status_code == 429:
+                self.sleep(tries.after_429(answer, self.limits, self.clock()))
                 self.limits.minutely_remaining = None
-                continue
-            if status >= 500 and method != "GET":
-                error = api_error(answer, request)
-                raise UncertainOutcome(request, f"Exact answered {status}", status=status, message=error.message)
-            if status in (502, 503, 504) and get_retries < GET_RETRIES:
-                get_retries += 1
-                self.sleep(GET_RETRY_PAUSE_SECONDS * get_retries)
-                continue
-            if status >= 400:
-                raise api_error(answer, request)
-            return answer
+            elif answer.status_code >= 500:
+                self.sleep(tries.after_server_error(answer))
+            elif answer.status_code >= 400:
+                raise api_error(answer, tries.request)
+            else:
+                return answer
 
     def _pace(self) -> None:
         now = self.clock()
@@ -163,6 +140,52 @@ class ExactClient:
         if wait > 0:
             self.sleep(wait)
             self.limits.minutely_remaining = None
+
+
+class _Tries:
+    """What one call may still try; each method returns the pause before the next
+    try, or raises when this answer (or its absence) ends the call."""
+
+    def __init__(self, method: str, request: str):
+        self.method = method
+        self.request = request
+        self.refreshed = False
+        self.waits_429 = 0
+        self.get_retries = 0
+
+    def after_no_answer(self, what: str) -> float:
+        if self.method != "GET":
+            raise UncertainOutcome(self.request, f"no answer from Exact ({what})")
+        if self.get_retries >= GET_RETRIES:
+            raise ExactsyncError(f"{self.request}: no answer from Exact ({what}) after {GET_RETRIES + 1} tries: "
+                                 "check the network, the next run tries again")
+        return self._get_retry()
+
+    def after_401(self) -> None:
+        # Refused before anything happened, so even a POST may go again, once, with a new token.
+        if self.refreshed:
+            raise ReconnectNeeded(f"Exact refused a fresh access token for {self.request}")
+        self.refreshed = True
+
+    def after_429(self, answer: requests.Response, limits: RateLimits, now: float) -> float:
+        if is_daily_429(answer.headers):
+            raise DailyLimitReached(limits.daily_reset)
+        if self.waits_429 >= MAX_429_RETRIES:
+            raise api_error(answer, self.request)
+        self.waits_429 += 1
+        return seconds_until(limits.minutely_reset, now)
+
+    def after_server_error(self, answer: requests.Response) -> float:
+        if self.method != "GET":
+            raise UncertainOutcome(self.request, f"Exact answered {answer.status_code}", status=answer.status_code,
+                                   message=error_message(answer))
+        if answer.status_code not in (502, 503, 504) or self.get_retries >= GET_RETRIES:
+            raise api_error(answer, self.request)
+        return self._get_retry()
+
+    def _get_retry(self) -> float:
+        self.get_retries += 1
+        return GET_RETRY_PAUSE_SECONDS * self.get_retries
 
 
 def _headers(method: str, token: str) -> dict:
