@@ -70,9 +70,11 @@ def refuse_losing_archived(db: sqlite_utils.Database) -> None:
     numbers = archived_not_in_exact(db)
     if numbers:
         shown = ", ".join(numbers[:5]) + (", ..." if len(numbers) > 5 else "")
-        raise ExactsyncError(
-            f"{len(numbers)} archived work orders have not reached Exact yet ({shown}): let `exactsync push` "
-            "send them first, or pass --force to delete them anyway")
+        what = f"{len(numbers)} archived work orders have not reached Exact yet ({shown})"
+        if get_state(db, "connected_at") is None:
+            raise ExactsyncError(f"{what} and cannot before the first connection: keep their PDFs "
+                                 "(`exactsync workorder pdf`), then pass --force to delete them")
+        raise ExactsyncError(f"{what}: let `exactsync push` send them first, or pass --force to delete them anyway")
 
 
 def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:

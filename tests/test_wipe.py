@@ -74,6 +74,11 @@ def test_wipe_asks_first(run, db):
 def test_archived_work_orders_not_in_exact_need_force(run, db, status):
     fill(db, archived_status=status, invoice_id=None)
     result = run("wipe", "--workorders", "--yes")
+    assert result.output.endswith("Error: 1 archived work orders have not reached Exact yet (WO00001) and cannot "
+                                  "before the first connection: keep their PDFs (`exactsync workorder pdf`), then "
+                                  "pass --force to delete them\n")
+    set_state(db, connected_at=utcnow())
+    result = run("wipe", "--workorders", "--yes")
     assert result.exit_code == 1
     assert result.output.endswith("Error: 1 archived work orders have not reached Exact yet (WO00001): let "
                                   "`exactsync push` send them first, or pass --force to delete them anyway\n")
