@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from pypdf import PdfReader
 
-from cli_results import ok
+from cli_results import ok, refused
 from exactsync import config as config_mod
 from exactsync.workorders import details, forms_pdf, workorder_pdf
 from factories import add_customer, add_item
@@ -101,3 +101,9 @@ def test_an_empty_work_order_and_a_long_one(run, db, number):
     reader = PdfReader(io.BytesIO(workorder_pdf(db, empty, "")))
     assert len(reader.pages) >= 2
     assert "pagina 2/" in reader.pages[1].extract_text()
+
+
+def test_pdf_command_refuses_a_path_it_cannot_write(run, number, tmp_path):
+    out = tmp_path / "no such folder" / "wo.pdf"
+    refused(run("workorder", "pdf", number, "--out", str(out)),
+            f"cannot write {out}: No such file or directory; choose another --out")
