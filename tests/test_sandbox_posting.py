@@ -119,7 +119,8 @@ def test_documents_need_subject_and_type(sb, api):
     assert answer.status_code == 400 and error_value(answer) == "Verplicht: Onderwerp\r\nVerplicht: Soort"
     created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)})
     assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "Werkbon"
-    found = api.get("documents/Documents", **{"$filter": f"Account eq guid'{customer(sb)}' and Subject eq 'werkbon 12'"})
+    wanted = f"Account eq guid'{customer(sb)}' and Subject eq 'werkbon 12'"
+    found = api.get("documents/Documents", **{"$filter": wanted})
     assert [d["ID"] for d in found.json()["d"]["results"]] == [created.json()["d"]["ID"]]
 
 

@@ -54,7 +54,9 @@ class Sandbox:
     def start(self) -> "Sandbox":
         self._server = SandboxHTTPServer(("127.0.0.1", self.port), self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="exact-sandbox", daemon=True)
+        # a short poll interval keeps stop() quick: tests start and stop many sandboxes
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="exact-sandbox",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -103,8 +105,9 @@ class Sandbox:
 
     def division_row(self) -> dict:
         created = self.admin.today.replace(year=self.admin.today.year - 5)
-        return {"Code": self.division, "Description": "Demo Installatietechniek B.V.", "Hid": 1, "Current": True,
-                "Status": 1, "BlockingStatus": 0, "DivisionMoveDate": self.admin.move_date, "Country": "NL ",
+        # system/Divisions names it Hid, the older hrm/Divisions HID (with Main)
+        return {"Code": self.division, "Description": "Demo Installatietechniek B.V.", "Hid": 1, "HID": 1,
+                "Main": True, "Current": True, "Status": 1, "BlockingStatus": 0, "DivisionMoveDate": self.admin.move_date, "Country": "NL ",
                 "Currency": "EUR", "Customer": self.customer_id, "Created": created, "Modified": created}
 
     # -- harness: calls, faults, limits, tokens ---------------------------------------------------------

@@ -35,6 +35,7 @@ JOURNAL = fields("ID:guid Code:str Description:str Type:int Division:int")
 DIVISION = fields(
     "Code:int Description:str Hid:int64 Current:bool Status:int BlockingStatus:int "
     "DivisionMoveDate:date Country:str Currency:str Customer:guid Created:date Modified:date")
+HRM_DIVISION = fields("Code:int Description:str HID:int64 Main:bool Customer:guid")
 ME = fields(
     "CurrentDivision:int UserID:guid UserName:str FullName:str Email:str LanguageCode:str "
     "Legislation:int64 AccountingDivision:int DivisionCustomer:guid ServerTime:str ServerUtcOffset:int")
@@ -76,6 +77,7 @@ class Entity:
 ENTITIES = [
     Entity("current/Me", "me", "Exact.Web.Api.System.Me", ME, key="UserID", division_scoped=False),
     Entity("system/Divisions", "divisions", "Exact.Web.Api.Models.System.Division", DIVISION, key="Code"),
+    Entity("hrm/Divisions", "divisions", "Exact.Web.Api.Models.HRM.Division", HRM_DIVISION, key="Code"),
     Entity("financial/Journals", "journals", "Exact.Web.Api.Models.Journal", JOURNAL),
     Entity("logistics/ItemGroups", "item_groups", "Exact.Web.Api.Models.ItemGroup", ITEM_GROUP),
     Entity("crm/Accounts", "accounts", "Exact.Web.Api.Models.Account", ACCOUNT, mandatory_filter=ACCOUNT_MANDATORY),
