@@ -295,8 +295,10 @@ def test_an_answer_that_is_not_json_is_an_error(tokens, clock):
     atom = answer(200)
     atom._content = b"<?xml version='1.0'?><feed/>"
     atom.headers["Content-Type"] = "application/atom+xml"
-    with pytest.raises(ExactApiError, match="the answer is application/atom\\+xml, not JSON"):
+    with pytest.raises(ExactApiError, match="the answer is application/atom\\+xml, not OData JSON"):
         client_for(ScriptedSession(atom), tokens, clock).get("crm/Accounts")
+    with pytest.raises(UncertainOutcome, match="Exact answered 200 with application/atom\\+xml instead of the stored"):
+        client_for(ScriptedSession(atom), tokens, clock).post("crm/Accounts", {"Name": "x"})
 
 
 def test_a_post_refused_with_401_goes_again_once_with_a_new_token(tokens, clock):

@@ -50,7 +50,7 @@ class ExactClient:
     # --- the public calls ------------------------------------------------------
 
     def me(self) -> dict:
-        rows, _ = odata.unwrap(self._json("GET", f"{self.base_url}/api/v1/current/Me"))
+        rows, _ = self._rows("GET", f"{self.base_url}/api/v1/current/Me")
         if not rows:
             raise ExactApiError(200, "current/Me returned no user", request="GET current/Me")
         return rows[0]
@@ -60,7 +60,7 @@ class ExactClient:
         url: str | None = self.url(path)
         seen: set[str] = set()
         while url:
-            rows, next_url = odata.unwrap(self._json("GET", url, params=params))
+            rows, next_url = self._rows("GET", url, params=params)
             yield rows
             seen.add(url)
             if next_url in seen:
@@ -73,7 +73,7 @@ class ExactClient:
 
     def get_one(self, path: str) -> dict | None:
         try:
-            rows, _ = odata.unwrap(self._json("GET", self.url(path)))
+            rows, _ = self._rows("GET", self.url(path))
         except ExactApiError as exc:
             if exc.status == 404:
                 return None
@@ -81,7 +81,7 @@ class ExactClient:
         return rows[0] if rows else None
 
     def post(self, path: str, body: dict) -> dict:
-        rows, _ = odata.unwrap(self._json("POST", self.url(path), body=body))
+        rows, _ = self._rows("POST", self.url(path), body=body)
         return rows[0]
 
     def put(self, path: str, body: dict) -> None:
@@ -95,14 +95,22 @@ class ExactClient:
 
     # --- one call --------------------------------------------------------------
 
-    def _json(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None) -> dict:
+    def _rows(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
+              ) -> tuple[list[dict], str | None]:
         answer = self._send(method, url, params=params, body=body)
         try:
-            return answer.json()
+            rows, next_url = odata.unwrap(answer.json())
+            if method == "POST" and not rows:
+                raise ValueError("no entity")
         except ValueError:
             kind = answer.headers.get("Content-Type", "no content type")
-            raise ExactApiError(answer.status_code, f"the answer is {kind}, not JSON",
+            if method != "GET":
+                # Exact took the write but did not say what it stored: only reading back can tell.
+                raise UncertainOutcome(_describe(method, url), f"Exact answered {answer.status_code} with "
+                                       f"{kind} instead of the stored entity") from None
+            raise ExactApiError(answer.status_code, f"the answer is {kind}, not OData JSON",
                                 request=_describe(method, url)) from None
+        return rows, next_url
 
     def _send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
               ) -> requests.Response:
