@@ -142,15 +142,20 @@ def test_reconnect_keeps_data_from_exact(run, config, db, monkeypatch):
     assert get_state(db, "active") == "1"
 
 
-def test_no_browser_with_the_pasted_address(config, sandbox):
+@pytest.mark.parametrize("answer", ["pasted", "callback"])
+def test_no_browser_takes_the_pasted_address_or_the_callback(config, sandbox, answer):
     process = subprocess.Popen(
         [sys.executable, "-m", "exactsync", "--config", str(config.path), "connect", "--no-browser", "--timeout", "20"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         login_url = process.stdout.readline().strip()
         assert login_url.startswith(f"{sandbox.base_url}/api/oauth2/auth?client_id=")
-        location = requests.get(login_url, allow_redirects=False, timeout=10).headers["Location"]
-        out, err = process.communicate(f"\n{location}\n", timeout=20)
+        if answer == "pasted":
+            location = requests.get(login_url, allow_redirects=False, timeout=10).headers["Location"]
+            out, err = process.communicate(f"\n{location}\n", timeout=20)
+        else:
+            assert requests.get(login_url, timeout=10).status_code == 200
+            out, err = process.communicate(timeout=20)
     finally:
         process.kill()
     assert process.returncode == 0, err
