@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 
 from exactsync import config as config_mod
 from exactsync.exact import ExactClient
+from exactsync.sandbox import Sandbox
+from exactsync.sandbox import server
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import pull, push
 from exactsync.workorders import lifecycle
 from sandbox_login import connect
+
+
+@contextlib.contextmanager
+def fast_sandbox(monkeypatch, **kwargs):
+    """A sandbox that answers without Nagle's delay: it sends headers and body as two
+    writes, so every call would wait ~40 ms for the client's delayed ACK."""
+    monkeypatch.setattr(server.Handler, "disable_nagle_algorithm", True)
+    with Sandbox(minutely_limit=10_000, **kwargs) as sandbox:
+        yield sandbox
 
 
 def sales_item_codes(sandbox) -> list[str]:
@@ -36,9 +48,15 @@ def connected_store(sandbox, config_path, **settings):
     return config, db
 
 
-def archived(db, customer_code: str, *, materials=(), work: int | None = 120, travel: int | None = 15,
-             reference: str = "PO-1", form: bool = True, description: str = "CV-ketel onderhoud") -> str:
+def archived(db, customer_code: str, **kwargs) -> str:
     """An archived work order built the way users build one; returns its number."""
+    number = completed(db, customer_code, **kwargs)
+    lifecycle.archive(db, number)
+    return number
+
+
+def completed(db, customer_code: str, *, materials=(), work: int | None = 120, travel: int | None = 15,
+              reference: str = "PO-1", form: bool = True, description: str = "CV-ketel onderhoud") -> str:
     number = lifecycle.create(db, prefix="WO", customer_code=customer_code, description=description,
                               customer_reference=reference)
     if work or travel:
@@ -48,7 +66,6 @@ def archived(db, customer_code: str, *, materials=(), work: int | None = 120, tr
     if form:
         lifecycle.fill_form(db, number, "Veiligheid", [("Gas afgesloten?", "Ja")])
     lifecycle.complete(db, number)
-    lifecycle.archive(db, number)
     return number
 
 

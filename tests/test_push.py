@@ -10,18 +10,18 @@ import pytest
 
 from exactsync import log
 from exactsync.exact import ExactClient
-from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
 from exactsync.sync import pull
 from exactsync.workorders import forms_pdf, workorder_pdf
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, run_push, sales_item_codes
+from push_helpers import (archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, run_push,
+                          sales_item_codes)
 
 POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
 
 
 @pytest.fixture
-def sandbox():
-    with Sandbox(seed=5, customers=25, items=40, minutely_limit=10_000) as sb:
+def sandbox(monkeypatch):
+    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
         yield sb
 
 

@@ -1,0 +1,184 @@
+"""Exactly once, whatever fails: dropped answers, 500s, kill -9, random faults over many runs, rate limits."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from exactsync import config as config_mod
+from exactsync.errors import ExactsyncError
+from exactsync.exact import ExactClient
+from exactsync.sync import push
+from exactsync.workorders import lifecycle
+from push_helpers import (archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
+                          in_exact, run_push, sales_item_codes)
+
+PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
+CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
+           "documents/DocumentAttachments": "attachments"}
+
+
+@pytest.fixture
+def sandbox(monkeypatch):
+    with fast_sandbox(monkeypatch, seed=9, customers=20, items=30) as sb:
+        yield sb
+
+
+@pytest.fixture
+def queue(sandbox, config_path):
+    """Two archived work orders, both PDFs on: five steps each."""
+    config, db = connected_store(sandbox, config_path, pdfs="both", work_time_item=sales_item_codes(sandbox)[0])
+    numbers = [archived(db, code) for code in customer_codes(db)[:2]]
+    yield db, numbers
+    db.close()
+
+
+class FakeClock:
+    """One clock for the sandbox's rate limits, the client's pacing and push's time budget:
+    waiting for the next minute costs no real time."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def no_pause(seconds: float) -> None:
+    """The client's pause between GET retries, skipped in tests."""
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("kind", ["drop_after_commit", "error500", "drop_before"])
+def test_a_fault_on_any_step_ends_with_exactly_one_of_everything_after_the_next_run(sandbox, config_path, queue,
+                                                                                     path, kind):
+    db, numbers = queue
+    sandbox.fault("POST", path, kind)
+    first = run_push(config_path, db)
+    assert first.retrying == [numbers[0]] and first.sent == [numbers[1]]
+    if kind == "drop_after_commit":
+        assert len(getattr(sandbox, CREATED[path])) >= 1  # Exact stored it; the answer never came
+    second = run_push(config_path, db)
+    assert second.sent == [numbers[0]]
+    assert second.adopted == (1 if kind == "drop_after_commit" else 0)
+    assert_exactly_once(sandbox, db, numbers)
+
+
+def start_push(config_path):
+    return subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "push"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def kill(process) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the push ended before it could be killed"
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("moment", ["while Exact answers", "before the answer is recorded"])
+def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_run(sandbox, config_path, queue,
+                                                                                    path, moment):
+    db, numbers = queue
+    table = CREATED[path]
+    sandbox.fault("POST", path, "latency", ms=300)
+    process = start_push(config_path)
+    wait_for(lambda: sandbox.calls[f"POST {path}"] >= 1)
+    if moment == "while Exact answers":
+        kill(process)
+        wait_for(lambda: len(getattr(sandbox, table)) == 1)  # Exact finishes what it started
+    else:
+        # Hold the store's write lock, so the push gets Exact's answer but cannot record it.
+        blocker = sqlite3.connect(config_mod.load(config_path).store_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        wait_for(lambda: len(getattr(sandbox, table)) == 1)
+        time.sleep(0.1)
+        kill(process)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    steps = dict(db.execute("SELECT step, state FROM outbox WHERE work_order_id = 1").fetchall())
+    assert "in_flight" in steps.values(), steps
+    result = run_push(config_path, db)
+    assert result.adopted == 1 and result.sent == numbers
+    assert_exactly_once(sandbox, db, numbers)
+
+
+def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(sandbox, config_path):
+    config, db = connected_store(sandbox, config_path, pdfs="both", default_item=sales_item_codes(sandbox)[0])
+    numbers = [completed(db, code) for code in customer_codes(db)[:12]]
+    rng = random.Random(2026)
+    clock = FakeClock()
+    client = ExactClient.from_config(config, sleep=no_pause)
+    kinds = ("error500", "drop_before", "drop_after_commit")
+    paths = [("POST", p) for p in PATHS] + [("GET", p) for p in PATHS]
+    adopted = retried = 0
+    for run in range(30):
+        if run % 2 == 0 and run // 2 < len(numbers):
+            lifecycle.archive(db, numbers[run // 2])  # work orders keep coming while things fail
+        for _ in range(rng.randint(0, 3)):
+            method, path = rng.choice(paths)
+            sandbox.fault(method, path, rng.choice(kinds))
+        try:
+            result = run_push(config_path, db, clock=clock.time, client=client)
+            adopted += result.adopted
+            retried += len(result.retrying)
+        except ExactsyncError:
+            pass  # a failed lookup stops the run; the next one starts with it again
+        found = in_exact(sandbox)
+        assert max([*found["invoices"].values(), *found["documents"].values(), *found["attachments"].values(), 0]) <= 1
+        for (number,) in db.execute("SELECT number FROM work_orders WHERE status = 'failed'").fetchall():
+            push.retry(db, number)  # as support would, after reading the log
+        clock.sleep(3600)
+    assert adopted and retried, "the faults hit nothing"
+    sandbox.faults.clear()
+    for _ in range(3):
+        run_push(config_path, db, clock=clock.time, client=client)
+        clock.sleep(3600)
+    assert_exactly_once(sandbox, db, numbers)
+
+
+def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_without_a_429(sandbox, config_path,
+                                                                                             monkeypatch):
+    # The PDF's content does not matter here, and rendering 100 of them takes most of a minute.
+    monkeypatch.setitem(push.PDF_RENDERERS, "workorder", lambda db, number, company: b"%PDF-1.4 " + number.encode())
+    config, db = connected_store(sandbox, config_path, pdfs="workorder", work_time_item=sales_item_codes(sandbox)[0])
+    codes = customer_codes(db)
+    numbers = [archived(db, codes[n % len(codes)], form=False) for n in range(100)]
+    clock = FakeClock()
+    refused = []
+    take = sandbox.limits.take
+
+    def counted_take(key):
+        answer = take(key)
+        if answer[0]:
+            refused.append(answer[0])
+        return answer
+
+    sandbox.limits.take = counted_take
+    sandbox.limits.clock = clock.time
+    sandbox.set_rate_limits(minutely=60)
+    client = ExactClient.from_config(config, clock=clock.time, sleep=clock.sleep)
+    runs = []
+    while db.execute("SELECT count(*) FROM work_orders WHERE status = 'archived'").fetchone()[0] and len(runs) < 10:
+        runs.append(len(run_push(config_path, db, clock=clock.time, client=client, max_seconds=120).sent))
+        clock.sleep(60)  # the next cron run
+    assert refused == [] and "429" not in str(sandbox.calls)
+    assert sum(runs) == 100 and len(runs) >= 3, runs
+    assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon",))
