@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from exactsync.sandbox import Sandbox
+from exactsync.sandbox import Sandbox, server
 from tests.sandbox_helpers import Api, error_value
 
 DAILY = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -228,3 +228,44 @@ def test_system_divisions_does_not_check_the_division_in_its_url(sb, api):
     answer = requests.get(f"{sb.base_url}/api/v1/999/system/Divisions", headers=api.headers)
     assert answer.status_code == 200
     assert [d["Code"] for d in answer.json()["d"]["results"]] == [sb.division]
+
+
+def test_sync_takes_top_1_instead_of_select(api):
+    answer = api.get("sync/CRM/Accounts", **{"$filter": "Timestamp gt 1L", "$top": "1"})
+    (row,) = answer.json()["d"]["results"]
+    assert "__next" not in answer.json()["d"] and {"ID", "Name", "Timestamp"} <= set(row)
+
+
+def test_a_sandbox_bug_answers_500_like_exact_and_shows_the_traceback(sb, api, monkeypatch, capsys):
+    def broken(self, method, path):
+        raise RuntimeError("sandbox bug")
+    monkeypatch.setattr(server.Handler, "route", broken)
+    answer = api.get("financial/Journals")
+    assert answer.status_code == 500 and error_value(answer) == "An unexpected error occurred."
+    assert "sandbox bug" in capsys.readouterr().err
+
+
+def test_unknown_resources_and_methods(api):
+    assert api.get("crm/Frobnicators").status_code == 404
+    assert api.post("crm/Accounts", {"Name": "x"}).status_code == 405
+    assert api.get("crm/Accounts(guid'not-a-guid')").status_code == 400
+
+
+def test_errors_without_accept_json_come_as_xml(api):
+    answer = requests.get(api.url("crm/Accounts"), headers={"Authorization": api.headers["Authorization"]})
+    assert answer.status_code == 400 and answer.text.startswith("<?xml") and "mandatory filtering" in answer.text
+
+
+def test_orderby_skip_and_count(sb, api):
+    params = {"$filter": "Status eq 'C'", "$select": "Name", "$orderby": "Name desc", "$top": "5", "$skip": "2"}
+    names = [r["Name"] for r in api.get("crm/Accounts", **params).json()["d"]["results"]]
+    everything = sorted((a["Name"] for a in sb.accounts.values() if a["Status"] == "C"), key=str.casefold,
+                        reverse=True)
+    assert [n.casefold() for n in names] == [n.casefold() for n in everything[2:7]]
+    count = api.get("crm/Accounts/$count", **{"$filter": "Status eq 'C'"})
+    assert count.status_code == 200 and count.text == str(len(everything))
+
+
+def test_unknown_filter_field_is_400(api):
+    answer = api.get("crm/Accounts", **{"$filter": "Colour eq 'red'"})
+    assert answer.status_code == 400 and "No property 'Colour'" in error_value(answer)

@@ -140,6 +140,17 @@ def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):
     assert [a["FileName"] for a in listed.json()["d"]["results"]] == ["werkbon.pdf"]
 
 
+def test_documents_and_attachments_can_be_deleted(sb, api):
+    document = api.post("documents/Documents", {"Subject": "Weg", "Type": 55}).json()["d"]
+    attachment = api.post("documents/DocumentAttachments", {
+        "Document": document["ID"], "FileName": "a.pdf", "Attachment": base64.b64encode(b"x").decode()}).json()["d"]
+    assert api.session.delete(api.url(f"documents/DocumentAttachments(guid'{attachment['ID']}')"),
+                              headers=api.headers).status_code == 204
+    assert api.session.delete(api.url(f"documents/Documents(guid'{document['ID']}')"),
+                              headers=api.headers).status_code == 204
+    assert not sb.attachments and not sb.documents
+
+
 # -- faults -------------------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ behind Exact; leading spaces count (an Account Code `'   123'` is not `'123'`).
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,7 +46,7 @@ def tokenize(text: str) -> list[tuple[str, object, int]]:
             raise ODataError(f"Syntax error at position {pos}.")
         start = match.start(match.lastgroup) if match.lastgroup else pos
         if match.group("guid"):
-            tokens.append(("literal", ("guid", match.group("guidval").lower()), start))
+            tokens.append(("literal", ("guid", _parse_guid(match.group("guidval"), start)), start))
         elif match.group("datetime"):
             tokens.append(("literal", ("date", _parse_datetime(match.group("dtval"), start)), start))
         elif match.group("string") is not None:
@@ -62,6 +63,13 @@ def tokenize(text: str) -> list[tuple[str, object, int]]:
             tokens.append(("punct", match.group("punct"), start))
         pos = match.end()
     return tokens
+
+
+def _parse_guid(text: str, position: int) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ODataError(f"Unrecognized 'Edm.Guid' literal 'guid'{text}'' at '{position}'.") from None
 
 
 def _parse_datetime(text: str, position: int) -> datetime:

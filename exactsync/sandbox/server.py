@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import time
+import traceback
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -66,6 +67,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.json_wanted = "application/json" in self.headers.get("Accept", "")
+        self.answer_dropped = False
         try:
             if url.path == "/api/oauth2/auth" and method == "GET":
                 self.run_faults("GET", "auth", self.authorize)
@@ -84,6 +87,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        except Exception:
+            # a bug in the sandbox: show it, and answer as Exact does when it fails
+            traceback.print_exc()
+            self.answer_dropped = False
+            self.send_error_body(500, "An unexpected error occurred.")
 
     # -- faults and counting -------------------------------------------------------------------
 
@@ -102,10 +110,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault["kind"] == "drop_before":
             raise DropConnection
         if fault["kind"] == "429":
-            headers = self.sandbox.limits.refuse_minutely(self.sandbox.rate_key())
+            with self.sandbox.lock:
+                headers = self.sandbox.limits.refuse_minutely(self.sandbox.rate_key())
             return self.send_error_body(429, "Too many requests", headers=headers, json_errors=True)
         if fault["kind"] == "drop_after_commit":
-            self.swallow = True
+            self.answer_dropped = True
             answer()
             raise DropConnection
         raise ValueError(f"unknown fault kind {fault['kind']!r}")
@@ -144,7 +153,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def api(self, method: str, division: int | None, path: str):
         sandbox = self.sandbox
-        self.json_wanted = "application/json" in self.headers.get("Accept", "")
         token = self.headers.get("Authorization", "")
         with sandbox.lock:
             if not token.startswith("Bearer ") or not sandbox.oauth.valid(token[7:].strip()):
@@ -162,8 +170,6 @@ class Handler(BaseHTTPRequestHandler):
             except (ApiError, ODataError) as error:
                 status = getattr(error, "status", 400)
                 return self.send_error_body(status, str(error), headers=limit_headers)
-        if getattr(self, "swallow", False):
-            return None
         if status == 204:
             return self.send_raw(204, b"", None, limit_headers)
         if isinstance(payload, int):
@@ -206,8 +212,9 @@ class Handler(BaseHTTPRequestHandler):
         if key is None:
             raise ApiError(400, "A key is needed in the URL for this request.")
         kind = entity.schema[entity.key]
+        allowed = {kind, "int"} if kind in odata.NUMERIC else {kind}
         literal = odata.tokenize(key)
-        if len(literal) != 1 or literal[0][0] != "literal" or literal[0][1][0] not in (kind, "int"):
+        if len(literal) != 1 or literal[0][0] != "literal" or literal[0][1][0] not in allowed:
             raise ApiError(400, f"Bad Request - Error in query syntax: the key '{key}' is not a valid {kind}.")
         return literal[0][1][1]
 
@@ -218,8 +225,13 @@ class Handler(BaseHTTPRequestHandler):
             return [self.sandbox.division_row()]
         return list(getattr(self.sandbox.admin, entity.table).values())
 
+    def find(self, entity: Entity, key) -> dict | None:
+        if entity.table in ("me", "divisions"):
+            return next((r for r in self.table(entity) if r.get(entity.key) == key), None)
+        return getattr(self.sandbox.admin, entity.table).get(key)
+
     def get_one(self, entity: Entity, key, navigation: str | None):
-        row = next((r for r in self.table(entity) if r.get(entity.key) == key), None)
+        row = self.find(entity, key)
         if row is None:
             raise ApiError(404, "Resource not found.")
         if navigation == "SalesInvoiceLines" and entity.table == "invoices":
@@ -303,7 +315,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def get_sync(self, entity: Entity):
         select = self.parse_select(entity)
-        if select is None:
+        top_one = self.query.get("$top") == "1"
+        if select is None and not top_one:
             raise ODataError(SELECT_NEEDED)
         floor, equals = 0, {}
         if self.query.get("$filter"):
@@ -313,9 +326,10 @@ class Handler(BaseHTTPRequestHandler):
         after = 0
         if "$skiptoken" in self.query:
             after = int(self.parse_key(entity, self.query["$skiptoken"]))
-        rows, more = self.sandbox.admin.changed_since(entity.table, floor, after, SYNC_PAGE_SIZE, equals)
+        limit = 1 if top_one else SYNC_PAGE_SIZE
+        rows, more = self.sandbox.admin.changed_since(entity.table, floor, after, limit, equals)
         result = {"results": [self.render_row(entity, row, select, set()) for row in rows]}
-        if more:
+        if more and not top_one:
             params = {k: v for k, v in self.query.items() if k != "$skiptoken"}
             params["$skiptoken"] = f"{rows[-1]['Timestamp']}L"
             result["__next"] = self.absolute(entity.path, params)
@@ -324,6 +338,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- answers ---------------------------------------------------------------------------------------
 
     def send_raw(self, status: int, body: bytes, content_type: str | None, headers: dict | None = None):
+        if self.answer_dropped:
+            return
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -338,7 +354,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_raw(status, body, "application/json; charset=utf-8", headers)
 
     def send_error_body(self, status: int, message: str, headers: dict | None = None, json_errors: bool = False):
-        if json_errors or getattr(self, "json_wanted", True):
+        if json_errors or self.json_wanted:
             return self.send_json(status, {"error": {"code": "", "message": {"lang": "", "value": message}}}, headers)
         return self.send_raw(status, render.atom_error(message).encode(), "application/xml;charset=utf-8", headers)
 
