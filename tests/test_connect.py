@@ -172,3 +172,13 @@ def test_with_no_browser_a_busy_port_leaves_pasting(config, capsys):
         taken.listen()
         assert connect_mod.listen(config.redirect_uri, lambda url: url, paste_possible=True) is None
     assert f"port {port} of [exact] redirect_uri is busy" in capsys.readouterr().err
+
+
+def test_without_a_browser_to_open_it_falls_back_to_pasting(run, config, monkeypatch):
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    # A pasted answer from another login is refused: proof that the paste path listens.
+    result = run("connect", "--timeout", "5", input="http://127.0.0.1:8765/callback?code=abc&state=other\n")
+    assert result.exit_code == 1
+    assert result.output.startswith("Open this address in a browser, log in to Exact and allow access:\n"
+                                    f"{config.base_url}/api/oauth2/auth?client_id=")
+    assert "Error: the login answer does not belong to this connect (state mismatch)" in result.output

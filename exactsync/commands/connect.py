@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import queue
+import sys
 import threading
 import webbrowser
 
@@ -31,19 +33,16 @@ def connect_command(app: App, no_browser: bool, timeout: int):
     """
     connect.check_ready(app.config, app.db)
     state = connect.new_state()
-    judge = lambda url: connect.code_from_redirect(url, state)  # noqa: E731
+    judge = functools.partial(connect.code_from_redirect, state=state)
     login_url = app.client.auth.app.authorize_url(state)
     listener = connect.listen(app.config.redirect_uri, judge, paste_possible=no_browser)
     answers = listener.answers if listener else queue.Queue()
     try:
-        if no_browser:
+        if no_browser or not webbrowser.open(login_url):
             click.echo("Open this address in a browser, log in to Exact and allow access:", err=True)
             click.echo(login_url)
             click.echo("Then paste here the address the browser ends on:", err=True)
-            stdin = click.get_text_stream("stdin")
-            threading.Thread(target=connect.read_pasted, args=(stdin, judge, answers), daemon=True).start()
-        elif not webbrowser.open(login_url):
-            click.echo(f"Open this address in a browser, log in to Exact and allow access:\n{login_url}", err=True)
+            threading.Thread(target=connect.read_pasted, args=(sys.stdin, judge, answers), daemon=True).start()
         code = connect.wait_for_code(answers, timeout)
     finally:
         if listener:
