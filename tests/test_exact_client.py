@@ -134,3 +134,29 @@ def test_a_filter_from_quotes_or_and_unicode_returns_exactly_the_matching_row(co
         assert [(r["ID"], r["Name"]) for r in rows] == [(guid, name)]
     by_id = client.get("crm/Accounts", {"$filter": f"ID eq {odata.guid(ids[HOSTILE_NAMES[0]])}", "$select": "ID"})
     assert [r["ID"] for r in by_id] == [ids[HOSTILE_NAMES[0]]]
+
+
+class SharedClock:
+    """One fake time for the client and the sandbox's rate limiter: sleeping moves both, at once."""
+
+    def __init__(self):
+        self.now = time.time()
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_pacing_keeps_a_run_under_the_minutely_limit(connected):
+    sandbox, config = connected(minutely_limit=5)
+    clock = SharedClock()
+    sandbox.limits.clock = clock
+    client = ExactClient.from_config(config, clock=clock, sleep=clock.sleep)
+    for _ in range(12):
+        client.get(*DIVISIONS)
+    assert sandbox.calls["GET system/Divisions"] == 12  # not one call was refused with a 429
+    assert len(clock.slept) == 2 and all(0 < s <= 61 for s in clock.slept)
