@@ -224,8 +224,7 @@ def _m400_pull_sync_state(db: sqlite_utils.Database) -> None:
         ALTER TABLE customers ADD COLUMN seen_generation INTEGER;
         ALTER TABLE items ADD COLUMN end_date TEXT;
         ALTER TABLE items ADD COLUMN seen_generation INTEGER;
-        ALTER TABLE sync_checkpoints ADD COLUMN full_read_generation INTEGER;
-        CREATE INDEX work_addresses_exact ON work_addresses (exact_address_id)
+        ALTER TABLE sync_checkpoints ADD COLUMN full_read_generation INTEGER
         """,
     )
 
@@ -272,6 +271,9 @@ def open_store(path: Path) -> sqlite_utils.Database:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        # A full pull writes hundreds of MB; checkpointing the WAL every 1,000 pages
+        # (the default) rewrote the same index pages over and over.
+        db.execute("PRAGMA wal_autocheckpoint = 20000")
         db.execute("PRAGMA foreign_keys = ON")
         _check_ours(db, path)
         migrate(db)

@@ -44,6 +44,14 @@ def parse_int64(value) -> int:
     return int(value)
 
 
+def date_millis(value: str) -> int:
+    """The number inside `/Date(ms)/`: values of one time zone order by it."""
+    match = _DATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not an OData /Date(ms)/ value")
+    return int(match[1])
+
+
 def parse_date(value: str | None) -> datetime | None:
     """`/Date(ms)/` -> an aware datetime in Europe/Amsterdam.
 
@@ -52,10 +60,7 @@ def parse_date(value: str | None) -> datetime | None:
     """
     if value is None:
         return None
-    match = _DATE.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not an OData /Date(ms)/ value")
-    wall_time = _EPOCH + timedelta(milliseconds=int(match[1]))
+    wall_time = _EPOCH + timedelta(milliseconds=date_millis(value))
     return wall_time.replace(tzinfo=EXACT_TIME_ZONE)
 
 

@@ -14,10 +14,12 @@ Exact"), which covers deletions the deleted log no longer holds.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -99,8 +101,9 @@ def _upsert(db, table: str, rows: list[dict], generation: int | None) -> None:
     db.conn.executemany(sql, ([*row.values(), now, generation] for row in rows))
 
 
-def _count(rows: list[dict], existing: dict[str, dict]) -> Counts:
-    counts = Counts()
+def _count(rows: list[dict], existing: dict[str, dict]) -> tuple[Counts, list[str]]:
+    """Counts of added, changed and deactivated rows, and the IDs of those added or changed."""
+    counts, touched = Counts(), []
     for row in rows:
         before = existing.get(row["exact_id"])
         if before is None:
@@ -109,18 +112,22 @@ def _count(rows: list[dict], existing: dict[str, dict]) -> Counts:
             counts.changed += 1
             if before["active"] and not row["active"]:
                 counts.deactivated += 1
-    return counts
+        else:
+            continue
+        touched.append(row["exact_id"])
+    return counts, touched
 
 
 def save_accounts(db, accounts: list[dict], ctx: Context) -> Counts:
     rows = [mapping.customer_row(a, ctx.today) for a in accounts]
-    kept, counts = _keep(db, "customers", rows, "customer without a code in Exact")
+    kept, counts, touched = _keep(db, "customers", rows, "customer without a code in Exact")
     _upsert(db, "customers", kept, ctx.generation)
-    _derive_work_addresses(db, [r["exact_id"] for r in kept])
+    # A full read after a division move sees lower Timestamps: every row may have changed.
+    _derive_work_addresses(db, [r["exact_id"] for r in kept] if ctx.generation else touched)
     return counts
 
 
-def _keep(db, table: str, rows: list[dict], no_code: str) -> tuple[list[dict], Counts]:
+def _keep(db, table: str, rows: list[dict], no_code: str) -> tuple[list[dict], Counts, list[str]]:
     """Rows worth storing: active ones, and known ones that changed (they may have become
     inactive). Accounts that never were customers, items of other groups, ended
     ones never seen: they stay out of the store, so cleanup has nothing to do for them."""
@@ -128,10 +135,10 @@ def _keep(db, table: str, rows: list[dict], no_code: str) -> tuple[list[dict], C
     kept = [r for r in rows if r["active"] or r["exact_id"] in existing]
     no_codes = sum(1 for r in kept if not r["code"])
     kept = [r for r in kept if r["code"]]
-    counts = _count(kept, existing)
+    counts, touched = _count(kept, existing)
     if no_codes:
         counts.skipped[no_code] += no_codes
-    return kept, counts
+    return kept, counts, touched
 
 
 def _derive_work_addresses(db, exact_ids: list[str]) -> None:
@@ -161,31 +168,43 @@ def _derive_work_addresses(db, exact_ids: list[str]) -> None:
     )
 
 
+ADDRESS_FIELDS = tuple(mapping.ADDRESS_TEXTS)
+
+
 def save_addresses(db, addresses: list[dict], ctx: Context) -> Counts:
-    counts = Counts()
+    """The main visit address of a stored customer is its address and its derived work address."""
     mains = [mapping.customer_address(a) for a in addresses if mapping.is_main_visit_address(a) and a.get("Account")]
-    for address in mains:
-        changed = db.execute(
-            """UPDATE customers SET address_line1 = ?, address_line2 = ?, postcode = ?, city = ?, country = ?,
-                   updated_at = ?
-               WHERE exact_id = ? AND (address_line1, address_line2, postcode, city, country) IS NOT (?, ?, ?, ?, ?)""",
-            [address["address_line1"], address["address_line2"], address["postcode"], address["city"],
-             address["country"], utcnow(), address["account"], address["address_line1"], address["address_line2"],
-             address["postcode"], address["city"], address["country"]],
-        ).rowcount
-        db.execute(
-            """UPDATE work_addresses SET exact_address_id = ?
-               WHERE exact_address_id IS NOT NULL AND customer_id = (SELECT id FROM customers WHERE exact_id = ?)""",
-            [address["exact_address_id"], address["account"]],
-        )
-        counts.changed += changed
-    _derive_work_addresses(db, [a["account"] for a in mains])
-    return counts
+    stored = _stored_addresses(db, [a["account"] for a in mains])
+    moved = [a for a in mains if a["account"] in stored and stored[a["account"]][0] != tuple(a[f] for f in ADDRESS_FIELDS)]
+    relinked = [a for a in mains if a["account"] in stored and stored[a["account"]][1] != a["exact_address_id"]]
+    db.conn.executemany(
+        f"UPDATE customers SET {', '.join(f'{f} = ?' for f in ADDRESS_FIELDS)}, updated_at = ? WHERE exact_id = ?",
+        ([*(a[f] for f in ADDRESS_FIELDS), utcnow(), a["account"]] for a in moved),
+    )
+    unlinked = [a for a in relinked if stored[a["account"]][1] is None]
+    _derive_work_addresses(db, [a["account"] for a in moved + unlinked])
+    db.conn.executemany(
+        """UPDATE work_addresses SET exact_address_id = ?
+           WHERE exact_address_id IS NOT NULL AND customer_id = (SELECT id FROM customers WHERE exact_id = ?)""",
+        ([a["exact_address_id"], a["account"]] for a in relinked),
+    )
+    return Counts(changed=len(moved))
+
+
+def _stored_addresses(db, accounts: list[str]) -> dict[str, tuple[tuple, str | None]]:
+    """{account: (customer address fields, Exact ID behind its derived work address)}."""
+    if not accounts:
+        return {}
+    rows = db.execute(
+        f"""SELECT c.exact_id, {', '.join(f'c.{f}' for f in ADDRESS_FIELDS)}, w.exact_address_id
+            FROM customers c LEFT JOIN work_addresses w ON w.customer_id = c.id AND w.exact_address_id IS NOT NULL
+            WHERE c.exact_id IN ({', '.join('?' * len(accounts))})""", accounts)
+    return {r[0]: (tuple(r[1:-1]), r[-1]) for r in rows.fetchall()}
 
 
 def save_items(db, items: list[dict], ctx: Context) -> Counts:
     rows = [mapping.item_row(i, ctx.today, ctx.item_groups) for i in items]
-    kept, counts = _keep(db, "items", rows, "item without a code in Exact")
+    kept, counts, _ = _keep(db, "items", rows, "item without a code in Exact")
     _upsert(db, "items", kept, ctx.generation)
     return counts
 
@@ -344,7 +363,7 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
     ctx = Context(today=today, item_groups=item_groups, generation=checkpoint.generation)
     counts, rows_read, highest, ordered = Counts(), 0, checkpoint.timestamp, True
     params = {"$filter": f"Timestamp gt {int(checkpoint.timestamp)}L", "$select": ",".join(entity.select)}
-    for page in client.pages(entity.path, params):
+    for page in _read_ahead(client.pages(entity.path, params)):
         stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
         # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
         ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
@@ -363,8 +382,48 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
     return counts
 
 
+def _read_ahead(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Fetch the next pages in a thread while this one is stored, so that waiting for
+    Exact and writing SQLite overlap. Pages still come in order and are committed by
+    the caller only, so a kill loses at most pages that were never stored."""
+    handover: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(kind: str, value) -> None:
+        while not stop.is_set():
+            try:
+                handover.put((kind, value), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            for page in pages:
+                hand("page", page)
+                if stop.is_set():
+                    return
+            hand("end", None)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            hand("error", exc)
+
+    reader = threading.Thread(target=read, name="exact-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = handover.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+
+
 def _note_mutation(db, page: list[dict]) -> None:
-    newest = max(filter(None, (mapping.modified_utc(r) for r in page)), default=None)
+    newest = mapping.newest_modified_utc(page)
     if newest:
         raise_mutation_date(db, newest)
 
