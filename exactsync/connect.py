@@ -9,6 +9,7 @@ state must match; the code it carries is exchanged at once and never shown.
 from __future__ import annotations
 
 import errno
+import html
 import http.server
 import queue
 import secrets
@@ -55,15 +56,20 @@ def check_ready(config: config_mod.Config, db: sqlite_utils.Database) -> None:
 def code_from_redirect(url: str, state: str) -> str:
     """The authorization code in the address Exact sent the browser to, once its state is checked."""
     query = parse_qs(urlsplit(url.strip()).query)
-    if query.get("state", [""])[0] != state:
-        raise ExactsyncError("the login answer does not belong to this connect (state mismatch), so it was "
-                             "ignored: run `exactsync connect` again and use the address it gives")
+    answered_state = query.get("state", [None])[0]
+    mismatch = ExactsyncError("the login answer does not belong to this connect (state mismatch), so it was "
+                              "ignored: run `exactsync connect` again and use the address it gives")
+    if answered_state is not None and answered_state != state:
+        raise mismatch
+    # An error answer carries no code, so it is reported even when Exact leaves the state out.
     if "error" in query:
         error = query["error"][0]
         if error == "access_denied":
             raise ConsentDenied("access was not allowed in Exact (consent denied): run `exactsync connect` "
                                 "again and click allow")
         raise ExactsyncError(f"Exact's login answered {error!r}: run `exactsync connect` again")
+    if answered_state is None:
+        raise mismatch
     code = query.get("code", [""])[0]
     if not code:
         raise ExactsyncError("the login answer holds no authorization code: run `exactsync connect` again")
@@ -94,7 +100,7 @@ class CallbackListener:
                 self.send_response(400 if isinstance(outcome, Exception) else 200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
-                self.wfile.write(_PAGE.format(text).encode())
+                self.wfile.write(_PAGE.format(html.escape(text)).encode())
                 listener.answers.put(outcome)
 
             def log_message(self, *args):

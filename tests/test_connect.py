@@ -182,3 +182,25 @@ def test_without_a_browser_to_open_it_falls_back_to_pasting(run, config, monkeyp
     assert result.output.startswith("Open this address in a browser, log in to Exact and allow access:\n"
                                     f"{config.base_url}/api/oauth2/auth?client_id=")
     assert "Error: the login answer does not belong to this connect (state mismatch)" in result.output
+
+
+def test_reading_the_answer_address():
+    judge = connect_mod.code_from_redirect
+    assert judge("http://127.0.0.1:8765/callback?code=c0de&state=s1\n", "s1") == "c0de"
+    for forged in ("http://127.0.0.1:8765/callback?code=c0de&state=s2", "http://127.0.0.1:8765/callback?code=c0de"):
+        with pytest.raises(Exception, match="state mismatch"):
+            judge(forged, "s1")
+    with pytest.raises(connect_mod.ConsentDenied):
+        judge("http://127.0.0.1:8765/callback?error=access_denied", "s1")
+    with pytest.raises(Exception, match="state mismatch"):
+        judge("http://127.0.0.1:8765/callback?error=access_denied&state=s2", "s1")
+
+
+def test_the_answer_page_escapes_what_came_in(config):
+    listener = connect_mod.CallbackListener(config.redirect_uri, lambda url: connect_mod.code_from_redirect(url, "s"))
+    try:
+        page = requests.get(config.redirect_uri, params={"error": "<script>alert(1)</script>", "state": "s"}, timeout=5)
+    finally:
+        listener.close()
+    assert page.status_code == 400
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
