@@ -11,7 +11,7 @@ import pytest
 from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.store import get_state
-from exactsync.sync import pull
+from exactsync.sync import pull, push
 from exactsync.workorders import forms_pdf, workorder_pdf
 from push_helpers import (archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, run_push,
                           sales_item_codes)
@@ -190,12 +190,18 @@ def test_a_settings_item_gone_from_exact_stops_the_run_before_sending(sandbox, c
 
 # --- Exact refuses ----------------------------------------------------------------------------------------
 
+def unknown_in_exact(db, number: str, n: int = 255) -> None:
+    """Give the work order's customer an Exact ID that Exact does not know: Exact answers 500."""
+    guid = f"00000000-0000-4000-8000-{n:012x}"
+    customer = db.execute("SELECT customer_exact_id FROM work_orders WHERE number = ?", [number]).fetchone()[0]
+    db.execute("UPDATE customers SET exact_id = ? WHERE exact_id = ?", [guid, customer])
+    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?", [guid, number])
+
+
 def test_a_refused_invoice_backs_off_then_fails_with_exacts_message(sandbox, config_path):
     config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
     number = archived(db, customer_codes(db)[0])
-    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?",
-               ["00000000-0000-4000-8000-0000000000ff", number])
-    db.execute("UPDATE customers SET exact_id = '00000000-0000-4000-8000-0000000000ff' WHERE id = 1")
+    unknown_in_exact(db, number)
     now = [1_900_000_000.0]
     tries = []
     for hours in (0, 0.1, 0.2, 0.5, 0.6, 1.7, 1.8, 6, 6.1, 12):
@@ -212,6 +218,23 @@ def test_a_refused_invoice_backs_off_then_fails_with_exacts_message(sandbox, con
                           "Ongeldige referentie: Besteld door (00000000-0000-4000-8000-0000000000ff)",
                           f"correct the cause in Exact or in the work order, then run exactsync push --retry {number}")
     assert errors[0][3].startswith("check what Exact says; push tries again from ")
+
+
+def test_many_refused_work_orders_stop_before_exact_would_block_the_app(sandbox, config_path):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    numbers = [archived(db, code) for code in customer_codes(db)[:9]]
+    for n, number in enumerate(numbers[:8]):
+        unknown_in_exact(db, number, n)
+    now = [1_900_000_000.0]
+    result = run_push(config_path, db, clock=lambda: now[0])
+    assert sandbox.calls["POST salesinvoice/SalesInvoices"] == push.ERRORS_PER_HOUR
+    assert result.paused == numbers[push.ERRORS_PER_HOUR:]  # the good one waits too: same endpoint
+    warnings = [r for r in log_rows(db, "warning") if r[2].startswith("push paused")]
+    assert [w[2] for w in warnings] == ["push paused posting to salesinvoice/SalesInvoices: Exact refused 6 calls "
+                                        "there in the last hour, and it blocks the app after 10"]
+    now[0] += 3601
+    run_push(config_path, db, clock=lambda: now[0])
+    assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {numbers[8]}"]
 
 
 def test_retry_queues_a_failed_work_order_again(sandbox, config_path, run, db):

@@ -18,6 +18,7 @@ endpoint per hour, so one bad work order must not retry every 5 minutes.
 from __future__ import annotations
 
 import base64
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,7 +30,7 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import ExactApiError, UncertainOutcome
-from exactsync.store import raise_mutation_date, transaction, utcnow
+from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
 from exactsync.sync.pull import amsterdam_today
@@ -42,6 +43,8 @@ DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
 DOCUMENT_TYPE_CODE = 55
 RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Exact blocks the app after 10 errors per endpoint per hour; leave room for other runs' and commands' errors.
+ERRORS_PER_HOUR = 6
 ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
@@ -65,12 +68,48 @@ class PushResult:
     refused: list[str] = field(default_factory=list)
     retrying: list[str] = field(default_factory=list)  # refused by Exact or outcome unknown: a later run goes on
     failed: list[str] = field(default_factory=list)
+    paused: list[str] = field(default_factory=list)  # not tried: too many recent errors on the endpoint
     adopted: int = 0  # steps found in Exact after an interrupted run
     left: int = 0  # not started: the run's time was up
 
     def summary(self) -> dict:
         return {"sent": self.sent, "refused": self.refused, "retrying": self.retrying, "failed": self.failed,
-                "adopted": self.adopted, "left_for_next_run": self.left}
+                "paused": self.paused, "adopted": self.adopted, "left_for_next_run": self.left}
+
+
+class ErrorBudget:
+    """Exact blocks an app for an hour after 10 errors on one endpoint within an hour.
+    Push keeps its own errors per endpoint (in the store, across runs) below ERRORS_PER_HOUR
+    and stops posting to that endpoint until the oldest error is an hour old."""
+
+    KEY = "push_error_times"
+
+    def __init__(self, db: sqlite_utils.Database, clock: Callable[[], float]):
+        self.db = db
+        self.clock = clock
+        self.warned: set[str] = set()
+
+    def recent(self) -> dict[str, list[float]]:
+        hour_ago = self.clock() - 3600
+        stored = json.loads(get_state(self.db, self.KEY, "{}"))
+        return {endpoint: [t for t in times if t > hour_ago] for endpoint, times in stored.items()}
+
+    def count(self, endpoint: str) -> None:
+        recent = self.recent()
+        recent.setdefault(endpoint, []).append(self.clock())
+        set_state(self.db, **{self.KEY: json.dumps({e: t for e, t in recent.items() if t})})
+
+    def allow(self, endpoint: str) -> bool:
+        times = self.recent().get(endpoint, [])
+        if len(times) < ERRORS_PER_HOUR:
+            return True
+        if endpoint not in self.warned:
+            self.warned.add(endpoint)
+            resume = iso(min(times) + 3600)
+            log.warning(self.db, "workorder", f"push paused posting to {endpoint}: Exact refused {len(times)} calls "
+                        "there in the last hour, and it blocks the app after 10",
+                        action=f"see the errors above; push resumes from {resume}")
+        return False
 
 
 # --- reading a work order ---------------------------------------------------------
@@ -117,8 +156,11 @@ def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None]
 
 
 def queued(db: sqlite_utils.Database) -> list[dict]:
-    """Archived work orders not sent yet, oldest archive first."""
-    return list(db.query("SELECT * FROM work_orders WHERE status = 'archived' ORDER BY archived_at, id"))
+    """Archived work orders not sent yet, oldest archive first; those that went wrong before
+    come last, so they cannot keep good ones waiting behind the rate and error limits."""
+    return list(db.query(
+        "SELECT * FROM work_orders w WHERE status = 'archived' ORDER BY "
+        "EXISTS (SELECT 1 FROM outbox o WHERE o.work_order_id = w.id AND o.last_error != ''), archived_at, id"))
 
 
 def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
@@ -161,6 +203,7 @@ class Push:
         self.company_name = company_name
         self.clock = clock
         self.result = PushResult()
+        self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
         self._document_type: int | None = None
 
@@ -230,31 +273,36 @@ class Push:
             for warning in built.warnings:
                 log.warning(self.db, "workorder", f"work order {number}: {warning}", record=number,
                             action="none, or shorten the customer reference")
-            if not self.step(order, INVOICE_STEP,
-                             lambda: self.client.post("salesinvoice/SalesInvoices", built.wire())["InvoiceID"]):
+            if not self.step(order, INVOICE_STEP, "salesinvoice/SalesInvoices", built.wire, key="InvoiceID"):
                 return
         for pdf in built.pdfs:
-            document = self.step(order, document_step(pdf.kind), lambda: self.client.post("documents/Documents", {
-                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type()})["ID"])
-            if not document or not self.step(order, attachment_step(pdf.kind), lambda: self.client.post(
-                    "documents/DocumentAttachments", {"Document": document, "FileName": pdf.file_name,
-                                                      "Attachment": self.pdf_base64(pdf.kind, number)})["ID"]):
+            document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
+                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type()})
+            if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
+                    "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
                 return
         self.sent(order, built)
 
-    def step(self, order: dict, step: str, post: Callable[[], str]) -> str | None:
-        """Run one outbox step; its Exact ID, or None when it did not complete in this run."""
+    def step(self, order: dict, step: str, endpoint: str, body: Callable[[], dict], key: str = "ID") -> str | None:
+        """Run one outbox step: POST `body()` to `endpoint` unless done before. Its Exact ID,
+        or None when it did not complete in this run."""
         existing = self.steps_of(order["id"]).get(step)
         if existing and existing["state"] == "done":
             return existing["exact_id"]
+        if not self.errors.allow(endpoint):
+            self.result.paused.append(order["number"])
+            return None
+        payload = body()
         with transaction(self.db):
             self.db.execute(
                 "INSERT INTO outbox (work_order_id, step, state, attempts, updated_at) VALUES (?, ?, 'in_flight', 1, ?) "
                 "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
-            exact_id = post()
+            exact_id = self.client.post(endpoint, payload)[key]
         except UncertainOutcome as exc:
+            if exc.status:
+                self.errors.count(endpoint)
             with transaction(self.db):
                 self.db.execute("UPDATE outbox SET last_error = ?, last_status = ?, updated_at = ? "
                                 "WHERE work_order_id = ? AND step = ?",
@@ -266,6 +314,7 @@ class Push:
         except ExactApiError as exc:
             if exc.status == 429:
                 raise  # the rate limit, not this work order: the step is looked up next run
+            self.errors.count(endpoint)
             self.refused_by_exact(order["id"], order["number"], step, exc.message or str(exc))
             return None
         self.done(order["id"], step, exact_id)
