@@ -57,6 +57,9 @@ def main() -> None:
             rows, pages = rows + len(data["results"]), pages + 1
             url, params = data.get("__next"), None
         read = time.perf_counter() - started
+        started = time.perf_counter()
+        api.get("crm/Accounts", **{"$filter": "trim(Code) eq '4711'", "$select": "ID,Name"}).raise_for_status()
+        filtered = time.perf_counter() - started
     finally:
         sandbox.stop()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -66,6 +69,7 @@ def main() -> None:
     print(f"peak RSS             {peak_rss:>10.0f} MiB (whole process, client included)")
     print(f"full sync read       {read:>10.2f} s   ({rows:,} rows in {pages} pages, "
           f"{rows / read:,.0f} rows/s, slowest page {slowest * 1000:.0f} ms)")
+    print(f"filtered crm read    {filtered * 1000:>10.0f} ms  (one $filter scans every account)")
     if rows != args.customers:
         sys.exit(f"expected {args.customers} rows, read {rows}")
 

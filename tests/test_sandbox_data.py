@@ -23,11 +23,14 @@ def test_generated_customers_look_like_a_real_administration():
     assert any(a["Blocked"] for a in accounts) and any(a["EndDate"] for a in accounts)
     assert any(a["Status"] == "P" for a in accounts) and any(not a["IsSales"] for a in accounts)
     assert any(not a["Name"].isascii() for a in accounts) and any("'" in a["Name"] for a in accounts)
+    assert any(a["VATNumber"] for a in accounts)
     for account in accounts[:50]:
-        (address,) = [x for x in admin.addresses.values() if x["Account"] == account["ID"]]
-        assert address["Type"] == 1 and address["Main"]
+        (address,) = [x for x in admin.addresses.values() if x["Account"] == account["ID"] and x["Type"] == 1
+                      and x["Main"]]
         assert [address[k] for k in ("AddressLine1", "Postcode", "City", "Country")] == \
                [account[k] for k in ("AddressLine1", "Postcode", "City", "Country")]
+    kinds = {(x["Type"], x["Main"]) for x in admin.addresses.values()}
+    assert kinds == {(1, True), (1, False), (2, True), (4, True)}
 
 
 def test_generated_items_have_groups_ended_and_non_sales_items():

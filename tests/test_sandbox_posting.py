@@ -191,3 +191,9 @@ def test_token_endpoint_faults(sb):
     with pytest.raises(AssertionError):
         Api(sb)
     assert Api(sb).get("current/Me").status_code == 200
+
+
+def test_put_cannot_replace_invoice_lines(sb, api):
+    created = api.post("salesinvoice/SalesInvoices", invoice(sb)).json()["d"]
+    answer = api.put(f"salesinvoice/SalesInvoices(guid'{created['InvoiceID']}')", {"SalesInvoiceLines": []})
+    assert answer.status_code == 400 and len(sb.invoices[created["InvoiceID"]]["SalesInvoiceLines"]) == 1

@@ -28,6 +28,18 @@ def _view(table: str) -> property:
 
 
 class Sandbox:
+    """One Exact Online administration (division `division`) served on 127.0.0.1.
+
+    Harness, for tests, the demo and benchmarks:
+    - `start()`/`stop()` or `with`; `base_url`, `client_id`, `client_secret`, `consent` ("allow"/"deny");
+    - `calls` counts "METHOD path" (path after /api/v1/{division}/, or "token"/"auth"), `reset_calls()`;
+    - data: `add_customer`, `update_account`, `block_account`, `delete_account`, `add_item`,
+      `update_item`, `delete_item`, `update_address`, `move_division`; read-only views `accounts`,
+      `addresses`, `items`, `item_groups`, `journals`, `invoices`, `documents`, `attachments`, `deleted`;
+    - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
+      `expire_tokens`.
+    """
+
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
                  minutely_limit: int = 60, daily_limit: int = 5000, token_lifetime: int = 600,
                  refresh_window: int = 30, latency_ms: int = 0, port: int = 0):
@@ -107,8 +119,9 @@ class Sandbox:
         created = self.admin.today.replace(year=self.admin.today.year - 5)
         # system/Divisions names it Hid, the older hrm/Divisions HID (with Main)
         return {"Code": self.division, "Description": "Demo Installatietechniek B.V.", "Hid": 1, "HID": 1,
-                "Main": True, "Current": True, "Status": 1, "BlockingStatus": 0, "DivisionMoveDate": self.admin.move_date, "Country": "NL ",
-                "Currency": "EUR", "Customer": self.customer_id, "Created": created, "Modified": created}
+                "Main": True, "Current": True, "Status": 1, "BlockingStatus": 0,
+                "DivisionMoveDate": self.admin.move_date, "Country": "NL ", "Currency": "EUR",
+                "Customer": self.customer_id, "Created": created, "Modified": created}
 
     # -- harness: calls, faults, limits, tokens ---------------------------------------------------------
 

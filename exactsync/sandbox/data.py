@@ -45,6 +45,9 @@ JOURNALS = [("70", "Verkoopboek", 20), ("71", "Verkoopboek projecten", 20), ("60
 DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1), (20, "Inkoopfactuur", 2), (55, "Overig", 0),
                   (80, "Werkbon", 1), (181, "Bankafschrift", 3)]
 ODD_ITEM_CODES = ["M", "12/34", "O'Brien-1", "Kabel 3×2,5", "  SPATIE", "trailing  ", "ÉCLAIR"]
+# (every n-th customer, Type, Main): postal, delivery and a second visit address, so a reader
+# has to pick the main visit address itself
+OTHER_ADDRESSES = ((7, 4, True), (11, 2, True), (13, 1, False))
 UNITS = [("stuk", "Stuk"), ("uur", "Uur"), ("m", "Meter"), ("kg", "Kilogram")]
 
 
@@ -71,6 +74,8 @@ class Administration:
     def __init__(self, division: int, seed: int = 1, customers: int = 300, items: int = 120):
         self.division = division
         self.rng = random.Random(seed)
+        # details added later draw from their own generator, so the main data stays what it was per seed
+        self.detail_rng = random.Random(seed + 7919)
         self.today = local_now().replace(hour=0, minute=0, second=0, microsecond=0)
         self.move_date: datetime | None = None
         self.next_timestamp = FIRST_TIMESTAMP
@@ -135,8 +140,26 @@ class Administration:
             "IsSales": not supplier, "IsSupplier": supplier, "IsPurchase": supplier,
             "EndDate": self._past(200).replace(hour=0, minute=0, second=0, microsecond=0) if ended else None,
         }
+        if number % 3 == 0:
+            digits = self.detail_rng.randint(10**8, 10**9 - 1)
+            fields["VATNumber"] = f"BE0{digits}" if belgian else f"NL{digits}B01"
         created = self._past(2000)
-        self.add_customer(created=created, **fields)
+        guid = self.add_customer(created=created, **fields)
+        self._generate_other_addresses(number, guid, created)
+
+    def _generate_other_addresses(self, number: int, account_guid: str, created: datetime):
+        rng, account = self.detail_rng, self.accounts[account_guid]
+        for every, kind, main in OTHER_ADDRESSES:
+            if number % every:
+                continue
+            guid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            address = {"ID": guid, "Account": account_guid, "AccountName": account["Name"], "Type": kind, "Main": main,
+                       "AddressLine1": f"{rng.choice(STREETS)} {rng.randint(1, 250)}", "AddressLine2": None,
+                       "AddressLine3": None, "Postcode": account["Postcode"], "City": account["City"],
+                       "Country": account["Country"], "Warehouse": None, "Created": created, "Modified": created,
+                       "Division": self.division}
+            self.addresses[guid] = address
+            self._touch("addresses", address)
 
     def _generate_item(self, number: int):
         rng = self.rng

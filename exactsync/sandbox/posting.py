@@ -68,6 +68,9 @@ class Posting:
         row = self.existing(key)
         changes = self.parse_body(body, self.entity.schema, self.entity.wire_type)
         changes.pop(self.entity.key, None)
+        if "SalesInvoiceLines" in changes:
+            raise ApiError(400, "SalesInvoiceLines cannot be changed with PUT on the invoice: "
+                                "use salesinvoice/SalesInvoiceLines")
         if changes.get("Document") and changes["Document"] not in self.admin.documents:
             raise ApiError(500, "Ongeldige referentie: Document")
         row.update(changes)
