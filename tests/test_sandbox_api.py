@@ -270,3 +270,14 @@ def test_orderby_skip_and_count(sb, api):
 def test_unknown_filter_field_is_400(api):
     answer = api.get("crm/Accounts", **{"$filter": "Colour eq 'red'"})
     assert answer.status_code == 400 and "No property 'Colour'" in error_value(answer)
+
+
+def test_the_error_limit_blocks_an_endpoint_for_an_hour():
+    with Sandbox(customers=3, items=1, error_limit=3) as sb:
+        api = Api(sb)
+        statuses = [api.get("crm/Accounts").status_code for _ in range(5)]
+        assert statuses == [400, 400, 400, 400, 429]
+        assert api.get("crm/Accounts", **{"$filter": "Blocked eq false"}).status_code == 429
+        assert api.get("financial/Journals").status_code == 200
+        sb.errors.clock = lambda: time.time() + 3601
+        assert api.get("crm/Accounts", **{"$filter": "Blocked eq false"}).status_code == 200

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from types import MappingProxyType
 
-from exactsync.sandbox.auth import OAuthServer, RateLimits
+from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
 from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
 
@@ -37,12 +37,12 @@ class Sandbox:
       `update_item`, `delete_item`, `update_address`, `move_division`; read-only views `accounts`,
       `addresses`, `items`, `item_groups`, `journals`, `invoices`, `documents`, `attachments`, `deleted`;
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
-      `expire_tokens`.
+      `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint.
     """
 
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
                  minutely_limit: int = 60, daily_limit: int = 5000, token_lifetime: int = 600,
-                 refresh_window: int = 30, latency_ms: int = 0, port: int = 0):
+                 refresh_window: int = 30, latency_ms: int = 0, port: int = 0, error_limit: int | None = None):
         self.seed = seed
         self.division = division
         self.latency_ms = latency_ms
@@ -55,6 +55,7 @@ class Sandbox:
         self.customer_id = self.admin.new_guid()
         self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window)
         self.limits = RateLimits(minutely_limit, daily_limit)
+        self.errors = ErrorLimit(error_limit)
         self.consent = "allow"
         self.calls: collections.Counter = collections.Counter()
         self.faults: list[dict] = []

@@ -157,3 +157,29 @@ class RateLimits:
 
     def exhaust_daily(self, key):
         self._counters(key)[3] = self.daily
+
+
+@dataclass
+class ErrorLimit:
+    """Exact blocks an app for an hour on an endpoint after more than `limit` errors (400, 401, 403,
+    404) there within an hour. Off when `limit` is None; what a blocked call answers is not documented,
+    so it gets a 429 with a message that says so."""
+
+    limit: int | None = None
+    clock: callable = time.time
+    errors: dict = field(default_factory=dict)     # (app, division, endpoint) -> times of recent errors
+    blocked: dict = field(default_factory=dict)    # (app, division, endpoint) -> blocked until
+
+    COUNTED = (400, 401, 403, 404)
+
+    def is_blocked(self, key) -> bool:
+        return self.blocked.get(key, 0) > self.clock()
+
+    def record(self, key, status: int):
+        if self.limit is None or status not in self.COUNTED:
+            return
+        now = self.clock()
+        recent = [t for t in self.errors.get(key, []) if t > now - 3600] + [now]
+        self.errors[key] = recent
+        if len(recent) > self.limit:
+            self.blocked[key] = now + 3600

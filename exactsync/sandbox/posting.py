@@ -24,9 +24,10 @@ WIRE_DATE = re.compile(r"^/Date\((-?\d+)\)/$")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 class Problems:

@@ -154,14 +154,22 @@ class Handler(BaseHTTPRequestHandler):
     def api(self, method: str, division: int | None, path: str):
         sandbox = self.sandbox
         token = self.headers.get("Authorization", "")
+        error_key = (*sandbox.rate_key(), KEY_PART.sub("", path).lower())
         with sandbox.lock:
-            if not token.startswith("Bearer ") or not sandbox.oauth.valid(token[7:].strip()):
-                return self.send_error_body(401, "Unauthorized: the access token is missing, invalid or expired.")
-            # Exact reportedly does not check the division in the URL of system/Divisions (gh:picqer#470).
-            if division not in (None, sandbox.division) and not path.lower().startswith("system/divisions"):
-                return self.send_error_body(403, "Forbidden", headers={"Reason": "NoDivisionAccess"})
-            if division is None and not path.lower().startswith("current/"):
-                return self.send_error_body(404, "Resource not found: a division is needed in the URL.")
+            if sandbox.errors.is_blocked(error_key):
+                return self.send_error_body(429, "Too many errors on this endpoint: the app is blocked here "
+                                                 "for an hour.")
+            try:
+                if not token.startswith("Bearer ") or not sandbox.oauth.valid(token[7:].strip()):
+                    raise ApiError(401, "Unauthorized: the access token is missing, invalid or expired.")
+                # Exact reportedly does not check the division in the URL of system/Divisions (gh:picqer#470).
+                if division not in (None, sandbox.division) and not path.lower().startswith("system/divisions"):
+                    raise ApiError(403, "Forbidden", {"Reason": "NoDivisionAccess"})
+                if division is None and not path.lower().startswith("current/"):
+                    raise ApiError(404, "Resource not found: a division is needed in the URL.")
+            except ApiError as error:
+                sandbox.errors.record(error_key, error.status)
+                return self.send_error_body(error.status, str(error), headers=error.headers)
             refused, limit_headers = sandbox.limits.take(sandbox.rate_key())
             if refused:
                 return self.send_error_body(429, "Too many requests", headers=limit_headers)
@@ -169,6 +177,7 @@ class Handler(BaseHTTPRequestHandler):
                 status, payload = self.route(method, path)
             except (ApiError, ODataError) as error:
                 status = getattr(error, "status", 400)
+                sandbox.errors.record(error_key, status)
                 return self.send_error_body(status, str(error), headers=limit_headers)
         if status == 204:
             return self.send_raw(204, b"", None, limit_headers)
