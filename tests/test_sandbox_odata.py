@@ -14,7 +14,7 @@ ROW = {"ID": "6f1c2c1e-1111-4000-8000-000000000001", "Code": "               123
 
 
 def matches(text: str, row=ROW) -> bool:
-    predicate, _ = compile_filter(text, ACCOUNT, "Exact.Web.Api.Models.Account")
+    predicate = compile_filter(text, ACCOUNT, "Exact.Web.Api.Models.Account")
     return predicate(row)
 
 

@@ -87,7 +87,6 @@ class _Parser:
         self.pos = 0
         self.schema = schema
         self.entity = entity
-        self.fields: set[str] = set()
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None, -1)
@@ -163,7 +162,6 @@ class _Parser:
                 return self.parse_call(value, where)
             if value not in self.schema:
                 raise ODataError(f"No property '{value}' exists in type '{self.entity}' at position {where}.")
-            self.fields.add(value)
             return (self.schema[value], lambda row, f=value: row.get(f))
         raise ODataError(f"Expression expected at position {where}.")
 
@@ -224,10 +222,8 @@ def _compare(op: str, left, right, where: int):
 
 
 def compile_filter(text: str, schema: dict[str, str], entity: str):
-    """Returns (predicate, the field names it uses)."""
-    parser = _Parser(text, schema, entity)
-    predicate = parser.parse()
-    return predicate, parser.fields
+    """The filter as a predicate over a row dict; ODataError (a 400) when Exact would refuse it."""
+    return _Parser(text, schema, entity).parse()
 
 
 def timestamp_floor(text: str) -> tuple[int, dict[str, object]]:

@@ -24,6 +24,7 @@ from exactsync.sandbox.schema import BY_PATH, PAGE_SIZE, SYNC_PAGE_SIZE, Entity
 
 API_PATH = re.compile(r"^/api/v1/(?:(?P<division>\d+)/)?(?P<path>[^?]*)$")
 KEY_PART = re.compile(r"\((?P<key>[^)]*)\)")
+URL_SAFE = "$'(),:"     # left as is in __next links, as Exact writes them: $skiptoken=guid'...'
 SELECT_NEEDED = "Please add a $select or a $top=1 statement to the query string."
 BAD_SYNC_FILTER = "This $filter parameter is not supported for this resource"
 
@@ -191,7 +192,6 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, method: str, path: str):
         count = path.endswith("/$count")
         path = path[: -len("/$count")] if count else path
-        navigation = None
         match = re.match(r"^(?P<entity>[^(]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<nav>\w+))?$", path)
         if not match:
             raise ApiError(404, "Resource not found.")
@@ -283,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
                              f"{entity.mandatory_filter}.")
         rows = self.table(entity)
         if text:
-            predicate, _ = odata.compile_filter(text, entity.schema, entity.wire_type)
+            predicate = odata.compile_filter(text, entity.schema, entity.wire_type)
             rows = [row for row in rows if predicate(row)]
         if count:
             return len(rows)
@@ -319,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.absolute(entity.path, params)
 
     def absolute(self, path: str, params: dict) -> str:
-        query = "&".join(f"{k}={quote(v, safe=chr(36) + chr(39) + '(),:')}" for k, v in params.items())
+        query = "&".join(f"{k}={quote(v, safe=URL_SAFE)}" for k, v in params.items())
         return f"{self.sandbox.base_url}/api/v1/{self.sandbox.division}/{path}?{query}"
 
     def get_sync(self, entity: Entity):
