@@ -90,12 +90,13 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     assert get_state(db, "last_pull_outcome") == "ok"
 
 
-def test_a_pull_with_nothing_changed_costs_at_most_5_calls(connected, sandbox, run):
+def test_a_pull_with_nothing_changed_costs_at_most_5_calls(connected, sandbox, run, db):
     pull_ok(run)
     sandbox.reset_calls()
     pull_ok(run)
     api_calls = {k: v for k, v in sandbox.calls.items() if k != "POST token"}
     assert sum(api_calls.values()) <= 5, api_calls
+    assert log.rows(db, log.LogFilter())[0]["message"] == "pull: nothing changed in Exact"
 
 
 def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, sandbox, run, db):

@@ -463,7 +463,11 @@ def _deactivate_ended(db, today: date) -> Counts:
 def _log_counts(db, result: PullResult) -> None:
     labels = {"accounts": ("customer", "customers"), "addresses": ("work_address", "customer addresses"),
               "items": ("item", "items"), "deleted": ("customer", "deletions"), "ended": ("customer", "ended")}
-    for name, counts in result.counts.items():
+    changed = {name: c for name, c in result.counts.items() if c.added or c.changed or c.deactivated or c.skipped}
+    if not changed:
+        # Every 5 minutes from cron: one row says the pull ran, without five rows of zeros.
+        log.info(db, "customer", "pull: nothing changed in Exact")
+    for name, counts in changed.items():
         table, label = labels[name]
         log.info(db, table, f"pull {label}: {counts.added} added, {counts.changed} changed, "
                             f"{counts.deactivated} deactivated")
