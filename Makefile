@@ -12,10 +12,9 @@ $(BIN)/exactsync: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Until `exactsync demo` exists: the help and the status of a new, empty store.
+# Every step against the embedded sandbox, each printed as its command; leaves nothing behind.
 demo: $(BIN)/exactsync
-	$(BIN)/exactsync --help
-	cd "$$(mktemp -d)" && $(abspath $(BIN))/exactsync init && $(abspath $(BIN))/exactsync status
+	$(BIN)/exactsync demo
 
 # pytest exits 5 when it collects nothing; that is a failure here, never a pass.
 test: $(BIN)/exactsync

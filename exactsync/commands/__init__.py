@@ -2,6 +2,7 @@
 
 from exactsync.commands.activation import activate_command, deactivate_command
 from exactsync.commands.connect import connect_command
+from exactsync.commands.demo import demo_command
 from exactsync.commands.init import init_command
 from exactsync.commands.lists import customers_command, items_command
 from exactsync.commands.log import log_command
@@ -16,4 +17,4 @@ from exactsync.commands.workorder import workorder_group
 
 ALL_COMMANDS = [check_settings_command, settings_command, pull_command, push_command, cleanup_command, customers_command,
                 items_command, init_command, status_command, log_command, connect_command, wipe_command, activate_command, deactivate_command, workaddress_group, workorder_group,
-                sandbox_group]
+                sandbox_group, demo_command]

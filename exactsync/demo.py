@@ -1,0 +1,308 @@
+"""`exactsync demo`: a newcomer's first run, against the embedded sandbox.
+
+Every step runs the real command in this process, exactly as typed at a shell
+(the working directory is the demo folder, so the default config name applies),
+and prints that command first, so the demo teaches the tool. Only two things
+are not commands: the sandbox's own data changes ("meanwhile, in Exact"), and the
+browser of `exactsync connect`, played by one HTTP GET of the login address -
+the sandbox gives consent without asking, and redirects to connect's listener.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import socket
+import time
+import webbrowser
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+import requests
+
+from exactsync import config as config_mod
+from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
+from exactsync.errors import ExactsyncError
+from exactsync.exact import ExactClient
+from exactsync.sandbox import Sandbox
+from exactsync.store import open_store
+from exactsync.workorders import lifecycle
+
+SEED = 7
+ITEMS = 120
+USER_VARIABLES = ("EXACTSYNC_CONFIG", SECRET_ENV)
+ITEM_GROUPS = ("Arbeid", "Materialen", "Diensten")
+# Offline: they read only the local store. The others talk to Exact.
+OFFLINE_EXAMPLES = ("exactsync status", "exactsync log --errors", "exactsync customers", "exactsync items",
+                    "exactsync workorder list", "exactsync workorder show {number}",
+                    "exactsync workorder pdf {number} --out {number}.pdf", "exactsync push --dry-run")
+
+
+class DemoFailed(ExactsyncError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The sandbox records the story uses, chosen from its seeded data."""
+
+    customer_code: str
+    doomed_customer_code: str
+    doomed_customer_guid: str
+    work_item: str
+    travel_item: str
+    default_item: str
+    materials: tuple[str, str]
+
+
+def cast_from(sandbox: Sandbox) -> Cast:
+    customers = [a for a in sandbox.accounts.values()
+                 if a["Status"] == "C" and a["IsSales"] and not a["Blocked"] and a["EndDate"] is None]
+    customers.sort(key=lambda a: (a["Code"].strip() != "25", int(a["Code"])))
+    if len(customers) < 2:
+        raise DemoFailed("the sandbox holds fewer than two active customers: run the demo with more --customers")
+    group_of = {g["ID"]: g["Description"] for g in sandbox.item_groups.values()}
+    sellable: dict[str, list[str]] = {name: [] for name in ITEM_GROUPS}
+    for item in sorted(sandbox.items.values(), key=lambda i: i["Code"]):
+        if item["IsSalesItem"] and item["EndDate"] is None and item["Code"].startswith("ART-"):
+            sellable.get(group_of[item["ItemGroup"]], []).append(item["Code"])
+    doomed = customers[-1]
+    return Cast(customer_code=customers[0]["Code"].strip(), doomed_customer_code=doomed["Code"].strip(),
+                doomed_customer_guid=doomed["ID"], work_item=sellable["Arbeid"][0],
+                travel_item=sellable["Arbeid"][1], default_item=sellable["Diensten"][0],
+                materials=(sellable["Materialen"][0], sellable["Materialen"][1]))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def sandbox_browser() -> Iterator[None]:
+    """`webbrowser.open` as one GET that follows the sandbox's redirect to connect's listener."""
+    def open_login(url: str, *args, **kwargs) -> bool:
+        requests.get(url, timeout=10)
+        return True
+
+    original = webbrowser.open
+    webbrowser.open = open_login
+    try:
+        yield
+    finally:
+        webbrowser.open = original
+
+
+@contextlib.contextmanager
+def demo_environment(folder: Path) -> Iterator[None]:
+    """Work in `folder`, blind to the user's own config and secret variables: the demo
+    must never touch a real store, nor send a real client secret to the sandbox."""
+    before = Path.cwd()
+    hidden = {name: os.environ.pop(name) for name in USER_VARIABLES if name in os.environ}
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+        os.environ.update(hidden)
+
+
+class Demo:
+    def __init__(self, folder: Path, customers: int, echo: Callable[[str], None] = click.echo):
+        self.folder = folder
+        self.customers = customers
+        self.echo = echo
+        self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
+        self.started = time.perf_counter()
+
+    # -- the steps ---------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        with self.sandbox, demo_environment(self.folder):
+            cast = cast_from(self.sandbox)
+            self.start_sandbox()
+            self.connect()
+            self.set_settings(cast)
+            self.heading("Pull customers and items from Exact (first pull: everything, with progress)")
+            self.command("pull")
+            number = self.book_full_work_order(cast)
+            doomed = self.work_order_for_doomed_customer(cast)
+            self.show_refused_customer()
+            self.push_and_show(number, doomed, cast)
+        self.echo(self.closing_words())
+
+    def start_sandbox(self) -> None:
+        sandbox = self.sandbox
+        self.heading(f"Start an Exact Online sandbox: {len(sandbox.accounts)} customers, "
+                     f"{len(sandbox.items)} items in {len(sandbox.item_groups)} groups")
+        self.show_command("exactsync", "sandbox", "serve", "--customers", str(self.customers), "--items", str(ITEMS))
+        self.echo(f"# here it runs inside the demo, at {sandbox.base_url}")
+
+    def connect(self) -> None:
+        sandbox = self.sandbox
+        self.heading("Create the config, with the app's client id and secret from the Exact App Center")
+        self.command("init", "--client-id", sandbox.client_id, "--base-url", sandbox.base_url)
+        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+        config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
+        config = config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
+        config_mod.update(config, "exact", "redirect_uri", redirect_uri)
+        self.echo("# edit exactsync.toml, [exact]:\n"
+                  "#   client_secret = \"...\"   (or set EXACTSYNC_CLIENT_SECRET; never shown)\n"
+                  f"#   redirect_uri = \"{redirect_uri}\"   (as registered for the app)")
+        self.heading("Log in to Exact and allow access (the sandbox consents by itself; "
+                     "the demo's browser is one HTTP GET)")
+        with sandbox_browser():
+            self.command("connect")
+
+    def set_settings(self, cast: Cast) -> None:
+        self.heading("Choose the settings, then let Exact check every one of them")
+        settings = {"journal": "70", "travel_time_item": cast.travel_item, "work_time_item": cast.work_item,
+                    "item_groups": list(ITEM_GROUPS), "memo": "both", "default_item": cast.default_item,
+                    "your_ref": "both", "pdfs": "both"}
+        config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
+        self.echo("# edit exactsync.toml, [settings]:")
+        for name, value in settings.items():
+            config = config_mod.update(config, "settings", name, value)
+            shown = "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, list) else f'"{value}"'
+            self.echo(f"#   {name} = {shown}")
+        self.command("check-settings")
+
+    def book_full_work_order(self, cast: Cast) -> str:
+        code = cast.customer_code
+        self.heading(f"A work address for customer {code}, and a work order booked in full")
+        address_id = self.command("workaddress", "add", code, "--street", "Kerkstraat 12", "--postcode", "3511 LX",
+                                  "--city", "Utrecht", "--name", "Kantine", capture=True)
+        number = self.command("workorder", "create", "--customer", code, "--work-address", address_id,
+                              "--description", "Lekkage onder het aanrecht verhelpen", "--reference", "PO-881",
+                              capture=True)
+        self.command("workorder", "plan", number, "--employee", "Jan de Vries", "--date",
+                     time.strftime("%Y-%m-%d"), "--time", "08:30")
+        self.command("workorder", "book-time", number, "--employee", "Jan de Vries", "--work", "120",
+                     "--travel", "15")
+        self.command("workorder", "add-material", number, cast.materials[0], "1.5")
+        self.command("workorder", "add-material", number, cast.materials[1], "2")
+        self.command("workorder", "form", number, "Veiligheid", "--answer", "Gas afgesloten?=Ja",
+                     "--answer", "Meterstand=1234", "--answer", "Klant tevreden?=Ja")
+        self.command("workorder", "complete", number)
+        self.command("workorder", "archive", number)
+        self.command("workorder", "show", number)
+        return number
+
+    def work_order_for_doomed_customer(self, cast: Cast) -> str:
+        code = cast.doomed_customer_code
+        self.heading(f"A second work order, for customer {code}, archived too")
+        number = self.command("workorder", "create", "--customer", code, "--description", "Cv-ketel onderhoud",
+                              capture=True)
+        self.command("workorder", "book-time", number, "--employee", "Anna Bakker", "--work", "45")
+        self.command("workorder", "complete", number)
+        self.command("workorder", "archive", number)
+        self.heading(f"Meanwhile, in Exact, customer {code} is deleted; the next pull brings that over")
+        self.sandbox.delete_account(cast.doomed_customer_guid)
+        self.echo(f"# (the demo deletes it in the sandbox; in real life someone does it in Exact)")
+        self.command("pull")
+        return number
+
+    def show_refused_customer(self) -> None:
+        self.heading("A work order needs a customer from Exact: an unknown one is refused at once")
+        self.command("workorder", "create", "--customer", "99999", "--description", "Dakgoot reinigen",
+                     expect_failure=True)
+
+    def push_and_show(self, number: str, doomed: str, cast: Cast) -> None:
+        self.heading("Push: archived work orders become draft invoices in Exact, with their PDFs")
+        self.command("push", "--dry-run")
+        self.command("push")
+        self.heading(f"The log: {number} went through; {doomed} cannot be invoiced, and the log says what to do")
+        self.command("log")
+        self.command("status")
+        self.heading(f"The invoice of {number} as Exact holds it")
+        self.show_invoice(number)
+
+    def show_invoice(self, number: str) -> None:
+        config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
+        db = open_store(config.store_path)
+        try:
+            invoice_id = lifecycle.details(db, number)["exact_invoice_id"]
+        finally:
+            db.close()
+        if not invoice_id:
+            raise DemoFailed(f"push recorded no Exact invoice for {number}; see `exactsync log --errors`")
+        client = ExactClient.from_config(config)
+        path = f"salesinvoice/SalesInvoices(guid'{invoice_id}')?$expand=SalesInvoiceLines"
+        self.echo(click.style(f"# GET {client.url(path)}   (Exact's REST API, with the stored login)", fg="cyan"))
+        self.echo(render_invoice(client.get_one(path)))
+        documents = [d["Subject"] for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
+        self.echo(f"  documents on the customer's card: {', '.join(documents) or 'none'}")
+
+    def closing_words(self) -> str:
+        seconds = time.perf_counter() - self.started
+        return f"\nDemo finished in {seconds:.1f} s."
+
+    # -- running and printing commands -------------------------------------------------------------------
+
+    def heading(self, text: str) -> None:
+        self.echo(click.style(f"\n== {text}", bold=True))
+
+    def show_command(self, *args: str) -> None:
+        self.echo(click.style("$ " + shlex.join(args), fg="cyan"))
+
+    def command(self, *args: str, capture: bool = False, expect_failure: bool = False) -> str:
+        """Run `exactsync ARGS` in this process; with `capture`, return its stdout (also shown)."""
+        from exactsync.cli import cli  # the CLI imports every command, this module among them
+
+        self.show_command("exactsync", *args)
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output) if capture else contextlib.nullcontext():
+            code = _invoke(cli, list(args))
+        if capture:
+            self.echo(output.getvalue().rstrip("\n"))
+        if (code != 0) != expect_failure:
+            raise DemoFailed(f"`exactsync {shlex.join(args)}` exited {code}; the demo stopped there")
+        if expect_failure:
+            self.echo(f"# exit status {code}: nothing was created")
+        return output.getvalue().strip()
+
+
+def _invoke(cli: click.Group, args: list[str]) -> int:
+    try:
+        cli.main(args, prog_name="exactsync", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+def _quantity(value) -> str:
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def render_invoice(invoice: dict) -> str:
+    lines = [f"draft sales invoice (Status {invoice['Status']}) in journal {invoice['Journal']}",
+             f"  customer     {invoice['OrderedByName']}",
+             f"  your ref     {invoice['YourRef']}",
+             f"  description  {invoice['Description']}",
+             f"  remarks      {' / '.join(filter(None, (invoice.get('Remarks') or '').splitlines()))}"]
+    for line in invoice["SalesInvoiceLines"]["results"]:  # expanded, Exact wraps the lines in "results"
+        lines.append(f"  {_quantity(line['Quantity']):>8} x {line['ItemCode']:<10} {line['Description']:<34} "
+                     f"{Decimal(str(line['AmountFC'])):>10.2f}")
+    lines.append(f"  {'total (excl. VAT)':>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
+    return "\n".join(lines)
+
+
+def how_to_explore(folder: Path) -> str:
+    """What to type next in a kept demo folder; the sandbox is gone, so only offline commands still work."""
+    number = "WO00001"
+    examples = "\n".join("  " + e.format(number=number) for e in OFFLINE_EXAMPLES)
+    return (f"\nKept {folder}: config {folder / DEFAULT_CONFIG_NAME}, store {folder / 'exactsync.db'}.\n"
+            f"The sandbox stopped with the demo, so these work (they read only the local store):\n"
+            f"  cd {shlex.quote(str(folder))}\n{examples}\n"
+            "pull, push, check-settings and connect need Exact: `exactsync sandbox serve` starts a new sandbox "
+            "with new credentials,\nso put its base_url, client_id and client_secret in the config and run "
+            "`exactsync wipe --all` and `exactsync connect`.")

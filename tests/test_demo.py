@@ -1,0 +1,93 @@
+"""`exactsync demo` end to end, in a subprocess: the same code path a new user runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def run_demo(tmp_path: Path, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    temp = tmp_path / "tmp"
+    temp.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "exactsync", "demo", *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "TMPDIR": str(temp), **(env or {})})
+    return done, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("demo")
+    # A user's own config and secret must neither be used nor touched.
+    own_config = tmp_path / "own.toml"
+    done, seconds = run_demo(tmp_path, env={"EXACTSYNC_CONFIG": str(own_config), "EXACTSYNC_CLIENT_SECRET": "mine"})
+    return done, seconds, tmp_path, own_config
+
+
+def test_demo_runs_every_step_in_under_30_seconds(demo):
+    done, seconds, _, _ = demo
+    assert done.returncode == 0, done.stderr
+    assert seconds < 30
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_prints_each_command_before_running_it(demo):
+    out = demo[0].stdout
+    expected = ["$ exactsync sandbox serve --customers 300 --items 120", "$ exactsync init --client-id ",
+                "$ exactsync connect", "$ exactsync check-settings", "$ exactsync pull",
+                "$ exactsync workaddress add 25 ", "$ exactsync workorder create --customer 25 --work-address ",
+                "$ exactsync workorder book-time WO00001 --employee 'Jan de Vries' --work 120 --travel 15",
+                "$ exactsync workorder add-material WO00001 ", "$ exactsync workorder form WO00001 Veiligheid ",
+                "$ exactsync workorder complete WO00001", "$ exactsync workorder archive WO00001",
+                "$ exactsync workorder create --customer 99999 ", "$ exactsync push --dry-run",
+                "$ exactsync push\n", "$ exactsync log", "$ exactsync status"]
+    positions = [out.index(command) for command in expected]
+    assert positions == sorted(positions)
+
+
+def test_demo_shows_the_outcomes(demo):
+    done = demo[0]
+    assert "connected to Exact Online division 123456" in done.stderr
+    assert "all settings OK" in done.stderr
+    assert "Error: customer 99999 does not exist" in done.stderr
+    assert "1 sent, 1 refused" in done.stderr
+    assert "WO00002" in done.stdout and "inactive in" in done.stdout  # the log's error row for the deleted customer
+    invoice = done.stdout[done.stdout.index("draft sales invoice"):]
+    assert "your ref     WO00001 / PO-881" in invoice
+    assert "documents on the customer's card: Werkbon WO00001, Formulieren WO00001" in invoice
+    assert "\n      0.25 x " in invoice  # 15 minutes of travel time
+
+
+def test_demo_leaves_nothing_behind_and_ignores_the_users_config(demo):
+    _, _, tmp_path, own_config = demo
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not own_config.exists()
+
+
+def test_demo_keep_leaves_a_store_to_explore_offline(tmp_path):
+    folder = tmp_path / "try"
+    done, _ = run_demo(tmp_path, "--keep", str(folder), "--customers", "40")
+    assert done.returncode == 0, done.stderr
+    assert f"config {folder / 'exactsync.toml'}" in done.stdout
+    assert "  exactsync workorder show WO00001\n" in done.stdout
+    token = json.loads((folder / "exactsync.db.tokens.json").read_text())["access_token"]
+    assert token not in done.stdout + done.stderr
+    listed = subprocess.run([sys.executable, "-m", "exactsync", "workorder", "list", "--json"], cwd=folder,
+                            capture_output=True, text=True, timeout=30)
+    assert [(o["number"], o["status"]) for o in json.loads(listed.stdout)] == [("WO00001", "sent"),
+                                                                             ("WO00002", "archived")]
+
+
+def test_demo_keep_refuses_a_folder_with_files(tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    done, _ = run_demo(tmp_path, "--keep", str(tmp_path / "busy"))
+    assert done.returncode == 1
+    assert "is not empty: give --keep a new or empty folder" in done.stderr
+    assert [p.name for p in (tmp_path / "busy").iterdir()] == ["notes.txt"]
