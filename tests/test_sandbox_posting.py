@@ -82,7 +82,8 @@ def test_several_problems_come_joined_by_crlf(sb, api):
 
 
 def test_a_body_that_is_not_an_object_is_400(sb, api):
-    answer = requests.post(api.url("salesinvoice/SalesInvoices"), data="[1]", headers=api.headers)
+    answer = requests.post(api.url("salesinvoice/SalesInvoices"), data="[1]",
+                           headers=api.headers | {"Content-Type": "application/json"})
     assert answer.status_code == 400
     assert error_value(answer) == ("Error processing request stream. "
                                    "The request should be a valid top-level resource object.")
@@ -197,3 +198,9 @@ def test_put_cannot_replace_invoice_lines(sb, api):
     created = api.post("salesinvoice/SalesInvoices", invoice(sb)).json()["d"]
     answer = api.put(f"salesinvoice/SalesInvoices(guid'{created['InvoiceID']}')", {"SalesInvoiceLines": []})
     assert answer.status_code == 400 and len(sb.invoices[created["InvoiceID"]]["SalesInvoiceLines"]) == 1
+
+
+def test_a_body_without_the_json_content_type_is_415(sb, api):
+    answer = requests.post(api.url("documents/Documents"), data='{"Subject": "x", "Type": 55}',
+                           headers=api.headers | {"Content-Type": "text/plain"})
+    assert answer.status_code == 415 and not sb.documents

@@ -203,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
         key, navigation = match["key"], match["nav"]
         admin = self.sandbox.admin
         posting = Posting(admin, entity, self.sandbox.base_url)
+        if method in ("POST", "PUT") and "json" not in self.headers.get("Content-Type", ""):
+            raise ApiError(415, "Unsupported media type: send the body as JSON with Content-Type: application/json.")
         if method == "POST":
             return 201, {"d": self.render_row(entity, posting.create(self.body), None, set())}
         if method == "PUT":
