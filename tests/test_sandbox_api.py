@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -281,3 +282,19 @@ def test_the_error_limit_blocks_an_endpoint_for_an_hour():
         assert api.get("financial/Journals").status_code == 200
         sb.errors.clock = lambda: time.time() + 3601
         assert api.get("crm/Accounts", **{"$filter": "Blocked eq false"}).status_code == 200
+
+
+def test_a_percent_encoded_key_is_the_same_key(sb, api):
+    guid = next(iter(sb.accounts))
+    answer = api.get(f"crm/Accounts(guid%27{guid}%27)")
+    assert answer.status_code == 200 and answer.json()["d"]["ID"] == guid
+
+
+def test_concurrent_clients_each_get_whole_answers(sb, api):
+    sb.set_rate_limits(minutely=1000)
+    params = {"$filter": "Timestamp gt 1L", "$select": "ID,Name,Timestamp"}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: Api(sb, api.tokens).get("sync/CRM/Accounts", **params), range(40)))
+    assert {a.status_code for a in answers} == {200}
+    assert {len(a.json()["d"]["results"]) for a in answers} == {150}
+    assert sb.calls["GET sync/CRM/Accounts"] == 40

@@ -14,7 +14,7 @@ import time
 import traceback
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from exactsync.sandbox import odata, render
 from exactsync.sandbox.auth import OAuthError
@@ -75,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.run_faults("GET", "auth", self.authorize)
             elif url.path == "/api/oauth2/token" and method == "POST":
                 self.run_faults("POST", "token", self.token)
-            elif match := API_PATH.match(url.path):
+            elif match := API_PATH.match(unquote(url.path)):
                 division = match["division"]
                 path = match["path"]
                 self.run_faults(method, KEY_PART.sub("", path),
