@@ -1,9 +1,12 @@
 """The seeded administration and how it changes over time, as sync readers see it."""
 
+import random
+import uuid
+
 import pytest
 
 from exactsync.sandbox import Sandbox
-from exactsync.sandbox.data import Administration
+from exactsync.sandbox.data import Administration, guid4
 from tests.sandbox_helpers import Api
 
 DELETED_SELECT = {"$select": "EntityKey,EntityType,DeletedDate,Timestamp"}
@@ -120,3 +123,9 @@ def test_unknown_fields_and_records_are_refused(sb):
         sb.add_customer(Colour="red")
     with pytest.raises(KeyError):
         sb.update_account("00000000-0000-4000-8000-000000000000", Name="x")
+
+
+def test_fast_guids_are_uuid4_strings():
+    rng = random.Random(9)
+    for bits in (rng.getrandbits(128) for _ in range(1000)):
+        assert guid4(bits) == str(uuid.UUID(int=bits, version=4))

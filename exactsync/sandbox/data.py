@@ -56,6 +56,13 @@ def local_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def guid4(bits: int) -> str:
+    """What str(uuid.UUID(int=bits, version=4)) gives, at a third of the cost: start-up makes 200,000."""
+    bits = (bits & ~(0xc000 << 48) | 0x8000 << 48) & ~(0xf000 << 64) | 4 << 76
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def pad_code(code: str) -> str:
     return str(code).rjust(18)
 
@@ -102,7 +109,7 @@ class Administration:
     # -- generation ------------------------------------------------------------------------------
 
     def new_guid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return guid4(self.rng.getrandbits(128))
 
     def _past(self, max_days: int) -> datetime:
         return self.today - timedelta(days=self.rng.randint(1, max_days), seconds=self.rng.randint(0, 86399))
@@ -152,7 +159,7 @@ class Administration:
         for every, kind, main in OTHER_ADDRESSES:
             if number % every:
                 continue
-            guid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            guid = guid4(rng.getrandbits(128))
             address = {"ID": guid, "Account": account_guid, "AccountName": account["Name"], "Type": kind, "Main": main,
                        "AddressLine1": f"{rng.choice(STREETS)} {rng.randint(1, 250)}", "AddressLine2": None,
                        "AddressLine3": None, "Postcode": account["Postcode"], "City": account["City"],
