@@ -102,7 +102,11 @@ def test_each_settings_combination_gives_exactly_the_expected_invoice(sandbox, c
 def test_the_pdf_bytes_arrive_unchanged(sandbox, config_path, run):
     config, db = connected_store(sandbox, config_path, pdfs="workorder", default_item=sales_item_codes(sandbox)[0])
     number = archived(db, customer_codes(db)[0])
-    assert run("push").exit_code == 0
+    result = run("push", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"sent": [number], "refused": [], "retrying": [], "failed": [], "paused": [],
+                                         "adopted": 0, "left_for_next_run": 0}
+    assert result.stderr == "1 sent, 0 refused, 0 retrying, 0 failed, 0 paused, 0 adopted, 0 left for next run\n"
     [attachment] = sandbox.attachments.values()
     assert attachment["Attachment"] == workorder_pdf(db, number, "")
     assert attachment["FileSize"] == len(attachment["Attachment"])
@@ -132,11 +136,13 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
     assert run("pull").exit_code == 0 and run("cleanup").exit_code == 0
     sandbox.block_account(account_of[customers[2]])
     assert run("pull").exit_code == 0
+    sandbox.reset_calls()
 
     result = run("push")
 
     assert result.exit_code == 0, result.output
     assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {good}"]
+    assert {k: v for k, v in sandbox.calls.items() if k != "POST token"} == {"POST salesinvoice/SalesInvoices": 1}
     errors = {record: (message, action) for _, record, message, action in log_rows(db, "error")}
     name = {n: db.execute("SELECT customer_code || ' (' || customer_name || ')' FROM work_orders WHERE number = ?",
                           [n]).fetchone()[0] for n in (blocked, cleaned_up, other_address)}

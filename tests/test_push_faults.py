@@ -98,7 +98,7 @@ def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_
                                                                                     path, moment):
     db, numbers = queue
     table = CREATED[path]
-    sandbox.fault("POST", path, "latency", ms=300)
+    sandbox.fault("POST", path, "latency", ms=1000)  # time enough to act, even on a loaded machine
     process = start_push(config_path)
     wait_for(lambda: sandbox.calls[f"POST {path}"] >= 1)
     if moment == "while Exact answers":
@@ -181,4 +181,6 @@ def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_w
         clock.sleep(60)  # the next cron run
     assert refused == [] and "429" not in str(sandbox.calls)
     assert sum(runs) == 100 and len(runs) >= 3, runs
+    stops = [m for (m,) in db.execute("SELECT message FROM log WHERE message LIKE 'push used its%' ORDER BY id")]
+    assert len(stops) == len(runs) - 1 and stops[0].startswith("push used its 120 s: "), stops
     assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon",))

@@ -265,11 +265,13 @@ class Push:
             return  # its lookup failed in reconcile; the next run tries again
         parts = read_parts(self.db, order)
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
-        built, refused = plan(parts, self.settings, {} if invoice_done else self.item_ids())
+        # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
+        built, refused = plan(parts, self.settings, {})
         if not invoice_done:
             if refused:
                 self.refuse(order, refused, steps.get(INVOICE_STEP))
                 return
+            built, _ = plan(parts, self.settings, self.item_ids())
             for warning in built.warnings:
                 log.warning(self.db, "workorder", f"work order {number}: {warning}", record=number,
                             action="none, or shorten the customer reference")
