@@ -7,6 +7,7 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -16,6 +17,7 @@ from exactsync.app import App
 from exactsync.commands import ALL_COMMANDS
 from exactsync.config import DEFAULT_CONFIG_NAME
 from exactsync.errors import ExactsyncError
+from exactsync.store import store_failure
 
 
 class ExactsyncGroup(click.Group):
@@ -24,6 +26,11 @@ class ExactsyncGroup(click.Group):
             return super().invoke(ctx)
         except ExactsyncError as exc:
             raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            failure = store_failure(exc)
+            if failure is None:
+                raise
+            raise click.ClickException(str(failure)) from None
 
 
 @click.group(cls=ExactsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -292,6 +292,19 @@ def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
         )
 
 
+def store_failure(exc: sqlite3.Error) -> StoreError | None:
+    """SQLite failing under a command for a reason outside the program (a full disk, a damaged
+    file) as an error the user can act on; None for anything else, which is a bug."""
+    primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary == sqlite3.SQLITE_FULL:
+        return StoreError("the disk holding the store is full (SQLite: database or disk is full): what was being "
+                          "written was rolled back; free some space, then run the command again")
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR):
+        return StoreError(f"the store cannot be read or written ({exc}): restore it from a backup, or move it away "
+                          "and let the next pull rebuild customers and items from Exact")
+    return None
+
+
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two

@@ -74,9 +74,13 @@ def unwrap(payload: dict) -> tuple[list[dict], str | None]:
         raise ValueError("the answer has no 'd' member")
     body = payload["d"]
     if isinstance(body, list):
-        return body, None
-    if isinstance(body, dict) and isinstance(body.get("results"), list):
-        return body["results"], body.get("__next") or None
-    if isinstance(body, dict):
-        return [body], None
-    raise ValueError(f"the answer's 'd' is a {type(body).__name__}, not an object or array")
+        rows, next_url = body, None
+    elif isinstance(body, dict) and isinstance(body.get("results"), list):
+        rows, next_url = body["results"], body.get("__next") or None
+    elif isinstance(body, dict):
+        rows, next_url = [body], None
+    else:
+        raise ValueError(f"the answer's 'd' is a {type(body).__name__}, not an object or array")
+    if not all(isinstance(row, dict) for row in rows) or not isinstance(next_url, (str, type(None))):
+        raise ValueError("the answer's rows are not objects or its '__next' is not a link")
+    return rows, next_url

@@ -13,6 +13,7 @@ Exact"), which covers deletions the deleted log no longer holds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -26,6 +27,7 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.config import Settings
+from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import mapping
@@ -357,6 +359,18 @@ def _division_move_date(client, division: int) -> str | None:
     return moved.isoformat() if moved else None
 
 
+@contextlib.contextmanager
+def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
+    """A row without the fields Exact always sends, or with values of another type, stops the
+    pull before its page is stored: guessing would store wrong data and move the checkpoint past it."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ExactsyncError(f"Exact sent a {entity.path} row that is not what Exact sends ({type(exc).__name__}: "
+                             f"{exc}): nothing of that page was stored; the next run tries again, and if this "
+                             "stays, report it to support with this message") from None
+
+
 def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
                  progress: Callable[[str, int], None]) -> Counts:
     checkpoint = load_checkpoint(db, entity.name) or Checkpoint(1, None)
@@ -364,15 +378,16 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
     counts, rows_read, highest, ordered = Counts(), 0, checkpoint.timestamp, True
     params = {"$filter": f"Timestamp gt {int(checkpoint.timestamp)}L", "$select": ",".join(entity.select)}
     for page in _read_ahead(client.pages(entity.path, params)):
-        stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
-        # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
-        ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
-        with transaction(db):
-            counts += entity.save(db, mapping.newest_per_id(page), ctx)
-            highest = max([highest, *stamps])
-            if ordered:
-                save_checkpoint(db, entity.name, Checkpoint(highest, checkpoint.generation))
-            _note_mutation(db, page)
+        with _rows_as_exact_sends(entity):
+            stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
+            # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
+            ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
+            with transaction(db):
+                counts += entity.save(db, mapping.newest_per_id(page), ctx)
+                highest = max([highest, *stamps])
+                if ordered:
+                    save_checkpoint(db, entity.name, Checkpoint(highest, checkpoint.generation))
+                _note_mutation(db, page)
         rows_read += len(page)
         progress(entity.name, rows_read)
     with transaction(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from typing import Iterator
 
 import sqlite_utils
@@ -10,7 +11,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
-from exactsync.store import set_state, utcnow
+from exactsync.store import set_state, store_failure, utcnow
 
 
 @contextlib.contextmanager
@@ -31,6 +32,15 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
         log.error(db, "connection", f"{name} failed: {exc}", action="see the message; the next run tries again")
         _record(db, name, "failed")
         raise
+    except sqlite3.DatabaseError as exc:
+        failure = store_failure(exc)
+        if failure is None:
+            raise
+        # On a full disk or a damaged store the row may not fit either; the CLI still prints the error.
+        with contextlib.suppress(sqlite3.DatabaseError):
+            log.error(db, "connection", f"{name} failed: {failure}", action="free disk space or restore the store")
+            _record(db, name, "failed")
+        raise failure from None
     else:
         _record(db, name, "ok")
 

@@ -76,6 +76,9 @@ def read_entries(path: Path) -> list:
         raise WorkOrderError(f"cannot read {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise WorkOrderError(f"{path} is not valid JSON ({exc}): fix the file and import it again") from None
+    except RecursionError:
+        raise WorkOrderError(f"{path} is nested too deeply to be a list of work orders: "
+                             "fix the file and import it again") from None
     if not isinstance(entries, list):
         raise WorkOrderError(f"{path} must hold a list of work orders ([{{...}}, ...]), not a {type(entries).__name__}")
     return entries

@@ -13,6 +13,7 @@ import sqlite_utils
 from exactsync.errors import ExactsyncError
 
 READ_ONLY_STATUSES = ("archived", "sent", "failed")
+MAX_QUANTITY = 1_000_000_000
 
 
 class WorkOrderError(ExactsyncError):
@@ -149,6 +150,9 @@ def parse_quantity(value) -> Decimal:
         quantity = Decimal("NaN")
     if not quantity.is_finite() or quantity <= 0:
         raise WorkOrderError(f"quantity must be a number above 0 such as 1.5, got {value!r}")
+    # Exact keeps a quantity as a double: one the double cannot hold as typed would arrive changed.
+    if quantity >= MAX_QUANTITY or Decimal(repr(float(quantity))) != quantity:
+        raise WorkOrderError(f"quantity must be below {MAX_QUANTITY:,} with at most 15 digits, got {value!r}")
     return quantity
 
 

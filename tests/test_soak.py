@@ -1,0 +1,331 @@
+"""Soak: a seeded random sequence of everything a deployment lives through, then the promises.
+
+Exact changes under the store (creates, updates, blocks, deletes of customers and items), users
+create, book, complete and archive work orders, and cron runs pull, push and cleanup as real
+processes: some overlap, some are killed with SIGKILL mid-flight, and the sandbox injects latency,
+500s, dropped answers (before and after it committed), 429s and expired tokens. Afterwards, with the
+faults gone, a few ordinary cron runs must leave: the store equal to Exact under the filters, every
+archived work order in Exact exactly once with exactly its PDFs (or refused with an error row that
+says why), no work order lost, an error row for every failed run, and a working Exact login.
+
+The short form (one seed, a few dozen operations) runs in the normal suite; the long form runs with
+`pytest -m soak`, its size from SOAK_SEEDS (default 10) and SOAK_OPS (default 300).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from exactsync.errors import ExactsyncError
+from exactsync.sandbox import FAULT_KINDS
+from exactsync.store import open_store
+from exactsync.workorders import lifecycle
+from push_helpers import connected_store, fast_sandbox, in_exact, sales_item_codes
+from test_pull import expected_customers, expected_items, stored_customers, stored_items
+
+EXACT_PATHS = ("sync/CRM/Accounts", "sync/CRM/Addresses", "sync/Logistics/Items", "sync/Deleted",
+               "logistics/ItemGroups", "logistics/Items", "crm/Accounts", "salesinvoice/SalesInvoices",
+               "documents/Documents", "documents/DocumentAttachments", "documents/DocumentTypes", None)
+# Odd but legal text, as Exact users type it: quotes, OData keywords, accents, emoji.
+ODD_NAMES = ("O'Brien & Zn.", "Bakker' or '1' eq '1", "Café Ünïcode ĳs", "Aa eq Bb and Cc", "Δ 😀 \"quoted\"",
+             "x" * 50, "Nieuwe klant")
+# The worst a pull's runs may take with its faults; a hang past it is a bug.
+RUN_TIMEOUT_SECONDS = 120
+
+
+@dataclass
+class WorkOrder:
+    """What the soak did to one work order, to check nothing was lost."""
+    status: str = "open"
+    bookings: int = 0
+    materials: int = 0
+
+
+@dataclass
+class Figures:
+    operations: Counter = field(default_factory=Counter)
+    runs: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+    kills: int = 0
+    overlaps: int = 0
+    refusals: int = 0
+
+    def summary(self, seed: int, invoices: int, sent: int, queued: int) -> str:
+        return (f"soak seed {seed}: {sum(self.operations.values())} operations ({dict(self.operations)}), "
+                f"runs {dict(self.runs)}, {self.kills} kills, {self.overlaps} overlaps, "
+                f"{sum(self.faults.values())} faults ({dict(self.faults)}), {self.refusals} local refusals, "
+                f"{invoices} invoices checked ({sent} work orders sent, {queued} refused and explained)")
+
+
+class Soak:
+    def __init__(self, sandbox, folder: Path, seed: int, monkeypatch):
+        self.sandbox = sandbox
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.config_path = folder / "exactsync.toml"
+        self.protected_item = sales_item_codes(sandbox)[0]
+        config, self.db = connected_store(sandbox, self.config_path, pdfs="both", work_time_item=self.protected_item)
+        self.store_path = config.store_path
+        self.folder = folder
+        self.orders: dict[str, WorkOrder] = {}
+        self.figures = Figures()
+        self.run_count = 0
+        # The sandbox's rate-limit clock sits just before a minute boundary that has passed, so a 429
+        # sends the client to a reset that is due now: it waits ~0.5 s instead of up to a minute.
+        sandbox.limits.clock = lambda: 60 * (time.time() // 60) - 1
+
+    # -- Exact's side ---------------------------------------------------------------------------
+
+    def exact_accounts(self) -> list[str]:
+        return sorted(self.sandbox.accounts)
+
+    def exact_items(self) -> list[str]:
+        return sorted(k for k, i in self.sandbox.items.items() if i["Code"] != self.protected_item)
+
+    def exact_change(self) -> None:
+        sb, rng = self.sandbox, self.rng
+        what = rng.choice(("add customer", "rename customer", "block customer", "unblock customer",
+                           "delete customer", "prospect customer", "add item", "change item", "delete item",
+                           "not for sale item"))
+        self.figures.operations[f"exact: {what}"] += 1
+        accounts, items = self.exact_accounts(), self.exact_items()
+        if what == "add customer":
+            sb.add_customer(Name=rng.choice(ODD_NAMES), AddressLine1=f"Straat {rng.randint(1, 999)}",
+                            Postcode="1234 AB", City=rng.choice(("Utrecht", "'s-Hertogenbosch", "Zürich")))
+        elif what == "rename customer" and accounts:
+            sb.update_account(rng.choice(accounts), Name=rng.choice(ODD_NAMES))
+        elif what in ("block customer", "unblock customer") and accounts:
+            sb.update_account(rng.choice(accounts), Blocked=what == "block customer")
+        elif what == "delete customer" and len(accounts) > 5:
+            sb.delete_account(rng.choice(accounts))
+        elif what == "prospect customer" and accounts:
+            sb.update_account(rng.choice(accounts), Status=rng.choice(("P", "C")))
+        elif what == "add item":
+            sb.add_item(Code=f"SOAK-{len(sb.items) + 1}", Description=rng.choice(ODD_NAMES))
+        elif what == "change item" and items:
+            sb.update_item(rng.choice(items), Description=rng.choice(ODD_NAMES))
+        elif what == "delete item" and len(items) > 5:
+            sb.delete_item(rng.choice(items))
+        elif what == "not for sale item" and items:
+            sb.update_item(rng.choice(items), IsSalesItem=rng.random() < 0.5)
+
+    # -- the users' side ------------------------------------------------------------------------
+
+    def in_status(self, *statuses: str) -> list[str]:
+        return sorted(n for n, o in self.orders.items() if o.status in statuses)
+
+    def local_change(self) -> None:
+        rng, db = self.rng, self.db
+        what = rng.choice(("create", "create", "create", "book", "material", "complete", "complete", "archive",
+                           "archive"))
+        self.figures.operations[f"workorder: {what}"] += 1
+        try:
+            if what == "create":
+                codes = [r[0] for r in db.execute("SELECT code FROM customers WHERE active = 1")]
+                if codes:
+                    number = lifecycle.create(db, prefix="WO", customer_code=rng.choice(codes),
+                                              description=rng.choice(ODD_NAMES), customer_reference="PO 'x'")
+                    self.orders[number] = WorkOrder()
+            elif what == "book" and self.in_status("open"):
+                number = rng.choice(self.in_status("open"))
+                lifecycle.book_time(db, number, employee="Piet",
+                                    minutes_by_kind={"work": rng.randint(1, 240), "travel": rng.randint(1, 60)})
+                self.orders[number].bookings += 2
+            elif what == "material" and self.in_status("open"):
+                number = rng.choice(self.in_status("open"))
+                codes = [r[0] for r in db.execute("SELECT code FROM items WHERE active = 1")]
+                lifecycle.add_material(db, number, rng.choice(codes), Decimal(rng.choice(("1", "2.5", "0.125"))))
+                self.orders[number].materials += 1
+            elif what == "complete" and self.in_status("open"):
+                number = rng.choice(self.in_status("open"))
+                if not self.orders[number].bookings:
+                    lifecycle.book_time(db, number, employee="Piet", minutes_by_kind={"work": 60})
+                    self.orders[number].bookings += 1
+                lifecycle.fill_form(db, number, "Veiligheid", [("Gas afgesloten?", rng.choice(("Ja", "Nee")))])
+                lifecycle.complete(db, number)
+                self.orders[number].status = "completed"
+            elif what == "archive" and self.in_status("completed"):
+                number = rng.choice(self.in_status("completed"))
+                lifecycle.archive(db, number)
+                self.orders[number].status = "archived"
+        except ExactsyncError:
+            self.figures.refusals += 1  # e.g. the customer was blocked in Exact meanwhile
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def fault(self) -> None:
+        rng = self.rng
+        self.figures.operations["fault"] += 1
+        if rng.random() < 0.2:
+            self.sandbox.expire_tokens()
+            self.figures.faults["expired tokens"] += 1
+            return
+        kind = rng.choice(FAULT_KINDS)
+        path = rng.choice(EXACT_PATHS)
+        if path is None and kind in ("drop_before", "drop_after_commit"):
+            # Unlimited by path, a drop could hit a refresh: Exact burns the old refresh token on use,
+            # so a refresh answer lost after Exact committed it loses the login (the user must connect
+            # again). That risk is Exact's design and out of any client's reach; keep it out.
+            path = rng.choice(EXACT_PATHS[:-1])
+        self.sandbox.fault(rng.choice(("GET", "POST", None)), path, kind, times=rng.randint(1, 2),
+                           ms=rng.randint(20, 400))
+        self.figures.faults[kind] += 1
+
+    # -- cron runs ------------------------------------------------------------------------------
+
+    def start(self, command: str, lock_wait: float = 20.0) -> tuple[subprocess.Popen, Path]:
+        self.run_count += 1
+        stderr = self.folder / f"run{self.run_count}-{command}.err"
+        env = {**os.environ, "EXACTSYNC_LOCK_WAIT": str(lock_wait)}
+        process = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(self.config_path), command],
+                                   stdout=subprocess.DEVNULL, stderr=stderr.open("w"), env=env)
+        return process, stderr
+
+    def last_log_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM log").fetchone()[0]
+
+    def finish(self, command: str, process: subprocess.Popen, stderr: Path, log_before: int) -> None:
+        """A run ends with 0, or 1 with a one-line error and an error row; never with a traceback."""
+        code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
+        text = stderr.read_text(encoding="utf-8")
+        assert "Traceback" not in text, text
+        self.figures.runs[f"{command} {'ok' if code == 0 else 'killed' if code < 0 else 'failed'}"] += 1
+        if code == 1:
+            assert "Error: " in text, text
+            errors = self.db.execute("SELECT count(*) FROM log WHERE kind = 'error' AND id > ?",
+                                     [log_before]).fetchone()[0]
+            assert errors, f"{command} failed without an error row: {text}"
+        else:
+            assert code in (0, -signal.SIGKILL), (command, code, text)
+
+    def cron_run(self) -> None:
+        rng = self.rng
+        command = rng.choice(("pull", "pull", "push", "push", "cleanup"))
+        way = rng.choice(("plain", "plain", "killed", "overlapping"))
+        self.figures.operations[f"run: {command} {way}"] += 1
+        before = self.last_log_id()
+        if way == "overlapping":
+            other = rng.choice(("pull", "push", "cleanup"))
+            first = self.start(command)
+            second = self.start(other, lock_wait=rng.choice((0.2, 20.0)))
+            self.figures.overlaps += 1
+            self.finish(command, *first, before)
+            self.finish(other, *second, before)
+        elif way == "killed":
+            # After some calls to Exact, or some time (cleanup makes no calls), whichever comes first.
+            api_calls = self.api_calls()
+            at_call, at_time = rng.randint(1, 12), time.monotonic() + rng.uniform(0.2, 2.0)
+            process, stderr = self.start(command)
+            while self.api_calls() - api_calls < at_call and process.poll() is None and time.monotonic() < at_time:
+                time.sleep(0.001)
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                self.figures.kills += 1
+            self.finish(command, process, stderr, before)
+        else:
+            self.finish(command, *self.start(command), before)
+
+    def api_calls(self) -> int:
+        with self.sandbox.lock:
+            return sum(n for call, n in self.sandbox.calls.items() if not call.endswith(" token"))
+
+    # -- the whole run --------------------------------------------------------------------------
+
+    def play(self, operations: int) -> None:
+        for _ in range(operations):
+            roll = self.rng.random()
+            if roll < 0.2:
+                self.exact_change()
+            elif roll < 0.6:
+                self.local_change()
+            elif roll < 0.75:
+                self.fault()
+            else:
+                self.cron_run()
+
+    def settle(self) -> None:
+        """Faults gone; what cron does on a quiet day, and support retrying what failed."""
+        with self.sandbox.lock:
+            self.sandbox.faults.clear()
+        for command in ("pull", "push", "pull"):
+            self.finish(command, *self.start(command), self.last_log_id())
+        for (number,) in self.db.execute("SELECT number FROM work_orders WHERE status = 'failed'").fetchall():
+            subprocess.run([sys.executable, "-m", "exactsync", "--config", str(self.config_path), "push", "--retry",
+                            number], check=True, capture_output=True)
+        for command in ("push", "pull"):
+            self.finish(command, *self.start(command), self.last_log_id())
+
+    def check(self) -> str:
+        db = open_store(self.store_path)
+        sb = self.sandbox
+        assert stored_customers(db) == expected_customers(sb)
+        assert stored_items(db) == expected_items(sb)
+
+        rows = {r[0]: r[1:] for r in db.execute(
+            "SELECT number, status, exact_invoice_id, (SELECT count(*) FROM time_bookings t WHERE t.work_order_id = "
+            "w.id), (SELECT count(*) FROM materials m WHERE m.work_order_id = w.id) FROM work_orders w")}
+        assert set(rows) == set(self.orders), "work orders lost or appeared"
+        found = in_exact(sb)
+        sent = queued = 0
+        for number, order in self.orders.items():
+            status, invoice_id, bookings, materials = rows[number]
+            assert (bookings, materials) == (order.bookings, order.materials), number
+            copies = [found["invoices"][f"Werkbon {number}"], found["documents"][f"Werkbon {number}"],
+                      found["documents"][f"Formulieren {number}"],
+                      found["attachments"][f"Werkbon {number}/{number}-werkbon.pdf"],
+                      found["attachments"][f"Formulieren {number}/{number}-formulieren.pdf"]]
+            if order.status != "archived":
+                assert status == order.status and copies == [0] * 5, (number, status, copies)
+            elif status == "sent":
+                sent += 1
+                assert copies == [1] * 5, (number, copies)
+                assert sb.invoices[invoice_id]["Description"] == f"Werkbon {number}"
+            else:
+                queued += 1
+                assert status in ("archived", "failed") and max(copies) <= 1, (number, status, copies)
+                explained = db.execute("SELECT count(*) FROM log WHERE kind = 'error' AND record = ?",
+                                       [number]).fetchone()[0]
+                assert explained, f"work order {number} is {status} without an error row saying why"
+        assert set(found["invoices"]) <= {f"Werkbon {n}" for n in self.orders}, "an invoice for no work order"
+        db.close()
+        return self.figures.summary(self.seed, len(sb.invoices), sent, queued)
+
+
+def soak(seed: int, operations: int, tmp_path: Path, monkeypatch) -> str:
+    folder = tmp_path / f"seed{seed}"
+    folder.mkdir()
+    with fast_sandbox(monkeypatch, seed=seed, customers=40, items=30) as sandbox:
+        play = Soak(sandbox, folder, seed, monkeypatch)
+        try:
+            play.play(operations)
+            play.settle()
+            return play.check()
+        finally:
+            play.db.close()
+
+
+def test_short_soak_keeps_every_promise(tmp_path, monkeypatch, capsys):
+    summary = soak(seed=20261128, operations=int(os.environ.get("SOAK_SHORT_OPS", "60")), tmp_path=tmp_path,
+                   monkeypatch=monkeypatch)
+    with capsys.disabled():
+        print("\n" + summary)
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("seed", range(1, int(os.environ.get("SOAK_SEEDS", "10")) + 1))
+def test_long_soak_keeps_every_promise(seed, tmp_path, monkeypatch, capsys):
+    summary = soak(seed=seed, operations=int(os.environ.get("SOAK_OPS", "300")), tmp_path=tmp_path,
+                   monkeypatch=monkeypatch)
+    with capsys.disabled():
+        print("\n" + summary)
