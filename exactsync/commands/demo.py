@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from exactsync import demo as demo_mod
 from exactsync.errors import ExactsyncError
 
 
@@ -27,6 +26,9 @@ def demo_command(keep_dir: Path | None, customers: int):
       exactsync demo
       exactsync demo --keep ./try-exactsync --customers 1000
     """
+    # Imported here: the sandbox it brings is not worth loading on every cron run of other commands.
+    from exactsync import demo as demo_mod
+
     if keep_dir is None:
         with tempfile.TemporaryDirectory(prefix="exactsync-demo-") as folder:
             demo_mod.Demo(Path(folder), customers).run()

@@ -1,0 +1,54 @@
+"""CLI start-up: `exactsync --help` and `exactsync status` (on a new store) against
+`python -c pass` on the same interpreter, as ratios measured in the same run.
+
+cron starts exactsync every 5 minutes, so its start-up is paid hundreds of times a day.
+
+    python -m bench.startup_bench [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def exactsync_command() -> list[str]:
+    """The installed script when there is one: what cron runs."""
+    script = Path(sys.executable).parent / "exactsync"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "exactsync"]
+
+
+def median_seconds(command: list[str], runs: int, cwd: Path) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    exactsync = exactsync_command()
+    with tempfile.TemporaryDirectory() as folder:
+        cwd = Path(folder)
+        subprocess.run([*exactsync, "init"], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run([*exactsync, "status"], cwd=cwd, stdout=subprocess.DEVNULL, check=True)  # creates the store
+        baseline = median_seconds([sys.executable, "-c", "pass"], args.runs, cwd)
+        rows = [("python -c pass (baseline)", baseline)]
+        for what in (["--help"], ["status"]):
+            rows.append((f"exactsync {' '.join(what)}", median_seconds([*exactsync, *what], args.runs, cwd)))
+    print(f"CLI start-up, median of {args.runs} runs each")
+    for what, seconds in rows:
+        print(f"{what:<28} {seconds * 1000:>7.0f} ms  {seconds / baseline:>5.1f}x the baseline")
+
+
+if __name__ == "__main__":
+    main()
