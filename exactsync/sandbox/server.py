@@ -44,6 +44,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ExactSandbox/1.0"
+    # On keep-alive connections Nagle's algorithm and the client's delayed ACK held
+    # every small answer back about 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):   # noqa: A002 - quiet: tests and serve print their own lines
         pass
