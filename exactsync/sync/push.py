@@ -141,9 +141,8 @@ def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
     if order["work_address_id"] is not None:
         address = next(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]), None)
     ids = [m["item_exact_id"] for m in materials if m["item_exact_id"]]
-    active = {r[0] for r in db.execute(
-        f"SELECT exact_id FROM items WHERE active = 1 AND exact_id IN ({', '.join('?' * len(ids))})", ids)} if ids \
-        else set()
+    marks = ", ".join("?" * len(ids))
+    active = {r[0] for r in db.execute(f"SELECT exact_id FROM items WHERE active = 1 AND exact_id IN ({marks})", ids)}
     return Parts(order, minutes, materials, has_forms, customer, address, active)
 
 
