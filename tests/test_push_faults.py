@@ -21,6 +21,7 @@ from push_helpers import (archived, assert_exactly_once, completed, connected_st
                           in_exact, run_push, sales_item_codes)
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
+POSTS = tuple(f"POST {path}" for path in PATHS)
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
 
@@ -184,3 +185,22 @@ def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_w
     stops = [m for (m,) in db.execute("SELECT message FROM log WHERE message LIKE 'push used its%' ORDER BY id")]
     assert len(stops) == len(runs) - 1 and stops[0].startswith("push used its 120 s: "), stops
     assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon",))
+
+
+def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config_path, queue):
+    db, numbers = queue
+    numbers += [archived(db, code) for code in customer_codes(db)[2:4]]
+    rng = random.Random(8)
+    kills = 0
+    for _ in range(8):
+        target = sum(sandbox.calls[c] for c in POSTS) + rng.randint(1, 4)
+        process = start_push(config_path)
+        wait_for(lambda: sum(sandbox.calls[c] for c in POSTS) >= target or process.poll() is not None)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        kills += process.wait() == -signal.SIGKILL
+        found = in_exact(sandbox)
+        assert max([*found["invoices"].values(), *found["documents"].values(), *found["attachments"].values()]) == 1
+    assert kills >= 4, kills
+    run_push(config_path, db)
+    assert_exactly_once(sandbox, db, numbers)
