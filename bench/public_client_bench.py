@@ -24,9 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pull_bench import SandboxProcess, timed_pull
-from exactsync.sandbox.login import connect_store
-from exactsync.sync.pull import ENTITIES
+# `make bench` runs this file as a script: the repository root is not on the path then.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.pull_bench import SandboxProcess, timed_pull  # noqa: E402
+from exactsync.sandbox.login import connect_store  # noqa: E402
+from exactsync.sync.pull import ENTITIES  # noqa: E402
 
 CLIENT = "exactonline==0.4.0"
 
