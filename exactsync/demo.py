@@ -20,7 +20,7 @@ import webbrowser
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import click
 import requests
@@ -114,10 +114,9 @@ def demo_environment(folder: Path) -> Iterator[None]:
 
 
 class Demo:
-    def __init__(self, folder: Path, customers: int, echo: Callable[[str], None] = click.echo):
+    def __init__(self, folder: Path, customers: int):
         self.folder = folder
         self.customers = customers
-        self.echo = echo
         self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
         self.started = time.perf_counter()
 
@@ -134,15 +133,15 @@ class Demo:
             number = self.book_full_work_order(cast)
             doomed = self.work_order_for_doomed_customer(cast)
             self.show_refused_customer()
-            self.push_and_show(number, doomed, cast)
-        self.echo(self.closing_words())
+            self.push_and_show(number, doomed)
+        click.echo(self.closing_words())
 
     def start_sandbox(self) -> None:
         sandbox = self.sandbox
         self.heading(f"Start an Exact Online sandbox: {len(sandbox.accounts)} customers, "
                      f"{len(sandbox.items)} items in {len(sandbox.item_groups)} groups")
         self.show_command("exactsync", "sandbox", "serve", "--customers", str(self.customers), "--items", str(ITEMS))
-        self.echo(f"# here it runs inside the demo, at {sandbox.base_url}")
+        click.echo(f"# here it runs inside the demo, at {sandbox.base_url}")
 
     def connect(self) -> None:
         sandbox = self.sandbox
@@ -152,7 +151,7 @@ class Demo:
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
         config = config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
         config_mod.update(config, "exact", "redirect_uri", redirect_uri)
-        self.echo("# edit exactsync.toml, [exact]:\n"
+        click.echo("# edit exactsync.toml, [exact]:\n"
                   "#   client_secret = \"...\"   (or set EXACTSYNC_CLIENT_SECRET; never shown)\n"
                   f"#   redirect_uri = \"{redirect_uri}\"   (as registered for the app)")
         self.heading("Log in to Exact and allow access (the sandbox consents by itself; "
@@ -166,11 +165,11 @@ class Demo:
                     "item_groups": list(ITEM_GROUPS), "memo": "both", "default_item": cast.default_item,
                     "your_ref": "both", "pdfs": "both"}
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
-        self.echo("# edit exactsync.toml, [settings]:")
+        click.echo("# edit exactsync.toml, [settings]:")
         for name, value in settings.items():
             config = config_mod.update(config, "settings", name, value)
             shown = "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, list) else f'"{value}"'
-            self.echo(f"#   {name} = {shown}")
+            click.echo(f"#   {name} = {shown}")
         self.command("check-settings")
 
     def book_full_work_order(self, cast: Cast) -> str:
@@ -204,7 +203,7 @@ class Demo:
         self.command("workorder", "archive", number)
         self.heading(f"Meanwhile, in Exact, customer {code} is deleted; the next pull brings that over")
         self.sandbox.delete_account(cast.doomed_customer_guid)
-        self.echo(f"# (the demo deletes it in the sandbox; in real life someone does it in Exact)")
+        click.echo("# (the demo deletes it in the sandbox; in real life someone does it in Exact)")
         self.command("pull")
         return number
 
@@ -213,7 +212,7 @@ class Demo:
         self.command("workorder", "create", "--customer", "99999", "--description", "Dakgoot reinigen",
                      expect_failure=True)
 
-    def push_and_show(self, number: str, doomed: str, cast: Cast) -> None:
+    def push_and_show(self, number: str, doomed: str) -> None:
         self.heading("Push: archived work orders become draft invoices in Exact, with their PDFs")
         self.command("push", "--dry-run")
         self.command("push")
@@ -234,10 +233,10 @@ class Demo:
             raise DemoFailed(f"push recorded no Exact invoice for {number}; see `exactsync log --errors`")
         client = ExactClient.from_config(config)
         path = f"salesinvoice/SalesInvoices(guid'{invoice_id}')?$expand=SalesInvoiceLines"
-        self.echo(click.style(f"# GET {client.url(path)}   (Exact's REST API, with the stored login)", fg="cyan"))
-        self.echo(render_invoice(client.get_one(path)))
+        click.echo(click.style(f"# GET {client.url(path)}   (Exact's REST API, with the stored login)", fg="cyan"))
+        click.echo(render_invoice(client.get_one(path)))
         documents = [d["Subject"] for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
-        self.echo(f"  documents on the customer's card: {', '.join(documents) or 'none'}")
+        click.echo(f"  documents on the customer's card: {', '.join(documents) or 'none'}")
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started
@@ -246,10 +245,10 @@ class Demo:
     # -- running and printing commands -------------------------------------------------------------------
 
     def heading(self, text: str) -> None:
-        self.echo(click.style(f"\n== {text}", bold=True))
+        click.echo(click.style(f"\n== {text}", bold=True))
 
     def show_command(self, *args: str) -> None:
-        self.echo(click.style("$ " + shlex.join(args), fg="cyan"))
+        click.echo(click.style("$ " + shlex.join(args), fg="cyan"))
 
     def command(self, *args: str, capture: bool = False, expect_failure: bool = False) -> str:
         """Run `exactsync ARGS` in this process; with `capture`, return its stdout (also shown)."""
@@ -260,11 +259,11 @@ class Demo:
         with contextlib.redirect_stdout(output) if capture else contextlib.nullcontext():
             code = _invoke(cli, list(args))
         if capture:
-            self.echo(output.getvalue().rstrip("\n"))
+            click.echo(output.getvalue().rstrip("\n"))
         if (code != 0) != expect_failure:
             raise DemoFailed(f"`exactsync {shlex.join(args)}` exited {code}; the demo stopped there")
         if expect_failure:
-            self.echo(f"# exit status {code}: nothing was created")
+            click.echo(f"# exit status {code}: nothing was created")
         return output.getvalue().strip()
 
 
