@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 
 
+def exactsync_command() -> list[str]:
+    """The installed `exactsync` script, as users run it (`python -m exactsync` without an install)."""
+    script = Path(sys.executable).parent / "exactsync"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "exactsync"]
+
+
 def run_demo(tmp_path: Path, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
     temp = tmp_path / "tmp"
     temp.mkdir(exist_ok=True)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "exactsync", "demo", *args], capture_output=True, text=True,
+    done = subprocess.run([*exactsync_command(), "demo", *args], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "TMPDIR": str(temp), **(env or {})})
     return done, time.perf_counter() - started
 
@@ -78,7 +84,7 @@ def test_demo_keep_leaves_a_store_to_explore_offline(tmp_path):
     assert "  exactsync workorder show WO00001\n" in done.stdout
     token = json.loads((folder / "exactsync.db.tokens.json").read_text())["access_token"]
     assert token not in done.stdout + done.stderr
-    listed = subprocess.run([sys.executable, "-m", "exactsync", "workorder", "list", "--json"], cwd=folder,
+    listed = subprocess.run([*exactsync_command(), "workorder", "list", "--json"], cwd=folder,
                             capture_output=True, text=True, timeout=30)
     assert [(o["number"], o["status"]) for o in json.loads(listed.stdout)] == [("WO00001", "sent"),
                                                                              ("WO00002", "archived")]
