@@ -276,7 +276,7 @@ def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_
     assert {k: v for k, v in sandbox.calls.items() if not k.startswith("GET")} == {}
     shown = {s["number"]: s for s in json.loads(result.output)}
     item_id = {i["Code"]: i["ID"] for i in sandbox.items.values()}
-    assert shown[good]["refusal"] is None
+    assert shown[good]["refusal"] is None and shown[good]["exact_invoice_id"] is None
     assert shown[good]["invoice"]["lines"] == [
         {"item": codes[0], "item_id": item_id[codes[0]], "quantity": "0.3333", "description": ""},
         {"item": codes[1], "item_id": item_id[codes[1]], "quantity": "1.5",

@@ -15,6 +15,7 @@ import pytest
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
+from exactsync.settings_check import verified_settings
 from exactsync.sync import push
 from exactsync.workorders import lifecycle
 from push_helpers import (archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
@@ -69,6 +70,9 @@ def test_a_fault_on_any_step_ends_with_exactly_one_of_everything_after_the_next_
     assert first.retrying == [numbers[0]] and first.sent == [numbers[1]]
     if kind == "drop_after_commit":
         assert len(getattr(sandbox, CREATED[path])) >= 1  # Exact stored it; the answer never came
+    if path != "salesinvoice/SalesInvoices":  # the invoice is in Exact, a PDF is not
+        [preview] = push.preview(db, verified_settings(db))
+        assert preview["exact_invoice_id"] == db["work_orders"].get(1)["exact_invoice_id"] is not None
     second = run_push(config_path, db)
     assert second.sent == [numbers[0]]
     assert second.adopted == (1 if kind == "drop_after_commit" else 0)

@@ -186,7 +186,10 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
     shown = []
     for order in queued(db):
         built, refused = plan(read_parts(db, order), settings, item_ids)
+        if order["exact_invoice_id"]:
+            refused = None  # as in push: once the invoice is in Exact, its PDFs go whatever changed since
         shown.append({"number": order["number"], "invoice": built.shown(),
+                      "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs are left to send
                       "refusal": {"message": refused.message, "action": refused.action} if refused else None})
     return shown
 
