@@ -208,3 +208,14 @@ def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config
     assert kills >= 4, kills
     run_push(config_path, db)
     assert_exactly_once(sandbox, db, numbers)
+
+
+def test_a_network_that_keeps_failing_never_fails_the_work_order(sandbox, config_path, queue):
+    db, numbers = queue
+    sandbox.fault("POST", "salesinvoice/SalesInvoices", "drop_before", times=2 * push.MAX_ATTEMPTS)
+    clock = FakeClock()
+    for _ in range(2 * push.MAX_ATTEMPTS + 1):
+        run_push(config_path, db, clock=clock.time)
+        clock.sleep(300)
+    assert_exactly_once(sandbox, db, numbers)
+    assert db.execute("SELECT attempts FROM outbox WHERE step = 'invoice' ORDER BY id").fetchall() == [(1,), (1,)]

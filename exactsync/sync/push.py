@@ -240,9 +240,11 @@ class Push:
             elif row["last_status"] is not None:
                 self.refused_by_exact(row["work_order_id"], row["number"], row["step"], row["last_error"])
             else:
+                # No answer and nothing stored: the network failed, not the work order; that try does
+                # not count towards failing it.
                 with transaction(self.db):
-                    self.db.execute("UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ?",
-                                    [utcnow(), row["id"]])
+                    self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), "
+                                    "updated_at = ? WHERE id = ?", [utcnow(), row["id"]])
 
     def find(self, row: dict) -> str | None:
         step, number, customer = row["step"], row["number"], row["customer_exact_id"]
