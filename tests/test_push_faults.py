@@ -125,7 +125,14 @@ def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_
     assert_exactly_once(sandbox, db, numbers)
 
 
-def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(sandbox, config_path):
+def cheap_pdfs(monkeypatch) -> None:
+    """Rendering costs ~0.3 s a PDF; where the content does not matter, a stand-in will do."""
+    for kind in push.PDF_RENDERERS:
+        monkeypatch.setitem(push.PDF_RENDERERS, kind, lambda db, number, company: b"%PDF-1.4 " + number.encode())
+
+
+def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(sandbox, config_path, monkeypatch):
+    cheap_pdfs(monkeypatch)
     config, db = connected_store(sandbox, config_path, pdfs="both", default_item=sales_item_codes(sandbox)[0])
     numbers = [completed(db, code) for code in customer_codes(db)[:12]]
     rng = random.Random(2026)
@@ -161,8 +168,7 @@ def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(san
 
 def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_without_a_429(sandbox, config_path,
                                                                                              monkeypatch):
-    # The PDF's content does not matter here, and rendering 100 of them takes most of a minute.
-    monkeypatch.setitem(push.PDF_RENDERERS, "workorder", lambda db, number, company: b"%PDF-1.4 " + number.encode())
+    cheap_pdfs(monkeypatch)
     config, db = connected_store(sandbox, config_path, pdfs="workorder", work_time_item=sales_item_codes(sandbox)[0])
     codes = customer_codes(db)
     numbers = [archived(db, codes[n % len(codes)], form=False) for n in range(100)]
