@@ -265,7 +265,11 @@ def open_store(path: Path) -> sqlite_utils.Database:
     path = Path(path)
     if not path.parent.is_dir():
         raise StoreError(f"the folder of the store {path} does not exist: create it or change [store] path")
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store {path} ({exc}): point [store] path at a file this user may "
+                         "write, e.g. exactsync.db") from None
     db = sqlite_utils.Database(conn)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

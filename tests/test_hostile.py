@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from exactsync import app as app_mod
 from exactsync import config as config_mod
 from exactsync import log
-from exactsync.exact import ExactClient
+from exactsync.exact import ExactClient, odata
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.sandbox import Sandbox, login
+from exactsync.sandbox.odata import compile_filter
+from exactsync.sandbox.schema import ACCOUNT
 from exactsync.settings_check import record_verified
 from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
@@ -89,9 +91,16 @@ def test_any_value_of_any_type_for_any_key_is_taken_or_refused_naming_the_key(tm
     path.write_text(tomli_w.dumps({key.table: {key.name: value}}), encoding="utf-8")
     result = run("--config", str(path), "log")
     if result.exit_code:
-        assert f"{key.dotted}: " in error_line(result), result.output
+        assert key.dotted in error_line(result), result.output
     else:
         assert config_mod.load(path).get(key.table, key.name) == value
+
+
+@pytest.mark.parametrize("store_path", ["", ".", "missing/exactsync.db"])
+def test_a_store_path_that_is_a_folder_or_nowhere_is_refused_naming_the_key(tmp_path, run, store_path):
+    path = tmp_path / "odd-store.toml"
+    config_mod.write_new(path, {"store": {"path": store_path}})
+    assert "[store] path" in error_line(run("--config", str(path), "log"))
 
 
 def test_a_config_that_is_binary_or_a_directory_is_refused(tmp_path, run):
@@ -157,6 +166,17 @@ def test_any_quantity_text_is_refused_or_kept_exactly_as_exact_will_hold_it(type
     stored = quantity_text(quantity)
     assert Decimal(stored) == quantity > 0
     assert Decimal(repr(float(stored))) == quantity  # what Exact keeps as a double is what was typed
+
+
+@given(name=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40),
+       other=st.text(max_size=5))
+def test_a_value_through_odata_quote_matches_itself_and_nothing_else_in_exacts_filter_parser(name, other):
+    # Exact compares text case-insensitively, so a different value must differ in more than case.
+    text = f"Name eq {odata.quote(name)} and Status eq {odata.quote('C')}"
+    predicate = compile_filter(text, ACCOUNT, "Exact.Web.Api.Models.Account")
+    assert predicate({"Name": name, "Status": "C"})
+    if other and name.casefold() != (name + other).casefold():
+        assert not predicate({"Name": name + other, "Status": "C"})
 
 
 @ANY_CHECK

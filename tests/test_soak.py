@@ -172,12 +172,10 @@ class Soak:
             self.figures.faults["expired tokens"] += 1
             return
         kind = rng.choice(FAULT_KINDS)
-        path = rng.choice(EXACT_PATHS)
-        if path is None and kind in ("drop_before", "drop_after_commit"):
-            # Unlimited by path, a drop could hit a refresh: Exact burns the old refresh token on use,
-            # so a refresh answer lost after Exact committed it loses the login (the user must connect
-            # again). That risk is Exact's design and out of any client's reach; keep it out.
-            path = rng.choice(EXACT_PATHS[:-1])
+        # Exact burns the old refresh token on use, so a refresh answer lost after Exact committed it
+        # loses the login (the user must connect again): Exact's design, out of any client's reach.
+        # Every other fault may hit the token endpoint too.
+        path = rng.choice(EXACT_PATHS[:-1] if kind == "drop_after_commit" else (*EXACT_PATHS, "token"))
         self.sandbox.fault(rng.choice(("GET", "POST", None)), path, kind, times=rng.randint(1, 2),
                            ms=rng.randint(20, 400))
         self.figures.faults[kind] += 1
