@@ -80,3 +80,9 @@ def test_a_log_row_inside_a_rolled_back_transaction_goes_with_it(db):
             log.info(db, "customer", "half done")
             raise RuntimeError
     assert log.rows(db, log.LogFilter()) == []
+
+
+def test_text_in_brackets_is_printed_as_written(db, run):
+    log.error(db, "settings", "journal: no sales journal is set",
+              action="set [settings] journal to the code of your sales journal")
+    assert "set [settings] journal to the code" in run("log").output

@@ -10,6 +10,7 @@ from typing import Iterable
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 KIND_STYLES = {"info": "blue", "warning": "yellow", "error": "bold red"}
 
@@ -51,7 +52,8 @@ def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = 
         result.add_column(column, overflow="fold")
     styles = list(row_styles) if row_styles is not None else None
     for i, row in enumerate(rows):
-        result.add_row(*row, style=styles[i] if styles else None)
+        # Text, not markup: "[settings] journal" in a message must print as written.
+        result.add_row(*(Text(cell) for cell in row), style=styles[i] if styles else None)
     return result
 
 
