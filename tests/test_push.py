@@ -313,3 +313,26 @@ def test_a_work_order_of_a_customer_removed_by_cleanup_fails_clearly_then_others
     assert [r[1] for r in log_rows(db, "error")] == [gone]
     assert "is no longer in Exact" in log_rows(db, "error")[0][2]
     assert_exactly_once(sandbox, db, [fine], pdf_kinds=())
+
+
+def test_a_refused_work_order_is_fixed_with_set_customer_and_goes_with_the_next_push(sandbox, config_path, run):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    first, second = customer_codes(db)[:2]
+    gone = archived(db, first)
+    sandbox.delete_account(next(a["ID"] for a in sandbox.accounts.values() if a["Code"].strip() == first))
+    pull.pull(ExactClient.from_config(config), db, config.settings)
+    assert run("cleanup").exit_code == 0
+    assert run("push").exit_code == 0
+    assert posts(sandbox) == 0
+
+    fixed = run("workorder", "set-customer", gone, "--customer", second)
+    assert fixed.exit_code == 0, fixed.output
+    assert run("push").exit_code == 0
+    assert_exactly_once(sandbox, db, [gone], pdf_kinds=())
+    invoice = next(iter(sandbox.invoices.values()))
+    assert sandbox.accounts[invoice["OrderedBy"]]["Code"].strip() == second
+
+    again = run("workorder", "set-customer", gone, "--customer", first)
+    assert again.exit_code == 1
+    assert again.output == (f"Error: work order {gone} already has its invoice in Exact (or is being sent): "
+                            "change the customer on the draft invoice in Exact instead\n")

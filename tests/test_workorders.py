@@ -270,3 +270,14 @@ def test_archive_ignores_a_new_customer_that_got_the_old_id(run, db, shop):
 def test_a_stored_quantity_reads_back_as_the_same_number(quantity):
     stored = quantity_text(parse_quantity(str(quantity)))
     assert Decimal(stored) == quantity and "E" not in stored and stored == quantity_text(parse_quantity(stored))
+
+
+def test_set_customer_moves_an_unsent_work_order_and_refuses_a_foreign_address(run, db, shop):
+    number = create(run)
+    other_address = shop["other"]["work_address_id"]
+    refused(run("workorder", "set-customer", number, "--customer", "25", "--work-address", str(other_address)),
+            f"work address {other_address} belongs to another customer, not to customer 25 (Bakkerij Jansen): "
+            "choose one from exactsync workaddress list 25, or add one there")
+    ok(run("workorder", "set-customer", number, "--customer", "26"))
+    order = show(run, number)
+    assert order["customer"]["code"] == "26" and order["work_address"]["id"] == other_address

@@ -53,6 +53,24 @@ def create_command(app: App, customer_code: str, work_address_id: int | None, de
                                 work_address_id=work_address_id, customer_reference=reference))
 
 
+@workorder_group.command("set-customer")
+@click.argument("number")
+@click.option("--customer", "customer_code", required=True, help="Customer code as in Exact, e.g. 25.")
+@click.option("--work-address", "work_address_id", type=int, help="Work address id; default: the customer's first.")
+@pass_app
+def set_customer_command(app: App, number: str, customer_code: str, work_address_id: int | None):
+    """Put the work order on another customer from Exact, also after archiving,
+    as long as its invoice is not in Exact yet: the fix when push refused it for
+    its customer (none from Exact, removed, or a work address of another customer).
+
+    \b
+    Example:
+      exactsync workorder set-customer WO00007 --customer 25
+    """
+    lifecycle.set_customer(app.db, number, customer_code=customer_code, work_address_id=work_address_id)
+    _done(f"{number} is now for customer {customer_code}")
+
+
 @workorder_group.command("plan")
 @click.argument("number")
 @click.option("--employee", required=True, help="Who does the work: yourself or a colleague.")

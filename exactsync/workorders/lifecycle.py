@@ -75,6 +75,33 @@ def create(db: sqlite_utils.Database, *, prefix: str, customer_code: str, descri
     return values["number"]
 
 
+def set_customer(db: sqlite_utils.Database, number: str, *, customer_code: str,
+                 work_address_id: int | None = None) -> None:
+    """Give the work order another customer (and work address) from Exact. Allowed until its
+    invoice may be in Exact, also once archived: that is how a work order whose customer was
+    removed or never came from Exact gets invoiced after all (R12)."""
+    order = get_work_order(db, number)
+    if order["status"] == "sent" or _invoice_may_be_in_exact(db, order):
+        raise WorkOrderError(
+            f"work order {order['number']} already has its invoice in Exact (or is being sent): "
+            "change the customer on the draft invoice in Exact instead")
+    customer = usable_customer(db, customer_code)
+    if work_address_id is None:
+        address = addresses.first_of_customer(db, customer)
+    else:
+        address = address_of_customer(db, work_address_id, customer)
+    with transaction(db):
+        db["work_orders"].update(order["id"], _snapshot(customer, address))
+        log.info(db, "workorder", f"work order {order['number']} now for customer {customer_label(customer)}",
+                 record=order["number"],
+                 action="none: the next exactsync push sends it" if order["status"] in ("archived", "failed") else "")
+
+
+def _invoice_may_be_in_exact(db: sqlite_utils.Database, order: dict) -> bool:
+    step = db.execute("SELECT state FROM outbox WHERE work_order_id = ? AND step = 'invoice'", [order["id"]]).fetchone()
+    return order["exact_invoice_id"] is not None or (step is not None and step[0] in ("in_flight", "done"))
+
+
 def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: str = "") -> None:
     """Plan the work order for an employee (yourself or a colleague) on a date, optionally at a time."""
     order = changeable_work_order(db, number)
