@@ -156,22 +156,25 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
                                    else ""))) or "?"
     if not order["customer_code"] and not order["customer_exact_id"]:
         return Refusal(f"work order {number} has no customer: an invoice needs a customer (debtor) from Exact",
-                       f"give work order {number} a customer from Exact; the next push sends it")
+                       f"give it one: exactsync workorder set-customer {number} --customer CODE; "
+                       "the next push sends it")
     if not order["customer_exact_id"]:
         return Refusal(f"work order {number}: customer {label} is not from Exact, so it cannot be invoiced",
-                       "use a customer that exists in Exact (added there, it arrives with the next pull)")
+                       f"exactsync workorder set-customer {number} --customer CODE, with a customer from Exact "
+                       "(one added there arrives with the next pull)")
     if customer is None:
         return Refusal(f"work order {number}: customer {label} is no longer in Exact (deleted there and "
-                       "removed by cleanup)", "restore the customer in Exact, or give the work order another "
-                       "customer; the next pull and push send it")
+                       "removed by cleanup)", "restore the customer in Exact (the next pull and push send it), or "
+                       f"exactsync workorder set-customer {number} --customer CODE")
     if not customer["active"]:
         why = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
         return Refusal(f"work order {number}: customer {label} is inactive in Exact{why}",
                        "make the customer active in Exact again; the next pull and push send it")
     if address is None or address["customer_id"] != customer["id"]:
         return Refusal(f"work order {number}: its work address is not linked to customer {label}",
-                       f"link the work address to customer {label} (exactsync workaddress), or choose one of "
-                       "that customer's work addresses; the next push sends it")
+                       f"choose one of its work addresses: exactsync workorder set-customer {number} --customer "
+                       f"{order['customer_code']} --work-address ID (see exactsync workaddress list "
+                       f"{order['customer_code']}); the next push sends it")
     missing = [m["item_code"] for m in materials if m["item_exact_id"] not in active_item_ids]
     if missing:
         items = ", ".join(repr(code) for code in missing)
