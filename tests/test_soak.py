@@ -61,11 +61,12 @@ class Figures:
     overlaps: int = 0
     refusals: int = 0
 
-    def summary(self, seed: int, invoices: int, sent: int, queued: int) -> str:
+    def summary(self, seed: int, invoices: int, sent: int, refusals: Counter) -> str:
         return (f"soak seed {seed}: {sum(self.operations.values())} operations ({dict(self.operations)}), "
                 f"runs {dict(self.runs)}, {self.kills} kills, {self.overlaps} overlaps, "
                 f"{sum(self.faults.values())} faults ({dict(self.faults)}), {self.refusals} local refusals, "
-                f"{invoices} invoices checked ({sent} work orders sent, {queued} refused and explained)")
+                f"{invoices} invoices checked ({sent} work orders sent, {sum(refusals.values())} refused and "
+                f"explained: {dict(refusals)})")
 
 
 class Soak:
@@ -280,7 +281,7 @@ class Soak:
             "w.id), (SELECT count(*) FROM materials m WHERE m.work_order_id = w.id) FROM work_orders w")}
         assert set(rows) == set(self.orders), "work orders lost or appeared"
         found = in_exact(sb)
-        sent = queued = 0
+        sent, refusals = 0, Counter()
         for number, order in self.orders.items():
             status, invoice_id, bookings, materials = rows[number]
             assert (bookings, materials) == (order.bookings, order.materials), number
@@ -295,14 +296,14 @@ class Soak:
                 assert copies == [1] * 5, (number, copies)
                 assert sb.invoices[invoice_id]["Description"] == f"Werkbon {number}"
             else:
-                queued += 1
                 assert status in ("archived", "failed") and max(copies) <= 1, (number, status, copies)
-                explained = db.execute("SELECT count(*) FROM log WHERE kind = 'error' AND record = ?",
-                                       [number]).fetchone()[0]
+                explained = db.execute("SELECT message FROM log WHERE kind = 'error' AND record = ? ORDER BY id DESC",
+                                       [number]).fetchone()
                 assert explained, f"work order {number} is {status} without an error row saying why"
+                refusals[explained[0].replace(number, "N")[:90]] += 1
         assert set(found["invoices"]) <= {f"Werkbon {n}" for n in self.orders}, "an invoice for no work order"
         db.close()
-        return self.figures.summary(self.seed, len(sb.invoices), sent, queued)
+        return self.figures.summary(self.seed, len(sb.invoices), sent, refusals)
 
 
 def soak(seed: int, operations: int, tmp_path: Path, monkeypatch) -> str:
