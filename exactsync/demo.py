@@ -134,6 +134,7 @@ class Demo:
             doomed = self.work_order_for_doomed_customer(cast)
             self.show_refused_customer()
             self.push_and_show(number, doomed)
+            self.fix_refused(doomed, cast)
         click.echo(self.closing_words())
 
     def start_sandbox(self) -> None:
@@ -221,6 +222,12 @@ class Demo:
         self.command("status")
         self.heading(f"The invoice of {number} as Exact holds it")
         self.show_invoice(number)
+
+    def fix_refused(self, doomed: str, cast: Cast) -> None:
+        self.heading(f"The fix: put {doomed} on a customer that is in Exact, and push again")
+        self.command("workorder", "set-customer", doomed, "--customer", cast.customer_code)
+        self.command("push")
+        self.command("status")
 
     def show_invoice(self, number: str) -> None:
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
