@@ -115,10 +115,10 @@ def demo_environment(folder: Path) -> Iterator[None]:
 
 class Demo:
     def __init__(self, folder: Path, customers: int):
+        self.started = time.perf_counter()
         self.folder = folder
         self.customers = customers
         self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
-        self.started = time.perf_counter()
 
     # -- the steps ---------------------------------------------------------------------------------------
 

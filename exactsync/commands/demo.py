@@ -13,8 +13,9 @@ from exactsync.errors import ExactsyncError
 @click.command("demo")
 @click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Work in this (new or empty) folder and keep it, to explore afterwards.")
-@click.option("--customers", type=click.IntRange(min=30), default=300, show_default=True,
-              help="Customers in the sandbox's administration.")
+@click.option("--customers", type=click.IntRange(min=30, max=10_000), default=300, show_default=True,
+              help="Customers in the sandbox's administration (at most 10,000, so that the demo stays "
+                   "within Exact's 60 calls a minute).")
 def demo_command(keep_dir: Path | None, customers: int):
     """Try the whole tool in half a minute, without an Exact account: start an
     embedded Exact Online sandbox, connect, check the settings, pull, create and
