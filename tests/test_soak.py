@@ -199,7 +199,8 @@ class Soak:
         code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
         text = stderr.read_text(encoding="utf-8")
         assert "Traceback" not in text, text
-        self.figures.runs[f"{command} {'ok' if code == 0 else 'killed' if code < 0 else 'failed'}"] += 1
+        busy = code == 0 and "another exactsync run is busy" in text
+        self.figures.runs[f"{command} {'busy' if busy else 'ok' if code == 0 else 'killed' if code < 0 else 'failed'}"] += 1
         if code == 1:
             assert "Error: " in text, text
             errors = self.db.execute("SELECT count(*) FROM log WHERE kind = 'error' AND id > ?",
@@ -215,25 +216,32 @@ class Soak:
         self.figures.operations[f"run: {command} {way}"] += 1
         before = self.last_log_id()
         if way == "overlapping":
+            # The second starts while the first is at work (holding the run lock, once it calls Exact).
             other = rng.choice(("pull", "push", "cleanup"))
+            # A slow Exact keeps the first one at work long enough for the second to start meanwhile.
+            self.sandbox.fault(None, None, "latency", times=2, ms=rng.randint(300, 900))
+            self.figures.faults["latency"] += 1
             first = self.start(command)
-            second = self.start(other, lock_wait=rng.choice((0.2, 20.0)))
+            self.wait_until_busy(first[0], calls=1, seconds=rng.uniform(0.3, 1.0))
+            second = self.start(other, lock_wait=rng.choice((0.0, 20.0)))
             self.figures.overlaps += 1
             self.finish(command, *first, before)
             self.finish(other, *second, before)
         elif way == "killed":
-            # After some calls to Exact, or some time (cleanup makes no calls), whichever comes first.
-            api_calls = self.api_calls()
-            at_call, at_time = rng.randint(1, 12), time.monotonic() + rng.uniform(0.2, 2.0)
             process, stderr = self.start(command)
-            while self.api_calls() - api_calls < at_call and process.poll() is None and time.monotonic() < at_time:
-                time.sleep(0.001)
+            self.wait_until_busy(process, calls=rng.randint(1, 12), seconds=rng.uniform(0.2, 2.0))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 self.figures.kills += 1
             self.finish(command, process, stderr, before)
         else:
             self.finish(command, *self.start(command), before)
+
+    def wait_until_busy(self, process: subprocess.Popen, calls: int, seconds: float) -> None:
+        """Until the run has made `calls` calls to Exact or `seconds` passed (cleanup makes no calls)."""
+        start, deadline = self.api_calls(), time.monotonic() + seconds
+        while self.api_calls() - start < calls and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def api_calls(self) -> int:
         with self.sandbox.lock:
