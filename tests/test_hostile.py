@@ -320,7 +320,7 @@ def odd_exact(config_path):
     db = open_store(config.store_path)
     set_state(db, active=1, division=1, connected_at=utcnow())
     record_verified(db, config.settings)
-    yield server, db
+    yield db
     db.close()
     server.shutdown()
     server.server_close()
@@ -338,10 +338,10 @@ def odd_exact(config_path):
     ("application/json", b'{"d": {"results": [{"ID": 7, "Timestamp": 5, "Name": ["x"], "Code": {"a": 1}}]}}',
      "Exact sent a sync/CRM/Accounts row that is not what Exact sends ("),
 ])
-def test_an_answer_exact_would_not_send_stops_the_pull_clearly_and_stores_nothing(odd_exact, run, kind, body,
-                                                                                  message):
-    server, db = odd_exact
-    FixedAnswers.answer = (200, kind, body)
+def test_an_answer_exact_would_not_send_stops_the_pull_clearly_and_stores_nothing(odd_exact, run, monkeypatch, kind,
+                                                                                  body, message):
+    db = odd_exact
+    monkeypatch.setattr(FixedAnswers, "answer", (200, kind, body))
     assert message in error_line(run("pull"))
     assert checkpoints_moved(db) == 0
     assert counts(db)["customers"] == 0
