@@ -16,7 +16,7 @@ from exactsync import connect as connect_mod
 from exactsync.exact import TokenStore
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state, set_state, utcnow
-from tests.exact_helpers import Browser, connect, point_config_at
+from exact_helpers import Browser, connect, point_config_at
 
 
 @pytest.fixture

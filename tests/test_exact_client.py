@@ -11,7 +11,8 @@ import pytest
 from exactsync.exact import ExactClient, TokenStore, odata
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.sandbox import Sandbox
-from tests.exact_helpers import log_in, point_config_at
+from exact_helpers import log_in, point_config_at
+from fakes import FakeClock
 
 DIVISIONS = ("system/Divisions", {"$select": "Code"})
 
@@ -136,24 +137,9 @@ def test_a_filter_from_quotes_or_and_unicode_returns_exactly_the_matching_row(co
     assert [r["ID"] for r in by_id] == [ids[HOSTILE_NAMES[0]]]
 
 
-class SharedClock:
-    """One fake time for the client and the sandbox's rate limiter: sleeping moves both, at once."""
-
-    def __init__(self):
-        self.now = time.time()
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_pacing_keeps_a_run_under_the_minutely_limit(connected):
     sandbox, config = connected(minutely_limit=5)
-    clock = SharedClock()
+    clock = FakeClock()  # shared: sleeping moves the client and the sandbox's limiter at once
     sandbox.limits.clock = clock
     client = ExactClient.from_config(config, clock=clock, sleep=clock.sleep)
     for _ in range(12):

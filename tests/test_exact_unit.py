@@ -12,6 +12,7 @@ from exactsync.exact import ExactClient, TokenStore
 from exactsync.exact.auth import OAuthApp
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
 from exactsync.exact.tokens import Tokens
+from fakes import FakeClock
 
 BASE = "https://start.exactonline.nl"
 APP = OAuthApp(BASE, "client-1", "s3cret", "http://127.0.0.1:8765/callback")
@@ -47,22 +48,9 @@ class ScriptedSession:
         return self.token_answers.pop(0)
 
 
-class Clock:
-    def __init__(self, now=1_800_000_000.0):
-        self.now = now
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(1_800_000_000.0)
 
 
 @pytest.fixture

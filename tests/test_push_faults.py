@@ -18,6 +18,7 @@ from exactsync.exact import ExactClient
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push
 from exactsync.workorders import lifecycle
+from fakes import FakeClock
 from push_helpers import (archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
                           in_exact, run_push, sales_item_codes)
 
@@ -40,20 +41,6 @@ def queue(sandbox, config_path):
     numbers = [archived(db, code) for code in customer_codes(db)[:2]]
     yield db, numbers
     db.close()
-
-
-class FakeClock:
-    """One clock for the sandbox's rate limits, the client's pacing and push's time budget:
-    waiting for the next minute costs no real time."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def no_pause(seconds: float) -> None:
