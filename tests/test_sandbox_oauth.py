@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox
-from tests.sandbox_helpers import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
+from sandbox_helpers import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
 
 
 @pytest.fixture

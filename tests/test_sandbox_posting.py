@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox
-from tests.sandbox_helpers import Api, error_value
+from sandbox_helpers import Api, error_value
 
 
 @pytest.fixture
