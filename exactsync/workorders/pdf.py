@@ -7,19 +7,21 @@ every attempt. DejaVu Sans is embedded, so accents and the euro sign render.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from exactsync.workorders.lifecycle import details
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVuSans"
 KIND_LABELS = {"work": "Werktijd", "travel": "Reistijd"}
-HEADINGS = FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
 
 
 def workorder_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
@@ -66,17 +68,27 @@ def forms_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> byte
     return bytes(pdf.output())
 
 
-class _Page(FPDF):
-    footer_text = ""
+@functools.cache
+def _fpdf():
+    """fpdf2, imported on the first PDF: loading it was half the start-up time of every
+    command, cron's pull included. Returns (page class, table heading style)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
-    def footer(self):
-        self.set_y(-15)
-        self.set_font(FONT, size=8)
-        self.cell(0, 10, f"{self.footer_text} - pagina {self.page_no()}/{{nb}}", align="C")
+    class Page(FPDF):
+        footer_text = ""
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font(FONT, size=8)
+            self.cell(0, 10, f"{self.footer_text} - pagina {self.page_no()}/{{nb}}", align="C")
+
+    return Page, FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
 
 
 def _document(order: dict, company_name: str, title: str) -> FPDF:
-    pdf = _Page(format="A4")
+    page, _ = _fpdf()
+    pdf = page(format="A4")
     pdf.footer_text = title
     pdf.set_creation_date(_created(order))
     pdf.set_title(title)
@@ -143,7 +155,7 @@ def _table(pdf: FPDF, headings: tuple[str, ...], widths: tuple[int, ...], rows: 
         return
     aligns = tuple("RIGHT" if numeric_from is not None and i >= numeric_from else "LEFT" for i in range(len(widths)))
     with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,
-                   headings_style=HEADINGS, line_height=6) as table:
+                   headings_style=_fpdf()[1], line_height=6) as table:
         for row in (headings, *rows):
             cells = table.row()
             for text in row:
