@@ -42,7 +42,8 @@ EXACT_PATHS = ("sync/CRM/Accounts", "sync/CRM/Addresses", "sync/Logistics/Items"
 # Odd but legal text, as Exact users type it: quotes, OData keywords, accents, emoji.
 ODD_NAMES = ("O'Brien & Zn.", "Bakker' or '1' eq '1", "Café Ünïcode ĳs", "Aa eq Bb and Cc", "Δ 😀 \"quoted\"",
              "x" * 50, "Nieuwe klant")
-# The worst a pull's runs may take with its faults; a hang past it is a bug.
+MAX_LATENCY_MS = 900  # the slowest answer a latency fault gives
+# The longest a run may take with its faults; a hang past it is a bug.
 RUN_TIMEOUT_SECONDS = 120
 
 
@@ -182,7 +183,7 @@ class Soak:
         # Every other fault may hit the token endpoint too.
         path = rng.choice(EXACT_PATHS[:-1] if kind == "drop_after_commit" else (*EXACT_PATHS, "token"))
         self.sandbox.fault(rng.choice(("GET", "POST", None)), path, kind, times=rng.randint(1, 2),
-                           ms=rng.randint(20, 400))
+                           ms=rng.randint(20, MAX_LATENCY_MS // 2))
         self.figures.faults[kind] += 1
 
     # -- cron runs ------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class Soak:
             # The second starts while the first is at work (holding the run lock, once it calls Exact).
             other = rng.choice(("pull", "push", "cleanup"))
             # A slow Exact keeps the first one at work long enough for the second to start meanwhile.
-            self.sandbox.fault(None, None, "latency", times=2, ms=rng.randint(300, 900))
+            self.sandbox.fault(None, None, "latency", times=2, ms=rng.randint(300, MAX_LATENCY_MS))
             self.figures.faults["latency"] += 1
             first = self.start(command)
             self.wait_until_busy(first[0], calls=1, seconds=rng.uniform(0.3, 1.0))
@@ -232,13 +233,16 @@ class Soak:
             self.finish(command, *first, before)
             self.finish(other, *second, before)
         elif way == "killed":
+            refreshes = self.sandbox.calls["POST token"]
             process, stderr = self.start(command)
             self.wait_until_busy(process, calls=rng.randint(1, 12), seconds=rng.uniform(0.2, 2.0))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 self.figures.kills += 1
             self.finish(command, process, stderr, before)
-            self.log_in_again_if_killed_mid_refresh()
+            if self.sandbox.calls["POST token"] != refreshes:
+                time.sleep(MAX_LATENCY_MS / 1000 + 0.2)  # a refresh still held up by latency completes now
+                self.log_in_again_if_killed_mid_refresh()
         else:
             self.finish(command, *self.start(command), before)
 
