@@ -95,9 +95,10 @@ def test_an_edit_after_the_check_blocks_pull_and_push_until_checked_again(run, s
     assert check(run, sandbox, config_path)[0].exit_code == 0
     config_mod.update(config_mod.load(config_path), "settings", "memo", "none")
     sandbox.reset_calls()
-    result = run("pull")
-    assert result.exit_code == 1
-    assert result.output.endswith("Error: settings changed since they were checked: run exactsync check-settings\n")
+    for command in ("pull", "push", "cleanup"):
+        result = run(command)
+        assert result.exit_code == 1
+        assert result.output.endswith("Error: settings changed since they were checked: run exactsync check-settings\n")
     assert sum(sandbox.calls.values()) == 0
     shown = json.loads(run("settings", "--json").stdout)
     assert shown["changed_since_verified"] is True and shown["settings"]["memo"] == "none"
