@@ -121,7 +121,7 @@ def run(customers: int, items: int) -> list[tuple[str, str, str]]:
             seconds, _ = timed_pull(config.path)
             calls = sandbox.api_calls()
             floor = calls * 0.050
-            results.append((f"full pull, 50 ms latency per call", f"{seconds:.1f} s",
+            results.append(("full pull, 50 ms latency per call", f"{seconds:.1f} s",
                             f"{total / seconds:,.0f} rows/s; {calls} calls x 50 ms = {floor:.1f} s of waiting "
                             f"({floor / seconds:.0%} of the time)"))
     finally:

@@ -3,7 +3,6 @@ reads the developer's own exactsync.toml or store."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

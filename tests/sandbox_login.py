@@ -13,10 +13,6 @@ def _exact(sandbox) -> dict:
             "client_secret": sandbox.client_secret, "division": sandbox.division}
 
 
-def sandbox_config(sandbox, config_path: Path, **settings) -> config_mod.Config:
-    return login.write_config(config_path, **{**_exact(sandbox), **settings})
-
-
 def connect(sandbox, config_path: Path, *, verified: bool = True, **settings) -> config_mod.Config:
     """`settings` may override the division, to test a wrong one."""
     return login.connect_store(config_path, verified=verified, **{**_exact(sandbox), **settings})

@@ -1,7 +1,6 @@
 import click
 import pytest
 
-from exactsync import log
 from exactsync.app import App
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded

@@ -18,11 +18,9 @@ import pytest
 import requests
 
 import exactsync
-from exactsync import config as config_mod
 from exactsync.connect import CallbackListener
 from exactsync.errors import ExactsyncError
 from exactsync.sandbox import Sandbox
-from exactsync.store import open_store
 from exact_helpers import connect, free_port, point_config_at
 
 SOURCE = Path(exactsync.__file__).parent

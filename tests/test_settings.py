@@ -12,7 +12,7 @@ from exactsync.app import App
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
-from sandbox_login import connect, sandbox_config
+from sandbox_login import connect
 
 GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",
         "item_groups": ["Arbeid", "KLEIN"], "memo": "both", "your_ref": "workorder_number", "pdfs": "both"}
@@ -85,7 +85,7 @@ def test_several_wrong_at_once_are_all_listed(run, sandbox, config_path):
     result, verdicts = check(run, sandbox, config_path, journal="60", work_time_item="NOPE", item_groups=["x"])
     assert result.exit_code == 1
     assert sorted(n for n, v in verdicts.items() if not v["ok"]) == ["item_groups", "journal", "work_time_item"]
-    table = check(run, sandbox, config_path, journal="60", work_time_item="NOPE")[0]
+    check(run, sandbox, config_path, journal="60", work_time_item="NOPE")  # the config the plain run reads
     plain = run("check-settings")
     assert "Error: 2 settings are not valid; nothing was recorded. Fix them and check again" in plain.output
     assert "journal 60 (Inkoopboek) is a purchase journal" in plain.output

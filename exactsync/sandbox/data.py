@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import random
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
