@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from exactsync import app as app_mod
@@ -170,12 +170,15 @@ def test_any_quantity_text_is_refused_or_kept_exactly_as_exact_will_hold_it(type
 
 @given(name=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40),
        other=st.text(max_size=5))
+@example(name="", other=" ").via("trailing spaces are ignored, as in Exact")
+@example(name="O'Brien", other=" or 1 eq 1").via("a quote and OData keywords")
 def test_a_value_through_odata_quote_matches_itself_and_nothing_else_in_exacts_filter_parser(name, other):
-    # Exact compares text case-insensitively, so a different value must differ in more than case.
+    # Exact compares text ignoring case and trailing spaces (SQL Server collation), so a
+    # different value must differ in more than those.
     text = f"Name eq {odata.quote(name)} and Status eq {odata.quote('C')}"
     predicate = compile_filter(text, ACCOUNT, "Exact.Web.Api.Models.Account")
     assert predicate({"Name": name, "Status": "C"})
-    if other and name.casefold() != (name + other).casefold():
+    if name.rstrip(" ").casefold() != (name + other).rstrip(" ").casefold():
         assert not predicate({"Name": name + other, "Status": "C"})
 
 
