@@ -12,6 +12,7 @@ from exactsync.app import App
 from exactsync.exact import ExactClient
 from exactsync.exact.scopes import SCOPES
 from exactsync.exact.tokens import TokenStore
+from exactsync.settings_check import judge_document_type
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
 from sandbox_login import connect
@@ -134,7 +135,7 @@ def test_a_429_in_the_middle_still_reports_every_setting(run, sandbox, config_pa
     assert result.exit_code == 1
     unchecked = [(v["setting"], v["value"]) for v in rows if not v["ok"]]
     assert unchecked == [("scope", "Financial generalledgers"), ("journal", "70")]
-    assert all(v["problem"].startswith("could not check: ") for v in rows if not v["ok"])
+    assert all(v["problem"].startswith("could not check: ") and not v["checked"] for v in rows if not v["ok"])
     assert "Error: 2 could not be checked; nothing was recorded" in run("check-settings").output
 
 
@@ -214,7 +215,7 @@ def test_pdfs_none_needs_no_documents_scope_and_reads_no_document_types(run, san
     assert result.exit_code == 0, result.output
     assert "Organization documents" not in scopes(result)
     assert verdicts["document_type"] == {"setting": "document_type", "value": "181 (not used: pdfs is none)",
-                                         "ok": True, "problem": "", "fix": ""}
+                                         "ok": True, "checked": True, "problem": "", "fix": ""}
     assert not any(call.startswith("GET documents/") for call in sandbox.calls)
 
 
@@ -241,3 +242,12 @@ def test_a_creatable_document_type_passes(run, sandbox, config_path, db):
     assert result.exit_code == 0, result.output
     assert verdicts["document_type"]["ok"] and verdicts["document_type"]["value"] == "55"
     assert json.loads(run("settings", "--json").stdout)["settings"]["document_type"] == 55
+
+
+def test_document_type_judgement_reads_ids_as_exact_writes_them_and_names_no_creatable_type():
+    types = [{"ID": "183", "Description": "General Attachment", "DocumentIsCreatable": True}]
+    assert judge_document_type(183, types).ok
+    refused = judge_document_type(10, [{"ID": 10, "Description": "Sales invoice", "DocumentIsCreatable": False}])
+    assert refused.problem == "documents of type 10 (Sales invoice) cannot be created"
+    assert refused.fix == ("no document type can be created in this division: set [settings] pdfs = \"none\", "
+                           "or ask Exact support")

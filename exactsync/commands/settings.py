@@ -39,8 +39,8 @@ def check_settings_command(app: App, as_json: bool):
         raise
     problems = [v for v in verdicts if not v.ok]
     if as_json:
-        _output.print_json([{"setting": v.setting, "value": v.value, "ok": v.ok, "problem": v.problem, "fix": v.fix}
-                            for v in verdicts])
+        _output.print_json([{"setting": v.setting, "value": v.value, "ok": v.ok, "checked": v.checked,
+                             "problem": v.problem, "fix": v.fix} for v in verdicts])
     else:
         _output.stdout().print(_output.table(
             ["setting", "value", "check", "how to fix"],
