@@ -120,9 +120,20 @@ def test_documents_need_subject_and_type(sb, api):
     assert answer.status_code == 400 and error_value(answer) == "Verplicht: Onderwerp\r\nVerplicht: Soort"
     created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)})
     assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "Werkbon"
-    wanted = f"Account eq guid'{customer(sb)}' and Subject eq 'werkbon 12'"
-    found = api.get("documents/Documents", **{"$filter": wanted})
+    found = api.get("documents/Documents", **{"$filter": f"Account eq guid'{customer(sb)}'"})
     assert [d["ID"] for d in found.json()["d"]["results"]] == [created.json()["d"]["ID"]]
+
+
+def test_documents_and_attachments_refuse_a_filter_on_their_text(sb, api):
+    document = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)}).json()
+    for path, text_filter in (("documents/Documents", f"Account eq guid'{customer(sb)}' and Subject eq 'Werkbon 12'"),
+                              ("documents/Documents", "trim(Subject) eq 'Werkbon 12'"),
+                              ("documents/DocumentAttachments",
+                               f"Document eq guid'{document['d']['ID']}' and FileName eq 'werkbon.pdf'")):
+        answer = api.get(path, **{"$filter": text_filter})
+        assert answer.status_code == 400, text_filter
+        assert error_value(answer).startswith("Filtering on these fields is not supported: ")
+    assert api.get("salesinvoice/SalesInvoices", **{"$filter": "Description eq 'Werkbon 12'"}).status_code == 200
 
 
 def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):

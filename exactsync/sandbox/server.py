@@ -287,6 +287,8 @@ class Handler(BaseHTTPRequestHandler):
                              "must have a $filter parameter with one of the following fields in the url: "
                              f"{entity.mandatory_filter}.")
         rows = self.table(entity)
+        if text and (refused := sorted(odata.filter_fields(text) & set(entity.unfilterable))):
+            raise ODataError(f"Filtering on these fields is not supported: {', '.join(refused)}")
         if text:
             predicate = odata.compile_filter(text, entity.schema, entity.wire_type)
             rows = [row for row in rows if predicate(row)]
