@@ -90,6 +90,9 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     result = pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
     assert stored_items(db) == expected_items(sandbox)
+    units = dict(db.execute("SELECT exact_id, unit FROM items").fetchall())
+    assert units == {guid: item["Unit"].strip() for guid, item in sandbox.items.items() if guid in units}
+    assert all(item["Unit"].endswith(" ") for item in sandbox.items.values())  # Exact pads them
     assert db["item_groups"].count == len(sandbox.item_groups)
     # Every customer has its Exact address as first work address.
     missing = db.execute("SELECT count(*) FROM customers c WHERE NOT EXISTS "
