@@ -48,6 +48,9 @@ ERRORS_PER_HOUR = 6
 ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
+# A POST carries at most 10.0 MB, an attachment counted by its bytes (EXDOC API_limits; read as 10**6-byte
+# MB, the stricter reading); the rest of the attachment's request (document ID, file name) fits in 1,000 bytes.
+MAX_PDF_BYTES = 10_000_000 - 1_000
 
 
 def document_step(kind: str) -> str:
@@ -208,6 +211,7 @@ class Push:
         self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
         self._document_type: int | None = None
+        self._pdfs: dict[tuple[str, str], bytes] = {}  # (number, kind): rendered once per run
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         deadline = self.clock() + max_seconds
@@ -271,6 +275,7 @@ class Push:
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
         built, refused = plan(parts, self.settings, {})
+        refused = refused or self.pdf_too_large(built)
         if not invoice_done:
             if refused:
                 self.refuse(order, refused, steps.get(INVOICE_STEP))
@@ -414,8 +419,27 @@ class Push:
             self._document_type = DOCUMENT_TYPE_CODE
         return self._document_type
 
+    def pdf_too_large(self, built: invoice_mod.Invoice) -> invoice_mod.Refusal | None:
+        """A PDF bigger than Exact takes in one POST, checked before any call for the work order."""
+        self._pdfs = {}  # one work order's PDFs at a time
+        for pdf in built.pdfs:
+            size = len(self.pdf_bytes(pdf.kind, built.number))
+            if size > MAX_PDF_BYTES:
+                return invoice_mod.Refusal(
+                    f"work order {built.number}: its PDF {pdf.file_name} is {size:,} bytes, more than the "
+                    f"{MAX_PDF_BYTES:,} Exact takes in one call", "make the work order smaller (fewer forms or "
+                    "materials), or leave this PDF out with [settings] pdfs and run exactsync check-settings; "
+                    "the next push sends it")
+        return None
+
+    def pdf_bytes(self, kind: str, number: str) -> bytes:
+        # Rendering costs ~0.3 s: the size check keeps the bytes for the attachment step.
+        if (number, kind) not in self._pdfs:
+            self._pdfs[(number, kind)] = PDF_RENDERERS[kind](self.db, number, self.company_name)
+        return self._pdfs[(number, kind)]
+
     def pdf_base64(self, kind: str, number: str) -> str:
-        return base64.b64encode(PDF_RENDERERS[kind](self.db, number, self.company_name)).decode("ascii")
+        return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
 
 
 # --- finding what a step may have created ---------------------------------------------------
