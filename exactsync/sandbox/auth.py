@@ -93,7 +93,7 @@ class OAuthServer:
         grant = Grant(new_token("at-"), self.clock() + self.token_lifetime, new_token("rt-"))
         self.access[grant.access_token] = grant.access_expires
         self.refresh[grant.refresh_token] = grant
-        return {"access_token": grant.access_token, "token_type": "bearer",
+        return {"access_token": grant.access_token, "token_type": "Bearer",  # CD step3
                 "expires_in": str(self.token_lifetime), "refresh_token": grant.refresh_token}
 
     def valid(self, access_token: str) -> bool:
