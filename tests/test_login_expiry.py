@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from exactsync import config as config_mod
-from exactsync import log
+from exactsync import log, wipe
 from exactsync.exact import TokenStore
 from exactsync.exact.auth import Authenticator, OAuthApp
 from exactsync.exact.errors import LoginExpired, LoginUnavailable, ReconnectNeeded
@@ -81,6 +81,7 @@ def assert_status_says_expired(run, exact_said: str) -> None:
 
 
 def assert_connect_sends_everything_once(run, config_path, sandbox, db, numbers) -> None:
+    assert wipe.not_from_exact(db) == {}  # connect starts without a wipe
     login.log_in(config_mod.load(config_path))
     assert json.loads(run("status", "--json").stdout)["login"]["state"] == "connected"
     result = run("push")
@@ -178,8 +179,8 @@ def authenticator(tokens, session) -> Authenticator:
 
 
 @pytest.mark.parametrize("status, body", [
-    (400, {"error": "invalid_request",
-           "error_description": "The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM."}),
+    (400, {"error": "invalid_request", "error_description": "The refresh token expired at 10/11/2022 9:18:20 PM "
+                                                           "and it is now 10/28/2022 4:15:50 PM."}),
     (401, {"error": "unauthorized_client", "error_description": "Old refresh token used."}),
     (400, {"error": "invalid_grant", "error_description": "Token is not allowed, because of invalid or empty chainId"}),
 ])
