@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from exactsync import app as app_mod
 from exactsync import config as config_mod
 from exactsync import log
+from exactsync.commands.lists import MAX_SEARCH_LENGTH
 from exactsync.exact import ExactClient, odata
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.sandbox import Sandbox, login
@@ -96,6 +97,22 @@ def test_any_value_of_any_type_for_any_key_is_taken_or_refused_naming_the_key(tm
         assert config_mod.load(path).get(key.table, key.name) == value
 
 
+def test_a_retention_beyond_100_years_is_refused_naming_the_key(config_path, run):
+    config_mod.update(config_mod.load(config_path), "log", "retention_days", 36_500)
+    assert run("pull").exit_code == 0  # skipped (not active) after pruning the log with the longest retention
+    config_path.write_text(config_path.read_text().replace("36500", "10000000000000"))
+    for command in ("pull", "push", "cleanup", "log"):
+        assert error_line(run(command)) == (f"Error: config {config_path} has 1 problem:\n"
+                                            "  [log] retention_days: must be at most 36500, got 10000000000000\n")
+
+
+def test_a_number_past_pythons_digit_limit_in_the_config_is_refused(config_path, run):
+    config_path.write_text(config_path.read_text().replace("retention_days = 90", "retention_days = " + "9" * 5000))
+    assert error_line(run("pull")) == (
+        f"Error: config {config_path} has 1 problem:\n  not valid TOML: Exceeds the limit (4300 digits) for integer "
+        "string conversion: value has 5000 digits\n")
+
+
 @pytest.mark.parametrize("store_path", ["", ".", "missing/exactsync.db"])
 def test_a_store_path_that_is_a_folder_or_nowhere_is_refused_naming_the_key(tmp_path, run, store_path):
     path = tmp_path / "odd-store.toml"
@@ -136,7 +153,7 @@ def test_hostile_item_codes_are_refused_and_add_nothing(shop, run, code):
     assert counts(shop["db"]) == before
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", [t for t in HOSTILE if len(t) <= MAX_SEARCH_LENGTH] + ["%_\\😀" * 250])
 def test_hostile_searches_find_nothing_and_match_only_literally(shop, run, text):
     for command in ("customers", "items"):
         result = run(command, "--search", text, "--json")
@@ -144,6 +161,15 @@ def test_hostile_searches_find_nothing_and_match_only_literally(shop, run, text)
     add_customer(shop["db"], "26", f"voor {text} na")
     found = json.loads(run("customers", "--search", text, "--json").output)
     assert [c["code"] for c in found] == ["26"]
+
+
+@pytest.mark.parametrize("length", [MAX_SEARCH_LENGTH + 1, 100_000])
+def test_a_search_text_beyond_1000_characters_is_a_usage_error(shop, run, length):
+    for command in ("customers", "items"):
+        result = run(command, "--search", "%" * length)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--search': at most 1000 characters, got {length:,}: search for a part of the " \
+               "code or name" in result.output
 
 
 @pytest.mark.parametrize("quantity, exit_code", [
