@@ -7,6 +7,7 @@ import json
 import string
 import threading
 import time
+import unicodedata
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
 from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
 from factories import add_customer, add_item
+from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
 from sandbox_login import connect
 
 HOSTILE = ["25' or '1' eq '1", "eq", "' or ", "x') or substringof('", "Ω😀 ĳ", "\x1b[31mred", "tab\there",
@@ -375,3 +377,31 @@ def test_an_answer_exact_would_not_send_stops_the_pull_clearly_and_stores_nothin
     assert checkpoints_moved(db) == 0
     assert counts(db)["customers"] == 0
     assert log.rows(db, log.LogFilter(kinds=("error",)))[0]["message"].startswith("pull failed: ")
+
+
+# --- what goes to Exact ------------------------------------------------------------------------------
+
+def test_control_characters_never_reach_exact_and_the_remarks_keep_their_lines(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], memo="both", your_ref="both",
+                                 pdfs="both")
+    customer = customer_codes(db)[0]
+    address = run("workaddress", "add", customer, "--street", "Kerk\x00straat\t1", "--city", "Delft\x1b[2J",
+                  "--name", "Filiaal\x07 Noord").output.strip()
+    number = run("workorder", "create", "--customer", customer, "--work-address", address,
+                 "--description", "Lekkage\r\nkelder\x00 \x1b[31mrood\x9b", "--reference", "\x00PO\x1b-7\x7f").output.strip()
+    for args in (["book-time", number, "--employee", "Jan", "--work", "60"],
+                 ["add-material", number, codes[1], "2", "--description", "Kraan\x1b\n1/2\x00 inch"],
+                 ["form", number, "Check", "--answer", "a=b"], ["complete", number], ["archive", number]):
+        assert run("workorder", *args).exit_code == 0
+    assert run("push").exit_code == 0, run("log").output
+
+    [invoice] = sandbox.invoices.values()
+    assert invoice["YourRef"] == f"{number} / PO-7"
+    assert invoice["Remarks"] == "Filiaal Noord\nKerkstraat 1\nDelft[2J\nNL\n\nLekkage\nkelder [31mrood"
+    assert [line["Description"] for line in invoice["SalesInvoiceLines"]][1] == "Kraan 1/2 inch"
+    sent = [invoice["Description"], invoice["YourRef"], *(line["Description"] for line in invoice["SalesInvoiceLines"]),
+            *(d["Subject"] for d in sandbox.documents.values()), *(a["FileName"] for a in sandbox.attachments.values())]
+    assert not [text for text in sent if any(unicodedata.category(c) == "Cc" for c in text)]
+    assert not [c for c in invoice["Remarks"] if unicodedata.category(c) == "Cc" and c != "\n"]
+    assert_exactly_once(sandbox, db, [number])
