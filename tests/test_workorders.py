@@ -291,9 +291,9 @@ def test_set_customer_moves_an_unsent_work_order_and_refuses_a_foreign_address(r
 def test_a_booking_beyond_24_hours_is_a_usage_error_and_books_nothing(run, db, shop, minutes):
     number = create(run)
     before = _unchanged(db)
-    result = run("workorder", "book-time", number, "--employee", "Jan", "--work", "60", "--travel", minutes)
+    result = run("workorder", "book-time", number, "--employee", "Jan", "--travel", "60", "--work", minutes)
     assert result.exit_code == 2, result.output
-    assert "--travel" in result.output and "Traceback" not in result.output
+    assert "--work" in result.output and "Traceback" not in result.output
     assert _unchanged(db) == before
 
 
