@@ -341,3 +341,19 @@ def test_without_the_path_an_io_error_at_run_time_never_says_move_the_store_away
     error.sqlite_errorcode = sqlite3.SQLITE_IOERR
     message = str(store.store_failure(error))
     assert "keep the store" in message and "move" not in message
+
+
+def test_a_store_that_stays_locked_at_opening_is_not_called_damaged(tmp_path, monkeypatch):
+    store.open_store(tmp_path / "s.db").close()
+
+    def locked(path):
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        raise error
+
+    monkeypatch.setattr(store, "_open", locked)
+    with pytest.raises(StoreError) as refused:
+        store.open_store(tmp_path / "s.db")
+    assert str(refused.value).startswith(f"cannot open the store {tmp_path / 's.db'} (database is locked): if this "
+                                         "happens again, check the file with sqlite3")
+    assert "move" not in str(refused.value)
