@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import AccessDeniedError, InsecureTransportError, MismatchingStateError, OAuth2Error
+from oauthlib.oauth2 import AccessDeniedError, MismatchingStateError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from exactsync.config import SECRET_ENV
@@ -42,7 +42,7 @@ _plain_http_lock = threading.Lock()
 
 
 class ConsentDenied(ExactsyncError):
-    pass
+    """The admin did not allow access in Exact's consent page."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ class OAuthApp:
                 if not value]
 
     def session(self, transport: requests.Session | None = None, state: str | None = None) -> OAuth2Session:
-        return _ExactOAuth2Session(transport or requests.Session(), client_id=self.client_id,
-                                   redirect_uri=self.redirect_uri, state=state)
+        """requests-oauthlib's session for this app; its token calls go over `transport`."""
+        return _ExactOAuth2Session(transport, client_id=self.client_id, redirect_uri=self.redirect_uri, state=state)
 
     def authorize_url(self) -> tuple[str, str]:
         """The address of Exact's login and consent page, and the random state it carries."""
