@@ -3,19 +3,12 @@ stand-in for the admin, who opens the login address and pastes the address the b
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 
 from exactsync import config as config_mod
 from exactsync.sandbox import login
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def point_config_at(config_path, sandbox, **settings) -> config_mod.Config:
@@ -38,30 +31,24 @@ class Connected:
     landed_on: str | None   # where the sandbox sent the browser; holds the code, so outputs are checked for it
 
 
-def connect(config_path, *args: str, paste=lambda landed_on: landed_on, env: dict | None = None) -> Connected:
+def connect(config_path, paste=lambda landed_on: landed_on) -> Connected:
     """`exactsync connect --no-browser` as a process, its standard input a pipe (no terminal): the
     stand-in opens the address it prints, without following the sandbox's redirect (nothing serves the
     registered https address), and pastes `paste(address landed on)`."""
     process = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "connect",
-                                "--no-browser", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+                                "--no-browser"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         login_url = process.stdout.readline().strip()
-        landed_on = None
-        if login_url:
-            try:
-                landed_on = login.address_landed_on(login_url)
-            except Exception:
-                process.kill()
-                raise
+        landed_on = login.address_landed_on(login_url) if login_url else None
         out, err = process.communicate(paste(landed_on) + "\n" if landed_on else "", timeout=60)
     finally:
         process.kill()
     return Connected(process.returncode, login_url + "\n" + out if login_url else out, err, login_url, landed_on)
 
 
-def connected(config_path, *args: str) -> Connected:
-    result = connect(config_path, *args)
+def connected(config_path) -> Connected:
+    result = connect(config_path)
     assert result.returncode == 0, result.stderr
     return result
 
