@@ -11,7 +11,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -149,7 +148,7 @@ def test_the_code_of_a_pasted_address_never_reaches_output_or_the_store(sandbox,
 
     def paste(landed_on: str) -> str:
         if becomes == "too late":
-            sandbox.oauth.clock = lambda: time.time() + 181
+            sandbox.advance_clock(seconds=181)
         if becomes == "forged state":
             landed_on = landed_on.replace("state=", "state=x")
         if earlier:  # the code already exchanged, in an address that passes the state check
