@@ -298,3 +298,12 @@ def test_a_token_that_is_not_a_bearer_token_is_refused(tmp_path):
 def test_the_login_address_is_read_from_any_text_stream():
     assert connect_mod.pasted_address(io.StringIO("\n  https://x.example/cb?code=a%21b&state=s  \n")) == \
         "https://x.example/cb?code=a%21b&state=s"
+
+
+def test_init_takes_the_registered_https_redirect_uri_and_refuses_another(run, tmp_path):
+    path = tmp_path / "new.toml"
+    refused = run("--config", str(path), "init", "--redirect-uri", "http://127.0.0.1:8765/callback")
+    assert refused.exit_code == 1 and "is not an https address" in refused.output and not path.exists()
+    written = run("--config", str(path), "init", "--redirect-uri", "https://www.example.nl/exactsync")
+    assert written.exit_code == 0 and "next: set the client secret and run `exactsync connect`" in written.output
+    assert config_mod.load(path).redirect_uri == "https://www.example.nl/exactsync"
