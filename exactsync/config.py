@@ -40,8 +40,9 @@ KEYS: tuple[Key, ...] = (
     Key("exact", "client_id", str, "", "Client ID of your app in the Exact App Center"),
     Key("exact", "client_secret", str, "",
         f"Client secret of that app; the environment variable {SECRET_ENV} wins over this value"),
-    Key("exact", "redirect_uri", str, "http://127.0.0.1:8765/callback",
-        "Redirect URI registered for the app; connect listens on it (loopback only)"),
+    Key("exact", "redirect_uri", str, "",
+        "Redirect URI of your app in the Exact App Center, exactly as registered there: an https address "
+        "(it need not serve a page; connect asks for the address the browser lands on)"),
     Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
