@@ -15,6 +15,7 @@ from exactsync import log
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
+from budget_helpers import exact_day_passes
 from sandbox_login import connect
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
@@ -237,15 +238,23 @@ def test_unchecked_settings_read_nothing(sandbox, config_path, run, db):
         "settings were never checked: run exactsync check-settings")
 
 
-def test_daily_limit_spent_stops_cleanly_and_the_next_run_resumes(sandbox, config_path, run, db):
+def test_daily_limit_spent_stops_cleanly_once_and_the_first_run_after_the_reset_resumes(sandbox, config_path, run,
+                                                                                        db):
     connect(sandbox, config_path)
     sandbox.set_rate_limits(daily=4)
     result = run("pull")
     assert result.exit_code == 0, result.output
-    warning = log.rows(db, log.LogFilter(kinds=("warning",)))[0]
-    assert warning["message"].startswith("pull stopped early: ")
+    stopped = "pull stopped: Exact's daily call limit is reached; pull resumes after the reset at "
+    assert stopped in result.output
     assert get_state(db, "last_pull_outcome") == "stopped: Exact's daily call limit is spent"
-    sandbox.set_rate_limits(daily=5000)
+    sandbox.reset_calls()
+    for _ in range(3):  # cron, every 5 minutes until the reset: no call, no new row
+        result = run("pull")
+        assert result.exit_code == 0 and stopped in result.output
+    assert sum(sandbox.calls.values()) == 0
+    warnings = [r["message"] for r in log.rows(db, log.LogFilter(kinds=("warning",)))]
+    assert len(warnings) == 1 and warnings[0].startswith(stopped)
+    exact_day_passes(sandbox, db)
     pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
 

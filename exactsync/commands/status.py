@@ -11,6 +11,7 @@ from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.store import get_state
+from exactsync.sync import budget
 
 
 def collect(db: sqlite_utils.Database) -> dict:
@@ -26,7 +27,18 @@ def collect(db: sqlite_utils.Database) -> dict:
         "workorders_queued": counts.get("archived", 0),
         "workorders_failed": counts.get("failed", 0),
         "errors_last_24h": logmod.count_since(db, "error", day_ago),
+        "exact_daily_calls": budget.last_seen(db),
     }
+
+
+def _daily_calls_line(calls: dict) -> str:
+    if not calls["seen_at"]:
+        return "not seen yet (the first pull or push shows them)"
+    seen = f"seen {_output.local_time(calls['seen_at'])}"
+    if calls["remaining"] is None:
+        return f"unknown: Exact's day has reset since they were {seen}"
+    of_limit = f" of {calls['limit']:,}" if calls["limit"] else ""
+    return f"{calls['remaining']:,}{of_limit} left ({seen}; resets {_output.local_time(calls['resets_at'])})"
 
 
 def _run_line(run: dict) -> str:
@@ -40,8 +52,8 @@ def _run_line(run: dict) -> str:
 @pass_app
 def status_command(app: App, as_json: bool):
     """Show whether the integration is active, the connected division, the last
-    pull and push, the highest mutation date, queued and failed work orders, and
-    errors in the last 24 hours.
+    pull and push, the highest mutation date, queued and failed work orders,
+    errors in the last 24 hours, and Exact's daily calls left as last seen.
 
     \b
     Example:
@@ -61,5 +73,6 @@ def status_command(app: App, as_json: bool):
         ["work orders queued for Exact", str(status["workorders_queued"])],
         ["work orders failed", str(status["workorders_failed"])],
         ["errors in the last 24 hours", str(status["errors_last_24h"])],
+        ["Exact calls left today", _daily_calls_line(status["exact_daily_calls"])],
     ]
     _output.stdout().print(_output.table(["", ""], rows, title=f"exactsync ({app.config.store_path})"))

@@ -29,7 +29,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import ExactApiError, UncertainOutcome
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, UncertainOutcome
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
@@ -306,6 +306,12 @@ class Push:
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
             exact_id = self.client.post(endpoint, payload)[key]
+        except DailyLimitReached:
+            # Refused before Exact did anything (no call, or a daily 429): not sent, so no try.
+            with transaction(self.db):
+                self.db.execute("UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ? "
+                                "WHERE work_order_id = ? AND step = ?", [utcnow(), order["id"], step])
+            raise
         except UncertainOutcome as exc:
             if exc.status:
                 self.errors.count(endpoint)

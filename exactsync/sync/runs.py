@@ -11,19 +11,20 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
-from exactsync.store import set_state, store_failure, utcnow
+from exactsync.store import get_state, set_state, store_failure, transaction, utcnow
 
 
 @contextlib.contextmanager
 def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
     """Record the outcome of run `name`. Spending Exact's daily call budget is a
-    warning, not a failure: what was committed stays, the next run resumes."""
+    warning, not a failure: what was committed stays, the first run after the reset
+    resumes. It is raised on, so the command can say so and end without an error."""
     try:
         yield
     except DailyLimitReached as exc:
-        log.warning(db, "connection", f"{name} stopped early: {exc}",
-                    action="nothing: the next run after the reset continues where this one stopped")
+        _note_daily_limit(db, name, exc)
         _record(db, name, "stopped: Exact's daily call limit is spent")
+        raise
     except ReconnectNeeded as exc:
         log.error(db, "connection", f"{name} failed: {exc}", action="run exactsync connect to log in to Exact again")
         _record(db, name, "failed: the Exact login must be renewed")
@@ -43,6 +44,21 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
         raise failure from None
     else:
         _record(db, name, "ok")
+
+
+def _note_daily_limit(db: sqlite_utils.Database, name: str, exc: DailyLimitReached) -> None:
+    """One row per run name until the reset, not one every 5 minutes from cron."""
+    key, reset = f"{name}_daily_limit_noted", str(exc.resets_at or utcnow()[:10])
+    if get_state(db, key) == reset:
+        return
+    with transaction(db):
+        log.warning(db, "connection", daily_limit_message(name, exc),
+                    action="nothing: the first run after the reset continues where this one stopped")
+        set_state(db, **{key: reset})
+
+
+def daily_limit_message(name: str, exc: DailyLimitReached) -> str:
+    return f"{name} stopped: Exact's daily call limit is reached; {name} resumes after the reset {exc.when}"
 
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:
