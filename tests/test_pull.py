@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from exactsync import log
 from exactsync.sandbox import Sandbox
+from exactsync.sandbox import odata as sandbox_odata
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
 from budget_helpers import exact_day_passes
@@ -91,13 +93,38 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     assert get_state(db, "last_pull_outcome") == "ok"
 
 
-def test_a_pull_with_nothing_changed_costs_at_most_5_calls(connected, sandbox, run, db):
+def api_calls(sandbox) -> dict[str, int]:
+    return {k: v for k, v in sandbox.calls.items() if k != "POST token"}
+
+
+def a_day_later(db) -> None:
+    """As if the last read of the division's move date was on the previous UTC day."""
+    checked = json.loads(get_state(db, "division_move_checked"))
+    day = datetime.fromisoformat(checked["day"]).date() - timedelta(days=1)
+    set_state(db, division_move_checked=json.dumps({**checked, "day": day.isoformat()}))
+
+
+def test_a_pull_with_nothing_changed_costs_the_4_sync_reads_only(connected, sandbox, run, db):
     pull_ok(run)
     sandbox.reset_calls()
     pull_ok(run)
-    api_calls = {k: v for k, v in sandbox.calls.items() if k != "POST token"}
-    assert sum(api_calls.values()) <= 5, api_calls
+    assert api_calls(sandbox) == {c: 1 for c in SYNC_CALLS}
     assert log.rows(db, log.LogFilter())[0]["message"] == "pull: nothing changed in Exact"
+
+
+def test_the_division_move_date_is_read_on_the_first_pull_of_each_utc_day(connected, sandbox, run, db):
+    pull_ok(run)
+    assert sandbox.calls["GET system/Divisions"] == 1
+    for _ in range(3):
+        pull_ok(run)
+    assert sandbox.calls["GET system/Divisions"] == 1
+    a_day_later(db)
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert api_calls(sandbox) == {"GET system/Divisions": 1, **{c: 1 for c in SYNC_CALLS}}
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert api_calls(sandbox) == {c: 1 for c in SYNC_CALLS}
 
 
 def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, sandbox, run, db):
@@ -173,19 +200,59 @@ def test_item_group_filter_change_takes_effect_at_the_next_pull(sandbox, config_
                __import__("json").loads(result.output))
 
 
-def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
-    pull_ok(run)
+def moved_with_a_lost_deletion(sandbox) -> str:
+    """Move the division, then delete a customer whose deletion the move loses; returns its ID."""
     sandbox.move_division()
     victim = next(iter(expected_customers(sandbox)))
     sandbox.delete_account(victim)
     # A division move loses the deleted log too: forget the deletion, as Exact would.
     for key in [k for k, d in sandbox.deleted.items() if d["EntityKey"] == victim]:
         del sandbox.admin.deleted[key]
+    return victim
+
+
+def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
+    pull_ok(run)
+    victim = moved_with_a_lost_deletion(sandbox)
+    # The renumbered rows lie below every checkpoint, so the sync reads see nothing:
+    # the move shows on the first pull of the next UTC day, when the move date is read.
+    pull_ok(run)
+    assert not any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
+    a_day_later(db)
     pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
     row = db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?", [victim]).fetchone()
     assert row == (0, "no longer in Exact")
     assert any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
+
+
+def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch):
+    """Exact renumbers a moved division's rows (section 5); an answer holding rows the checkpoint
+    already covers is what that looks like. The sandbox, like Exact, honours `Timestamp gt`, so
+    one accounts answer here ignores it, sending every (renumbered) row."""
+    pull_ok(run)
+    victim = moved_with_a_lost_deletion(sandbox)
+    real_floor = sandbox_odata.timestamp_floor
+    ignored = []
+
+    def floor_ignored_once(text):
+        floor, equals = real_floor(text)
+        if not ignored and floor > 1 and text.startswith("Timestamp"):
+            ignored.append(floor)
+            return 0, equals
+        return floor, equals
+
+    monkeypatch.setattr(sandbox_odata, "timestamp_floor", floor_ignored_once)
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert ignored and sandbox.calls["GET system/Divisions"] == 1
+    messages = [r["message"] for r in log.rows(db, log.LogFilter(limit=None))]
+    assert any(m.startswith("Exact sent sync/CRM/Accounts rows with a Timestamp of ") and
+               m.endswith("reading the division's move date now") for m in messages), messages
+    assert "Exact moved the division and reset its timestamps: reading everything again" in messages
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?", [victim]).fetchone() == (
+        0, "no longer in Exact")
 
 
 def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sandbox, run, db):
