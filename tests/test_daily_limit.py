@@ -33,7 +33,7 @@ def outbox(db) -> list[tuple]:
 @pytest.mark.parametrize("calls_left", [0, 1], ids=["spent-before-the-push", "spent-after-the-invoice"])
 def test_a_spent_daily_limit_stops_push_cleanly_once_and_the_work_order_goes_after_the_reset(
         sandbox, config_path, run, calls_left):
-    config, db = connected_store(sandbox, config_path, pdfs="both", work_time_item=sales_item_codes(sandbox)[0])
+    _, db = connected_store(sandbox, config_path, pdfs="both", work_time_item=sales_item_codes(sandbox)[0])
     number = archived(db, customer_codes(db)[0])
     sandbox.set_rate_limits(daily=calls_used_today(sandbox) + calls_left)
 
@@ -62,7 +62,7 @@ def test_a_spent_daily_limit_stops_push_cleanly_once_and_the_work_order_goes_aft
 
 
 def test_status_shows_the_daily_calls_left_as_last_seen_and_unknown_after_the_reset(sandbox, config_path, run):
-    config, db = connected_store(sandbox, config_path)
+    _, db = connected_store(sandbox, config_path)
     assert json.loads(run("status", "--json").output)["exact_daily_calls"]["seen_at"] is None
     assert "not seen yet" in run("status").output
 

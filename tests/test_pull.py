@@ -226,33 +226,45 @@ def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
     assert any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
 
 
-def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch):
-    """Exact renumbers a moved division's rows (section 5); an answer holding rows the checkpoint
-    already covers is what that looks like. The sandbox, like Exact, honours `Timestamp gt`, so
-    one accounts answer here ignores it, sending every (renumbered) row."""
-    pull_ok(run)
-    victim = moved_with_a_lost_deletion(sandbox)
-    real_floor = sandbox_odata.timestamp_floor
-    ignored = []
+def ignore_one_timestamp_floor(monkeypatch) -> list[int]:
+    """The next sync answer ignores its `Timestamp gt` floor and sends every row; returns the
+    floors ignored. The sandbox, like Exact, honours the floor, and a move renumbers its rows
+    below every checkpoint (section 5), so without this no answer would show a move."""
+    real_floor, ignored = sandbox_odata.timestamp_floor, []
 
     def floor_ignored_once(text):
         floor, equals = real_floor(text)
-        if not ignored and floor > 1 and text.startswith("Timestamp"):
+        if not ignored and floor > 1:
             ignored.append(floor)
             return 0, equals
         return floor, equals
 
     monkeypatch.setattr(sandbox_odata, "timestamp_floor", floor_ignored_once)
+    return ignored
+
+
+@pytest.mark.parametrize("moved", [True, False], ids=["moved", "not-moved"])
+def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch,
+                                                                        moved):
+    pull_ok(run)
+    victim = moved_with_a_lost_deletion(sandbox) if moved else None
+    ignored = ignore_one_timestamp_floor(monkeypatch)
     sandbox.reset_calls()
     pull_ok(run)
     assert ignored and sandbox.calls["GET system/Divisions"] == 1
     messages = [r["message"] for r in log.rows(db, log.LogFilter(limit=None))]
     assert any(m.startswith("Exact sent sync/CRM/Accounts rows with a Timestamp of ") and
                m.endswith("reading the division's move date now") for m in messages), messages
-    assert "Exact moved the division and reset its timestamps: reading everything again" in messages
+    full_read = "Exact moved the division and reset its timestamps: reading everything again"
+    assert (full_read in messages) == moved
     assert stored_customers(db) == expected_customers(sandbox)
-    assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?", [victim]).fetchone() == (
-        0, "no longer in Exact")
+    if moved:
+        assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?",
+                          [victim]).fetchone() == (0, "no longer in Exact")
+    else:
+        # The accounts page below its checkpoint was not stored: read again from the checkpoint.
+        assert api_calls(sandbox) == {"GET system/Divisions": 1, **{c: 1 for c in SYNC_CALLS},
+                                      "GET sync/CRM/Accounts": 2}
 
 
 def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sandbox, run, db):

@@ -337,7 +337,8 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
         _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=True)
     except TimestampsWentBack as exc:
         # Whole pages before this one are stored; the move date decides how to go on.
-        log.warning(db, "connection", f"{exc}: reading the division's move date now")
+        log.warning(db, "connection", f"{exc}: reading the division's move date now",
+                    action="none: a moved division is read again in full by this pull")
         reasons = _start(db, settings, _division_move_date(client, settings.division), True, now, result)
         _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=False)
     _refresh_item_groups(client, db, force=bool(reasons), now=now)

@@ -48,7 +48,8 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
 
 def _note_daily_limit(db: sqlite_utils.Database, name: str, exc: DailyLimitReached) -> None:
     """One row per run name until the reset, not one every 5 minutes from cron."""
-    key, reset = f"{name}_daily_limit_noted", str(exc.resets_at or utcnow()[:10])
+    # Whole seconds: a reset restored from the store has lost the header's milliseconds.
+    key, reset = f"{name}_daily_limit_noted", str(int(exc.resets_at) if exc.resets_at else utcnow()[:10])
     if get_state(db, key) == reset:
         return
     with transaction(db):
