@@ -82,7 +82,7 @@ def test_each_settings_combination_gives_exactly_the_expected_invoice(sandbox, c
     assert sorted(documents) == sorted(f"{kind} {number}" for kind in expected_pdfs)
     for kind, render in expected_pdfs.items():
         document = documents[f"{kind} {number}"]
-        assert (document["Account"], document["Type"]) == (order["customer_exact_id"], 55)
+        assert (document["Account"], document["Type"]) == (order["customer_exact_id"], config.settings.document_type)
         [attachment] = [a for a in sandbox.attachments.values() if a["Document"] == document["ID"]]
         assert attachment["FileName"] == f"{number}-{kind.lower()}.pdf"
         assert attachment["Attachment"] == render(db, number, config.get("workorders", "company_name"))

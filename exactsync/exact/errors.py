@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from exactsync.errors import ExactsyncError
+from exactsync.exact.scopes import scope_of, tick_action
 
 
 class ExactApiError(ExactsyncError):
@@ -23,6 +24,20 @@ class ExactApiError(ExactsyncError):
         if reason:
             text += f" (Reason: {reason})"
         super().__init__(text)
+
+
+class ScopeViolation(ExactApiError):
+    """Exact refused the call because the app may not use the endpoint's scope. Not a fault of the
+    record being sent: every call there fails alike until the scope is ticked for the app."""
+
+    def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
+        super().__init__(status, message, reason, request=request)
+        self.scope = scope_of(request.split(" ", 1)[-1]) or ""  # "": an endpoint exactsync has no scope for
+
+    def __str__(self) -> str:
+        which = f"Exact's scope \"{self.scope}\"" if self.scope else "the scope of this endpoint"
+        return (f"Exact refused {self.request}: this app may not use {which} (Exact answered {self.status}: "
+                f"{self.message}): {tick_action(self.scope)}")
 
 
 class DailyLimitReached(ExactsyncError):

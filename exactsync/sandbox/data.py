@@ -41,8 +41,11 @@ ITEM_GROUPS = [("701", "Arbeid"), ("702", "Materialen"), ("703", "Onderdelen"),
                ("KLEIN", "Klein materiaal"), ("klein", "klein Materiaal"), ("800", "Diensten")]
 JOURNALS = [("70", "Verkoopboek", 20), ("71", "Verkoopboek projecten", 20), ("60", "Inkoopboek", 22),
             ("50", "Bank", 12), ("30", "Kas", 10), ("90", "Memoriaal", 90)]
-DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1), (20, "Inkoopfactuur", 2), (55, "Overig", 0),
-                  (80, "Werkbon", 1), (181, "Bankafschrift", 3)]
+# (ID, Description, TypeCategory, DocumentIsCreatable). Only 10 (sales invoice) and 20 (purchase invoice)
+# are documented (EXDOC); descriptions come in the user's language (section 9). The other rows are
+# sample data, not claims about Exact: they give the harness a general type and one that cannot be created.
+DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1, True), (20, "Inkoopfactuur", 2, True), (55, "Overig", 0, True),
+                  (80, "Werkbon", 1, True), (181, "Bankafschrift", 3, False)]
 ODD_ITEM_CODES = ["M", "12/34", "O'Brien-1", "Kabel 3×2,5", "  SPATIE", "trailing  ", "ÉCLAIR"]
 # (every n-th customer, Type, Main): postal, delivery and a second visit address, so a reader
 # has to pick the main visit address itself
@@ -135,8 +138,11 @@ class Administration:
             guid = self.new_guid()
             self.journals[guid] = {"ID": guid, "Code": code, "Description": description, "Type": kind,
                                    "Division": self.division}
-        for code, description, category in DOCUMENT_TYPES:
-            self.document_types[code] = {"ID": code, "Description": description, "DocumentCategory": category}
+        for code, description, category, creatable in DOCUMENT_TYPES:
+            self.document_types[code] = {
+                "ID": code, "Description": description, "TypeCategory": category, "DocumentIsCreatable": creatable,
+                "DocumentIsUpdatable": creatable, "DocumentIsDeletable": creatable, "DocumentIsViewable": True,
+                "Created": created, "Modified": created}
 
     def _generate_customer(self, number: int):
         rng = self.rng

@@ -40,6 +40,9 @@ class Problems:
     def missing(self, label: str):
         self.messages.append(f"Verplicht: {label}")
 
+    def invalid(self, message: str):
+        self.messages.append(message)
+
     def bad_reference(self, label: str):
         self.messages.append(f"Ongeldige referentie: {label}")
         self.status = 500
@@ -178,6 +181,11 @@ class Posting:
             problems.missing("Soort")
         elif data["Type"] not in admin.document_types:
             problems.bad_reference(f"Soort ({data['Type']})")
+        elif not admin.document_types[data["Type"]]["DocumentIsCreatable"]:
+            # DocumentTypes says whether a type's documents can be created (picqer DocumentType.php);
+            # what Exact answers when one is posted anyway is not reported: Exact's error body with a 400.
+            problems.invalid(f"Ongeldig: Soort ({data['Type']}): documenten van dit soort kunnen niet worden "
+                             "aangemaakt")
         if data.get("Account") and data["Account"] not in admin.accounts:
             problems.bad_reference(f"Relatie ({data['Account']})")
         problems.raise_any()

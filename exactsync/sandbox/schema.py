@@ -48,7 +48,10 @@ INVOICE_LINE = fields(
     "ID:guid InvoiceID:guid LineNumber:int Item:guid ItemCode:str Description:str Quantity:decimal "
     "UnitPrice:decimal NetPrice:decimal AmountFC:decimal AmountDC:decimal Notes:str VATCode:str "
     "GLAccount:guid Division:int")
-DOCUMENT_TYPE = fields("ID:int Description:str DocumentCategory:int")
+# Fields as picqer's DocumentType.php copies them from Exact's reference page (exact-online-api.md section 10).
+DOCUMENT_TYPE = fields(
+    "ID:int Description:str TypeCategory:int DocumentIsCreatable:bool DocumentIsUpdatable:bool "
+    "DocumentIsDeletable:bool DocumentIsViewable:bool Created:date Modified:date")
 DOCUMENT = fields(
     "ID:guid Account:guid Subject:str Type:int TypeDescription:str Body:str DocumentDate:date "
     "FinancialTransactionEntryID:guid Created:date Modified:date Division:int")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from exactsync.exact.scopes import scope_of
 from exactsync.sandbox import odata, render
 from exactsync.sandbox.auth import OAuthError
 from exactsync.sandbox.odata import ODataError
@@ -27,6 +28,10 @@ KEY_PART = re.compile(r"\((?P<key>[^)]*)\)")
 URL_SAFE = "$'(),:"     # left as is in __next links, as Exact writes them: $skiptoken=guid'...'
 SELECT_NEEDED = "Please add a $select or a $top=1 statement to the query string."
 BAD_SYNC_FILTER = "This $filter parameter is not supported for this resource"
+# A call outside the app's scopes, as reported: "Error 403: Forbidden - Application Scope Violated. Cannot
+# read" for a GET (picqer#509; picqer#453 without the last sentence). No Reason header was reported with it
+# (picqer's client shows one when sent). What Exact adds for a write is not reported: the sandbox adds nothing.
+SCOPE_VIOLATED = "Forbidden - Application Scope Violated"
 
 
 class DropConnection(Exception):
@@ -171,6 +176,9 @@ class Handler(BaseHTTPRequestHandler):
                     raise ApiError(403, "Forbidden", {"Reason": "NoDivisionAccess"})
                 if division is None and not path.lower().startswith("current/"):
                     raise ApiError(404, "Resource not found: a division is needed in the URL.")
+                scope = scope_of(path)
+                if scope is not None and scope not in sandbox.scopes:
+                    raise ApiError(403, SCOPE_VIOLATED + (". Cannot read" if method == "GET" else ""))
             except ApiError as error:
                 sandbox.errors.record(error_key, error.status)
                 return self.send_error_body(error.status, str(error), headers=error.headers)

@@ -29,7 +29,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import DailyLimitReached, ExactApiError, UncertainOutcome
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, ScopeViolation, UncertainOutcome
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
@@ -38,9 +38,6 @@ from exactsync.workorders.lookup import get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
 
 DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
-# Exact's document type for the PDFs, chosen by code because descriptions are translated:
-# 55 is the general type ("Overig" / "Miscellaneous"); checked against documents/DocumentTypes.
-DOCUMENT_TYPE_CODE = 55
 RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Exact blocks the app after 10 errors per endpoint per hour; leave room for other runs' and commands' errors.
@@ -207,7 +204,6 @@ class Push:
         self.result = PushResult()
         self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
-        self._document_type: int | None = None
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         deadline = self.clock() + max_seconds
@@ -283,7 +279,7 @@ class Push:
                 return
         for pdf in built.pdfs:
             document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
-                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type()})
+                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type})
             if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
                     "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
                 return
@@ -308,9 +304,7 @@ class Push:
             exact_id = self.client.post(endpoint, payload)[key]
         except DailyLimitReached:
             # Refused before Exact did anything (no call, or a daily 429): not sent, so no try.
-            with transaction(self.db):
-                self.db.execute("UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ? "
-                                "WHERE work_order_id = ? AND step = ?", [utcnow(), order["id"], step])
+            self.not_tried(order["id"], step)
             raise
         except UncertainOutcome as exc:
             if exc.status:
@@ -323,6 +317,12 @@ class Push:
                             action="none: the next push looks it up in Exact before sending anything again")
             self.result.retrying.append(order["number"])
             return None
+        except ScopeViolation:
+            # Refused before anything was stored, and not this work order's fault: the run stops, the
+            # step waits untried. Counted, so that runs every 5 minutes stay below Exact's error block.
+            self.errors.count(endpoint)
+            self.not_tried(order["id"], step)
+            raise
         except ExactApiError as exc:
             if exc.status == 429:
                 raise  # the rate limit, not this work order: the step is looked up next run
@@ -339,6 +339,11 @@ class Push:
                             [exact_id, utcnow(), work_order_id, step])
             if step == INVOICE_STEP:
                 self.db.execute("UPDATE work_orders SET exact_invoice_id = ? WHERE id = ?", [exact_id, work_order_id])
+
+    def not_tried(self, work_order_id: int, step: str) -> None:
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? "
+                            "WHERE work_order_id = ? AND step = ?", [utcnow(), work_order_id, step])
 
     def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
         """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS."""
@@ -411,14 +416,10 @@ class Push:
             self._item_ids = found
         return self._item_ids
 
+    @property
     def document_type(self) -> int:
-        if self._document_type is None:
-            types = self.client.get("documents/DocumentTypes", {"$select": "ID,Description"})
-            if not any(odata.parse_int64(t.get("ID")) == DOCUMENT_TYPE_CODE for t in types):
-                raise ExactsyncError(f"Exact has no document type {DOCUMENT_TYPE_CODE} (general) for the PDFs: "
-                                     "set [settings] pdfs = \"none\" and run check-settings, or ask Exact support")
-            self._document_type = DOCUMENT_TYPE_CODE
-        return self._document_type
+        """[settings] document_type, as check-settings verified it (exists, documents can be created)."""
+        return self.settings["document_type"]
 
     def pdf_base64(self, kind: str, number: str) -> str:
         return base64.b64encode(PDF_RENDERERS[kind](self.db, number, self.company_name)).decode("ascii")

@@ -10,7 +10,8 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
+from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded, ScopeViolation
+from exactsync.exact.scopes import tick_action
 from exactsync.store import get_state, set_state, store_failure, transaction, utcnow
 
 
@@ -21,6 +22,12 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
     resumes. It is raised on, so the command can say so and end without an error."""
     try:
         yield
+    except ScopeViolation as exc:
+        # One row for the run, whichever work order or record it was on: none of them is at fault.
+        log.error(db, "connection", f"{name} stopped: {exc}",
+                  action=tick_action(exc.scope) + "; nothing is lost, the next run continues")
+        _record(db, name, "failed: the Exact app lacks a scope")
+        raise
     except DailyLimitReached as exc:
         _note_daily_limit(db, name, exc)
         _record(db, name, "stopped: Exact's daily call limit is spent")
