@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import secrets
 import threading
+import time
 import uuid
 from datetime import datetime
 from types import MappingProxyType
@@ -41,6 +42,7 @@ class Sandbox:
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
       `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint;
       `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes.
+    - time: `advance_clock(days=31)` moves the clock of Exact's login on.
     """
 
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
@@ -60,7 +62,8 @@ class Sandbox:
         self.client_secret = secrets.token_urlsafe(24)
         self.user_id = self.admin.new_guid()
         self.customer_id = self.admin.new_guid()
-        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window)
+        self.clock_offset = 0.0
+        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window, clock=self.now)
         self.limits = RateLimits(minutely_limit, daily_limit)
         self.errors = ErrorLimit(error_limit)
         self.consent = "allow"
@@ -170,6 +173,17 @@ class Sandbox:
     def expire_tokens(self):
         with self.lock:
             self.oauth.expire_all()
+
+    def now(self) -> float:
+        """Exact's time for its login (codes, access and refresh tokens): this machine's, plus what
+        `advance_clock` added. The rate limits keep the machine's time: clients read their reset
+        headers against their own clock, which the harness cannot move."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, days: float = 0, seconds: float = 0):
+        """Let time pass for Exact's login: `advance_clock(days=31)` outlives every refresh token."""
+        with self.lock:
+            self.clock_offset += days * 86400 + seconds
 
     # -- harness: data -----------------------------------------------------------------------------------
 
