@@ -27,6 +27,7 @@ class Key:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
+    maximum: int | None = None  # for int keys
 
     @property
     def dotted(self) -> str:
@@ -61,7 +62,9 @@ KEYS: tuple[Key, ...] = (
         "documented"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
-    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed"),
+    # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.
+    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed (at most 36500)",
+        maximum=36_500),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -153,6 +156,8 @@ def _read_toml(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # a number past Python's 4,300-digit limit on int()
+        raise ConfigError(path, [f"not valid TOML: {str(exc).split(';')[0]}"]) from None
 
 
 def validate(raw: dict) -> tuple[list[str], dict]:
@@ -188,6 +193,8 @@ def _check_value(key: Key, value) -> str | None:
             return f"must be a whole number, got {_show(value)}"
         if value < 0:
             return f"must not be negative, got {value}"
+        if key.maximum is not None and value > key.maximum:
+            return f"must be at most {key.maximum}, got {value}"
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"must be a list of strings, got {_show(value)}"
