@@ -9,7 +9,8 @@ import pytest
 
 from budget_helpers import exact_day_passes
 from exactsync import log
-from exactsync.store import get_state
+from exactsync.store import get_state, set_state
+from exactsync.sync import budget
 from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
 
 STOPPED = "push stopped: Exact's daily call limit is reached; push resumes after the reset at "
@@ -82,3 +83,15 @@ def test_status_shows_the_daily_calls_left_as_last_seen_and_unknown_after_the_re
     calls = json.loads(run("status", "--json").output)["exact_daily_calls"]
     assert calls["remaining"] is None and calls["seen_at"]
     assert "unknown: Exact's day has reset since they were seen" in run("status").output
+
+
+def test_a_budget_spent_in_another_division_does_not_stop_this_one(sandbox, config_path, run):
+    _, db = connected_store(sandbox, config_path)
+    sandbox.exhaust_daily_limit()
+    assert run("pull").exit_code == 0
+    assert json.loads(run("status", "--json").output)["exact_daily_calls"]["remaining"] == 0
+    seen = json.loads(get_state(db, budget.STATE_KEY))
+    set_state(db, **{budget.STATE_KEY: json.dumps({**seen, "division": sandbox.division + 1})})
+    sandbox.set_rate_limits(daily=10_000)  # this division's calls are not spent
+    result = run("pull")
+    assert result.exit_code == 0 and "pulled in 4 calls" in result.output, result.output

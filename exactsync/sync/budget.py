@@ -31,12 +31,12 @@ def _epoch(iso_utc: str) -> float:
     return datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).timestamp()
 
 
-def remember(db: sqlite_utils.Database, limits: RateLimits) -> None:
+def remember(db: sqlite_utils.Database, limits: RateLimits, division: int) -> None:
     """Keep what Exact's daily headers said; a run whose answers carried none changes nothing."""
     if limits.daily_remaining is None:
         return
     set_state(db, **{STATE_KEY: json.dumps({
-        "limit": limits.daily_limit, "remaining": limits.daily_remaining,
+        "division": division, "limit": limits.daily_limit, "remaining": limits.daily_remaining,
         "resets_at": _iso(limits.daily_reset) if limits.daily_reset else None, "seen_at": utcnow()})})
 
 
@@ -44,7 +44,7 @@ def last_seen(db: sqlite_utils.Database, now: float | None = None) -> dict:
     """What `status` shows. `remaining` is None when never seen or when the reset has
     passed since: Exact counts afresh then, and nobody has looked yet."""
     seen = json.loads(get_state(db, STATE_KEY) or "null") or {}
-    shown = {"limit": seen.get("limit"), "remaining": seen.get("remaining"),
+    shown = {"division": seen.get("division"), "limit": seen.get("limit"), "remaining": seen.get("remaining"),
              "resets_at": seen.get("resets_at"), "seen_at": seen.get("seen_at")}
     now = time.time() if now is None else now
     if shown["resets_at"] is None or _epoch(shown["resets_at"]) <= now:
@@ -52,10 +52,11 @@ def last_seen(db: sqlite_utils.Database, now: float | None = None) -> dict:
     return shown
 
 
-def restore(db: sqlite_utils.Database, limits: RateLimits) -> None:
-    """Start a run from the daily budget last seen, while its reset is still ahead."""
+def restore(db: sqlite_utils.Database, limits: RateLimits, division: int) -> None:
+    """Start a run from the daily budget last seen for this division (Exact counts per
+    division), while its reset is still ahead."""
     seen = last_seen(db)
-    if seen["remaining"] is not None:
+    if seen["remaining"] is not None and seen["division"] == division:
         limits.daily_limit, limits.daily_remaining = seen["limit"], seen["remaining"]
         limits.daily_reset = _epoch(seen["resets_at"])
 
@@ -64,7 +65,7 @@ def restore(db: sqlite_utils.Database, limits: RateLimits) -> None:
 def carried(db: sqlite_utils.Database, client) -> Iterator[None]:
     """Around a run: the client starts from the stored budget and leaves what it saw,
     whatever way the run ends."""
-    restore(db, client.limits)
+    restore(db, client.limits, client.division)
     calls_before = client.calls
     try:
         yield
@@ -72,4 +73,4 @@ def carried(db: sqlite_utils.Database, client) -> Iterator[None]:
         if client.calls > calls_before:
             # A store that cannot take this write has a worse problem, already on its way up.
             with contextlib.suppress(sqlite3.DatabaseError):
-                remember(db, client.limits)
+                remember(db, client.limits, client.division)
