@@ -13,6 +13,7 @@ from exactsync.commands import _output
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
+from exactsync.sync import budget
 
 
 def collect(db: sqlite_utils.Database) -> dict:
@@ -28,6 +29,7 @@ def collect(db: sqlite_utils.Database) -> dict:
         "workorders_queued": counts.get("archived", 0),
         "workorders_failed": counts.get("failed", 0),
         "errors_last_24h": logmod.count_since(db, "error", day_ago),
+        "exact_daily_calls": budget.last_seen(db),
     }
 
 
@@ -53,6 +55,16 @@ def _login_line(login: dict) -> str:
     return f"{what}: run exactsync connect"
 
 
+def _daily_calls_line(calls: dict) -> str:
+    if not calls["seen_at"]:
+        return "not seen yet (the first pull or push shows them)"
+    seen = f"seen {_output.local_time(calls['seen_at'])}"
+    if calls["remaining"] is None:
+        return f"unknown: Exact's day has reset since they were {seen}"
+    of_limit = f" of {calls['limit']:,}" if calls["limit"] else ""
+    return f"{calls['remaining']:,}{of_limit} left ({seen}; resets {_output.local_time(calls['resets_at'])})"
+
+
 def _run_line(run: dict) -> str:
     if not run["at"]:
         return "never"
@@ -64,8 +76,8 @@ def _run_line(run: dict) -> str:
 @pass_app
 def status_command(app: App, as_json: bool):
     """Show whether the integration is active, the connected division, the Exact login, the last
-    pull and push, the highest mutation date, queued and failed work orders, and
-    errors in the last 24 hours.
+    pull and push, the highest mutation date, queued and failed work orders, errors in
+    the last 24 hours, and Exact's daily calls left as last seen.
 
     \b
     Example:
@@ -87,5 +99,6 @@ def status_command(app: App, as_json: bool):
         ["work orders queued for Exact", str(status["workorders_queued"])],
         ["work orders failed", str(status["workorders_failed"])],
         ["errors in the last 24 hours", str(status["errors_last_24h"])],
+        ["Exact calls left today", _daily_calls_line(status["exact_daily_calls"])],
     ]
     _output.stdout().print(_output.table(["", ""], rows, title=f"exactsync ({app.config.store_path})"))

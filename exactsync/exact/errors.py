@@ -46,10 +46,10 @@ class DailyLimitReached(ExactsyncError):
 
     def __init__(self, resets_at: float | None):
         self.resets_at = resets_at
-        when = "tomorrow"
+        self.when = "tomorrow"
         if resets_at:
-            when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
-        super().__init__(f"Exact's daily API limit for this division is spent; it resets {when}")
+            self.when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"Exact's daily API limit for this division is spent; it resets {self.when}")
 
 
 class LoginUnavailable(ExactsyncError):

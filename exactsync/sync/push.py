@@ -29,7 +29,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
@@ -307,8 +307,8 @@ class Push:
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
             exact_id = self.client.post(endpoint, payload)[key]
-        except LoginUnavailable:
-            # Nothing reached Exact (no token, or a 401): the login failed, not this work order's try.
+        except (DailyLimitReached, LoginUnavailable):
+            # Nothing reached Exact (the day's calls spent, no token, or a 401): no try of this work order.
             self.not_tried(order["id"], step)
             raise
         except UncertainOutcome as exc:
