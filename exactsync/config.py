@@ -27,6 +27,7 @@ class Key:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
+    least: int = 0  # for whole numbers
 
     @property
     def dotted(self) -> str:
@@ -41,6 +42,9 @@ KEYS: tuple[Key, ...] = (
         f"Client secret of that app; the environment variable {SECRET_ENV} wins over this value"),
     Key("exact", "redirect_uri", str, "http://127.0.0.1:8765/callback",
         "Redirect URI registered for the app; connect listens on it (loopback only)"),
+    Key("exact", "timeout_seconds", int, 120,
+        "Seconds to wait for Exact's answer to a call (at most 10 of them to connect); push looks up a send that "
+        "a stopped run left open only after twice this, when Exact can no longer be storing it", least=1),
     Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
@@ -114,6 +118,10 @@ class Config:
         return self.get("exact", "redirect_uri")
 
     @property
+    def timeout_seconds(self) -> int:
+        return self.get("exact", "timeout_seconds")
+
+    @property
     def retention_days(self) -> int:
         return self.get("log", "retention_days")
 
@@ -180,8 +188,8 @@ def _check_value(key: Key, value) -> str | None:
     if key.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, got {_show(value)}"
-        if value < 0:
-            return f"must not be negative, got {value}"
+        if value < key.least:
+            return f"must be {key.least} or more, got {value}" if key.least else f"must not be negative, got {value}"
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"must be a list of strings, got {_show(value)}"
