@@ -227,3 +227,11 @@ def test_a_work_order_refused_twice_in_one_run_is_counted_once(sandbox, config_p
     summary = json.loads(second.stdout)
     assert summary["retrying"] == [number] and summary["sent"] == []
     assert "1 retrying" in second.stderr
+
+
+def test_the_answer_timeout_is_a_whole_number_of_seconds_from_1(config_path, run):
+    text = config_path.read_text(encoding="utf-8").replace("timeout_seconds = 120", "timeout_seconds = 0")
+    config_path.write_text(text, encoding="utf-8")
+    result = run("push")
+    assert result.exit_code == 1
+    assert "[exact] timeout_seconds: must be 1 or more, got 0" in result.output
