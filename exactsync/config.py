@@ -58,6 +58,11 @@ KEYS: tuple[Key, ...] = (
     Key("settings", "your_ref", str, "none", "What goes in the invoice's Your reference",
         ("none", "workorder_number", "customer_reference", "both")),
     Key("settings", "pdfs", str, "none", "Which PDFs go to the customer's documents in Exact", ("none", "workorder", "forms", "both")),
+    Key("settings", "document_type", int, 10,
+        "Exact document type (a number) the PDFs are filed as; it must exist and allow creating documents, and "
+        "check-settings lists the types that do. 10 (sales invoice): Exact documents only 10 and 20 (purchase "
+        "invoice) for creating documents, and 10 fits the PDFs of an invoiced work order; other numbers are not "
+        "documented"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
     Key("log", "retention_days", int, 90, "Log rows older than this many days are removed"),
@@ -80,6 +85,7 @@ class Settings:
     default_item: str
     your_ref: str
     pdfs: str
+    document_type: int
 
     def as_dict(self) -> dict:
         return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in SETTING_NAMES}

@@ -3,6 +3,8 @@
 Each check reads what it needs from Exact and judges it with a pure function, so
 the judgement is tested on plain payloads and the reading against the sandbox.
 All settings are checked in one run; one failing read does not stop the others.
+First, one cheap read per scope the settings need proves the app may use it: a
+missing scope would otherwise only show at the first pull or push.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import sqlite_utils
 from exactsync.config import KEYS, Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import ExactApiError, DailyLimitReached
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded, ScopeViolation
+from exactsync.exact.scopes import tick_action
 from exactsync.store import get_state, set_state, utcnow
 from exactsync.sync import mapping
 
@@ -30,14 +33,45 @@ JOURNAL_TYPES = {10: "cash", 12: "bank", 16: "payment service", 20: "sales", 21:
 
 @dataclass(frozen=True)
 class Verdict:
-    setting: str
+    setting: str  # a [settings] key, or "scope" for a scope the settings need (value: its name)
     value: str
     problem: str = ""  # empty when the setting is OK
     fix: str = ""
+    checked: bool = True  # False: Exact could not be asked, so the value may well be right
 
     @property
     def ok(self) -> bool:
         return not self.problem
+
+
+@dataclass(frozen=True)
+class ScopeProbe:
+    """One cheap read that only succeeds when the app may use `scope` (see exactsync.exact.scopes)."""
+
+    scope: str
+    used_for: str
+    path: str
+    params: dict
+    needed: Callable[[Settings], bool] = lambda settings: True
+
+
+SCOPE_PROBES = (
+    ScopeProbe("Organization administration", "the division and deletions in Exact", "system/Divisions",
+               {"$select": "Code", "$top": "1"}),
+    ScopeProbe("Crm accounts", "customers and their addresses", "sync/CRM/Accounts",
+               {"$filter": "Timestamp gt 1L", "$select": "Timestamp", "$top": "1"}),
+    ScopeProbe("Logistics items", "items and item groups", "sync/Logistics/Items",
+               {"$filter": "Timestamp gt 1L", "$select": "Timestamp", "$top": "1"}),
+    ScopeProbe("Financial generalledgers", "the sales journal", "financial/Journals", {"$select": "Code", "$top": "1"}),
+    ScopeProbe("Sales invoices", "the draft sales invoices", "salesinvoice/SalesInvoices",
+               {"$select": "InvoiceID", "$top": "1"}),
+    ScopeProbe("Organization documents", "the PDFs on the customer's documents", "documents/DocumentTypes",
+               {"$select": "ID", "$top": "1"}, needed=lambda settings: settings.pdfs != "none"),
+)
+
+
+class NotReached(ExactsyncError):
+    """Exact could not be asked at all (no login, no answer): nothing was checked."""
 
 
 def fingerprint(settings: Settings) -> str:
@@ -118,48 +152,109 @@ def judge_choice(setting: str, value: str) -> Verdict:
     return Verdict(setting, value)
 
 
+def judge_document_type(code: int, types: list[dict]) -> Verdict:
+    value = str(code)
+    creatable = sorted((t for t in types if t.get("DocumentIsCreatable")), key=lambda t: odata.parse_int64(t["ID"]))
+    listing = ", ".join(f"{odata.parse_int64(t['ID'])} ({t.get('Description', '')})" for t in creatable)
+    hint = f"set [settings] document_type to one that can be created here: {listing}" if listing else \
+        "no document type can be created in this division: set [settings] pdfs = \"none\", or ask Exact support"
+    match = next((t for t in types if odata.parse_int64(t.get("ID")) == code), None)
+    if match is None:
+        return Verdict("document_type", value, f"document type {code} does not exist in this division", hint)
+    if not match.get("DocumentIsCreatable"):
+        return Verdict("document_type", value, f"documents of type {code} ({match.get('Description', '')}) "
+                                               "cannot be created", hint)
+    return Verdict("document_type", value)
+
+
 # --- reading from Exact -------------------------------------------------------
 
 def check_all(client, settings: Settings, today: date) -> list[Verdict]:
-    """Every setting's verdict, in config order. A failed read becomes that setting's problem."""
+    """Every setting's verdict, in config order, after the scopes the settings need. A failed
+    read becomes that setting's problem; NotReached when Exact cannot be asked at all."""
+    current = reach(client)
     division = _guarded("division", str(settings.division),
-                        lambda: judge_division(settings.division, _divisions(client)))
+                        lambda: judge_division(settings.division, _divisions(client, current)))
     verdicts = [division]
     reads: list[tuple[str, str, Callable[[], Verdict]]] = [
+        *(("scope", probe.scope, _scope_check(client, probe)) for probe in SCOPE_PROBES if probe.needed(settings)),
         ("journal", settings.journal, lambda: judge_journal(settings.journal, _journals(client))),
         *((name, getattr(settings, name), _item_check(client, name, getattr(settings, name), today))
           for name in ITEM_SETTINGS),
         ("item_groups", ", ".join(settings.item_groups),
          lambda: judge_item_groups(settings.item_groups, _item_groups(client))),
     ]
+    if settings.pdfs != "none":
+        reads.append(("document_type", str(settings.document_type),
+                      lambda: judge_document_type(settings.document_type, _document_types(client))))
+    else:
+        verdicts.append(Verdict("document_type", f"{settings.document_type} (not used: pdfs is none)"))
     for name, value, check in reads:
         if not division.ok:
-            verdicts.append(Verdict(name, value, "not checked: the division is not valid", "fix the division first"))
+            why = "is not valid" if division.checked else "could not be checked"
+            verdicts.append(Verdict(name, value, f"not checked: the division {why}", "fix the division first",
+                                    checked=False))
         else:
             verdicts.append(_guarded(name, value, check))
     verdicts += [judge_choice(name, getattr(settings, name)) for name in ("memo", "your_ref", "pdfs")]
-    order = [k.name for k in KEYS if k.table == "settings"]
+    order = ["division", "scope", *(k.name for k in KEYS if k.table == "settings" and k.name != "division")]
     return sorted(verdicts, key=lambda v: order.index(v.setting))
+
+
+def reach(client) -> int:
+    """The login's current division; NotReached, saying why and what to do, when Exact cannot be asked."""
+    try:
+        return odata.parse_int64(client.me()["CurrentDivision"])
+    except ReconnectNeeded as exc:
+        raise NotReached(f"could not log in to Exact: {exc}; no setting was checked") from None
+    except DailyLimitReached as exc:
+        raise NotReached(f"{exc}; no setting was checked: run check-settings again after the reset") from None
+    except ExactApiError as exc:
+        if exc.request == "POST token":
+            raise NotReached(f"could not log in to Exact ({exc}); no setting was checked: check [exact] client_id "
+                             "and client_secret, then run exactsync connect") from None
+        raise NotReached(f"Exact could not say who is logged in ({exc}); no setting was checked: run "
+                         "check-settings again later") from None
+    except ExactsyncError as exc:
+        raise NotReached(f"could not reach Exact ({exc}); no setting was checked: check the network and "
+                         "[exact] base_url, then run check-settings again") from None
 
 
 def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
     try:
         return check()
+    except ScopeViolation as exc:
+        return Verdict(name, value, f"not checked: this app may not use Exact's scope \"{exc.scope}\"",
+                       tick_action(exc.scope), checked=False)
     except DailyLimitReached as exc:
-        return Verdict(name, value, f"could not check: {exc}", "run check-settings again after the daily limit resets")
+        return Verdict(name, value, f"could not check: {exc}", "run check-settings again after the daily limit resets",
+                       checked=False)
     except (ExactApiError, ExactsyncError) as exc:
-        return Verdict(name, value, f"could not check: {exc}", "run check-settings again; if it persists, see exactsync log")
+        return Verdict(name, value, f"could not check: {exc}", "run check-settings again; if it persists, see exactsync log",
+                       checked=False)
+
+
+def _scope_check(client, probe: ScopeProbe) -> Callable[[], Verdict]:
+    def check() -> Verdict:
+        try:
+            client.get(probe.path, probe.params)
+        except ScopeViolation as exc:
+            return Verdict("scope", probe.scope, f"this app may not use it, and exactsync needs it for "
+                                                 f"{probe.used_for} (Exact answered {exc.status}: {exc.message})",
+                           tick_action(probe.scope))
+        return Verdict("scope", probe.scope)
+    return check
 
 
 def _item_check(client, name: str, code: str, today: date) -> Callable[[], Verdict]:
     return lambda: judge_item(name, code, _items(client, code) if code else [], today)
 
 
-def _divisions(client) -> list[dict]:
-    """The divisions this login may use, asked in its current division: a wrong
+def _divisions(client, current: int) -> list[dict]:
+    """The divisions this login may use, asked in its `current` division: a wrong
     configured division would only get 403 NoDivisionAccess."""
     configured = client.division
-    client.division = odata.parse_int64(client.me()["CurrentDivision"])
+    client.division = current
     try:
         return client.get("system/Divisions", {"$select": "Code,Description,Hid,Status"})
     finally:
@@ -182,6 +277,11 @@ def _items(client, code: str) -> list[dict]:
 
 def _item_groups(client) -> list[dict]:
     return client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})
+
+
+def _document_types(client) -> list[dict]:
+    # All of them (a few dozen), so that the hint can list the creatable ones.
+    return client.get("documents/DocumentTypes", {"$select": "ID,Description,DocumentIsCreatable"})
 
 
 # --- what was verified ----------------------------------------------------------

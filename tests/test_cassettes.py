@@ -135,7 +135,7 @@ def test_the_recorded_wire_format():
     (auth, token, too_early, page1, page2, item, invoice, bad_invoice, unfiltered, unauthorized, no_division,
      limited) = recorded_exchanges()
     assert auth.status_code == 302 and "state=cassette" in auth.headers["Location"]
-    assert token.json()["token_type"] == "bearer" and token.json()["expires_in"] == "600"
+    assert token.json()["token_type"] == "Bearer" and token.json()["expires_in"] == "600"
     assert (too_early.status_code, too_early.json()["error"]) == (400, "access_denied")
     assert too_early.headers["Reason"].startswith("TooEarlyToRefreshTokens")
     first, second = page1.json()["d"], page2.json()["d"]
@@ -153,7 +153,7 @@ def test_the_recorded_wire_format():
     for answer, status in ((unfiltered, 400), (unauthorized, 401), (no_division, 403)):
         assert answer.status_code == status and set(answer.json()["error"]) == {"code", "message"}
     assert no_division.headers["Reason"] == "NoDivisionAccess"
-    assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers
+    assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers and limited.content == b""
     assert item.status_code == 200
 
 

@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from exactsync import log
+from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
+from exactsync.sync import pull
+from fakes import FakeClock
 from sandbox_login import connect
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
@@ -29,6 +32,16 @@ def sandbox():
 @pytest.fixture
 def connected(sandbox, config_path):
     return connect(sandbox, config_path)
+
+
+def test_a_pull_completes_through_minutely_429s_with_empty_bodies(sandbox, connected):
+    clock = FakeClock()  # shared, so waiting for the next minute moves the sandbox's limiter too
+    sandbox.limits.clock = clock
+    sandbox.fault(method="GET", kind="429", times=3)  # the sandbox sends a minutely 429 without a body
+    db = open_store(connected.store_path)
+    pull.pull(ExactClient.from_config(connected, clock=clock, sleep=clock.sleep), db, connected.settings)
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert len(clock.slept) == 3 and all(0 < seconds <= 61 for seconds in clock.slept)
 
 
 def pull_ok(run):
@@ -77,6 +90,9 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     result = pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
     assert stored_items(db) == expected_items(sandbox)
+    units = dict(db.execute("SELECT exact_id, unit FROM items").fetchall())
+    assert units == {guid: item["Unit"].strip() for guid, item in sandbox.items.items() if guid in units}
+    assert all(item["Unit"].endswith(" ") for item in sandbox.items.values())  # Exact pads them
     assert db["item_groups"].count == len(sandbox.item_groups)
     # Every customer has its Exact address as first work address.
     missing = db.execute("SELECT count(*) FROM customers c WHERE NOT EXISTS "

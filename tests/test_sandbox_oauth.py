@@ -36,7 +36,7 @@ def test_code_exchange_gives_exacts_token_shape(sb):
     body = answer.json()
     assert answer.status_code == 200
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
-    assert body["token_type"] == "bearer" and body["expires_in"] == "600"
+    assert body["token_type"] == "Bearer" and body["expires_in"] == "600"
     assert len(body["access_token"]) > 100 and len(body["refresh_token"]) > 100
     assert sb.calls["POST token"] == 1
 

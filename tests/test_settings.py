@@ -10,6 +10,9 @@ from exactsync import config as config_mod
 from exactsync import log
 from exactsync.app import App
 from exactsync.exact import ExactClient
+from exactsync.exact.scopes import SCOPES
+from exactsync.exact.tokens import TokenStore
+from exactsync.settings_check import judge_document_type
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
 from sandbox_login import connect
@@ -25,9 +28,17 @@ def sandbox():
 
 
 def check(run, sandbox, config_path, **changes):
+    """check-settings --json: the result, and the verdicts per setting (scope rows: see `scopes`)."""
     connect(sandbox, config_path, verified=False, **{**GOOD, **changes})
     result = run("check-settings", "--json")
-    return result, {v["setting"]: v for v in json.loads(result.stdout)}
+    return result, {v["setting"]: v for v in json.loads(result.stdout) if v["setting"] != "scope"}
+
+
+def scopes(result) -> dict:
+    return {v["value"]: v for v in json.loads(result.stdout) if v["setting"] == "scope"}
+
+
+ALL_BUT = {name: [s for s in SCOPES if s != name] for name in SCOPES}
 
 
 def test_all_settings_valid_are_recorded(run, sandbox, config_path, db):
@@ -35,7 +46,8 @@ def test_all_settings_valid_are_recorded(run, sandbox, config_path, db):
     assert result.exit_code == 0, result.output
     assert all(v["ok"] for v in verdicts.values())
     assert list(verdicts) == ["division", "journal", "travel_time_item", "work_time_item", "item_groups", "memo",
-                              "default_item", "your_ref", "pdfs"]
+                              "default_item", "your_ref", "pdfs", "document_type"]
+    assert list(scopes(result)) == list(SCOPES) and all(v["ok"] for v in scopes(result).values())
     assert get_state(db, "settings_fingerprint") is not None
     assert log.rows(db, log.LogFilter())[0]["message"] == "all settings checked and verified; they apply from now on"
 
@@ -117,19 +129,125 @@ def no_waiting(monkeypatch):
 
 def test_a_429_in_the_middle_still_reports_every_setting(run, sandbox, config_path, no_waiting):
     connect(sandbox, config_path, verified=False, **GOOD)
-    sandbox.fault(method="GET", path="financial/Journals", kind="429", times=5)
+    sandbox.fault(method="GET", path="financial/Journals", kind="429", times=None)
     result = run("check-settings", "--json")
-    verdicts = {v["setting"]: v for v in json.loads(result.stdout)}
+    rows = json.loads(result.stdout)
     assert result.exit_code == 1
-    assert verdicts["journal"]["problem"].startswith("could not check: ")
-    assert all(verdicts[n]["ok"] for n in verdicts if n != "journal")
+    unchecked = [(v["setting"], v["value"]) for v in rows if not v["ok"]]
+    assert unchecked == [("scope", "Financial generalledgers"), ("journal", "70")]
+    assert all(v["problem"].startswith("could not check: ") and not v["checked"] for v in rows if not v["ok"])
+    assert "Error: 2 could not be checked; nothing was recorded" in run("check-settings").output
 
 
-def test_an_unreachable_exact_still_reports_cleanly(run, sandbox, config_path, no_waiting):
+def test_an_unreachable_exact_is_said_as_such_not_as_invalid_settings(run, sandbox, config_path, db, no_waiting):
     connect(sandbox, config_path, verified=False, **GOOD)
     sandbox.stop()
     result = run("check-settings", "--json")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.output.startswith("Error: could not reach Exact (GET current/Me: no answer from Exact")
+    assert result.output.endswith("; no setting was checked: check the network and [exact] base_url, then run "
+                                  "check-settings again\n")
+    assert "not valid" not in result.output
+    [error] = log.rows(db, log.LogFilter(kinds=("error",)))
+    assert error["message"] == result.output.removeprefix("Error: ").strip()
+    assert get_state(db, "settings_fingerprint") is None
+
+
+def test_no_login_is_said_as_such(run, sandbox, config_path, db):
+    config = connect(sandbox, config_path, verified=False, **GOOD)
+    TokenStore.beside(config.store_path).path.unlink()
+    sandbox.reset_calls()
+    result = run("check-settings")
     assert result.exit_code == 1
-    verdicts = {v["setting"]: v for v in json.loads(result.stdout)}
-    assert verdicts["division"]["problem"].startswith("could not check: ")
-    assert verdicts["memo"]["ok"]
+    assert result.output == ("Error: could not log in to Exact: exactsync is not logged in to Exact: run `exactsync "
+                             "connect` to log in to Exact again; no setting was checked\n")
+    assert sum(sandbox.calls.values()) == 0
+
+
+# --- scopes --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", list(SCOPES))
+def test_a_missing_scope_is_named_with_what_to_do(run, sandbox, config_path, db, missing):
+    sandbox.set_scopes(ALL_BUT[missing])
+    result, verdicts = check(run, sandbox, config_path)
+    assert result.exit_code == 1
+    fix = f"tick \"{missing}\" for this app in Exact's App Center, then run exactsync connect"
+    if missing == "Organization administration":
+        # the division itself is read there, so nothing else can be checked
+        assert verdicts["division"]["problem"] == f"not checked: this app may not use Exact's scope \"{missing}\""
+        assert verdicts["division"]["fix"] == fix
+        assert verdicts["journal"]["problem"] == "not checked: the division could not be checked"
+        return
+    named = scopes(result)[missing]
+    assert (named["ok"], named["fix"]) == (False, fix)
+    assert named["problem"].startswith("this app may not use it, and exactsync needs it for ")
+    assert named["problem"].endswith(" (Exact answered 403: Forbidden - Application Scope Violated. Cannot read)")
+    assert [name for name, v in scopes(result).items() if not v["ok"]] == [missing]
+    assert get_state(db, "settings_fingerprint") is None
+    assert any(r["message"] == f"scope: {named['problem']}" and r["action"] == fix
+               for r in log.rows(db, log.LogFilter(kinds=("error",))))
+
+
+def test_a_setting_read_through_a_missing_scope_is_not_called_invalid(run, sandbox, config_path):
+    sandbox.set_scopes(ALL_BUT["Financial generalledgers"])
+    result, verdicts = check(run, sandbox, config_path)
+    assert verdicts["journal"]["problem"] == "not checked: this app may not use Exact's scope \"Financial generalledgers\""
+    assert not verdicts["journal"]["ok"]
+    assert all(v["ok"] for name, v in verdicts.items() if name != "journal")
+    plain = run("check-settings")
+    assert "Error: 1 scope is missing, 1 could not be checked; nothing was recorded. Fix them and check again" \
+        in plain.output
+
+
+def test_all_scopes_ticked_pass_and_each_costs_one_cheap_read(run, sandbox, config_path):
+    sandbox.reset_calls()
+    result, _ = check(run, sandbox, config_path)
+    assert result.exit_code == 0, result.output
+    for call in ("GET sync/CRM/Accounts", "GET sync/Logistics/Items", "GET salesinvoice/SalesInvoices"):
+        assert sandbox.calls[call] == 1, call
+
+
+def test_pdfs_none_needs_no_documents_scope_and_reads_no_document_types(run, sandbox, config_path):
+    sandbox.set_scopes(ALL_BUT["Organization documents"])
+    sandbox.reset_calls()
+    result, verdicts = check(run, sandbox, config_path, pdfs="none", document_type=181)
+    assert result.exit_code == 0, result.output
+    assert "Organization documents" not in scopes(result)
+    assert verdicts["document_type"] == {"setting": "document_type", "value": "181 (not used: pdfs is none)",
+                                         "ok": True, "checked": True, "problem": "", "fix": ""}
+    assert not any(call.startswith("GET documents/") for call in sandbox.calls)
+
+
+# --- document type ------------------------------------------------------------------------------------------
+
+CREATABLE = "10 (Verkoopfactuur), 20 (Inkoopfactuur), 55 (Overig), 80 (Werkbon)"
+
+
+@pytest.mark.parametrize("value,problem", [
+    (181, "documents of type 181 (Bankafschrift) cannot be created"),
+    (999, "document type 999 does not exist in this division"),
+])
+def test_a_document_type_that_cannot_be_used_lists_the_creatable_ones(run, sandbox, config_path, db, value, problem):
+    result, verdicts = check(run, sandbox, config_path, document_type=value)
+    assert result.exit_code == 1
+    assert verdicts["document_type"]["problem"] == problem
+    assert verdicts["document_type"]["fix"] == f"set [settings] document_type to one that can be created here: {CREATABLE}"
+    assert [name for name, v in verdicts.items() if not v["ok"]] == ["document_type"]
+    assert get_state(db, "settings_fingerprint") is None
+
+
+def test_a_creatable_document_type_passes(run, sandbox, config_path, db):
+    result, verdicts = check(run, sandbox, config_path, document_type=55)
+    assert result.exit_code == 0, result.output
+    assert verdicts["document_type"]["ok"] and verdicts["document_type"]["value"] == "55"
+    assert json.loads(run("settings", "--json").stdout)["settings"]["document_type"] == 55
+
+
+def test_document_type_judgement_reads_ids_as_exact_writes_them_and_names_no_creatable_type():
+    types = [{"ID": "183", "Description": "General Attachment", "DocumentIsCreatable": True}]
+    assert judge_document_type(183, types).ok
+    refused = judge_document_type(10, [{"ID": 10, "Description": "Sales invoice", "DocumentIsCreatable": False}])
+    assert refused.problem == "documents of type 10 (Sales invoice) cannot be created"
+    assert refused.fix == ("no document type can be created in this division: set [settings] pdfs = \"none\", "
+                           "or ask Exact support")

@@ -6,6 +6,7 @@ import threading
 
 import click
 
+from exactsync.exact.scopes import SCOPES
 from exactsync.sandbox import Sandbox
 
 
@@ -25,7 +26,9 @@ def sandbox_group():
 @click.option("--items", default=120, show_default=True, help="Items to generate.")
 @click.option("--latency-ms", default=0, show_default=True, help="Delay added to every call, in milliseconds.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the data generator (same seed, same data).")
-def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: int):
+@click.option("--scopes", metavar="NAMES", default=",".join(SCOPES), show_default=True,
+              help="The app's scopes, comma-separated; a call outside them gets Exact's 403.")
+def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: int, scopes: str):
     """Serve a seeded Exact Online administration on 127.0.0.1 until Ctrl-C.
 
     Prints the base URL, client id and client secret to put in exactsync.toml
@@ -33,10 +36,15 @@ def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: 
     or localhost is accepted, and consent is given automatically.
 
     \b
-    Example:
+    Examples:
       exactsync sandbox serve --customers 5000 --latency-ms 150
+      exactsync sandbox serve --scopes "Organization administration,Crm accounts,Logistics items"
     """
-    sandbox = Sandbox(seed=seed, customers=customers, items=items, latency_ms=latency_ms, port=port)
+    try:
+        sandbox = Sandbox(seed=seed, customers=customers, items=items, latency_ms=latency_ms, port=port,
+                          scopes=[name.strip() for name in scopes.split(",") if name.strip()])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scopes") from None
     with sandbox:
         click.echo(f"base_url = \"{sandbox.base_url}\"")
         click.echo(f"client_id = \"{sandbox.client_id}\"")

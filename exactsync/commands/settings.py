@@ -8,7 +8,7 @@ from exactsync import log
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
-from exactsync.settings_check import check_all, fingerprint, record_verified, verified_settings
+from exactsync.settings_check import NotReached, check_all, fingerprint, record_verified, verified_settings
 from exactsync.store import get_state
 from exactsync.sync.pull import amsterdam_today
 
@@ -18,7 +18,9 @@ from exactsync.sync.pull import amsterdam_today
 @pass_app
 def check_settings_command(app: App, as_json: bool):
     """Verify every setting in [settings] against Exact, like the manual's
-    "Controleer" buttons, and report all problems at once.
+    "Controleer" buttons, and report all problems at once. First it proves,
+    with one cheap read each, that the app may use the Exact scopes these
+    settings need.
 
     When all are OK the settings are recorded as verified; pull, push and
     cleanup refuse to run while the config's settings differ from them. So
@@ -29,26 +31,40 @@ def check_settings_command(app: App, as_json: bool):
       exactsync check-settings
     """
     settings = app.config.settings
-    verdicts = check_all(app.client, settings, amsterdam_today())
+    db = app.db
+    try:
+        verdicts = check_all(app.client, settings, amsterdam_today())
+    except NotReached as exc:
+        log.error(db, "settings", str(exc), record="check-settings", action="see the message; nothing was recorded")
+        raise
     problems = [v for v in verdicts if not v.ok]
     if as_json:
-        _output.print_json([{"setting": v.setting, "value": v.value, "ok": v.ok, "problem": v.problem, "fix": v.fix}
-                            for v in verdicts])
+        _output.print_json([{"setting": v.setting, "value": v.value, "ok": v.ok, "checked": v.checked,
+                             "problem": v.problem, "fix": v.fix} for v in verdicts])
     else:
         _output.stdout().print(_output.table(
             ["setting", "value", "check", "how to fix"],
             ([v.setting, v.value, "OK" if v.ok else v.problem, v.fix] for v in verdicts),
             row_styles=["green" if v.ok else "red" for v in verdicts],
         ))
-    db = app.db
     if problems:
         for verdict in problems:
             log.error(db, "settings", f"{verdict.setting}: {verdict.problem}", record=verdict.setting, action=verdict.fix)
-        noun = "setting is" if len(problems) == 1 else "settings are"
-        raise ExactsyncError(f"{len(problems)} {noun} not valid; nothing was recorded. Fix them and check again")
+        raise ExactsyncError(f"{_count(problems)}; nothing was recorded. Fix them and check again")
     record_verified(db, settings)
     log.info(db, "settings", "all settings checked and verified; they apply from now on")
     click.echo("all settings OK; they apply from now on", err=True)
+
+
+def _count(problems) -> str:
+    """E.g. "2 settings are not valid, 1 scope is missing, 1 setting could not be checked"."""
+    scopes = [v for v in problems if v.setting == "scope" and v.checked]
+    invalid = [v for v in problems if v.setting != "scope" and v.checked]
+    unchecked = [v for v in problems if not v.checked]
+    parts = [f"{len(invalid)} {'setting is' if len(invalid) == 1 else 'settings are'} not valid" if invalid else "",
+             f"{len(scopes)} {'scope is' if len(scopes) == 1 else 'scopes are'} missing" if scopes else "",
+             f"{len(unchecked)} could not be checked" if unchecked else ""]
+    return ", ".join(p for p in parts if p)
 
 
 @click.command("settings")

@@ -10,6 +10,8 @@ import sqlite_utils
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.exact.errors import ReconnectNeeded
+from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
 
 
@@ -29,6 +31,28 @@ def collect(db: sqlite_utils.Database) -> dict:
     }
 
 
+def login_state(tokens: TokenStore) -> dict:
+    """The Exact login as its file tells it, without asking Exact: state is connected, expired
+    (Exact refused it: `since` when, `exact_said` why), missing or unreadable."""
+    try:
+        stored = tokens.load()
+    except ReconnectNeeded:
+        return {"state": "unreadable", "since": None, "exact_said": None}
+    if stored is None:
+        return {"state": "missing", "since": None, "exact_said": None}
+    if stored.refused_at:
+        return {"state": "expired", "since": stored.refused_at, "exact_said": stored.refusal}
+    return {"state": "connected", "since": None, "exact_said": None}
+
+
+def _login_line(login: dict) -> str:
+    if login["state"] == "connected":
+        return "connected"
+    what = {"expired": f"expired or revoked (found {_output.local_time(login['since'])})",
+            "missing": "not logged in", "unreadable": "the token file is unreadable"}[login["state"]]
+    return f"{what}: run exactsync connect"
+
+
 def _run_line(run: dict) -> str:
     if not run["at"]:
         return "never"
@@ -39,7 +63,7 @@ def _run_line(run: dict) -> str:
 @_output.json_option
 @pass_app
 def status_command(app: App, as_json: bool):
-    """Show whether the integration is active, the connected division, the last
+    """Show whether the integration is active, the connected division, the Exact login, the last
     pull and push, the highest mutation date, queued and failed work orders, and
     errors in the last 24 hours.
 
@@ -49,12 +73,14 @@ def status_command(app: App, as_json: bool):
       exactsync status --json
     """
     status = collect(app.db)
+    status["login"] = login_state(TokenStore.beside(app.config.store_path))
     if as_json:
         _output.print_json(status)
         return
     rows = [
         ["integration", "active" if status["active"] else "not active (run exactsync connect, or activate)"],
         ["division", str(status["division"] or "not connected")],
+        ["Exact login", _login_line(status["login"])],
         ["last pull", _run_line(status["last_pull"])],
         ["last push", _run_line(status["last_push"])],
         ["highest mutation date", _output.local_time(status["highest_mutation_at"])],

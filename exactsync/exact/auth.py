@@ -9,6 +9,7 @@ refreshed meanwhile), and the new pair is saved before it is used.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,8 +18,9 @@ from urllib.parse import urlencode
 import requests
 
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import ExactApiError, ReconnectNeeded
+from exactsync.exact.errors import ExactApiError, LoginExpired, LoginUnavailable
 from exactsync.exact.tokens import Tokens, TokenStore
+from exactsync.store import utcnow
 
 # Exact allows a refresh only in the last 30 s of a token's life; refresh 15 s before the end.
 REFRESH_MARGIN_SECONDS = 15.0
@@ -92,24 +94,34 @@ class Authenticator:
             self.tokens.save(tokens)
 
     def _stored(self) -> Tokens:
-        tokens = self.tokens.load()
-        if tokens is None:
-            raise ReconnectNeeded("exactsync is not logged in to Exact")
-        return tokens
+        return self.tokens.login()
 
     def _refresh(self, still_needed: Callable[[Tokens], bool]) -> str:
         with self.tokens.locked():
             current = self._stored()
             if not still_needed(current):
                 return current.access_token
-            try:
-                fresh = self._token_call({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
-            except TooEarly:
-                self._next_refresh_try = self.clock() + TOO_EARLY_BACKOFF_SECONDS
-                return current.access_token
-            except TokenRefused as exc:
-                raise ReconnectNeeded(f"Exact refused the stored refresh token ({exc})") from None
-            self.tokens.save(fresh)
+            if not self.app.client_secret:
+                raise LoginUnavailable("[exact] client_secret is not set (nor EXACTSYNC_CLIENT_SECRET): copy it "
+                                       "from your app in the Exact App Center")
+            # Exact burns the refresh token it is given: only spend it once the new pair has room on disk.
+            with self.tokens.reserve() as reservation:
+                try:
+                    fresh = self._token_call({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
+                except TooEarly:
+                    self._next_refresh_try = self.clock() + TOO_EARLY_BACKOFF_SECONDS
+                    return current.access_token
+                except TokenRefused as exc:
+                    # Said once: later runs find the mark and ask neither Exact nor the log again.
+                    with contextlib.suppress(ExactsyncError):
+                        reservation.fill(current.refused(utcnow(), str(exc)))
+                    raise LoginExpired(str(exc)) from None
+                except LoginUnavailable:
+                    raise
+                except ExactsyncError as exc:
+                    # No answer, or not Exact's kind: the login's trouble, never the caller's call's.
+                    raise LoginUnavailable(str(exc)) from None
+                reservation.fill(fresh)
             return fresh.access_token
 
     def _token_call(self, form: dict) -> Tokens:
@@ -131,7 +143,13 @@ class Authenticator:
 
 
 def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
-    """Map a refused token call to what the caller should do about it."""
+    """Map a refused token call to what the caller should do about it.
+
+    While refreshing, every answer is about the login, never about the call that needed
+    the token: a refusal of the refresh token (400 invalid_request "The refresh token
+    expired at ...", 401 unauthorized_client "Old refresh token used.", 400 invalid_grant
+    on a broken chain; exact-online-api.md section 10) means log in again, and anything
+    else (429, 5xx) is LoginUnavailable: the run stops and the next one tries again."""
     try:
         body = answer.json()
         error, description = str(body.get("error", "")), str(body.get("error_description", ""))
@@ -142,9 +160,14 @@ def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
                                                          and error == "access_denied"):
         return TooEarly()
     if error == "invalid_client":
-        return ExactsyncError(
+        return LoginUnavailable(
             "Exact refused the client ID or client secret (invalid_client): copy both again from the Exact "
             "App Center into [exact] client_id and client_secret (or EXACTSYNC_CLIENT_SECRET)")
-    if error in ("invalid_grant", "unauthorized_client") or answer.status_code == 401:
+    refused = ("invalid_grant", "unauthorized_client") + (("invalid_request",) if refreshing else ())
+    if error in refused or answer.status_code == 401:
         return TokenRefused(description or error or f"HTTP {answer.status_code}")
+    if refreshing:
+        said = description or error or reason or "no message"
+        return LoginUnavailable(f"Exact did not renew the login this time (HTTP {answer.status_code}: {said}); "
+                                "the login is kept: nothing to do, the next run tries again")
     return ExactApiError(answer.status_code, description or error, reason, request="POST token")

@@ -18,7 +18,8 @@ import requests
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.auth import REFRESH_MARGIN_SECONDS, Authenticator, OAuthApp
-from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
+from exactsync.exact.errors import (DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, ScopeViolation,
+                                   UncertainOutcome)
 from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
 from exactsync.exact.tokens import TokenStore
 
@@ -27,6 +28,9 @@ DEFAULT_TIMEOUT_SECONDS = 120  # [exact] timeout_seconds
 MAX_429_RETRIES = 3
 GET_RETRIES = 2  # after a timeout, a dropped connection or a 502/503/504
 GET_RETRY_PAUSE_SECONDS = 2.0
+# Exact's 403 for a call outside the app's scopes carries no code and, in every report, no Reason
+# header: its fixed English text is the only sign (picqer#453, #509, #659).
+SCOPE_VIOLATED = "application scope violated"
 
 
 class ExactClient:
@@ -224,9 +228,11 @@ def _describe(method: str, url: str) -> str:
 
 
 def api_error(answer: requests.Response, request: str) -> ExactApiError:
-    """Exact's error body, `{"error": {"message": {"value": ...}}}`, and Reason header as one exception."""
-    return ExactApiError(answer.status_code, error_message(answer), answer.headers.get("Reason", ""),
-                         request=request)
+    """Exact's error body, `{"error": {"message": {"value": ...}}}`, and Reason header as one exception;
+    a ScopeViolation when the app may not use the endpoint's scope."""
+    message = error_message(answer)
+    kind = ScopeViolation if answer.status_code == 403 and SCOPE_VIOLATED in message.lower() else ExactApiError
+    return kind(answer.status_code, message, answer.headers.get("Reason", ""), request=request)
 
 
 def error_message(answer: requests.Response) -> str:

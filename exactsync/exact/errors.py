@@ -3,9 +3,11 @@ reaches the user as a readable `Error: ...` line, never as a traceback."""
 
 from __future__ import annotations
 
+import errno
 from datetime import datetime, timezone
 
 from exactsync.errors import ExactsyncError
+from exactsync.exact.scopes import scope_of, tick_action
 
 
 class ExactApiError(ExactsyncError):
@@ -25,6 +27,20 @@ class ExactApiError(ExactsyncError):
         super().__init__(text)
 
 
+class ScopeViolation(ExactApiError):
+    """Exact refused the call because the app may not use the endpoint's scope. Not a fault of the
+    record being sent: every call there fails alike until the scope is ticked for the app."""
+
+    def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
+        super().__init__(status, message, reason, request=request)
+        self.scope = scope_of(request.split(" ", 1)[-1]) or ""  # "": an endpoint exactsync has no scope for
+
+    def __str__(self) -> str:
+        which = f"Exact's scope \"{self.scope}\"" if self.scope else "the scope of this endpoint"
+        return (f"Exact refused {self.request}: this app may not use {which} (Exact answered {self.status}: "
+                f"{self.message}): {tick_action(self.scope)}")
+
+
 class DailyLimitReached(ExactsyncError):
     """The day's API calls for this app and division are spent. Stop cleanly; the next run resumes."""
 
@@ -36,11 +52,49 @@ class DailyLimitReached(ExactsyncError):
         super().__init__(f"Exact's daily API limit for this division is spent; it resets {when}")
 
 
-class ReconnectNeeded(ExactsyncError):
+class LoginUnavailable(ExactsyncError):
+    """No usable access token now, so nothing was sent to Exact with one: the run stops, and
+    it is no work order's fault (push counts no try and starts no back-off)."""
+
+
+class ReconnectNeeded(LoginUnavailable):
     """No usable Exact login: the tokens are missing or the refresh chain is broken."""
+
+    # When an earlier run already found (and reported) this very problem; None when it is news.
+    found_at: str | None = None
 
     def __init__(self, why: str):
         super().__init__(f"{why}: run `exactsync connect` to log in to Exact again")
+
+
+class LoginExpired(ReconnectNeeded):
+    """Exact refused the stored refresh token: unused for 30 days, used before, or its chain
+    broke (exact-online-api.md section 10). Only a new login helps."""
+
+    def __init__(self, exact_said: str, *, found_at: str | None = None):
+        self.exact_said = exact_said
+        self.found_at = found_at
+        super().__init__(f"the Exact login has expired or was revoked (Exact: {exact_said})")
+
+
+class TokenFileUnwritable(LoginUnavailable):
+    """The folder of the token file cannot take it: the disk is full, it is read-only, or not ours.
+    `outcome` says what became of the login; `then` what to run once the folder is fixed."""
+
+    def __init__(self, folder, error: OSError, *, outcome: str, then: str = "run exactsync again"):
+        problem, action = folder_problem(error)
+        super().__init__(f"cannot write the Exact login in {folder}: {problem}; {outcome}: {action}, then {then}")
+
+
+def folder_problem(error: OSError) -> tuple[str, str]:
+    """What is wrong with a folder that refused a write, and what to do about it."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full", "free some space there"
+    if error.errno == errno.EROFS:
+        return "the folder is on a read-only file system", "make it writable again"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied", "give the user that runs exactsync write access to the folder"
+    return f"the disk gives an error ({error.strerror or error})", "check the disk"
 
 
 class UncertainOutcome(ExactsyncError):

@@ -11,10 +11,13 @@ from __future__ import annotations
 import collections
 import secrets
 import threading
+import time
 import uuid
 from datetime import datetime
 from types import MappingProxyType
+from typing import Iterable
 
+from exactsync.exact.scopes import SCOPES
 from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
 from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
@@ -37,23 +40,30 @@ class Sandbox:
       `update_item`, `delete_item`, `update_address`, `move_division`; read-only views `accounts`,
       `addresses`, `items`, `item_groups`, `journals`, `invoices`, `documents`, `attachments`, `deleted`;
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
-      `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint.
+      `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint;
+      `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes.
+    - time: `advance_clock(days=31)` moves the clock of Exact's login on.
     """
 
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
                  minutely_limit: int = 60, daily_limit: int = 5000, token_lifetime: int = 600,
-                 refresh_window: int = 30, latency_ms: int = 0, port: int = 0, error_limit: int | None = None):
+                 refresh_window: int = 30, latency_ms: int = 0, port: int = 0, error_limit: int | None = None,
+                 scopes: Iterable[str] | None = None):
         self.seed = seed
         self.division = division
         self.latency_ms = latency_ms
         self.port = port
         self.lock = threading.RLock()
+        self.scopes: frozenset[str] = frozenset(SCOPES)
+        if scopes is not None:
+            self.set_scopes(scopes)
         self.admin = Administration(division, seed=seed, customers=customers, items=items)
         self.client_id = str(uuid.UUID(int=self.admin.rng.getrandbits(128), version=4))
         self.client_secret = secrets.token_urlsafe(24)
         self.user_id = self.admin.new_guid()
         self.customer_id = self.admin.new_guid()
-        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window)
+        self.clock_offset = 0.0
+        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window, clock=self.now)
         self.limits = RateLimits(minutely_limit, daily_limit)
         self.errors = ErrorLimit(error_limit)
         self.consent = "allow"
@@ -153,9 +163,29 @@ class Sandbox:
         with self.lock:
             self.limits.exhaust_daily(self.rate_key())
 
+    def set_scopes(self, scopes: Iterable[str]):
+        """The scopes ticked for the app; a call outside them gets 403 (see server.SCOPE_VIOLATED)."""
+        scopes = frozenset(scopes)
+        unknown = sorted(scopes - set(SCOPES))
+        if unknown:
+            raise ValueError(f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
+        with self.lock:
+            self.scopes = scopes
+
     def expire_tokens(self):
         with self.lock:
             self.oauth.expire_all()
+
+    def now(self) -> float:
+        """Exact's time for its login (codes, access and refresh tokens): this machine's, plus what
+        `advance_clock` added. The rate limits keep the machine's time: clients read their reset
+        headers against their own clock, which the harness cannot move."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, days: float = 0, seconds: float = 0):
+        """Let time pass for Exact's login: `advance_clock(days=31)` outlives every refresh token."""
+        with self.lock:
+            self.clock_offset += days * 86400 + seconds
 
     # -- harness: data -----------------------------------------------------------------------------------
 

@@ -41,8 +41,11 @@ ITEM_GROUPS = [("701", "Arbeid"), ("702", "Materialen"), ("703", "Onderdelen"),
                ("KLEIN", "Klein materiaal"), ("klein", "klein Materiaal"), ("800", "Diensten")]
 JOURNALS = [("70", "Verkoopboek", 20), ("71", "Verkoopboek projecten", 20), ("60", "Inkoopboek", 22),
             ("50", "Bank", 12), ("30", "Kas", 10), ("90", "Memoriaal", 90)]
-DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1), (20, "Inkoopfactuur", 2), (55, "Overig", 0),
-                  (80, "Werkbon", 1), (181, "Bankafschrift", 3)]
+# (ID, Description, TypeCategory, DocumentIsCreatable). Only 10 (sales invoice) and 20 (purchase invoice)
+# are documented (EXDOC); descriptions come in the user's language (section 9). The other rows are
+# sample data, not claims about Exact: they give the harness a general type and one that cannot be created.
+DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1, True), (20, "Inkoopfactuur", 2, True), (55, "Overig", 0, True),
+                  (80, "Werkbon", 1, True), (181, "Bankafschrift", 3, False)]
 ODD_ITEM_CODES = ["M", "12/34", "O'Brien-1", "Kabel 3×2,5", "  SPATIE", "trailing  ", "ÉCLAIR"]
 # (every n-th customer, Type, Main): postal, delivery and a second visit address, so a reader
 # has to pick the main visit address itself
@@ -79,6 +82,11 @@ def pad_code(code: str) -> str:
 
 def pad_country(country: str) -> str:
     return str(country).ljust(3)
+
+
+def pad_unit(unit: str | None) -> str | None:
+    """An item's Unit comes padded with spaces to 8 characters: "pc      " (NG)."""
+    return None if unit is None else unit.strip().ljust(8)
 
 
 class UnknownRecord(KeyError):
@@ -135,8 +143,11 @@ class Administration:
             guid = self.new_guid()
             self.journals[guid] = {"ID": guid, "Code": code, "Description": description, "Type": kind,
                                    "Division": self.division}
-        for code, description, category in DOCUMENT_TYPES:
-            self.document_types[code] = {"ID": code, "Description": description, "DocumentCategory": category}
+        for code, description, category, creatable in DOCUMENT_TYPES:
+            self.document_types[code] = {
+                "ID": code, "Description": description, "TypeCategory": category, "DocumentIsCreatable": creatable,
+                "DocumentIsUpdatable": creatable, "DocumentIsDeletable": creatable, "DocumentIsViewable": True,
+                "Created": created, "Modified": created}
 
     def _generate_customer(self, number: int):
         rng = self.rng
@@ -333,6 +344,7 @@ class Administration:
         item.update(fields)
         item["Code"] = item["Code"] or f"ART-{len(self.items) + 1:05d}"
         item["Description"] = item["Description"] or item["Code"]
+        item["Unit"] = pad_unit(item["Unit"])
         self._apply_item_group(item)
         self.items[guid] = item
         self._touch("items", item)
@@ -348,6 +360,7 @@ class Administration:
         item = self._get("items", guid)
         _check_fields(item, fields, "item")
         item.update(fields)
+        item["Unit"] = pad_unit(item["Unit"])
         self._apply_item_group(item)
         self._touch("items", item, local_now())
 

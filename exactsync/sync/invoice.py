@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from exactsync.sync.mapping import NOT_A_CUSTOMER
+
 # Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
 # 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
 HOURS_QUANTUM = Decimal("0.0001")
@@ -166,6 +168,12 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
         return Refusal(f"work order {number}: customer {label} is no longer in Exact (deleted there and "
                        "removed by cleanup)", "restore the customer in Exact (the next pull and push send it), or "
                        f"exactsync workorder set-customer {number} --customer CODE")
+    if customer["inactive_reason"].startswith(NOT_A_CUSTOMER):
+        # Exact refuses an invoice for it with a 500 (picqer#172): refused here, without the call.
+        return Refusal(f"work order {number}: customer {label} {customer['inactive_reason']}, so Exact refuses "
+                       "an invoice for it", "make the account a customer in Exact (status Customer) and the next "
+                       "pull and push send it, or choose another customer: exactsync workorder set-customer "
+                       f"{number} --customer CODE")
     if not customer["active"]:
         why = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
         return Refusal(f"work order {number}: customer {label} is inactive in Exact{why}",

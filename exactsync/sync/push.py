@@ -5,12 +5,12 @@ not say whether it stored the record. So every call that creates something is a
 step in the `outbox` (invoice; per PDF a document and its attachment), marked
 `in_flight` and committed BEFORE the call and `done` with Exact's ID AFTER it.
 A run starts by looking every `in_flight` step up in Exact by its unique
-reference (the invoice by Description + OrderedBy, a document by Subject +
-Account, an attachment by Document + FileName): found, it is adopted; not found,
-it may be sent again. Nothing is ever posted twice blindly. A step that got no
-answer at all is looked up only once Exact can no longer be working on it (see
-`exact_done_at`): until then its work order waits, or the lookup could miss what
-Exact is still storing.
+reference (the invoice by Description among OrderedBy's invoices, a document by
+Subject among Account's documents, an attachment by FileName among Document's
+attachments): found, it is adopted; not found, it may be sent again. Nothing is ever posted twice blindly.
+A step that got no answer at all is looked up only once Exact can no longer be
+working on it (see `exact_done_at`): until then its work order waits, or the
+lookup could miss what Exact is still storing.
 
 When Exact refuses a step (4xx, or a 5xx after which nothing was found), the work
 order waits before the next try: the next run, then 15 minutes, 1 hour, 4 hours;
@@ -39,7 +39,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import ExactApiError, UncertainOutcome
+from exactsync.exact.errors import ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
 from exactsync.store import get_state, raise_mutation_date, set_state, store_failure, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
@@ -48,9 +48,6 @@ from exactsync.workorders.lookup import WorkOrderError, get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
 
 DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
-# Exact's document type for the PDFs, chosen by code because descriptions are translated:
-# 55 is the general type ("Overig" / "Miscellaneous"); checked against documents/DocumentTypes.
-DOCUMENT_TYPE_CODE = 55
 RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Exact blocks the app after 10 errors per endpoint per hour; leave room for other runs' and commands' errors.
@@ -58,6 +55,9 @@ ERRORS_PER_HOUR = 6
 ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
+# A POST carries at most 10.0 MB, an attachment counted by its bytes (EXDOC API_limits; read as 10**6-byte
+# MB, the stricter reading); the rest of the attachment's request (document ID, file name) fits in 1,000 bytes.
+MAX_PDF_BYTES = 10_000_000 - 1_000
 
 
 def document_step(kind: str) -> str:
@@ -278,7 +278,7 @@ class Push:
         self.result = PushResult()
         self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
-        self._document_type: int | None = None
+        self._pdfs: dict[tuple[str, str], bytes] = {}  # (number, kind): rendered once per run
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         deadline = self.clock() + max_seconds
@@ -377,6 +377,7 @@ class Push:
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
         built, refused = plan(parts, self.settings, {})
+        refused = refused or self.pdf_too_large(built)
         if not invoice_done:
             if refused:
                 self.refuse(order, refused, steps.get(INVOICE_STEP))
@@ -389,7 +390,7 @@ class Push:
                 return
         for pdf in built.pdfs:
             document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
-                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type()})
+                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type})
             if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
                     "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
                 return
@@ -412,6 +413,10 @@ class Push:
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
             exact_id = self.client.post(endpoint, payload, sending=lambda: self.stamp(order["id"], step))[key]
+        except LoginUnavailable:
+            # Nothing reached Exact (no token, or a 401): the login failed, not this work order's try.
+            self.not_tried(order["id"], step)
+            raise
         except UncertainOutcome as exc:
             if exc.status:
                 self.errors.count(endpoint)
@@ -423,6 +428,12 @@ class Push:
                             action="none: the next push looks it up in Exact before sending anything again")
             self.result.note(order["number"], "retrying")
             return None
+        except ScopeViolation:
+            # Refused before anything was stored, and not this work order's fault: the run stops, the
+            # step waits untried. Counted, so that runs every 5 minutes stay below Exact's error block.
+            self.errors.count(endpoint)
+            self.not_tried(order["id"], step)
+            raise
         except ExactApiError as exc:
             if exc.status == 429:
                 raise  # the rate limit, not this work order: the step is looked up next run
@@ -446,6 +457,11 @@ class Push:
                             [exact_id, utcnow(), work_order_id, step])
             if step == INVOICE_STEP:
                 self.db.execute("UPDATE work_orders SET exact_invoice_id = ? WHERE id = ?", [exact_id, work_order_id])
+
+    def not_tried(self, work_order_id: int, step: str) -> None:
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? "
+                            "WHERE work_order_id = ? AND step = ?", [utcnow(), work_order_id, step])
 
     def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
         """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS."""
@@ -518,41 +534,64 @@ class Push:
             self._item_ids = found
         return self._item_ids
 
+    @property
     def document_type(self) -> int:
-        if self._document_type is None:
-            types = self.client.get("documents/DocumentTypes", {"$select": "ID,Description"})
-            if not any(odata.parse_int64(t.get("ID")) == DOCUMENT_TYPE_CODE for t in types):
-                raise ExactsyncError(f"Exact has no document type {DOCUMENT_TYPE_CODE} (general) for the PDFs: "
-                                     "set [settings] pdfs = \"none\" and run check-settings, or ask Exact support")
-            self._document_type = DOCUMENT_TYPE_CODE
-        return self._document_type
+        """[settings] document_type, as check-settings verified it (exists, documents can be created)."""
+        return self.settings["document_type"]
+
+    def pdf_too_large(self, built: invoice_mod.Invoice) -> invoice_mod.Refusal | None:
+        """A PDF bigger than Exact takes in one POST, checked before any call for the work order."""
+        self._pdfs = {}  # one work order's PDFs at a time
+        for pdf in built.pdfs:
+            size = len(self.pdf_bytes(pdf.kind, built.number))
+            if size > MAX_PDF_BYTES:
+                return invoice_mod.Refusal(
+                    f"work order {built.number}: its PDF {pdf.file_name} is {size:,} bytes, more than the "
+                    f"{MAX_PDF_BYTES:,} Exact takes in one call", "make the work order smaller (fewer forms or "
+                    "materials), or leave this PDF out with [settings] pdfs and run exactsync check-settings; "
+                    "the next push sends it")
+        return None
+
+    def pdf_bytes(self, kind: str, number: str) -> bytes:
+        # Rendering costs ~0.3 s: the size check keeps the bytes for the attachment step.
+        if (number, kind) not in self._pdfs:
+            self._pdfs[(number, kind)] = PDF_RENDERERS[kind](self.db, number, self.company_name)
+        return self._pdfs[(number, kind)]
 
     def pdf_base64(self, kind: str, number: str) -> str:
-        return base64.b64encode(PDF_RENDERERS[kind](self.db, number, self.company_name)).decode("ascii")
+        return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
 
 
 # --- finding what a step may have created ---------------------------------------------------
-# Exact compares text case-insensitively in $filter; the exact text is checked here.
+# Exact documents filters on key fields, not on text: bulk DocumentAttachments takes only Document
+# and ID, and "Filtering on these fields is not supported" 400s are known (Pi-Systems Bulk/Documents,
+# picqer#500, #532). So the lookups filter on the GUID they were posted with, read every page of
+# that record's invoices, documents or attachments with only the fields needed, and compare the
+# text here, exactly (Exact's own comparison ignores case and trailing spaces). No date narrows
+# them: a missed record would be posted twice, and a customer's invoices are a few pages at most.
 
 def find_invoice(client, description: str, customer_id: str) -> str | None:
-    rows = client.get("salesinvoice/SalesInvoices", {
-        "$filter": f"Description eq {odata.quote(description)} and OrderedBy eq {odata.guid(customer_id)}",
-        "$select": "InvoiceID,Description"})
-    return next((r["InvoiceID"] for r in rows if r.get("Description") == description), None)
+    return _find(client, "salesinvoice/SalesInvoices", {"$filter": f"OrderedBy eq {odata.guid(customer_id)}"},
+                 "InvoiceID", "Description", description)
 
 
 def find_document(client, subject: str, customer_id: str) -> str | None:
-    rows = client.get("documents/Documents", {
-        "$filter": f"Subject eq {odata.quote(subject)} and Account eq {odata.guid(customer_id)}",
-        "$select": "ID,Subject"})
-    return next((r["ID"] for r in rows if r.get("Subject") == subject), None)
+    return _find(client, "documents/Documents", {"$filter": f"Account eq {odata.guid(customer_id)}"},
+                 "ID", "Subject", subject)
 
 
 def find_attachment(client, document_id: str, file_name: str) -> str | None:
-    rows = client.get("documents/DocumentAttachments", {
-        "$filter": f"Document eq {odata.guid(document_id)} and FileName eq {odata.quote(file_name)}",
-        "$select": "ID,FileName"})
-    return next((r["ID"] for r in rows if r.get("FileName") == file_name), None)
+    return _find(client, "documents/DocumentAttachments", {"$filter": f"Document eq {odata.guid(document_id)}"},
+                 "ID", "FileName", file_name)
+
+
+def _find(client, path: str, query: dict, key: str, text_field: str, text: str) -> str | None:
+    """The `key` of the first row whose `text_field` is exactly `text`; stops at the page that has it."""
+    for page in client.pages(path, query | {"$select": f"{key},{text_field}"}):
+        found = next((row[key] for row in page if row.get(text_field) == text), None)
+        if found:
+            return found
+    return None
 
 
 def exact_item_id(client, code: str, setting: str) -> str:

@@ -10,7 +10,8 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
+from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, ReconnectNeeded, ScopeViolation
+from exactsync.exact.scopes import tick_action
 from exactsync.store import set_state, store_failure, utcnow
 
 
@@ -20,13 +21,24 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
     warning, not a failure: what was committed stays, the next run resumes."""
     try:
         yield
+    except ScopeViolation as exc:
+        # One row for the run, whichever work order or record it was on: none of them is at fault.
+        log.error(db, "connection", f"{name} stopped: {exc}",
+                  action=tick_action(exc.scope) + "; nothing is lost, the next run continues")
+        _record(db, name, "failed: the Exact app lacks a scope")
+        raise
     except DailyLimitReached as exc:
         log.warning(db, "connection", f"{name} stopped early: {exc}",
                     action="nothing: the next run after the reset continues where this one stopped")
         _record(db, name, "stopped: Exact's daily call limit is spent")
     except ReconnectNeeded as exc:
-        log.error(db, "connection", f"{name} failed: {exc}", action="run exactsync connect to log in to Exact again")
-        _record(db, name, "failed: the Exact login must be renewed")
+        # One row while the login stays broken (found_at: an earlier run wrote it), not one every
+        # 5 minutes; status keeps showing it.
+        _login_failed(db, name, exc, "run exactsync connect to log in to Exact again",
+                      "failed: the Exact login must be renewed", said_before=exc.found_at is not None)
+        raise
+    except LoginUnavailable as exc:
+        _login_failed(db, name, exc, "see the message; the next run tries again", "failed")
         raise
     except ExactsyncError as exc:
         log.error(db, "connection", f"{name} failed: {exc}", action="see the message; the next run tries again")
@@ -43,6 +55,15 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
         raise failure from None
     else:
         _record(db, name, "ok")
+
+
+def _login_failed(db: sqlite_utils.Database, name: str, exc: LoginUnavailable, action: str, outcome: str,
+                  said_before: bool = False) -> None:
+    # The login's folder may be on a full disk, the store's too: then the CLI's error line is all there is.
+    with contextlib.suppress(sqlite3.DatabaseError):
+        if not said_before:
+            log.error(db, "connection", f"{name} failed: {exc}", action=action)
+        _record(db, name, outcome)
 
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:

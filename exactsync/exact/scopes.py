@@ -1,0 +1,35 @@
+"""The scopes of an Exact app: which one each endpoint exactsync calls needs.
+
+An app may only call the endpoints of the scopes ticked for it in the App Center; any
+other call gets 403 "Forbidden - Application Scope Violated" (picqer#453, #509, #659).
+The names are the "Scope" field of Exact's REST reference pages
+(start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx), as copied into public
+repositories: crm/Accounts "Crm accounts"; sync/Deleted "Organization administration"
+(EXDOC .resources/Deleted.md); the other rows from the same field of each endpoint's page.
+current/Me and hrm/Divisions are listed there with no scope ("-").
+"""
+
+from __future__ import annotations
+
+SCOPES: dict[str, tuple[str, ...]] = {
+    "Organization administration": ("system/Divisions", "sync/Deleted"),
+    "Crm accounts": ("crm/Accounts", "crm/Addresses", "sync/CRM/Accounts", "sync/CRM/Addresses"),
+    "Logistics items": ("logistics/Items", "logistics/ItemGroups", "sync/Logistics/Items"),
+    "Financial generalledgers": ("financial/Journals",),
+    "Sales invoices": ("salesinvoice/SalesInvoices",),
+    "Organization documents": ("documents/Documents", "documents/DocumentAttachments", "documents/DocumentTypes"),
+}
+_BY_PATH = {path.lower(): scope for scope, paths in SCOPES.items() for path in paths}
+
+
+def scope_of(path: str) -> str | None:
+    """The scope endpoint `path` needs (None: none, or not one exactsync calls). `path` is the part
+    after the division, with or without a key, navigation, `/$count` or query."""
+    entity = path.split("?", 1)[0].split("(", 1)[0].removesuffix("/$count").strip("/")
+    return _BY_PATH.get(entity.lower())
+
+
+def tick_action(scope: str) -> str:
+    """What the admin does about a missing scope ("": one exactsync has no name for)."""
+    which = f"\"{scope}\"" if scope else "the scope of that endpoint"
+    return f"tick {which} for this app in Exact's App Center, then run exactsync connect"

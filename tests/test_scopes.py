@@ -1,0 +1,160 @@
+"""Exact app scopes and document types during runs, through the CLI against the sandbox: a call outside
+the app's scopes stops the run with one error row and costs no work order a try; PDFs go as the
+verified [settings] document_type."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from exactsync import config as config_mod
+from exactsync import log
+from exactsync.cli import cli
+from exactsync.exact import ExactClient
+from exactsync.exact.errors import ExactApiError, ScopeViolation
+from exactsync.exact.scopes import SCOPES, scope_of
+from exactsync.store import get_state
+from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from sandbox_helpers import Api, error_value
+
+
+@pytest.fixture
+def sandbox(monkeypatch):
+    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
+        yield sb
+
+
+def without(sandbox, scope: str) -> None:
+    sandbox.set_scopes([s for s in SCOPES if s != scope])
+
+
+def errors(db) -> list[dict]:
+    return log.rows(db, log.LogFilter(kinds=("error",), limit=None))
+
+
+def outbox(db) -> list[tuple]:
+    return db.execute("SELECT w.number, o.step, o.state, o.attempts FROM outbox o "
+                      "JOIN work_orders w ON w.id = o.work_order_id ORDER BY o.id").fetchall()
+
+
+def store_with_orders(sandbox, config_path, count: int = 3, **settings):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], **settings)
+    numbers = [archived(db, code) for code in customer_codes(db)[:count]]
+    return config, db, numbers
+
+
+@pytest.mark.parametrize("scope, stopped_at", [
+    ("Sales invoices", "POST salesinvoice/SalesInvoices"),
+    ("Organization documents", "POST documents/Documents"),
+])
+def test_a_scope_missing_during_push_is_one_error_and_costs_no_work_order_a_try(sandbox, config_path, run,
+                                                                                  scope, stopped_at):
+    config, db, numbers = store_with_orders(sandbox, config_path, pdfs="workorder")
+    without(sandbox, scope)
+
+    result = run("push")
+
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Exact refused {stopped_at}: this app may not use Exact's scope "
+                                    f"\"{scope}\" (Exact answered 403: Forbidden - Application Scope Violated)")
+    [error] = errors(db)
+    assert (error["table"], error["message"], error["action"]) == (
+        "connection", f"push stopped: {result.output.removeprefix('Error: ').strip()}",
+        f"tick \"{scope}\" for this app in Exact's App Center, then run exactsync connect; nothing is lost, "
+        "the next run continues")
+    assert sandbox.calls[stopped_at] == 1  # the run stopped at the first refusal
+    assert {n: s for n, s in db.execute("SELECT number, status FROM work_orders")} == dict.fromkeys(numbers, "archived")
+    assert all(state == "pending" and attempts == 0 for *_, state, attempts in outbox(db) if state != "done")
+    assert get_state(db, "last_push_outcome") == "failed: the Exact app lacks a scope"
+
+    sandbox.set_scopes(SCOPES)
+    assert run("push").exit_code == 0
+    assert {n: s for n, s in db.execute("SELECT number, status FROM work_orders")} == dict.fromkeys(numbers, "sent")
+    assert len(sandbox.invoices) == len(numbers) and len(sandbox.documents) == len(numbers)
+
+
+def test_a_scope_missing_during_pull_is_one_error(sandbox, config_path, run):
+    config, db, _ = store_with_orders(sandbox, config_path, count=0)
+    without(sandbox, "Crm accounts")
+
+    result = run("pull")
+
+    assert result.exit_code == 1
+    assert "this app may not use Exact's scope \"Crm accounts\"" in result.output
+    assert [(e["table"], e["message"].split(":")[0]) for e in errors(db)] == [("connection", "pull stopped")]
+
+
+@pytest.mark.parametrize("document_type", [10, 55])
+def test_push_files_the_pdfs_as_the_verified_document_type_without_asking_exact(sandbox, config_path, run,
+                                                                               document_type):
+    config, db, numbers = store_with_orders(sandbox, config_path, count=1, pdfs="both")
+    assert run("check-settings").exit_code == 0  # the default, 10
+    if document_type != 10:
+        config_mod.update(config, "settings", "document_type", document_type)
+        assert run("push").exit_code == 1  # a changed setting needs a new check first
+        assert run("check-settings").exit_code == 0
+    sandbox.reset_calls()
+
+    assert run("push").exit_code == 0
+
+    assert sorted(d["Type"] for d in sandbox.documents.values()) == [document_type, document_type]
+    assert not any("DocumentTypes" in call for call in sandbox.calls)
+
+
+# --- the client and the sandbox --------------------------------------------------------------------------
+
+
+def test_the_client_tells_a_scope_violation_from_other_403s(sandbox, config_path):
+    config, db, _ = store_with_orders(sandbox, config_path, count=0)
+    client = ExactClient.from_config(config)
+    without(sandbox, "Financial generalledgers")
+    with pytest.raises(ScopeViolation) as raised:
+        client.get("financial/Journals", {"$select": "Code"})
+    assert (raised.value.status, raised.value.scope, raised.value.request) == (
+        403, "Financial generalledgers", "GET financial/Journals")
+    client.division = sandbox.division + 1
+    with pytest.raises(ExactApiError) as other:
+        client.get("logistics/ItemGroups", {"$select": "ID"})
+    assert not isinstance(other.value, ScopeViolation) and other.value.reason == "NoDivisionAccess"
+
+
+def test_each_endpoint_exactsync_calls_has_its_scope():
+    assert scope_of("crm/Accounts(guid'00000000-0000-0000-0000-000000000000')") == "Crm accounts"
+    assert scope_of("salesinvoice/SalesInvoices/$count") == "Sales invoices"
+    assert scope_of("sync/Logistics/Items?$select=ID") == "Logistics items"
+    assert scope_of("current/Me") is None
+
+
+def test_the_sandbox_refuses_calls_outside_its_scopes_as_exact_does(sandbox):
+    api = Api(sandbox)
+    without(sandbox, "Organization documents")
+    read = api.get("documents/DocumentTypes")
+    assert (read.status_code, error_value(read), read.headers.get("Reason")) == (
+        403, "Forbidden - Application Scope Violated. Cannot read", None)
+    write = api.post("documents/Documents", {"Subject": "x", "Type": 10})
+    assert (write.status_code, error_value(write)) == (403, "Forbidden - Application Scope Violated")
+    assert api.get("current/Me").status_code == 200  # needs no scope
+    assert not sandbox.documents
+    with pytest.raises(ValueError, match="unknown scope 'CRM'"):
+        sandbox.set_scopes(["CRM"])
+
+
+def test_the_sandbox_serves_document_types_with_exacts_fields(sandbox):
+    api = Api(sandbox)
+    types = {t["ID"]: t for t in api.get("documents/DocumentTypes").json()["d"]["results"]}
+    assert {"ID", "Description", "TypeCategory", "DocumentIsCreatable", "DocumentIsUpdatable", "DocumentIsDeletable",
+            "DocumentIsViewable"} <= set(types[10])
+    assert (types[10]["Description"], types[10]["DocumentIsCreatable"]) == ("Verkoopfactuur", True)
+    assert types[181]["DocumentIsCreatable"] is False
+    refused = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 181})
+    assert refused.status_code == 400 and refused.json()["error"]["message"]["value"].startswith("Ongeldig: Soort (181)")
+    assert not sandbox.documents
+
+
+def test_sandbox_serve_refuses_an_unknown_scope():
+    result = CliRunner().invoke(cli, ["sandbox", "serve", "--port", "0", "--customers", "1", "--items", "1",
+                                      "--scopes", "Crm accounts,Facturen"])
+    assert result.exit_code == 2
+    assert "unknown scope 'Facturen'; known: Organization administration, Crm accounts" in result.output
+
