@@ -4,6 +4,7 @@ client gave up on, a poison work order among good ones, set-customer racing a pu
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,9 +13,12 @@ from datetime import datetime, timezone
 import pytest
 
 from exactsync import config as config_mod
+from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
+from exactsync.workorders.lookup import WorkOrderError
 from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
 from test_push_faults import kill, start_push, wait_for
 
@@ -168,6 +172,21 @@ def test_a_broken_login_still_stops_the_whole_run(sandbox, config_path, run):
     errors = [r for (r,) in store.execute("SELECT record FROM log WHERE kind = 'error' AND tbl = 'workorder'")]
     assert errors == [bad], "the login is the run's trouble, not the good work order's"
     assert store.execute("SELECT status FROM work_orders WHERE number = ?", [good]).fetchone()[0] == "archived"
+
+
+def full_disk() -> sqlite3.OperationalError:
+    exc = sqlite3.OperationalError("database or disk is full")
+    exc.sqlite_errorcode = sqlite3.SQLITE_FULL
+    return exc
+
+
+@pytest.mark.parametrize("exc, stops", [
+    (DailyLimitReached(None), True), (ReconnectNeeded("no login"), True), (ExactApiError(429, "Too many"), True),
+    (ExactsyncError("item 9 of [settings] default_item does not exist in Exact"), True), (full_disk(), True),
+    (sqlite3.OperationalError("integer overflow"), False), (KeyError("InvoiceID"), False),
+    (WorkOrderError("work order WO00001 does not exist"), False), (ValueError("bad date"), False)])
+def test_what_stops_the_whole_run_and_what_is_one_work_orders(exc, stops):
+    assert push.stops_the_run(exc) is stops
 
 
 # --- 14.5: set-customer cannot interleave with a push --------------------------------------------------------

@@ -65,6 +65,8 @@ def set_customer_command(app: App, number: str, customer_code: str, work_address
     """Put the work order on another customer from Exact, also after archiving,
     as long as its invoice is not in Exact yet: the fix when push refused it for
     its customer (none from Exact, removed, or a work address of another customer).
+    An archived one is changed only while no push (or other run) is busy: it waits
+    for one up to 20 s (EXACTSYNC_LOCK_WAIT), then refuses.
 
     \b
     Example:
