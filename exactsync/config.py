@@ -27,7 +27,8 @@ class Key:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
-    least: int = 0  # for whole numbers
+    minimum: int = 0  # for int keys
+    maximum: int | None = None  # for int keys
 
     @property
     def dotted(self) -> str:
@@ -40,11 +41,13 @@ KEYS: tuple[Key, ...] = (
     Key("exact", "client_id", str, "", "Client ID of your app in the Exact App Center"),
     Key("exact", "client_secret", str, "",
         f"Client secret of that app; the environment variable {SECRET_ENV} wins over this value"),
-    Key("exact", "redirect_uri", str, "http://127.0.0.1:8765/callback",
-        "Redirect URI registered for the app; connect listens on it (loopback only)"),
+    Key("exact", "redirect_uri", str, "",
+        "Redirect URI of your app in the Exact App Center, exactly as registered there: an https address "
+        "(it need not serve a page; connect asks for the address the browser lands on)"),
     Key("exact", "timeout_seconds", int, 120,
         "Seconds to wait for Exact's answer to a call (at most 10 of them to connect); push looks up a send that "
-        "a stopped run left open only after twice this, when Exact can no longer be storing it", least=1),
+        "a stopped run left open only after twice this, when Exact can no longer be storing it",
+        minimum=1, maximum=3600),
     Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
@@ -65,7 +68,9 @@ KEYS: tuple[Key, ...] = (
         "documented"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
-    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed"),
+    # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.
+    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed (at most 36500)",
+        maximum=36_500),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -161,6 +166,8 @@ def _read_toml(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # a number past Python's 4,300-digit limit on int()
+        raise ConfigError(path, [f"not valid TOML: {str(exc).split(';')[0]}"]) from None
 
 
 def validate(raw: dict) -> tuple[list[str], dict]:
@@ -194,8 +201,10 @@ def _check_value(key: Key, value) -> str | None:
     if key.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, got {_show(value)}"
-        if value < key.least:
-            return f"must be {key.least} or more, got {value}" if key.least else f"must not be negative, got {value}"
+        if value < key.minimum:
+            return f"must be {key.minimum} or more, got {value}" if key.minimum else f"must not be negative, got {value}"
+        if key.maximum is not None and value > key.maximum:
+            return f"must be at most {key.maximum}, got {value}"
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"must be a list of strings, got {_show(value)}"

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime
 from types import MappingProxyType
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from exactsync.exact.scopes import SCOPES
 from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
@@ -23,6 +24,17 @@ from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
 
 FAULT_KINDS = ("error500", "drop_before", "drop_after_commit", "latency", "429")
+# The app's one registered redirect URI. Exact registers only a public https address, no localhost, and
+# matches it exactly (CD step1; picqer#463; websmurf#8); the page need not exist: nobody fetches it.
+DEFAULT_REDIRECT_URI = "https://exactsync.example/callback"
+
+
+def check_redirect_uri(redirect_uri: str) -> str:
+    """What the App Center would refuse to register (CD step1; picqer#463)."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme != "https" or not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError(f"redirect URI {redirect_uri!r}: Exact registers only a public https address")
+    return redirect_uri
 
 
 def _view(table: str) -> property:
@@ -34,7 +46,8 @@ class Sandbox:
     """One Exact Online administration (division `division`) served on 127.0.0.1.
 
     Harness, for tests, the demo and benchmarks:
-    - `start()`/`stop()` or `with`; `base_url`, `client_id`, `client_secret`, `consent` ("allow"/"deny");
+    - `start()`/`stop()` or `with`; `base_url`, `client_id`, `client_secret`, `redirect_uri` (the one
+      registered for the app), `consent` ("allow"/"deny");
     - `calls` counts "METHOD path" (path after /api/v1/{division}/, or "token"/"auth"), `reset_calls()`;
     - data: `add_customer`, `update_account`, `block_account`, `delete_account`, `add_item`,
       `update_item`, `delete_item`, `update_address`, `move_division`; read-only views `accounts`,
@@ -48,8 +61,9 @@ class Sandbox:
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
                  minutely_limit: int = 60, daily_limit: int = 5000, token_lifetime: int = 600,
                  refresh_window: int = 30, latency_ms: int = 0, port: int = 0, error_limit: int | None = None,
-                 scopes: Iterable[str] | None = None):
+                 scopes: Iterable[str] | None = None, redirect_uri: str = DEFAULT_REDIRECT_URI):
         self.seed = seed
+        self.redirect_uri = check_redirect_uri(redirect_uri)
         self.division = division
         self.latency_ms = latency_ms
         self.port = port
@@ -219,4 +233,4 @@ class Sandbox:
     deleted = _view("deleted")
 
 
-__all__ = ["Sandbox", "FAULT_KINDS"]
+__all__ = ["Sandbox", "FAULT_KINDS", "DEFAULT_REDIRECT_URI", "check_redirect_uri"]

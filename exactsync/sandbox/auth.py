@@ -64,7 +64,8 @@ class OAuthServer:
     used_refresh: set = field(default_factory=set)
 
     def issue_code(self, redirect_uri: str) -> str:
-        code = new_token("code-")
+        # Exact's codes look like "XTzM!IAAA...": the "!" must survive the pasted address (CD step2).
+        code = f"code-{secrets.token_urlsafe(3)}!IAAA{secrets.token_urlsafe(96)}"
         self.codes[code] = (redirect_uri, self.clock() + CODE_LIFETIME)
         return code
 
@@ -80,6 +81,8 @@ class OAuthServer:
         raise _error(400, "unsupported_grant_type")
 
     def _exchange_code(self, form: dict) -> dict:
+        # Single use, 3 minutes, and only with the redirect URI it was issued for, which authorize allows
+        # only when it is the registered one (CD step3; PQ-README; gh:picqer#96).
         redirect_uri, expires = self.codes.pop(form.get("code", ""), (None, 0))
         if redirect_uri is None or expires < self.clock() or redirect_uri != form.get("redirect_uri"):
             raise OAuthError(400, "Bad Request")

@@ -28,6 +28,8 @@ KEY_PART = re.compile(r"\((?P<key>[^)]*)\)")
 URL_SAFE = "$'(),:"     # left as is in __next links, as Exact writes them: $skiptoken=guid'...'
 SELECT_NEEDED = "Please add a $select or a $top=1 statement to the query string."
 BAD_SYNC_FILTER = "This $filter parameter is not supported for this resource"
+REDIRECT_REFUSED_PAGE = (b"<!doctype html><title>Exact Online</title><h1>Error</h1><p>The client_id is unknown, or "
+                         b"the redirect_uri is not the one registered for this app.</p>")
 # A call outside the app's scopes, as reported: "Error 403: Forbidden - Application Scope Violated. Cannot
 # read" for a GET (picqer#509; picqer#453 without the last sentence). No Reason header was reported with it
 # (picqer's client shows one when sent). What Exact adds for a write is not reported: the sandbox adds nothing.
@@ -136,11 +138,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- OAuth -----------------------------------------------------------------------------------
 
     def authorize(self):
+        """Exact's consent page, given at once (or refused, per `consent`). Only the app's registered
+        redirect URI, matched exactly, gets an answer there; anything else gets an error page and no
+        redirect (CD step1; picqer#463; websmurf#8). The code rides in the query of a 302 that the
+        browser follows to that https address (CD step2)."""
         sandbox = self.sandbox
         redirect_uri = self.query.get("redirect_uri", "")
-        host = urlsplit(redirect_uri).hostname
-        if self.query.get("client_id") != sandbox.client_id or host not in ("127.0.0.1", "localhost"):
-            return self.send_raw(400, b"The client_id or redirect_uri is not registered for this app.", "text/plain")
+        if self.query.get("client_id") != sandbox.client_id or redirect_uri != sandbox.redirect_uri:
+            return self.send_raw(400, REDIRECT_REFUSED_PAGE, "text/html; charset=utf-8")
         state = self.query.get("state")
         with sandbox.lock:
             if sandbox.consent == "allow":
