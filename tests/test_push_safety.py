@@ -248,9 +248,12 @@ def test_a_work_order_refused_twice_in_one_run_is_counted_once(sandbox, config_p
     assert "1 retrying" in second.stderr
 
 
-def test_the_answer_timeout_is_a_whole_number_of_seconds_from_1(config_path, run):
-    text = config_path.read_text(encoding="utf-8").replace("timeout_seconds = 120", "timeout_seconds = 0")
+@pytest.mark.parametrize("value, problem", [("0", "must be 1 or more, got 0"),
+                                            ("3601", "must be at most 3600, got 3601"),
+                                            ("2.5", "must be a whole number, got 2.5 (float)")])
+def test_the_answer_timeout_is_a_whole_number_of_seconds_from_1_to_3600(config_path, run, value, problem):
+    text = config_path.read_text(encoding="utf-8").replace("timeout_seconds = 120", f"timeout_seconds = {value}")
     config_path.write_text(text, encoding="utf-8")
     result = run("push")
     assert result.exit_code == 1
-    assert "[exact] timeout_seconds: must be 1 or more, got 0" in result.output
+    assert f"[exact] timeout_seconds: {problem}" in result.output
