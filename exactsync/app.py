@@ -24,6 +24,11 @@ LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"
 DEFAULT_LOCK_WAIT_SECONDS = 20.0
 
 
+def lock_wait_seconds() -> float:
+    """How long a run waits for the run lock before it gives up."""
+    return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS))
+
+
 class App:
     """Built once per invocation by the CLI group; commands reach it with `@pass_app`."""
 
@@ -46,10 +51,9 @@ class App:
     def exclusive_run(self) -> Iterator[sqlite_utils.Database]:
         """One state-changing run at a time. A run that finds another busy waits a
         bounded time, then logs it and exits 0: cron must not pile up or alarm."""
-        wait = float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS))
         db = self.db
         try:
-            with run_lock(self.config.store_path, wait):
+            with run_lock(self.config.store_path, lock_wait_seconds()):
                 log.prune(db, self.config.retention_days)
                 yield db
         except Busy:

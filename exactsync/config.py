@@ -27,6 +27,7 @@ class Key:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
+    minimum: int = 0  # for int keys
     maximum: int | None = None  # for int keys
 
     @property
@@ -43,6 +44,10 @@ KEYS: tuple[Key, ...] = (
     Key("exact", "redirect_uri", str, "",
         "Redirect URI of your app in the Exact App Center, exactly as registered there: an https address "
         "(it need not serve a page; connect asks for the address the browser lands on)"),
+    Key("exact", "timeout_seconds", int, 120,
+        "Seconds to wait for Exact's answer to a call (at most 10 of them to connect); push looks up a send that "
+        "a stopped run left open only after twice this, when Exact can no longer be storing it",
+        minimum=1, maximum=3600),
     Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
@@ -124,6 +129,10 @@ class Config:
         return self.get("exact", "redirect_uri")
 
     @property
+    def timeout_seconds(self) -> int:
+        return self.get("exact", "timeout_seconds")
+
+    @property
     def retention_days(self) -> int:
         return self.get("log", "retention_days")
 
@@ -192,8 +201,8 @@ def _check_value(key: Key, value) -> str | None:
     if key.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, got {_show(value)}"
-        if value < 0:
-            return f"must not be negative, got {value}"
+        if value < key.minimum:
+            return f"must be {key.minimum} or more, got {value}" if key.minimum else f"must not be negative, got {value}"
         if key.maximum is not None and value > key.maximum:
             return f"must be at most {key.maximum}, got {value}"
     elif key.kind is list:

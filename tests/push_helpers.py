@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
+from typing import Callable
 
 from exactsync import config as config_mod
 from exactsync.exact import ExactClient
@@ -74,6 +76,12 @@ def run_push(config_path, db, *, clock=None, client=None, max_seconds: float = 2
     kwargs = {"clock": clock} if clock else {}
     return push.Push(client or ExactClient.from_config(config), db, verified_settings(db),
                      company_name="Installatiebedrijf Test", **kwargs).run(max_seconds)
+
+
+def after_exact_is_done(config_path) -> Callable[[], float]:
+    """A clock for a run that comes once Exact can no longer be storing a step left without an answer."""
+    window = push.exact_may_work_for(ExactClient.from_config(config_mod.load(config_path)))
+    return lambda: time.time() + window
 
 
 def in_exact(sandbox) -> dict:

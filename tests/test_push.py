@@ -105,8 +105,9 @@ def test_the_pdf_bytes_arrive_unchanged(sandbox, config_path, run):
     result = run("push", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"sent": [number], "refused": [], "retrying": [], "failed": [], "paused": [],
-                                         "adopted": 0, "left_for_next_run": 0}
-    assert result.stderr == "1 sent, 0 refused, 0 retrying, 0 failed, 0 paused, 0 adopted, 0 left for next run\n"
+                                         "waiting": [], "errored": [], "adopted": 0, "left_for_next_run": 0}
+    assert result.stderr == ("1 sent, 0 refused, 0 retrying, 0 failed, 0 paused, 0 waiting, 0 errored, 0 adopted, "
+                             "0 left for next run\n")
     [attachment] = sandbox.attachments.values()
     assert attachment["Attachment"] == workorder_pdf(db, number, "")
     assert attachment["FileSize"] == len(attachment["Attachment"])

@@ -19,7 +19,7 @@ from exactsync.settings_check import verified_settings
 from exactsync.sync import push
 from exactsync.workorders import lifecycle
 from fakes import FakeClock
-from push_helpers import (archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
+from push_helpers import (after_exact_is_done, archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
                           in_exact, run_push, sales_item_codes)
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
@@ -60,7 +60,7 @@ def test_a_fault_on_any_step_ends_with_exactly_one_of_everything_after_the_next_
     if path != "salesinvoice/SalesInvoices":  # the invoice is in Exact, a PDF is not
         [preview] = push.preview(db, verified_settings(db))
         assert preview["exact_invoice_id"] == db["work_orders"].get(1)["exact_invoice_id"] is not None
-    second = run_push(config_path, db)
+    second = run_push(config_path, db, clock=after_exact_is_done(config_path))
     assert second.sent == [numbers[0]]
     assert second.adopted == (1 if kind == "drop_after_commit" else 0)
     assert_exactly_once(sandbox, db, numbers)
@@ -107,7 +107,7 @@ def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_
         blocker.close()
     steps = dict(db.execute("SELECT step, state FROM outbox WHERE work_order_id = 1").fetchall())
     assert "in_flight" in steps.values(), steps
-    result = run_push(config_path, db)
+    result = run_push(config_path, db, clock=after_exact_is_done(config_path))
     assert result.adopted == 1 and result.sent == numbers
     assert_exactly_once(sandbox, db, numbers)
 
@@ -199,7 +199,7 @@ def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config
         found = in_exact(sandbox)
         assert max([*found["invoices"].values(), *found["documents"].values(), *found["attachments"].values()]) == 1
     assert kills >= 4, kills
-    run_push(config_path, db)
+    run_push(config_path, db, clock=after_exact_is_done(config_path))
     assert_exactly_once(sandbox, db, numbers)
 
 

@@ -55,15 +55,21 @@ def _show_preview(app: App, as_json: bool) -> None:
     shown = push_mod.preview(app.db, settings)
     if as_json:
         return _output.print_json(shown)
-    rows = [[s["number"], _outcome(s),
-             "\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in s["invoice"]["lines"]),
-             s["invoice"]["your_ref"], s["invoice"]["remarks"],
-             "\n".join(p["file_name"] for p in s["invoice"]["pdfs"])] for s in shown]
+    rows = [[s["number"], _outcome(s), *_invoice_cells(s["invoice"])] for s in shown]
     _output.stdout().print(_output.table(["work order", "outcome", "lines", "your ref", "remarks", "pdfs"], rows,
                                          caption=f"{len(shown)} work order(s) queued; nothing was sent"))
 
 
+def _invoice_cells(invoice: dict | None) -> list[str]:
+    if invoice is None:  # the work order could not be read: its outcome says why
+        return ["", "", "", ""]
+    return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
+            invoice["your_ref"], invoice["remarks"], "\n".join(p["file_name"] for p in invoice["pdfs"])]
+
+
 def _outcome(shown: dict) -> str:
+    if shown["error"]:
+        return "cannot be handled: " + shown["error"]["message"]
     if shown["exact_invoice_id"]:
         return f"invoice {shown['exact_invoice_id']} is in Exact; its PDFs would be sent"
     return "refused: " + shown["refusal"]["message"] if shown["refusal"] else "would be sent"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import click
 
-from exactsync.app import App, pass_app
+from exactsync.app import App, lock_wait_seconds, pass_app
 from exactsync.commands import _output
+from exactsync.store import Busy, run_lock
 from exactsync.workorders import importer, lifecycle, pdf
-from exactsync.workorders.lookup import MAX_BOOKING_MINUTES, WorkOrderError, parse_answer, parse_quantity
+from exactsync.workorders.lookup import (MAX_BOOKING_MINUTES, WorkOrderError, get_work_order, parse_answer,
+                                         parse_quantity)
 
 
 def _prefix(app: App) -> str:
@@ -62,13 +66,29 @@ def set_customer_command(app: App, number: str, customer_code: str, work_address
     """Put the work order on another customer from Exact, also after archiving,
     as long as its invoice is not in Exact yet: the fix when push refused it for
     its customer (none from Exact, removed, or a work address of another customer).
+    An archived one is changed only while no push (or other run) is busy: it waits
+    for one up to 20 s (EXACTSYNC_LOCK_WAIT), then refuses.
 
     \b
     Example:
       exactsync workorder set-customer WO00007 --customer 25
     """
-    lifecycle.set_customer(app.db, number, customer_code=customer_code, work_address_id=work_address_id)
+    archived = get_work_order(app.db, number)["status"] == "archived"
+    with _no_run_busy(app, number) if archived else contextlib.nullcontext():
+        lifecycle.set_customer(app.db, number, customer_code=customer_code, work_address_id=work_address_id,
+                               run_locked=archived)
     _done(f"{number} is now for customer {customer_code}")
+
+
+@contextlib.contextmanager
+def _no_run_busy(app: App, number: str) -> Iterator[None]:
+    """The run lock, for a change to an archived work order that a push must not read halfway."""
+    try:
+        with run_lock(app.config.store_path, lock_wait_seconds()):
+            yield
+    except Busy:
+        raise WorkOrderError(f"work order {number} was not changed: a push (or another run) is busy and may be "
+                             "sending it; run the command again when that run has finished") from None
 
 
 @workorder_group.command("plan")

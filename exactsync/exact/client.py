@@ -23,7 +23,8 @@ from exactsync.exact.errors import (DailyLimitReached, ExactApiError, PagingLoop
 from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
 from exactsync.exact.tokens import TokenStore
 
-API_TIMEOUT = (10, 120)  # connect, read (seconds)
+CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_TIMEOUT_SECONDS = 120  # [exact] timeout_seconds
 MAX_429_RETRIES = 3
 GET_RETRIES = 2  # after a timeout, a dropped connection or a 502/503/504
 GET_RETRY_PAUSE_SECONDS = 2.0
@@ -36,7 +37,7 @@ class ExactClient:
     def __init__(self, app: OAuthApp, tokens: TokenStore, division: int, *,
                  session: requests.Session | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                 refresh_margin: float = REFRESH_MARGIN_SECONDS):
+                 refresh_margin: float = REFRESH_MARGIN_SECONDS, timeout: float = DEFAULT_TIMEOUT_SECONDS):
         self.session = session or requests.Session()
         self.auth = Authenticator(app, tokens, self.session, clock=clock, refresh_margin=refresh_margin)
         self.base_url = app.base_url
@@ -45,11 +46,17 @@ class ExactClient:
         self.clock = clock
         self.sleep = sleep
         self.calls = 0
+        self.timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout), timeout)  # connect, read
+
+    @property
+    def longest_call(self) -> float:
+        """Seconds after a call started by which the client has its answer or has given up."""
+        return sum(self.timeout)
 
     @classmethod
     def from_config(cls, config, **kwargs) -> "ExactClient":
         return cls(OAuthApp.from_config(config), TokenStore.beside(config.store_path),
-                   config.settings.division, **kwargs)
+                   config.settings.division, **{"timeout": config.timeout_seconds, **kwargs})
 
     # --- the public calls ------------------------------------------------------
 
@@ -84,8 +91,10 @@ class ExactClient:
             raise
         return rows[0] if rows else None
 
-    def post(self, path: str, body: dict) -> dict:
-        rows, _ = self._rows("POST", self.url(path), body=body)
+    def post(self, path: str, body: dict, *, sending: Callable[[], None] = lambda: None) -> dict:
+        """Create an entity. `sending` is called just before each try goes out (a 401 or 429
+        sends it again): a caller that records when Exact may have started on it."""
+        rows, _ = self._rows("POST", self.url(path), body=body, sending=sending)
         return rows[0]
 
     def put(self, path: str, body: dict) -> None:
@@ -99,9 +108,9 @@ class ExactClient:
 
     # --- one call --------------------------------------------------------------
 
-    def _rows(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
-              ) -> tuple[list[dict], str | None]:
-        answer = self._send(method, url, params=params, body=body)
+    def _rows(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None,
+              sending: Callable[[], None] = lambda: None) -> tuple[list[dict], str | None]:
+        answer = self._send(method, url, params=params, body=body, sending=sending)
         try:
             rows, next_url = odata.unwrap(answer.json())
             if method == "POST" and not rows:
@@ -116,15 +125,16 @@ class ExactClient:
                                 request=_describe(method, url)) from None
         return rows, next_url
 
-    def _send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None
-              ) -> requests.Response:
+    def _send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None,
+              sending: Callable[[], None] = lambda: None) -> requests.Response:
         tries = _Tries(method, _describe(method, url))
         while True:
             self._pace()
             token = self.auth.access_token()
+            sending()
             try:
                 answer = self.session.request(method, url, params=params, json=body,
-                                              headers=_headers(method, token), timeout=API_TIMEOUT)
+                                              headers=_headers(method, token), timeout=self.timeout)
             except requests.RequestException as exc:
                 self.calls += 1
                 self.sleep(tries.after_no_answer(type(exc).__name__))

@@ -158,7 +158,9 @@ class Sandbox:
               times: int | None = 1, ms: int = 1000):
         """Make the next `times` matching calls misbehave (`times=None`: until cleared).
 
-        `path` is the call path as in `calls` ("salesinvoice/SalesInvoices", "token")."""
+        `path` is the call path as in `calls` ("salesinvoice/SalesInvoices", "token"). `latency` waits
+        `ms` before doing the call's work, which is then stored also when the client stopped waiting
+        (timed out or was killed) meanwhile."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         with self.lock:

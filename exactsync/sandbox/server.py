@@ -98,6 +98,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        except ConnectionError:
+            # The client went away (it stopped waiting, or was killed) while the answer was being
+            # made: what was stored stays stored, as a timeout is no proof that nothing was (§9).
+            self.close_connection = True
         except Exception:
             # a bug in the sandbox: show it, and answer as Exact does when it fails
             traceback.print_exc()
@@ -114,6 +118,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is None:
             return answer()
         if fault["kind"] == "latency":
+            # A slow answer: the work is done after the pause, also when the client gave up meanwhile.
             time.sleep(fault.get("ms", 1000) / 1000)
             return answer()
         if fault["kind"] == "error500":

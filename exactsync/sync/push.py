@@ -8,20 +8,30 @@ A run starts by looking every `in_flight` step up in Exact by its unique
 reference (the invoice by Description among OrderedBy's invoices, a document by
 Subject among Account's documents, an attachment by FileName among Document's
 attachments): found, it is adopted; not found, it may be sent again. Nothing is ever posted twice blindly.
+A step that got no answer at all is looked up only once Exact can no longer be
+working on it (see `exact_done_at`): until then its work order waits, or the
+lookup could miss what Exact is still storing.
 
 When Exact refuses a step (4xx, or a 5xx after which nothing was found), the work
 order waits before the next try: the next run, then 15 minutes, 1 hour, 4 hours;
 the fifth refusal marks it failed. Exact blocks an app after 10 errors per
 endpoint per hour, so one bad work order must not retry every 5 minutes.
+
+Whatever else goes wrong with one work order (damaged data in the store, a bug)
+becomes an error row for that work order, and the others still go; only what
+stops every work order alike ends the run (see `stops_the_run`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
@@ -30,11 +40,11 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
-from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
+from exactsync.store import get_state, raise_mutation_date, set_state, store_failure, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
 from exactsync.sync.pull import amsterdam_today
-from exactsync.workorders.lookup import get_work_order
+from exactsync.workorders.lookup import WorkOrderError, get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
 
 DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
@@ -62,19 +72,37 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+OUTCOMES = (
+    "sent",
+    "refused",  # push's own checks: it cannot be invoiced as it is
+    "retrying",  # refused by Exact or outcome unknown: a later run goes on
+    "failed",
+    "paused",  # not tried: too many recent errors on the endpoint
+    "waiting",  # a step got no answer and Exact may still be storing it: looked up by a later run
+    "errored",  # something unexpected went wrong with this work order: an error row, the others went on
+)
+
+
+def _listed(outcome: str) -> property:
+    return property(lambda self: [n for n, o in self.outcomes.items() if o == outcome])
+
+
 @dataclass
 class PushResult:
-    sent: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)  # refused by Exact or outcome unknown: a later run goes on
-    failed: list[str] = field(default_factory=list)
-    paused: list[str] = field(default_factory=list)  # not tried: too many recent errors on the endpoint
+    """What a run did, each work order counted once: under the last thing that happened to it."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)  # work order number -> one of OUTCOMES
     adopted: int = 0  # steps found in Exact after an interrupted run
     left: int = 0  # not started: the run's time was up
 
+    sent, refused, retrying, failed, paused, waiting, errored = (_listed(o) for o in OUTCOMES)
+
+    def note(self, number: str, outcome: str) -> None:
+        self.outcomes.pop(number, None)  # listed where it ended up, in the order they ended
+        self.outcomes[number] = outcome
+
     def summary(self) -> dict:
-        return {"sent": self.sent, "refused": self.refused, "retrying": self.retrying, "failed": self.failed,
-                "paused": self.paused, "adopted": self.adopted, "left_for_next_run": self.left}
+        return {**{o: getattr(self, o) for o in OUTCOMES}, "adopted": self.adopted, "left_for_next_run": self.left}
 
 
 class ErrorBudget:
@@ -185,13 +213,56 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
     item_ids = local_item_ids(db, setting_item_codes(settings))
     shown = []
     for order in queued(db):
-        built, refused = plan(read_parts(db, order), settings, item_ids)
+        entry = {"number": order["number"], "invoice": None,
+                 "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs are left to send
+                 "refusal": None, "error": None}
+        try:
+            built, refused = plan(read_parts(db, order), settings, item_ids)
+        except Exception as exc:
+            if stops_the_run(exc):
+                raise
+            message, action = broken(order["number"], exc)
+            shown.append({**entry, "error": {"message": message, "action": action}})
+            continue
         if order["exact_invoice_id"]:
             refused = None  # as in push: once the invoice is in Exact, its PDFs go whatever changed since
-        shown.append({"number": order["number"], "invoice": built.shown(),
-                      "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs are left to send
+        shown.append({**entry, "invoice": built.shown(),
                       "refusal": {"message": refused.message, "action": refused.action} if refused else None})
     return shown
+
+
+# --- what one work order may not break ---------------------------------------------------------
+
+def stops_the_run(exc: Exception) -> bool:
+    """True for trouble that stops every work order alike, so the run ends: Exact's limits, the
+    login, the network or a setting (an ExactsyncError that is not about one work order), or a
+    store that cannot be written. Anything else is one work order's."""
+    if isinstance(exc, sqlite3.Error):
+        return store_failure(exc) is not None
+    return isinstance(exc, ExactsyncError) and not isinstance(exc, WorkOrderError)
+
+
+def broken(number: str, exc: Exception) -> tuple[str, str]:
+    """The error row (message, action) for a work order that push could not handle."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return (f"work order {number} could not be handled by push ({type(exc).__name__}{at}: {exc}); "
+            "the other work orders are not held up",
+            f"report this message; {number} stays queued and each push tries it again")
+
+
+def last_logged(db: sqlite_utils.Database, number: str, message: str) -> bool:
+    """Is `message` the latest log row about work order `number`? Then it is not written again."""
+    row = db.execute("SELECT message FROM log WHERE tbl = 'workorder' AND record = ? ORDER BY id DESC LIMIT 1",
+                     [number]).fetchone()
+    return row is not None and row[0] == message
+
+
+def exact_may_work_for(client) -> float:
+    """Seconds after a call went out during which Exact may still store what it got: the longest
+    the client waits for an answer ([exact] timeout_seconds), as long again for Exact to finish what
+    the client stopped waiting for, and 1 because the outbox's times are cut to the second."""
+    return 2 * client.longest_call + 1
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -219,8 +290,21 @@ class Push:
                 log.info(self.db, "workorder", f"push used its {max_seconds:g} s: {self.result.left} work "
                          "order(s) left for the next run", action="none: the next push continues")
                 break
-            self.send(order)
+            self.isolated(order["number"], lambda: self.send(order))
         return self.result
+
+    def isolated(self, number: str, work: Callable[[], None]) -> None:
+        """Do `work` for one work order; whatever goes wrong there that does not stop the run
+        (see stops_the_run) becomes an error row for this work order, and the run goes on."""
+        try:
+            work()
+        except Exception as exc:
+            if stops_the_run(exc):
+                raise
+            message, action = broken(number, exc)
+            if not last_logged(self.db, number, message):
+                log.error(self.db, "workorder", message, record=number, action=action)
+            self.result.note(number, "errored")
 
     # -- reconciliation ---------------------------------------------------------------
 
@@ -230,21 +314,43 @@ class Push:
             "SELECT o.*, w.number, w.customer_exact_id FROM outbox o JOIN work_orders w ON w.id = o.work_order_id "
             "WHERE o.state = 'in_flight' ORDER BY o.id"))
         for row in rows:
-            found = self.find(row)
-            if found:
-                self.done(row["work_order_id"], row["step"], found)
-                self.result.adopted += 1
-                log.info(self.db, "workorder", f"work order {row['number']}: {row['step']} found in Exact ({found}) "
-                         "after an interrupted send; adopted, not sent again", record=row["number"],
-                         action="none")
-            elif row["last_status"] is not None:
-                self.refused_by_exact(row["work_order_id"], row["number"], row["step"], row["last_error"])
-            else:
-                # No answer and nothing stored: the network failed, not the work order; that try does
-                # not count towards failing it.
-                with transaction(self.db):
-                    self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), "
-                                    "updated_at = ? WHERE id = ?", [utcnow(), row["id"]])
+            self.isolated(row["number"], lambda: self.settle(row))
+
+    def settle(self, row: dict) -> None:
+        if row["last_status"] is None and self.clock() < self.exact_done_at(row):
+            self.wait_for_exact(row)
+            return
+        found = self.find(row)
+        if found:
+            self.done(row["work_order_id"], row["step"], found)
+            self.result.adopted += 1
+            log.info(self.db, "workorder", f"work order {row['number']}: {row['step']} found in Exact ({found}) "
+                     "after an interrupted send; adopted, not sent again", record=row["number"],
+                     action="none")
+        elif row["last_status"] is not None:
+            self.refused_by_exact(row["work_order_id"], row["number"], row["step"], row["last_error"])
+        else:
+            # No answer and nothing stored: the network failed, not the work order; that try does
+            # not count towards failing it.
+            with transaction(self.db):
+                self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), "
+                                "updated_at = ? WHERE id = ?", [utcnow(), row["id"]])
+
+    def exact_done_at(self, row: dict) -> float:
+        """When Exact can no longer be storing a step that got no answer: its last try's start, the
+        outbox's updated_at, plus exact_may_work_for."""
+        started = datetime.strptime(row["updated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return started.timestamp() + exact_may_work_for(self.client)
+
+    def wait_for_exact(self, row: dict) -> None:
+        """Leave a step that got no answer in flight until Exact is done with it; say so once."""
+        number = row["number"]
+        message = (f"work order {number}: its {row['step']} went to Exact at {row['updated_at']} and no answer came "
+                   "(the run was stopped or the network failed); Exact may still be storing it, so push looks it "
+                   f"up from {iso(self.exact_done_at(row))} and sends nothing for {number} before then")
+        if not last_logged(self.db, number, message):
+            log.info(self.db, "workorder", message, record=number, action="none: a later push goes on with it")
+        self.result.note(number, "waiting")
 
     def find(self, row: dict) -> str | None:
         step, number, customer = row["step"], row["number"], row["customer_exact_id"]
@@ -266,7 +372,7 @@ class Push:
         if any(s["state"] != "done" and s["next_attempt_at"] and s["next_attempt_at"] > now for s in steps.values()):
             return
         if any(s["state"] == "in_flight" for s in steps.values()):
-            return  # its lookup failed in reconcile; the next run tries again
+            return  # Exact may still be storing it, or its lookup failed: a later run settles it
         parts = read_parts(self.db, order)
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
@@ -297,7 +403,7 @@ class Push:
         if existing and existing["state"] == "done":
             return existing["exact_id"]
         if not self.errors.allow(endpoint):
-            self.result.paused.append(order["number"])
+            self.result.note(order["number"], "paused")
             return None
         payload = body()
         with transaction(self.db):
@@ -306,7 +412,7 @@ class Push:
                 "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
-            exact_id = self.client.post(endpoint, payload)[key]
+            exact_id = self.client.post(endpoint, payload, sending=lambda: self.stamp(order["id"], step))[key]
         except (DailyLimitReached, LoginUnavailable):
             # Nothing reached Exact (the day's calls spent, no token, or a 401): no try of this work order.
             self.not_tried(order["id"], step)
@@ -320,7 +426,7 @@ class Push:
                                 [exc.message or str(exc), exc.status, utcnow(), order["id"], step])
                 log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}", record=order["number"],
                             action="none: the next push looks it up in Exact before sending anything again")
-            self.result.retrying.append(order["number"])
+            self.result.note(order["number"], "retrying")
             return None
         except ScopeViolation:
             # Refused before anything was stored, and not this work order's fault: the run stops, the
@@ -336,6 +442,13 @@ class Push:
             return None
         self.done(order["id"], step, exact_id)
         return exact_id
+
+    def stamp(self, work_order_id: int, step: str) -> None:
+        """Called just before each try of a step's POST goes out (a pace or a 429 wait may come
+        between the in-flight mark and the call): the outbox holds when Exact may have started on it."""
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET updated_at = ? WHERE work_order_id = ? AND step = ?",
+                            [iso(self.clock()), work_order_id, step])
 
     def done(self, work_order_id: int, step: str, exact_id: str) -> None:
         with transaction(self.db):
@@ -364,7 +477,7 @@ class Push:
                           f"times: {message}", record=number,
                           action=f"correct the cause in Exact or in the work order, then run "
                                  f"exactsync push --retry {number}")
-                self.result.failed.append(number)
+                self.result.note(number, "failed")
                 return
             retry_at = iso(self.clock() + RETRY_DELAYS[attempts - 1].total_seconds())
             self.db.execute("UPDATE outbox SET state = 'pending', last_error = ?, last_status = NULL, "
@@ -373,11 +486,11 @@ class Push:
             log.error(self.db, "workorder", f"work order {number}: Exact refused its {step}: {message}",
                       record=number, action=f"check what Exact says; push tries again from {retry_at} "
                                             f"(try {attempts + 1} of {MAX_ATTEMPTS})")
-        self.result.retrying.append(number)
+        self.result.note(number, "retrying")
 
     def refuse(self, order: dict, refused: invoice_mod.Refusal, invoice_step: dict | None) -> None:
         """Log a refusal once per reason (not every 5 minutes); the work order stays queued."""
-        self.result.refused.append(order["number"])
+        self.result.note(order["number"], "refused")
         if invoice_step and invoice_step["last_error"] == refused.message:
             return
         with transaction(self.db):
@@ -397,7 +510,7 @@ class Push:
             log.info(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id}{pdfs}",
                      record=number, action="none: check and confirm the draft invoice in Exact")
             raise_mutation_date(self.db, utcnow())
-        self.result.sent.append(number)
+        self.result.note(number, "sent")
 
     # -- what the steps need ---------------------------------------------------------------
 

@@ -79,21 +79,26 @@ def create(db: sqlite_utils.Database, *, prefix: str, customer_code: str, descri
 
 
 def set_customer(db: sqlite_utils.Database, number: str, *, customer_code: str,
-                 work_address_id: int | None = None) -> None:
+                 work_address_id: int | None = None, run_locked: bool = False) -> None:
     """Give the work order another customer (and work address) from Exact. Allowed until its
     invoice may be in Exact, also once archived: that is how a work order whose customer was
-    removed or never came from Exact gets invoiced after all (R12)."""
-    order = get_work_order(db, number)
-    if order["status"] == "sent" or _invoice_may_be_in_exact(db, order):
-        raise WorkOrderError(
-            f"work order {order['number']} already has its invoice in Exact (or is being sent): "
-            "change the customer on the draft invoice in Exact instead")
-    customer = usable_customer(db, customer_code)
-    if work_address_id is None:
-        address = addresses.first_of_customer(db, customer)
-    else:
-        address = address_of_customer(db, work_address_id, customer)
+    removed or never came from Exact gets invoiced after all (R12). Push reads an archived
+    work order and then sends it, so one is changed only by a caller holding the run lock
+    (`run_locked`): otherwise its invoice could go to the old customer while the store says the new."""
     with transaction(db):
+        order = get_work_order(db, number)
+        if order["status"] == "sent" or _invoice_may_be_in_exact(db, order):
+            raise WorkOrderError(
+                f"work order {order['number']} already has its invoice in Exact (or is being sent): "
+                "change the customer on the draft invoice in Exact instead")
+        if order["status"] == "archived" and not run_locked:
+            raise WorkOrderError(f"work order {order['number']} was archived meanwhile, so push may be sending it: "
+                                 "run the command again")
+        customer = usable_customer(db, customer_code)
+        if work_address_id is None:
+            address = addresses.first_of_customer(db, customer)
+        else:
+            address = address_of_customer(db, work_address_id, customer)
         db["work_orders"].update(order["id"], _snapshot(customer, address))
         log.info(db, "workorder", f"work order {order['number']} now for customer {customer_label(customer)}",
                  record=order["number"],
