@@ -377,6 +377,10 @@ def test_narrowed_item_groups_do_not_block_a_material_booked_before(sandbox, con
     if cleanup_between:
         assert run("cleanup").exit_code == 0
     sandbox.reset_calls()
+    # The dry run reads the store only: it shows the material as push would send it.
+    [shown] = json.loads(run("push", "--dry-run", "--json").output)
+    assert shown["refusal"] is None and [ln["item"] for ln in shown["invoice"]["lines"]] == [material]
+    assert sandbox.calls["GET logistics/Items"] == 0
 
     result = run("push")
 
