@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
@@ -36,6 +37,34 @@ def warning(db, table, message, **kw):
 
 def error(db, table, message, **kw):
     write(db, "error", table, message, **kw)
+
+
+# A full read can deactivate thousands of records: the log names the first ones of each table.
+RECORDS_PER_TABLE = 200
+
+
+@dataclass
+class Records:
+    """Rows naming each record a run deactivates, removes or skips: the first `limit` per
+    kind and table, then, at `finish`, one row per table counting the rest."""
+
+    limit: int = RECORDS_PER_TABLE
+    written: Counter = field(default_factory=Counter)  # (kind, table) -> rows written
+    left: Counter = field(default_factory=Counter)  # (kind, table) -> rows not written
+
+    def write(self, db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "",
+              action: str = "") -> None:
+        if self.written[kind, table] >= self.limit:
+            self.left[kind, table] += 1
+            return
+        self.written[kind, table] += 1
+        write(db, kind, table, message, record=record, action=action)
+
+    def finish(self, db: sqlite_utils.Database, where: dict[tuple[str, str], str]) -> None:
+        """One row per kind and table with rows left out: "... and N more: <where to see them>"."""
+        for (kind, table), count in self.left.items():
+            write(db, kind, table, f"... and {count} more: {where.get((kind, table), 'like the rows above')}")
+        self.left.clear()
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,36 @@ def test_text_in_brackets_is_printed_as_written(db, run):
     log.error(db, "settings", "journal: no sales journal is set",
               action="set [settings] journal to the code of your sales journal")
     assert "set [settings] journal to the code" in run("log").output
+
+
+@pytest.mark.parametrize("kind, records", [("info", [""]), ("warning", ["x-1"]), ("error", ["WO00007", "WO00001"])])
+def test_cli_kind_shows_exactly_that_kind(filled, run, kind, records):
+    result = run("log", "--kind", kind, "--json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["kind"], r["record"]) for r in rows] == [(kind, record) for record in records]
+
+
+def test_cli_kind_with_table_and_in_the_table_view(filled, run):
+    rows = [json.loads(line) for line in run("log", "--kind", "error", "--table", "item", "--json").output.splitlines()]
+    assert rows == []
+    shown = run("log", "--kind", "warning").output
+    assert "skipped item without code" in shown and "no customer on the work order" not in shown
+
+
+def test_cli_kind_and_errors_together_is_a_usage_error(filled, run):
+    result = run("log", "--kind", "info", "--errors")
+    assert result.exit_code == 2
+    assert "--kind and --errors both choose the kinds" in result.output
+    assert run("log", "--kind", "fatal").exit_code == 2
+
+
+def test_records_past_the_limit_are_one_row_that_says_where_to_look(db):
+    records = log.Records(limit=2)
+    for code in ("A", "B", "C", "D"):
+        records.write(db, "info", "customer", f"customer {code} gone", record=code)
+    records.write(db, "warning", "customer", "skipped E", record="E")
+    records.finish(db, {("info", "customer"): "exactsync customers --all"})
+    assert [(r["kind"], r["record"], r["message"]) for r in reversed(log.rows(db, log.LogFilter()))] == [
+        ("info", "A", "customer A gone"), ("info", "B", "customer B gone"), ("warning", "E", "skipped E"),
+        ("info", "", "... and 2 more: exactsync customers --all")]

@@ -150,9 +150,11 @@ def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, 
                                Postcode="1000 AA", City="Amsterdam", Country="NL")
     sandbox.update_account(accounts[0], Name="Hernoemd B.V.")
     sandbox.block_account(accounts[1])
+    deleted_code, deleted_name = sandbox.accounts[accounts[2]]["Code"].strip(), sandbox.accounts[accounts[2]]["Name"]
     sandbox.delete_account(accounts[2])
     sandbox.update_account(accounts[3], Status="P")
     items = list(expected_items(sandbox))
+    deleted_item = (sandbox.items[items[0]]["Code"].strip(), sandbox.items[items[0]]["Description"])
     sandbox.delete_item(items[0])
     sandbox.update_item(items[1], IsSalesItem=False)
     sandbox.reset_calls()
@@ -169,7 +171,26 @@ def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, 
     assert sum(sandbox.calls[c] for c in SYNC_CALLS) == 4
     messages = [r["message"] for r in log.rows(db, log.LogFilter())]
     assert "pull customers: 1 added, 3 changed, 2 deactivated" in messages, messages
-    assert "pull deletions: 0 added, 0 changed, 2 deactivated" in messages, messages
+    assert "pull items: 0 added, 1 changed, 1 deactivated" in messages, messages
+    # Each record deactivated has its own row, on its own table, with its code, name and reason.
+    named = {(r["table"], r["record"], r["message"]) for r in log.rows(db, log.LogFilter()) if r["record"]}
+    account, item = sandbox.accounts, {i: sandbox.items.get(i) for i in items[:2]}
+    code = {guid: (row["Code"].strip(), row["Name"]) for guid, row in account.items()}
+    assert named == {
+        ("customer", code[accounts[1]][0], f"customer {code[accounts[1]][0]} ({code[accounts[1]][1]}) is blocked in "
+                                           "Exact: deactivated by pull"),
+        ("customer", deleted_code, f"customer {deleted_code} ({deleted_name}) deleted in Exact: deactivated by pull"),
+        ("customer", code[accounts[3]][0], f"customer {code[accounts[3]][0]} ({code[accounts[3]][1]}) is not a "
+                                           "customer in Exact (status P): deactivated by pull"),
+        ("item", deleted_item[0], f"item {deleted_item[0]} ({deleted_item[1]}) deleted in Exact: deactivated by pull"),
+        ("item", item[items[1]]["Code"].strip(), f"item {item[items[1]]['Code'].strip()} "
+                                                 f"({item[items[1]]['Description']}) is not a sales item in Exact: "
+                                                 "deactivated by pull"),
+    }
+    # Deletions are counted on the table of what was deleted.
+    summary = {(r["table"], r["message"]) for r in log.rows(db, log.LogFilter()) if "deletions" in r["message"]}
+    assert summary == {("customer", "pull deletions: 1 customer(s) deactivated"),
+                       ("item", "pull deletions: 1 item(s) deactivated")}
 
 
 def test_an_end_date_that_passes_deactivates_without_a_change_in_exact(connected, sandbox, run, db):
@@ -182,6 +203,53 @@ def test_an_end_date_that_passes_deactivates_without_a_change_in_exact(connected
                [(today() - timedelta(days=1)).isoformat(), account])  # as if a day has passed
     pull_ok(run)
     assert account not in stored_customers(db)
+    code, name = sandbox.accounts[account]["Code"].strip(), sandbox.accounts[account]["Name"]
+    ended = (today() - timedelta(days=1)).isoformat()
+    assert [(r["table"], r["record"], r["message"]) for r in log.rows(db, log.LogFilter(limit=2))] == [
+        ("customer", "", "pull ended: 1 customer(s) deactivated"),
+        ("customer", code, f"customer {code} ({name}) ended in Exact on {ended}: deactivated by pull")]
+
+
+def test_a_row_without_a_code_is_skipped_with_a_row_naming_it(connected, sandbox, run, db):
+    account = next(iter(expected_customers(sandbox)))
+    item = next(iter(expected_items(sandbox)))
+    sandbox.update_account(account, Code="")
+    sandbox.update_item(item, Code=" ")
+    pull_ok(run)
+    warnings = [(r["table"], r["record"], r["message"], r["action"]) for r in log.rows(db, log.LogFilter(kinds=("warning",)))]
+    assert sorted(warnings) == [
+        ("customer", account, f"pull skipped customer {sandbox.accounts[account]['Name']!r} (Exact ID {account}): it "
+                              "has no code in Exact", "fix the record in Exact; the next pull takes it"),
+        ("item", item, f"pull skipped item {sandbox.items[item]['Description']!r} (Exact ID {item}): it has no code "
+                       "in Exact", "fix the record in Exact; the next pull takes it")]
+    messages = [r["message"] for r in log.rows(db, log.LogFilter())]
+    assert any(m.startswith("pull customers: ") and m.endswith(", 1 skipped") for m in messages), messages
+
+
+def test_a_read_that_deactivates_hundreds_names_the_first_200_and_counts_the_rest(config_path, run, db):
+    with Sandbox(seed=3, customers=300, items=10, minutely_limit=10_000) as big:
+        connect(big, config_path)
+        pull_ok(run)
+        active = list(expected_customers(big))
+        for guid in active[:230]:
+            big.block_account(guid)
+        pull_ok(run)
+    rows = [r for r in log.rows(db, log.LogFilter(table="customer", limit=None))]
+    named = [r for r in rows if r["message"].endswith("is blocked in Exact: deactivated by pull")]
+    assert len(named) == log.RECORDS_PER_TABLE == 200
+    assert "... and 30 more: exactsync customers --all" in [r["message"] for r in rows]
+    assert "pull customers: 0 added, 230 changed, 230 deactivated" in [r["message"] for r in rows]
+
+
+def test_an_item_group_gone_from_exact_is_named(connected, sandbox, run, db):
+    pull_ok(run)
+    db["item_groups"].insert({"exact_id": "00000000-0000-4000-8000-000000000abc", "code": "OUD",
+                              "description": "Vervallen groep", "updated_at": "2026-01-01T00:00:00Z"})
+    set_state(db, item_groups_read_at="2020-01-01T00:00:00Z")
+    pull_ok(run)
+    [row] = [r for r in log.rows(db, log.LogFilter(table="item_group"))]
+    assert (row["record"], row["message"]) == ("OUD", "item group OUD (Vervallen groep) no longer in Exact: "
+                                                      "removed by pull")
 
 
 def test_a_changed_exact_address_moves_the_derived_work_address_but_not_a_local_one(connected, sandbox, run, db):
@@ -214,6 +282,17 @@ def test_item_group_filter_change_takes_effect_at_the_next_pull(sandbox, config_
     result = run("items", "--all", "--json")
     assert any(r["inactive_reason"].endswith("which is not in [settings] item_groups") for r in
                __import__("json").loads(result.output))
+    # Every item the new groups leave out has its row, naming it and why; the count row sums them.
+    left_out = set(expected_items(sandbox, [groups[0]])) - set(expected_items(sandbox, [groups[1]]))
+    rows = [r for r in log.rows(db, log.LogFilter(table="item", limit=None)) if r["record"]]
+    assert len(rows) == len(left_out) > 0
+    for guid in left_out:
+        item = sandbox.items[guid]
+        group = sandbox.item_groups[item["ItemGroup"]]["Code"]
+        assert (f"item {item['Code'].strip()} ({item['Description']}) is in item group {group}, which is not in "
+                "[settings] item_groups: deactivated by pull") in [r["message"] for r in rows]
+    assert any(r["message"].startswith("pull items: ") and r["message"].endswith(f", {len(left_out)} deactivated")
+               for r in log.rows(db, log.LogFilter(table="item")))
 
 
 def moved_with_a_lost_deletion(sandbox) -> str:
@@ -312,6 +391,39 @@ def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run
     assert db.execute("SELECT count(*) FROM customers WHERE exact_id IS NULL OR active = 0").fetchone()[0] == 0
     removed = [r["message"] for r in log.rows(db, log.LogFilter(table="customer"))]
     assert f"cleanup removed {inactive + 1} customer(s) that are not (or no longer) in Exact" in removed
+    # Each removed record has its own row, on its own table, naming it and why.
+    code, name = sandbox.accounts[victim]["Code"].strip(), sandbox.accounts[victim]["Name"]
+    named = {(r["table"], r["record"], r["message"]) for r in log.rows(db, log.LogFilter(limit=None))
+             if "removed by cleanup" in r["message"]}
+    assert ("customer", code, f"customer {code} ({name}) is blocked in Exact: removed by cleanup") in named
+    assert ("customer", "LOCAL1", "customer LOCAL1 (Klant LOCAL1) is not from Exact: removed by cleanup") in named
+    assert ("item", "LOCAL-ITEM", "item LOCAL-ITEM (Artikel LOCAL-ITEM) is not from Exact: removed by cleanup") in named
+    assert sum(1 for table, _, _ in named if table == "customer") == inactive + 1
+    assert sum(1 for table, _, _ in named if table == "item") == inactive_items + 1
+    assert sum(1 for table, _, _ in named if table == "work_address") == inactive + 1
+    assert any(m.startswith("work address ") and m.endswith(f" of customer {code}: removed by cleanup with its "
+                                                             "customer") for _, _, m in named)
+
+
+def test_cleanup_keeps_an_inactive_item_a_work_order_not_yet_in_exact_books(connected, sandbox, run, db):
+    from exactsync.workorders import lifecycle
+
+    pull_ok(run)
+    booked, other = list(expected_items(sandbox))[:2]
+    code = sandbox.items[booked]["Code"].strip()
+    number = lifecycle.create(db, prefix="WO", customer_code=db.execute("SELECT code FROM customers LIMIT 1")
+                              .fetchone()[0], description="x")
+    lifecycle.add_material(db, number, code, __import__("decimal").Decimal(1))
+    sandbox.update_item(booked, IsSalesItem=False)
+    sandbox.update_item(other, IsSalesItem=False)
+    pull_ok(run)
+    assert run("cleanup").exit_code == 0
+    assert db.execute("SELECT exact_id FROM items WHERE active = 0").fetchall() == [(booked,)]
+    assert "cleanup kept 1 inactive item(s) that work orders not yet in Exact book" in [
+        r["message"] for r in log.rows(db, log.LogFilter(table="item"))]
+    db.execute("UPDATE work_orders SET status = 'sent'")
+    assert run("cleanup").exit_code == 0
+    assert db.execute("SELECT count(*) FROM items WHERE active = 0").fetchone()[0] == 0
 
 
 def test_deactivated_integration_reads_nothing(connected, sandbox, run, db):

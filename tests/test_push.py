@@ -154,12 +154,16 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
                     "and removed by cleanup)",
         other_address: f"work order {other_address}: its work address is not linked to customer "
                        f"{name[other_address]}",
-        item_gone: f"work order {item_gone}: material item(s) '{codes[2]}' not (or no longer) in Exact or inactive "
-                   "there",
+        item_gone: f"work order {item_gone}: material item(s) '{codes[2]}' (deleted in Exact) cannot be invoiced",
         nothing: f"work order {nothing} has nothing to invoice: no booked time with a time item set, no materials "
                  "and no default item",
     }
     assert all(action for _, action in errors.values())
+    assert errors[item_gone][1] == (
+        "an item deleted in Exact cannot come back, and the materials of an archived work order cannot be changed: "
+        f"make this invoice by hand in Exact (exactsync workorder show {item_gone} lists the lines)")
+    assert errors[nothing][1] == ("set [settings] default_item (or the time item for the time it has booked) and "
+                                  "run exactsync check-settings; the next push sends it with the items then set")
     statuses = dict(db.execute("SELECT number, status FROM work_orders").fetchall())
     assert statuses == {good: "sent", **{n: "archived" for n in errors}}
 
@@ -382,3 +386,143 @@ def test_a_refused_work_order_is_fixed_with_set_customer_and_goes_with_the_next_
     assert again.exit_code == 1
     assert again.output == (f"Error: work order {gone} already has its invoice in Exact (or is being sent): "
                             "change the customer on the draft invoice in Exact instead\n")
+
+
+# --- settings are never retroactive (manual 6.3) -----------------------------------------------------------
+
+def change_settings(run, config_path, **settings) -> None:
+    """Change settings in the config as an admin does, then check them all again."""
+    from exactsync import config as config_mod
+
+    config = config_mod.load(config_path)
+    for name, value in settings.items():
+        config = config_mod.update(config, "settings", name, value)
+    checked = run("check-settings")
+    assert checked.exit_code == 0, checked.output
+
+
+def group_of(sandbox, code: str) -> dict:
+    item = next(i for i in sandbox.items.values() if i["Code"] == code)
+    return sandbox.item_groups[item["ItemGroup"]]
+
+
+def item_outside(sandbox, codes: list[str], group: dict) -> str:
+    return next(c for c in codes if group_of(sandbox, c)["ID"] != group["ID"])
+
+
+@pytest.mark.parametrize("cleanup_between", [False, True])
+def test_narrowed_item_groups_do_not_block_a_material_booked_before(sandbox, config_path, run, cleanup_between):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path)
+    material = codes[3]
+    number = archived(db, customer_codes(db)[0], materials=[(material, "2")], work=None, travel=None)
+    other = item_outside(sandbox, codes, group_of(sandbox, material))
+    change_settings(run, config_path, item_groups=[group_of(sandbox, other)["Code"]])
+    assert run("pull").exit_code == 0
+    assert db.execute("SELECT active FROM items WHERE code = ?", [material]).fetchone() == (0,)
+    if cleanup_between:
+        assert run("cleanup").exit_code == 0
+    sandbox.reset_calls()
+    # The dry run reads the store only: it shows the material as push would send it.
+    [shown] = json.loads(run("push", "--dry-run", "--json").output)
+    assert shown["refusal"] is None and [ln["item"] for ln in shown["invoice"]["lines"]] == [material]
+    assert sandbox.calls["GET logistics/Items"] == 0
+
+    result = run("push")
+
+    assert result.exit_code == 0, result.output
+    assert_exactly_once(sandbox, db, [number], pdf_kinds=())
+    [invoice] = sandbox.invoices.values()
+    assert [(line["ItemCode"], line["Quantity"]) for line in invoice["SalesInvoiceLines"]] == [(material, 2)]
+    # One read of that item in Exact, by ID; nothing else was asked about it.
+    assert sandbox.calls["GET logistics/Items"] == 1
+    assert log_rows(db, "error") == []
+    # From now on it cannot be picked.
+    assert run("workorder", "create", "--customer", customer_codes(db)[1], "--description", "x").exit_code == 0
+    assert run("workorder", "add-material", "WO00002", material, "1").exit_code == 1
+
+
+def test_a_store_without_the_item_asks_exact_and_refuses_what_exact_no_longer_has(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path)
+    kept, gone = codes[3], codes[4]
+    first = archived(db, customer_codes(db)[0], materials=[(kept, "1")], work=None, travel=None, form=False)
+    second = archived(db, customer_codes(db)[1], materials=[(gone, "1")], work=None, travel=None, form=False)
+    db.execute("DELETE FROM items WHERE code IN (?, ?)", [kept, gone])  # as after a wipe of the items
+    sandbox.admin.items.pop(next(i["ID"] for i in sandbox.items.values() if i["Code"] == gone))  # not logged
+    sandbox.reset_calls()
+
+    assert run("push").exit_code == 0
+
+    assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {first}"]
+    assert sandbox.calls["GET logistics/Items"] == 2
+    [(_, record, message, action)] = log_rows(db, "error")
+    assert (record, message) == (second, f"work order {second}: material item(s) '{gone}' (is no longer in Exact) "
+                                         "cannot be invoiced")
+    assert action.startswith("an item deleted in Exact cannot come back")
+
+
+@pytest.mark.parametrize("change, why, fix", [
+    ({"IsSalesItem": False}, "is not a sales item in Exact", "make item '{code}' a sales item in Exact again"),
+    ({"EndDate": "yesterday"}, "ended in Exact on {yesterday}", "remove or move the end date of item '{code}' in Exact"),
+])
+def test_an_item_exact_made_unsellable_after_archiving_is_refused_with_what_exact_can_do(
+        sandbox, config_path, run, change, why, fix):
+    from datetime import datetime, timedelta
+
+    from exactsync.sandbox.data import AMSTERDAM
+
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path)
+    code = codes[3]
+    item_id = next(i["ID"] for i in sandbox.items.values() if i["Code"] == code)
+    number = archived(db, customer_codes(db)[0], materials=[(code, "1")], work=None, travel=None, form=False)
+    yesterday = (datetime.now(AMSTERDAM) - timedelta(days=1)).replace(tzinfo=None, hour=0, minute=0, second=0,
+                                                                      microsecond=0)
+    sandbox.update_item(item_id, **{k: yesterday if v == "yesterday" else v for k, v in change.items()})
+    # Outside the item groups as well: the store cannot tell, Exact is asked.
+    change_settings(run, config_path, item_groups=[group_of(sandbox, item_outside(sandbox, codes,
+                                                                                   group_of(sandbox, code)))["Code"]])
+    assert run("pull").exit_code == 0 and run("push").exit_code == 0
+
+    assert sandbox.invoices == {}
+    [(_, _, message, action)] = log_rows(db, "error")
+    why = why.format(yesterday=yesterday.date().isoformat())
+    assert message == f"work order {number}: material item(s) '{code}' ({why}) cannot be invoiced"
+    assert action == fix.format(code=code) + "; the next pull and push send it"
+
+    # Doing what the action says is enough.
+    sandbox.update_item(item_id, IsSalesItem=True, EndDate=None)
+    assert run("pull").exit_code == 0 and run("push").exit_code == 0
+    assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {number}"]
+
+
+def test_time_and_default_items_changed_after_archiving_apply_to_work_orders_pushed_after_the_change(
+        sandbox, config_path, run):
+    """The rule: an invoice takes the work, travel and default items in force when push sends it.
+    An invoice already in Exact is never changed; a cleared item books no line from then on."""
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], travel_time_item=codes[1],
+                                 default_item=codes[2], pdfs="none")
+    customers = customer_codes(db)
+    before = archived(db, customers[0], work=60, travel=30)
+    assert run("push").exit_code == 0
+    waiting = archived(db, customers[1], work=60, travel=30)
+
+    # New items, one of them outside the pulled item groups: push finds it in Exact.
+    outside = item_outside(sandbox, codes, group_of(sandbox, codes[3]))
+    change_settings(run, config_path, item_groups=[group_of(sandbox, codes[3])["Code"]], work_time_item=codes[3],
+                    travel_time_item=outside, default_item=codes[5])
+    assert run("pull").exit_code == 0
+    assert run("push").exit_code == 0
+    cleared = archived(db, customers[2], work=60, travel=30)
+    change_settings(run, config_path, travel_time_item="", default_item="")
+    assert run("push").exit_code == 0
+
+    lines = {i["Description"]: [(ln["ItemCode"], ln["Quantity"]) for ln in i["SalesInvoiceLines"]]
+             for i in sandbox.invoices.values()}
+    assert lines == {
+        f"Werkbon {before}": [(codes[0], 1), (codes[1], 0.5), (codes[2], 1)],
+        f"Werkbon {waiting}": [(codes[3], 1), (outside, 0.5), (codes[5], 1)],
+        f"Werkbon {cleared}": [(codes[3], 1)],
+    }

@@ -119,7 +119,9 @@ ADDRESS_ROW = {"id": 3, "customer_id": 1}
 def refusal(order=ORDER, customer=CUSTOMER_ROW, address=ADDRESS_ROW, materials=MATERIALS, active=(MATERIAL,),
             **settings):
     built = invoice.build(order, {}, materials, {**BASE, **settings}, ITEM_IDS, False)
-    return invoice.refusal(order, customer, address, materials, set(active), built)
+    return invoice.refusal(order, customer, address, materials,
+                           lambda m: None if m["item_exact_id"] in active else invoice.ItemProblem("deleted in Exact"),
+                           built)
 
 
 def test_a_complete_work_order_is_not_refused():
@@ -143,7 +145,7 @@ def test_a_complete_work_order_is_not_refused():
     (dict(address=None),
      "work order WO00007: its work address is not linked to customer 25 (Bakkerij Jansen)"),
     (dict(active=()),
-     "work order WO00007: material item(s) 'M100' not (or no longer) in Exact or inactive there"),
+     "work order WO00007: material item(s) 'M100' (deleted in Exact) cannot be invoiced"),
     (dict(materials=[]),
      "work order WO00007 has nothing to invoice: no booked time with a time item set, no materials and no "
      "default item"),
@@ -156,3 +158,18 @@ def test_each_refusal_says_what_is_wrong_and_what_to_do(case, expected):
 
 def test_a_default_item_alone_is_something_to_invoice():
     assert refusal(materials=[], default_item="VOORRIJ") is None
+
+
+def test_a_material_refusal_asks_only_what_can_be_done_for_an_archived_work_order():
+    fixable = {"A": invoice.ItemProblem("is not a sales item in Exact", "make item 'A' a sales item in Exact again"),
+               "B": invoice.ItemProblem("ended in Exact on 2026-01-31",
+                                        "remove or move the end date of item 'B' in Exact")}
+    refused = invoice.material_refusal("WO00007", fixable)
+    assert refused.message == ("work order WO00007: material item(s) 'A' (is not a sales item in Exact), "
+                               "'B' (ended in Exact on 2026-01-31) cannot be invoiced")
+    assert refused.action == ("make item 'A' a sales item in Exact again; remove or move the end date of item 'B' "
+                              "in Exact; the next pull and push send it")
+    # One item gone for good: fixing the others would not help, and the materials cannot be changed.
+    refused = invoice.material_refusal("WO00007", {**fixable, "C": invoice.ItemProblem("deleted in Exact")})
+    assert refused.action.startswith("an item deleted in Exact cannot come back")
+    assert "correct the materials" not in refused.action and "WO00007" in refused.action

@@ -36,13 +36,15 @@ def parse_since(text: str) -> str:
 @click.command("log")
 @click.option("--errors", "level", flag_value="error", help="Only errors.")
 @click.option("--warnings", "level", flag_value="warning", help="Warnings and errors.")
+@click.option("--kind", type=click.Choice(logmod.KINDS), help="Only rows of exactly this kind.")
 @click.option("--table", "table_name", type=click.Choice(logmod.TABLES), help="Only rows about this table.")
 @click.option("--since", metavar="WHEN", callback=lambda ctx, param, value: value and parse_since(value),
               help="Only rows since WHEN: 30m, 24h, 7d, 2026-11-28, '2026-11-28 14:00'.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many rows.")
 @_output.json_option
 @pass_app
-def log_command(app: App, level: str | None, table_name: str | None, since: str | None, limit: int, as_json: bool):
+def log_command(app: App, level: str | None, kind: str | None, table_name: str | None, since: str | None, limit: int,
+                as_json: bool):
     """Show the integration log, newest first, with the action to take.
 
     Info rows are blue, warnings yellow, errors red. The highest mutation date is
@@ -51,10 +53,13 @@ def log_command(app: App, level: str | None, table_name: str | None, since: str 
     \b
     Examples:
       exactsync log --errors
+      exactsync log --kind warning --table item
       exactsync log --table workorder --since 24h
       exactsync log --json --limit 1000 > log.jsonl
     """
-    kinds = {"error": ("error",), "warning": ("warning", "error")}.get(level, logmod.KINDS)
+    if kind and level:
+        raise click.UsageError(f"--kind and --{level}s both choose the kinds: give one of them")
+    kinds = (kind,) if kind else {"error": ("error",), "warning": ("warning", "error")}.get(level, logmod.KINDS)
     where = logmod.LogFilter(kinds=kinds, table=table_name, since=since, limit=limit)
     rows = logmod.rows(app.db, where)
     if as_json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
 
 from exactsync.sync.mapping import NOT_A_CUSTOMER
 
@@ -164,13 +165,24 @@ class Refusal:
     action: str
 
 
+@dataclass(frozen=True)
+class ItemProblem:
+    """Why a material's item cannot be invoiced, and what the office can do about it in Exact
+    (`fix` empty: nothing brings it back)."""
+
+    why: str
+    fix: str = ""
+
+
 def refusal(order: dict, customer: dict | None, address: dict | None, materials: list[dict],
-            active_item_ids: set[str], invoice: Invoice) -> Refusal | None:
+            item_problem: Callable[[dict], ItemProblem | None], invoice: Invoice) -> Refusal | None:
     """Why this work order cannot become an invoice, or None.
 
     `customer` is the customers row with the work order's Exact customer ID (None when
-    gone), `address` the work address row (None when gone), `active_item_ids` the
-    Exact IDs of the materials' items that are active in the store.
+    gone), `address` the work address row (None when gone), `item_problem` says of a
+    materials row why its item cannot be invoiced (None when it can); it is only asked
+    when everything before the materials is in order. Every action is one the user can
+    take for an archived work order: its materials and hours can no longer be changed.
     """
     number = order["number"]
     label = " ".join(filter(None, (order["customer_code"], f"({order['customer_name']})" if order["customer_name"]
@@ -202,18 +214,28 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
                        f"choose one of its work addresses: exactsync workorder set-customer {number} --customer "
                        f"{order['customer_code']} --work-address ID (see exactsync workaddress list "
                        f"{order['customer_code']}); the next push sends it")
-    missing = [m["item_code"] for m in materials if m["item_exact_id"] not in active_item_ids]
-    if missing:
-        items = ", ".join(repr(code) for code in missing)
-        return Refusal(f"work order {number}: material item(s) {items} not (or no longer) in Exact or inactive there",
-                       "make the item(s) active in Exact again, or correct the materials; the next pull and push "
-                       "send it")
+    problems = {m["item_code"]: problem for m in materials if (problem := item_problem(m))}
+    if problems:
+        return material_refusal(number, problems)
     if not invoice.lines:
         return Refusal(f"work order {number} has nothing to invoice: no booked time with a time item set, "
                        "no materials and no default item",
-                       "book materials or time, or set [settings] work_time_item, travel_time_item or default_item "
-                       "and run check-settings")
+                       "set [settings] default_item (or the time item for the time it has booked) and run "
+                       "exactsync check-settings; the next push sends it with the items then set")
     return None
+
+
+def material_refusal(number: str, problems: dict[str, ItemProblem]) -> Refusal:
+    """The materials of an archived work order cannot be changed: the action is what the office
+    can do in Exact, or, for an item that is gone for good, making the invoice there by hand."""
+    items = ", ".join(f"{code!r} ({problem.why})" for code, problem in problems.items())
+    message = f"work order {number}: material item(s) {items} cannot be invoiced"
+    if all(problem.fix for problem in problems.values()):
+        return Refusal(message, "; ".join(problem.fix for problem in problems.values()) +
+                       "; the next pull and push send it")
+    return Refusal(message, f"an item deleted in Exact cannot come back, and the materials of an archived work order "
+                            f"cannot be changed: make this invoice by hand in Exact (exactsync workorder show {number} "
+                            "lists the lines)")
 
 
 def _number(quantity: Decimal) -> int | float:

@@ -50,9 +50,14 @@ def _date(payload: dict, field: str) -> date | None:
     return parsed.date() if parsed else None
 
 
+ENDED = "ended in Exact on "
+NOT_A_SALES_ITEM = "is not a sales item in Exact"
+OUTSIDE_ITEM_GROUPS = "which is not in [settings] item_groups"
+
+
 def _ended_reason(end: date | None, today: date) -> str:
     if end is not None and today > end:
-        return f"ended in Exact on {end.isoformat()}"
+        return f"{ENDED}{end.isoformat()}"
     return ""
 
 
@@ -106,11 +111,22 @@ def item_inactive_reason(item: dict, today: date, item_groups: tuple[str, ...] =
     """Why this item may not be booked on new work orders ('' when it may).
     The group filter is case-sensitive, as the manual says (5.6)."""
     if item.get("IsSalesItem") is False:
-        return "is not a sales item in Exact"
+        return NOT_A_SALES_ITEM
     if item_groups and not item_group_names(item) & set(item_groups):
         group = _text(item, "ItemGroupCode") or "none"
-        return f"is in item group {group}, which is not in [settings] item_groups"
+        return f"is in item group {group}, {OUTSIDE_ITEM_GROUPS}"
     return _ended_reason(_date(item, "EndDate"), today)
+
+
+def only_outside_item_groups(reason: str) -> bool:
+    """Whether `item_inactive_reason` gave `reason` for the item groups setting: the item was a
+    sales item then (that is checked first), only its end date was not looked at."""
+    return reason.endswith(OUTSIDE_ITEM_GROUPS)
+
+
+def ended_reason(end: str | None, today: date) -> str:
+    """`item_inactive_reason`'s reason for a stored ISO end date ('' when it has not passed)."""
+    return _ended_reason(date.fromisoformat(end) if end else None, today)
 
 
 def item_row(item: dict, today: date, item_groups: tuple[str, ...]) -> dict:

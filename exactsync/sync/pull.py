@@ -48,12 +48,14 @@ class Counts:
     changed: int = 0
     deactivated: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> rows
+    tables: Counter = field(default_factory=Counter)  # log table -> rows deactivated (deletions, ended)
 
     def __iadd__(self, other: "Counts") -> "Counts":
         self.added += other.added
         self.changed += other.changed
         self.deactivated += other.deactivated
         self.skipped.update(other.skipped)
+        self.tables.update(other.tables)
         return self
 
 
@@ -62,6 +64,7 @@ class Context:
     today: date
     item_groups: tuple[str, ...]
     generation: int | None  # set during a full read
+    records: log.Records = field(default_factory=log.Records)  # one log row per record deactivated or skipped
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,29 @@ class SyncEntity:
     select: tuple[str, ...]
     log_table: str
     save: Callable[[sqlite_utils.Database, list[dict], Context], Counts]
-    sweep: Callable[[sqlite_utils.Database, int], int] | None = None
+    sweep: Callable[[sqlite_utils.Database, int, log.Records], int] | None = None
+
+
+# --- the log names every record pull deactivates or skips (manual 8) ------------
+
+# Per store table: its log table and the column that names a row besides its code.
+RECORD_OF = {"customers": ("customer", "name"), "items": ("item", "description")}
+# Where the rows past log.RECORDS_PER_TABLE can be seen.
+MORE_RECORDS = {("info", "customer"): "exactsync customers --all", ("info", "item"): "exactsync items --all"}
+
+
+def log_deactivated(db, records: log.Records, table: str, code: str, name: str, reason: str) -> None:
+    """One info row: this customer or item can no longer be picked, and why."""
+    noun = RECORD_OF[table][0]
+    records.write(db, "info", noun, f"{noun} {code} ({name}) {reason}: deactivated by pull", record=code,
+                  action="none: it can no longer be picked for new work orders (Exact leads; make it active "
+                         "there if this is wrong)")
+
+
+def log_skipped(db, records: log.Records, table: str, row: dict, reason: str) -> None:
+    noun, name = RECORD_OF[table]
+    records.write(db, "warning", noun, f"pull skipped {noun} {row[name]!r} (Exact ID {row['exact_id']}): {reason}",
+                  record=row["exact_id"], action="fix the record in Exact; the next pull takes it")
 
 
 # --- saving pages -------------------------------------------------------------
@@ -82,8 +107,10 @@ def _existing_ids(db, table: str, exact_ids: list[str]) -> dict[str, dict]:
     if not exact_ids:
         return {}
     marks = ", ".join("?" * len(exact_ids))
-    rows = db.execute(f"SELECT exact_id, active, exact_timestamp FROM {table} WHERE exact_id IN ({marks})", exact_ids)
-    return {r[0]: {"active": r[1], "exact_timestamp": r[2]} for r in rows.fetchall()}
+    rows = db.execute(f"SELECT exact_id, active, inactive_reason, exact_timestamp, seen_generation FROM {table} "
+                      f"WHERE exact_id IN ({marks})", exact_ids)
+    return {r[0]: {"active": r[1], "inactive_reason": r[2], "exact_timestamp": r[3], "seen_generation": r[4]}
+            for r in rows.fetchall()}
 
 
 def _upsert(db, table: str, rows: list[dict], generation: int | None) -> None:
@@ -103,43 +130,59 @@ def _upsert(db, table: str, rows: list[dict], generation: int | None) -> None:
     db.conn.executemany(sql, ([*row.values(), now, generation] for row in rows))
 
 
-def _count(rows: list[dict], existing: dict[str, dict]) -> tuple[Counts, list[str]]:
-    """Counts of added, changed and deactivated rows, and the IDs of those added or changed."""
-    counts, touched = Counts(), []
+def _count(rows: list[dict], existing: dict[str, dict], generation: int | None
+           ) -> tuple[Counts, list[str], list[dict]]:
+    """Counts of added, changed and deactivated rows, the IDs of those added or changed, and
+    the rows deactivated."""
+    counts, touched, deactivated = Counts(), [], []
     for row in rows:
         before = existing.get(row["exact_id"])
         if before is None:
             counts.added += 1
-        elif before["exact_timestamp"] is None or row["exact_timestamp"] > before["exact_timestamp"]:
+        elif _changes(row, before, generation):
             counts.changed += 1
             if before["active"] and not row["active"]:
                 counts.deactivated += 1
+                deactivated.append(row)
         else:
             continue
         touched.append(row["exact_id"])
-    return counts, touched
+    return counts, touched, deactivated
+
+
+def _changes(row: dict, before: dict, generation: int | None) -> bool:
+    """Whether storing `row` changes the stored one: a newer version, or a full read that
+    judges it anew with the same Timestamp (the item groups setting changed)."""
+    if before["exact_timestamp"] is None or row["exact_timestamp"] > before["exact_timestamp"]:
+        return True
+    rejudged = generation is not None and (before["seen_generation"] or 0) < generation
+    return rejudged and (row["active"], row["inactive_reason"]) != (before["active"], before["inactive_reason"])
 
 
 def save_accounts(db, accounts: list[dict], ctx: Context) -> Counts:
     rows = [mapping.customer_row(a, ctx.today) for a in accounts]
-    kept, counts, touched = _keep(db, "customers", rows, "customer without a code in Exact")
+    kept, counts, touched = _keep(db, "customers", rows, ctx)
     _upsert(db, "customers", kept, ctx.generation)
     # A full read after a division move sees lower Timestamps: every row may have changed.
     _derive_work_addresses(db, [r["exact_id"] for r in kept] if ctx.generation else touched)
     return counts
 
 
-def _keep(db, table: str, rows: list[dict], no_code: str) -> tuple[list[dict], Counts, list[str]]:
+def _keep(db, table: str, rows: list[dict], ctx: Context) -> tuple[list[dict], Counts, list[str]]:
     """Rows worth storing: active ones, and known ones that changed (they may have become
     inactive). Accounts that never were customers, items of other groups, ended
-    ones never seen: they stay out of the store, so cleanup has nothing to do for them."""
+    ones never seen: they stay out of the store, so cleanup has nothing to do for them.
+    Each row deactivated or skipped gets its log row, committed with the page."""
     existing = _existing_ids(db, table, [r["exact_id"] for r in rows])
     kept = [r for r in rows if r["active"] or r["exact_id"] in existing]
-    no_codes = sum(1 for r in kept if not r["code"])
+    no_codes = [r for r in kept if not r["code"]]
     kept = [r for r in kept if r["code"]]
-    counts, touched = _count(kept, existing)
-    if no_codes:
-        counts.skipped[no_code] += no_codes
+    counts, touched, deactivated = _count(kept, existing, ctx.generation)
+    for row in deactivated:
+        log_deactivated(db, ctx.records, table, row["code"], row[RECORD_OF[table][1]], row["inactive_reason"])
+    for row in no_codes:
+        counts.skipped["no code in Exact"] += 1
+        log_skipped(db, ctx.records, table, row, "it has no code in Exact")
     return kept, counts, touched
 
 
@@ -206,12 +249,12 @@ def _stored_addresses(db, accounts: list[str]) -> dict[str, tuple[tuple, str | N
 
 def save_items(db, items: list[dict], ctx: Context) -> Counts:
     rows = [mapping.item_row(i, ctx.today, ctx.item_groups) for i in items]
-    kept, counts, _ = _keep(db, "items", rows, "item without a code in Exact")
+    kept, counts, _ = _keep(db, "items", rows, ctx)
     _upsert(db, "items", kept, ctx.generation)
     return counts
 
 
-DELETED_TABLES = {2: ("customers", "deleted in Exact"), 9: ("items", "deleted in Exact")}
+DELETED_TABLES = {2: "customers", 9: "items"}  # sync/Deleted EntityType (EX-DEMO DeletedEntityType)
 
 
 def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
@@ -220,21 +263,29 @@ def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
         entity_type, key = mapping.deleted_key(row)
         if entity_type not in DELETED_TABLES:
             continue
-        table, reason = DELETED_TABLES[entity_type]
-        counts.deactivated += db.execute(
-            f"UPDATE {table} SET active = 0, inactive_reason = ?, updated_at = ? WHERE exact_id = ? AND active = 1",
-            [reason, utcnow(), key],
-        ).rowcount
+        table = DELETED_TABLES[entity_type]
+        counts.deactivated += _deactivate(db, ctx.records, table, "'deleted in Exact'", "exact_id = ?", [key], counts)
     return counts
 
 
-def _sweep(table: str) -> Callable[[sqlite_utils.Database, int], int]:
-    def sweep(db, generation: int) -> int:
-        return db.execute(
-            f"""UPDATE {table} SET active = 0, inactive_reason = 'no longer in Exact', updated_at = ?
-                WHERE exact_id IS NOT NULL AND active = 1 AND coalesce(seen_generation, 0) < ?""",
-            [utcnow(), generation],
-        ).rowcount
+def _deactivate(db, records: log.Records, table: str, reason: str, where: str, params: list, counts: Counts) -> int:
+    """Mark the active rows of `table` that match `where` inactive, with the SQL expression `reason`
+    as their reason; log each and count it in `counts.tables`; return how many."""
+    name = RECORD_OF[table][1]
+    gone = db.execute(
+        f"UPDATE {table} SET active = 0, inactive_reason = {reason}, updated_at = ? WHERE active = 1 AND {where} "
+        f"RETURNING code, {name}, inactive_reason", [utcnow(), *params]).fetchall()
+    for code, label, why in gone:
+        log_deactivated(db, records, table, code, label, why)
+    if gone:
+        counts.tables[RECORD_OF[table][0]] += len(gone)
+    return len(gone)
+
+
+def _sweep(table: str) -> Callable[[sqlite_utils.Database, int, log.Records], int]:
+    def sweep(db, generation: int, records: log.Records) -> int:
+        return _deactivate(db, records, table, "'no longer in Exact'",
+                           "exact_id IS NOT NULL AND coalesce(seen_generation, 0) < ?", [generation], Counts())
     return sweep
 
 
@@ -443,7 +494,8 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
         progress(entity.name, rows_read)
     with transaction(db):
         if checkpoint.generation is not None and entity.sweep:
-            counts.deactivated += entity.sweep(db, checkpoint.generation)
+            counts.deactivated += entity.sweep(db, checkpoint.generation, ctx.records)
+        ctx.records.finish(db, MORE_RECORDS)
         save_checkpoint(db, entity.name, Checkpoint(highest, None))
     return counts
 
@@ -505,6 +557,12 @@ def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
         return
     groups = [mapping.item_group_row(g) for g in client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})]
     with transaction(db):
+        kept = {g["exact_id"] for g in groups}
+        for exact_id, code, description in db.execute(
+                "SELECT exact_id, code, description FROM item_groups WHERE exact_id IS NOT NULL ORDER BY code"):
+            if exact_id not in kept:
+                log.info(db, "item_group", f"item group {code} ({description}) no longer in Exact: removed by pull",
+                         record=code, action="none: Exact leads")
         db.execute("DELETE FROM item_groups WHERE exact_id IS NOT NULL")
         db.conn.executemany(
             "INSERT INTO item_groups (exact_id, code, description, updated_at) VALUES (?, ?, ?, ?)",
@@ -515,28 +573,29 @@ def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
 
 def _deactivate_ended(db, today: date) -> Counts:
     """An EndDate that passes does not change the row in Exact, so nothing comes through sync."""
-    counts = Counts()
+    counts, records = Counts(), log.Records()
     with transaction(db):
         for table in ("customers", "items"):
-            counts.deactivated += db.execute(
-                f"""UPDATE {table} SET active = 0, inactive_reason = 'ended in Exact on ' || end_date, updated_at = ?
-                    WHERE active = 1 AND end_date IS NOT NULL AND end_date < ?""",
-                [utcnow(), today.isoformat()],
-            ).rowcount
+            counts.deactivated += _deactivate(db, records, table, "'ended in Exact on ' || end_date",
+                                              "end_date IS NOT NULL AND end_date < ?", [today.isoformat()], counts)
+        records.finish(db, MORE_RECORDS)
     return counts
 
 
 def _log_counts(db, result: PullResult) -> None:
+    """The run's summary: a count row per entity that changed; each record has its own row."""
     labels = {"accounts": ("customer", "customers"), "addresses": ("work_address", "customer addresses"),
-              "items": ("item", "items"), "deleted": ("customer", "deletions"), "ended": ("customer", "ended")}
+              "items": ("item", "items")}
     changed = {name: c for name, c in result.counts.items() if c.added or c.changed or c.deactivated or c.skipped}
     if not changed:
         # Every 5 minutes from cron: one row says the pull ran, without five rows of zeros.
         log.info(db, "customer", "pull: nothing changed in Exact")
     for name, counts in changed.items():
+        if name not in labels:  # deletions and ended: customers and items, each on its own table
+            for table, rows in counts.tables.items():
+                log.info(db, table, f"pull {'deletions' if name == 'deleted' else name}: {rows} {table}(s) deactivated")
+            continue
         table, label = labels[name]
+        skipped = sum(counts.skipped.values())
         log.info(db, table, f"pull {label}: {counts.added} added, {counts.changed} changed, "
-                            f"{counts.deactivated} deactivated")
-        for reason, rows in counts.skipped.items():
-            log.warning(db, table, f"pull skipped {rows} row(s): {reason}",
-                        action="fix the record in Exact; the next pull takes it")
+                            f"{counts.deactivated} deactivated" + (f", {skipped} skipped" if skipped else ""))

@@ -30,7 +30,7 @@ import sqlite3
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -152,7 +152,7 @@ class Parts:
     has_forms: bool
     customer: dict | None
     address: dict | None
-    active_item_ids: set[str]
+    items: dict[str, dict]  # the materials' items as the store holds them, by Exact ID
 
 
 def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
@@ -170,16 +170,60 @@ def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
         address = next(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]), None)
     ids = [m["item_exact_id"] for m in materials if m["item_exact_id"]]
     marks = ", ".join("?" * len(ids))
-    active = {r[0] for r in db.execute(f"SELECT exact_id FROM items WHERE active = 1 AND exact_id IN ({marks})", ids)}
-    return Parts(order, minutes, materials, has_forms, customer, address, active)
+    items = {r["exact_id"]: r for r in db.query(
+        f"SELECT exact_id, active, inactive_reason, end_date FROM items WHERE exact_id IN ({marks})", ids)}
+    return Parts(order, minutes, materials, has_forms, customer, address, items)
 
 
-def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None]
+def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None],
+         exact_item: Callable[[str], dict | None] | None = None
          ) -> tuple[invoice_mod.Invoice, invoice_mod.Refusal | None]:
+    """The invoice and its refusal. `exact_item` reads an item from Exact (None: not there); without
+    it (the dry run) a material that only Exact can judge counts as one that can be invoiced."""
     built = invoice_mod.build(parts.order, parts.minutes, parts.materials, settings, item_ids, parts.has_forms)
-    refused = invoice_mod.refusal(parts.order, parts.customer, parts.address, parts.materials,
-                                  parts.active_item_ids, built)
+    today = amsterdam_today()
+    refused = invoice_mod.refusal(
+        parts.order, parts.customer, parts.address, parts.materials,
+        lambda material: material_problem(material, parts.items.get(material["item_exact_id"]), exact_item, today),
+        built)
     return built, refused
+
+
+# Settings are never retroactive (manual 6.3): [settings] item_groups decides what can be picked from
+# now on, not whether what was booked before can be invoiced. That needs the item to exist in Exact and
+# to be a sales item there, not ended.
+
+def material_problem(material: dict, stored: dict | None, exact_item: Callable[[str], dict | None] | None,
+                     today: date) -> invoice_mod.ItemProblem | None:
+    """Why this material's item cannot be invoiced (None: it can). The store decides when Exact's
+    own data made the item inactive there (pull and cleanup keep such a row in step with Exact
+    while a work order not yet in Exact books it); Exact is asked when only the item groups
+    setting made it inactive, or the store no longer has it."""
+    item_id, code = material["item_exact_id"], material["item_code"]
+    if not item_id:
+        return invoice_mod.ItemProblem("is not an item from Exact")
+    if stored is not None:
+        if stored["active"]:
+            return None
+        if not mapping.only_outside_item_groups(stored["inactive_reason"]):
+            return item_problem(code, stored["inactive_reason"])
+        if ended := mapping.ended_reason(stored["end_date"], today):
+            return item_problem(code, ended)
+    if exact_item is None:
+        return None
+    item = exact_item(item_id)
+    if item is None:
+        return invoice_mod.ItemProblem("is no longer in Exact")
+    why = mapping.item_inactive_reason(item, today)
+    return item_problem(code, why) if why else None
+
+
+def item_problem(code: str, why: str) -> invoice_mod.ItemProblem:
+    if why == mapping.NOT_A_SALES_ITEM:
+        return invoice_mod.ItemProblem(why, f"make item {code!r} a sales item in Exact again")
+    if why.startswith(mapping.ENDED):
+        return invoice_mod.ItemProblem(why, f"remove or move the end date of item {code!r} in Exact")
+    return invoice_mod.ItemProblem(why or "is inactive in Exact")  # deleted there: nothing brings it back
 
 
 def queued(db: sqlite_utils.Database) -> list[dict]:
@@ -278,6 +322,7 @@ class Push:
         self.result = PushResult()
         self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
+        self._exact_items: dict[str, dict | None] = {}
         self._pdfs: dict[tuple[str, str], bytes] = {}  # (number, kind): rendered once per run
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
@@ -376,7 +421,7 @@ class Push:
         parts = read_parts(self.db, order)
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
-        built, refused = plan(parts, self.settings, {})
+        built, refused = plan(parts, self.settings, {}, self.exact_item)
         refused = refused or self.pdf_too_large(built)
         if not invoice_done:
             if refused:
@@ -533,6 +578,17 @@ class Push:
                     found[code] = exact_item_id(self.client, code, setting)
             self._item_ids = found
         return self._item_ids
+
+    def exact_item(self, item_id: str) -> dict | None:
+        """An item as Exact has it now (None: not there), read once per run: a material's item that
+        the store has inactive only because of the item groups setting, or no longer has. By
+        $filter, not by key: a key Exact does not know is a 404, and 404s count towards the 10
+        errors an hour after which Exact blocks the app (ZAP); this may be asked every run."""
+        if item_id not in self._exact_items:
+            rows = self.client.get("logistics/Items", {"$filter": f"ID eq {odata.guid(item_id)}",
+                                                       "$select": "ID,Code,IsSalesItem,StartDate,EndDate"})
+            self._exact_items[item_id] = rows[0] if rows else None
+        return self._exact_items[item_id]
 
     @property
     def document_type(self) -> int:
