@@ -219,7 +219,7 @@ def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run
 
 
 def test_deactivated_integration_reads_nothing(connected, sandbox, run, db):
-    assert run("deactivate").exit_code == 0
+    assert run("deactivate", "--yes").exit_code == 0
     sandbox.reset_calls()
     result = run("pull")
     assert result.exit_code == 0

@@ -295,9 +295,9 @@ def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_
 def test_nothing_is_sent_while_the_integration_is_inactive(sandbox, config_path, run):
     config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
     archived(db, customer_codes(db)[0])
-    assert run("deactivate").exit_code == 0
+    assert run("deactivate", "--yes").exit_code == 0
     result = run("push")
-    assert result.exit_code == 0 and "push skipped: the integration is not active" in result.output
+    assert result.exit_code == 0 and "push skipped: the integration is deactivated since" in result.output
     assert posts(sandbox) == 0
 
 
