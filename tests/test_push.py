@@ -129,7 +129,7 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
     nothing = archived(db, customers[6], work=None, travel=15, materials=[])
     db.execute("UPDATE work_orders SET customer_id = NULL, customer_code = '', customer_exact_id = NULL, "
                "customer_name = '' WHERE number = ?", [no_customer])
-    db.execute("UPDATE work_orders SET work_address_id = (SELECT work_address_id FROM work_orders WHERE number = ?) "
+    db.execute("UPDATE work_orders SET work_address_key = (SELECT work_address_key FROM work_orders WHERE number = ?) "
                "WHERE number = ?", [good, other_address])
     sandbox.delete_account(account_of[customers[3]])
     sandbox.delete_item(next(i["ID"] for i in sandbox.items.values() if i["Code"] == codes[2]))
