@@ -32,9 +32,12 @@ def _part_option(name: str, help_text: str):
 def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: bool):
     """Show what each part of the store holds and wipe the chosen parts.
 
-    The next pull reads wiped customers and items again from Exact. The log,
-    the work order numbering and the Exact login are never wiped. Without a
-    part option it only shows the counts.
+    The next pull reads wiped customers and items again from Exact. Work
+    addresses that work orders not yet sent to Exact use are kept, with their
+    customers, and archived work orders that have not reached Exact are kept
+    unless --force: no work order loses what it needs. The log, the work order
+    numbering and the Exact login are never wiped. Without a part option it
+    only shows the counts.
 
     \b
     Examples:
