@@ -2,7 +2,9 @@
 
 Exact leads: before the first connection the store must hold nothing, and on
 re-activation the admin picks parts to wipe, which the next pull fills again.
-The log, the work order number counter and the Exact login are never wiped.
+The log, the work order number counter and the Exact login are never wiped, nor
+is anything a work order that has not reached Exact needs (re-activation loses
+nothing, manual 4.3).
 """
 
 from __future__ import annotations
