@@ -54,7 +54,7 @@ rest_url = {base}/api
 token_url = {base}/api/oauth2/token
 
 [application]
-base_url = http://127.0.0.1:8765/callback
+base_url = {app["redirect_uri"]}
 client_id = {app["client_id"]}
 client_secret = {app["client_secret"]}
 # its own setting, default 50 pages (50,000 sync rows) per read: a full read of 100,000 customers needs more

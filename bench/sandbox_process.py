@@ -20,7 +20,8 @@ def main(customers: int, items: int) -> None:
     sandbox = Sandbox(seed=42, customers=customers, items=items, minutely_limit=1_000_000, daily_limit=1_000_000)
     with sandbox:
         answer({"base_url": sandbox.base_url, "client_id": sandbox.client_id,
-                "client_secret": sandbox.client_secret, "division": sandbox.division})
+                "client_secret": sandbox.client_secret, "redirect_uri": sandbox.redirect_uri,
+                "division": sandbox.division})
         for line in sys.stdin:
             command, *args = line.split()
             if command == "change":

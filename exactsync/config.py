@@ -27,6 +27,7 @@ class Key:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
+    maximum: int | None = None  # for int keys
 
     @property
     def dotted(self) -> str:
@@ -39,8 +40,9 @@ KEYS: tuple[Key, ...] = (
     Key("exact", "client_id", str, "", "Client ID of your app in the Exact App Center"),
     Key("exact", "client_secret", str, "",
         f"Client secret of that app; the environment variable {SECRET_ENV} wins over this value"),
-    Key("exact", "redirect_uri", str, "http://127.0.0.1:8765/callback",
-        "Redirect URI registered for the app; connect listens on it (loopback only)"),
+    Key("exact", "redirect_uri", str, "",
+        "Redirect URI of your app in the Exact App Center, exactly as registered there: an https address "
+        "(it need not serve a page; connect asks for the address the browser lands on)"),
     Key("store", "path", str, "exactsync.db", "SQLite file with all local state, relative to this file's folder"),
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
@@ -61,7 +63,9 @@ KEYS: tuple[Key, ...] = (
         "documented"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
-    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed"),
+    # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.
+    Key("log", "retention_days", int, 90, "Log rows older than this many days are removed (at most 36500)",
+        maximum=36_500),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -153,6 +157,8 @@ def _read_toml(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # a number past Python's 4,300-digit limit on int()
+        raise ConfigError(path, [f"not valid TOML: {str(exc).split(';')[0]}"]) from None
 
 
 def validate(raw: dict) -> tuple[list[str], dict]:
@@ -188,6 +194,8 @@ def _check_value(key: Key, value) -> str | None:
             return f"must be a whole number, got {_show(value)}"
         if value < 0:
             return f"must not be negative, got {value}"
+        if key.maximum is not None and value > key.maximum:
+            return f"must be at most {key.maximum}, got {value}"
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"must be a list of strings, got {_show(value)}"

@@ -4,8 +4,9 @@ Every step runs the real command in this process, exactly as typed at a shell
 (the working directory is the demo folder, so the default config name applies),
 and prints that command first, so the demo teaches the tool. Only two things
 are not commands: the sandbox's own data changes ("meanwhile, in Exact"), and the
-browser of `exactsync connect`, played by one HTTP GET of the login address -
-the sandbox gives consent without asking, and redirects to connect's listener.
+admin at `exactsync connect`'s prompt: the browser is one HTTP GET of the login
+address connect prints (the sandbox consents without asking) that does not
+follow the redirect to the app's https address, and that address is pasted.
 """
 
 from __future__ import annotations
@@ -13,23 +14,23 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shlex
-import socket
+import sys
 import time
-import webbrowser
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import click
-import requests
 
 from exactsync import config as config_mod
 from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
+from exactsync.sandbox.login import address_landed_on
 from exactsync.store import open_store
 from exactsync.workorders import lifecycle
 
@@ -78,25 +79,38 @@ def cast_from(sandbox: Sandbox) -> Cast:
                 materials=(sellable["Materialen"][0], sellable["Materialen"][1]))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class Shown(io.StringIO):
+    """What a command prints, on the screen as it comes and kept to be read back."""
+
+    def __init__(self, screen):
+        super().__init__()
+        self.screen = screen
+
+    def write(self, text: str) -> int:
+        self.screen.write(text)
+        return super().write(text)
 
 
-@contextlib.contextmanager
-def sandbox_browser() -> Iterator[None]:
-    """`webbrowser.open` as one GET that follows the sandbox's redirect to connect's listener."""
-    def open_login(url: str, *args, **kwargs) -> bool:
-        requests.get(url, timeout=10)
+class PastingAdmin(io.TextIOBase):
+    """Standard input of `exactsync connect`: opens the login address connect printed and pastes the
+    address the browser lands on, shown on the screen with its code hidden."""
+
+    def __init__(self, printed: Shown):
+        self.printed = printed
+        self.pasted = False
+
+    def readable(self) -> bool:
         return True
 
-    original = webbrowser.open
-    webbrowser.open = open_login
-    try:
-        yield
-    finally:
-        webbrowser.open = original
+    def readline(self, size: int = -1) -> str:
+        if self.pasted:
+            return ""
+        self.pasted = True
+        landed_on = address_landed_on(self.printed.getvalue().strip())
+        shown = re.sub(r"code=[^&]*", "code=(hidden)", landed_on)
+        self.printed.screen.write(f"# the browser logs in, allows access and lands on the app's address; "
+                                  f"pasted:\n{shown}\n")
+        return landed_on + "\n"
 
 
 @contextlib.contextmanager
@@ -146,19 +160,32 @@ class Demo:
 
     def connect(self) -> None:
         sandbox = self.sandbox
-        self.heading("Create the config, with the app's client id and secret from the Exact App Center")
-        self.command("init", "--client-id", sandbox.client_id, "--base-url", sandbox.base_url)
-        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+        self.heading("Create the config, with the app's client id, secret and redirect URI from the Exact App Center")
+        self.command("init", "--client-id", sandbox.client_id, "--base-url", sandbox.base_url,
+                     "--redirect-uri", sandbox.redirect_uri)
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
-        config = config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
-        config_mod.update(config, "exact", "redirect_uri", redirect_uri)
+        config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
         click.echo("# edit exactsync.toml, [exact]:\n"
-                  "#   client_secret = \"...\"   (or set EXACTSYNC_CLIENT_SECRET; never shown)\n"
-                  f"#   redirect_uri = \"{redirect_uri}\"   (as registered for the app)")
-        self.heading("Log in to Exact and allow access (the sandbox consents by itself; "
-                     "the demo's browser is one HTTP GET)")
-        with sandbox_browser():
-            self.command("connect")
+                   "#   client_secret = \"...\"   (or set EXACTSYNC_CLIENT_SECRET; never shown)")
+        self.heading("Log in to Exact and allow access, then paste the address the browser lands on "
+                     "(the sandbox consents by itself)")
+        self.log_in()
+
+    def log_in(self) -> None:
+        """The real `exactsync connect`, with the pasted address on its standard input."""
+        from exactsync.cli import cli
+
+        args = ["connect", "--no-browser"]
+        self.show_command("exactsync", *args)
+        printed, stdin = Shown(sys.stdout), sys.stdin
+        sys.stdin = PastingAdmin(printed)
+        try:
+            with contextlib.redirect_stdout(printed):
+                code = _invoke(cli, args)
+        finally:
+            sys.stdin = stdin
+        if code != 0:
+            raise DemoFailed(f"`exactsync {shlex.join(args)}` exited {code}; the demo stopped there")
 
     def set_settings(self, cast: Cast) -> None:
         self.heading("Choose the settings, then let Exact check every one of them")

@@ -9,6 +9,7 @@ MIGRATIONS; a migration that has shipped is never edited.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
@@ -341,16 +342,43 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
 
 # --- opening and transactions ------------------------------------------------
 
+# The store holds customer data and the outbox: only its owner may read it, like the token file.
+PRIVATE_MODE = 0o600
+# Below this much free space a failure to open or write the store is the disk being full
+# (SQLite then reports a full disk as "disk I/O error" while sizing its shared-memory file).
+LOW_SPACE_BYTES = 1 << 20
+
+
 def open_store(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at `path`, migrated to the current schema."""
     path = Path(path)
     if not path.parent.is_dir():
         raise StoreError(f"the folder of the store {path} does not exist: create it or change [store] path")
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a folder: point [store] path at a file, e.g. exactsync.db")
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the store {path} ({exc}): point [store] path at a file this user may "
-                         "write, e.g. exactsync.db") from None
+        if not path.exists():
+            _create(path)
+        elif path.stat().st_size == 0:
+            raise StoreError(
+                f"the store {path} is an empty file (0 bytes): it was cut off (a failed copy or restore, or a "
+                "full disk), so the work orders, the outbox and the activation it held are gone; restore it from a "
+                "backup, or, to start over, delete the empty file and run exactsync connect")
+        _make_private(path)
+        return _open(path)
+    except sqlite3.DatabaseError as exc:
+        raise (store_failure(exc, path) or StoreError(
+            f"cannot open the store {path} ({exc}): if this happens again, check the file with "
+            f"sqlite3 {path} 'PRAGMA integrity_check' and restore it from a backup only if that finds damage")) from None
+    except OSError as exc:  # creating the new store's file
+        full = sqlite3.SQLITE_FULL if exc.errno == errno.ENOSPC else 0
+        raise (_disk_problem(path, exc.strerror, full) or StoreError(
+            f"cannot create the store {path} ({exc.strerror}): point [store] path at a file this user may write, "
+            "e.g. exactsync.db")) from None
+
+
+def _open(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     db = sqlite_utils.Database(conn)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -362,10 +390,51 @@ def open_store(path: Path) -> sqlite_utils.Database:
         db.execute("PRAGMA foreign_keys = ON")
         _check_ours(db, path)
         migrate(db)
-    except sqlite3.DatabaseError as exc:
+    except BaseException:
         conn.close()
-        raise StoreError(f"{path} is not a usable exactsync store ({exc}): move it away or fix [store] path") from None
+        raise
     return db
+
+
+def _create(path: Path) -> None:
+    """Build a new store under a temporary name and link it into place complete and private:
+    the store file is never empty (an empty one is a damaged store), and two first runs at
+    once end with one store. Built with a rollback journal, so the file holds everything
+    when it is closed; `_open` switches it to WAL."""
+    building = path.with_name(f".{path.name}.new-{os.getpid()}")
+    try:
+        os.close(os.open(building, os.O_RDWR | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE))
+        os.chmod(building, PRIVATE_MODE)  # whatever the umask
+        conn = sqlite3.connect(str(building), isolation_level=None)
+        try:
+            migrate(sqlite_utils.Database(conn))
+        finally:
+            conn.close()
+        _link(building, path)
+    finally:
+        for leftover in (building, Path(f"{building}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _link(building: Path, path: Path) -> None:
+    try:
+        os.link(building, path)
+    except FileExistsError:
+        pass  # another run created it first: use that one
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if not path.exists():  # a file system without hard links
+            os.rename(building, path)
+
+
+def _make_private(path: Path) -> None:
+    """Take group and other access away from a store created before it was made 0600.
+    SQLite gives the -wal and -shm files the store's own mode when it creates them."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):  # absent, or not ours to change: opening says what is wrong
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, PRIVATE_MODE)
 
 
 def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
@@ -377,17 +446,63 @@ def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
         )
 
 
-def store_failure(exc: sqlite3.Error) -> StoreError | None:
-    """SQLite failing under a command for a reason outside the program (a full disk, a damaged
-    file) as an error the user can act on; None for anything else, which is a bug."""
+def store_failure(exc: sqlite3.Error, path: Path | None = None) -> StoreError | None:
+    """SQLite failing for a reason outside the program as an error the user can act on; None
+    for anything else, which is a bug. With the store's `path`, a full disk, a read-only file
+    system and missing permissions are told apart from a damaged file by looking at the disk:
+    only a damaged file may be moved away, a healthy one holds the outbox."""
     primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    damaged = primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    if path is not None and not damaged:
+        found = _disk_problem(Path(path), f"SQLite: {exc}", primary)
+        if found:
+            return found
     if primary == sqlite3.SQLITE_FULL:
-        return StoreError("the disk holding the store is full (SQLite: database or disk is full): what was being "
-                          "written was rolled back; free some space, then run the command again")
-    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR):
-        return StoreError(f"the store cannot be read or written ({exc}): restore it from a backup, or move it away "
-                          "and let the next pull rebuild customers and items from Exact")
+        return _disk_full(f"SQLite: {exc}")
+    if damaged:
+        return _damaged(exc, path)
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return StoreError(f"the store cannot be read or written ({exc}): check that the disk has free space, "
+                          "and that the store's folder and files are writable for this user; keep the store: "
+                          "it holds the work orders waiting for Exact")
     return None
+
+
+def _damaged(exc: sqlite3.Error, path: Path | None) -> StoreError:
+    return StoreError(f"{path or 'the store'} is not a usable exactsync store ({exc}): restore it from a backup; "
+                      "only without one, move it away (its work orders are lost) and run exactsync connect "
+                      "to start a new store")
+
+
+def _disk_problem(path: Path, error: str, primary: int) -> StoreError | None:
+    """What is wrong with the disk or the permissions under the store, if anything; `error`
+    is what the system said, `primary` SQLite's primary result code (0 for none)."""
+    folder = path.parent
+    keep = "; the store itself is fine: keep it" if path.exists() else ""
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return None
+    if disk.f_flag & os.ST_RDONLY:
+        return StoreError(f"the store {path} is on a read-only file system ({error}): mount it read-write, "
+                          f"or move the store to a writable disk and change [store] path{keep}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return StoreError(f"the folder {folder} is not writable for this user ({error}): SQLite writes "
+                          f"{path.name}-wal and {path.name}-shm beside the store; make the folder writable "
+                          f"for the user running exactsync (chown or chmod){keep}")
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and not os.access(file, os.R_OK | os.W_OK):
+            return StoreError(f"{file} is not readable and writable for this user ({error}): give it to the user "
+                              f"running exactsync (chown, then chmod 600){keep}")
+    free = disk.f_bavail * disk.f_frsize
+    if primary == sqlite3.SQLITE_FULL or free < LOW_SPACE_BYTES:
+        return _disk_full(f"{free // 1024} KiB free; {error}")
+    return None
+
+
+def _disk_full(detail: str) -> StoreError:
+    return StoreError(f"the disk holding the store is full ({detail}): what was being written was rolled back; "
+                      "free some space, then run the command again")
 
 
 @contextlib.contextmanager
@@ -449,7 +564,15 @@ def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
     dies, so a killed run never leaves a stale lock behind.
     """
     lock_path = Path(str(store_path) + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except IsADirectoryError:
+        raise StoreError(f"the run lock {lock_path} is a folder: exactsync creates that file itself; move the "
+                         "folder away, then run the command again") from None
+    except OSError as exc:
+        raise (_disk_problem(Path(store_path), exc.strerror, 0) or StoreError(
+            f"cannot open the run lock {lock_path} ({exc.strerror}): make it readable and writable for the user "
+            "running exactsync, or delete it (exactsync creates it again)")) from None
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

@@ -1,26 +1,20 @@
-"""Running exactsync against the embedded Exact sandbox: config, a fake browser, the connect round trip."""
+"""Running exactsync against the embedded Exact sandbox: config, and `exactsync connect` with a
+stand-in for the admin, who opens the login address and pastes the address the browser lands on."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import webbrowser
-
-import requests
+import subprocess
+import sys
+from dataclasses import dataclass
 
 from exactsync import config as config_mod
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from exactsync.sandbox import login
 
 
 def point_config_at(config_path, sandbox, **settings) -> config_mod.Config:
     config = config_mod.load(config_path)
     values = {"base_url": sandbox.base_url, "client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-              "redirect_uri": f"http://127.0.0.1:{free_port()}/callback"}
+              "redirect_uri": sandbox.redirect_uri}
     for name, value in values.items():
         config = config_mod.update(config, "exact", name, value)
     for name, value in settings.items():
@@ -28,49 +22,37 @@ def point_config_at(config_path, sandbox, **settings) -> config_mod.Config:
     return config
 
 
-class Browser:
-    """Stands in for the user's browser: opens the authorize URL, lets Exact redirect it
-    to our listener, and keeps what it saw (codes are checked against every output)."""
-
-    def __init__(self, monkeypatch, tamper=lambda location: location):
-        self.tamper = tamper
-        self.locations: list[str] = []
-        self.pages: list[tuple[int, str]] = []
-        self.threads: list[threading.Thread] = []
-        monkeypatch.setattr(webbrowser, "open", self.open)
-
-    def open(self, url: str) -> bool:
-        self.threads.append(threading.Thread(target=self.visit, args=(url,), daemon=True))
-        self.threads[-1].start()
-        return True
-
-    def wait(self) -> "Browser":
-        """Until the browser has shown the page our listener answered with."""
-        for thread in self.threads:
-            thread.join(10)
-        return self
-
-    def visit(self, url: str) -> None:
-        location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
-        self.locations.append(location)
-        answer = requests.get(self.tamper(location), timeout=10)
-        self.pages.append((answer.status_code, answer.text))
+@dataclass
+class Connected:
+    returncode: int
+    stdout: str
+    stderr: str
+    login_url: str
+    landed_on: str | None   # where the sandbox sent the browser; holds the code, so outputs are checked for it
 
 
-def connect(run, monkeypatch):
-    browser = Browser(monkeypatch)
-    result = run("connect", "--timeout", "20")
-    assert result.exit_code == 0, result.output
-    return browser.wait(), result
+def connect(config_path, paste=lambda landed_on: landed_on) -> Connected:
+    """`exactsync connect --no-browser` as a process, its standard input a pipe (no terminal): the
+    stand-in opens the address it prints, without following the sandbox's redirect (nothing serves the
+    registered https address), and pastes `paste(address landed on)`."""
+    process = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "connect",
+                                "--no-browser"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        login_url = process.stdout.readline().strip()
+        landed_on = login.address_landed_on(login_url) if login_url else None
+        out, err = process.communicate(paste(landed_on) + "\n" if landed_on else "", timeout=60)
+    finally:
+        process.kill()
+    return Connected(process.returncode, login_url + "\n" + out if login_url else out, err, login_url, landed_on)
+
+
+def connected(config_path) -> Connected:
+    result = connect(config_path)
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def log_in(sandbox, config) -> None:
-    """The consent round trip without a browser: what `connect` leaves behind, tokens on disk."""
-    from exactsync.exact import ExactClient
-
-    query = {"client_id": sandbox.client_id, "redirect_uri": config.redirect_uri, "response_type": "code",
-             "state": "s"}
-    location = requests.get(f"{sandbox.base_url}/api/oauth2/auth", params=query, allow_redirects=False,
-                            timeout=10).headers["Location"]
-    code = location.split("code=", 1)[1].split("&", 1)[0]
-    ExactClient.from_config(config).auth.exchange_code(code)
+    """The consent round trip without the CLI: what `connect` leaves behind, tokens on disk."""
+    login.log_in(config)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
+from exactsync.sandbox import DEFAULT_REDIRECT_URI as REDIRECT_URI
 
 
 def authorize(sb, state: str = "s1") -> dict:

@@ -169,7 +169,7 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
              [{"exact_id": "c", "code": "3"}],
              [{"exact_id": "d", "code": "4"}, "the call for the rest of this page finds the day's calls spent"]]
 
-    with app.sync_run("pull") as db:
+    with pytest.raises(DailyLimitReached), app.sync_run("pull") as db:
         for page in pages:
             with transaction(db):
                 for row in page:
@@ -180,8 +180,8 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
                                                pk="entity")
     assert [r["code"] for r in app.db["customers"].rows] == ["1", "2", "3"]
     assert app.db["sync_checkpoints"].get("accounts")["timestamp"] == 1
-    assert log_rows(app.db) == [("warning", "pull stopped early: Exact's daily API limit for this division is "
-                                            "spent; it resets tomorrow")]
+    assert log_rows(app.db) == [("warning", "pull stopped: Exact's daily call limit is reached; pull resumes after "
+                                            "the reset tomorrow")]
     assert get_state(app.db, "last_pull_outcome") == "stopped: Exact's daily call limit is spent"
 
 

@@ -1,5 +1,6 @@
-"""Cassettes pin Exact's wire format as the sandbox speaks it: token exchange,
-the too-early refresh, a paged sync read, an invoice POST, and the error bodies.
+"""Cassettes pin Exact's wire format as the sandbox speaks it: the login (the
+authorize redirect to the registered https address, whose address is pasted into
+exactsync's own code exchange), the refusal of another redirect URI, the too-early refresh, a paged sync read, an invoice POST, and the error bodies.
 
 Normal runs replay `cassettes/sandbox_wire.yaml` offline (record_mode "none")
 and check what a client relies on; a second test runs the same exchanges
@@ -17,23 +18,25 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 import requests
 import vcr
 
-from exactsync.sandbox import Sandbox
+from exactsync.exact.auth import Authenticator, OAuthApp
+from exactsync.exact.tokens import TokenStore
+from exactsync.sandbox import DEFAULT_REDIRECT_URI, Sandbox
 
 CASSETTE = Path(__file__).resolve().parent.parent / "cassettes" / "sandbox_wire.yaml"
 RECORDING = os.environ.get("EXACTSYNC_RECORD") == "1"
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
+REDIRECT_URI = DEFAULT_REDIRECT_URI
 DIVISION = 123456
 CUSTOMERS = 1001      # two sync pages: 1000 rows and 1
 REDACTED = "REDACTED"
 SECRET_FORM_FIELDS = ("client_secret", "code", "refresh_token")
 SECRET_BODY_FIELDS = ("access_token", "refresh_token")
-LEAKED_TOKEN = re.compile(r"(?:at|rt|code)-[A-Za-z0-9_-]{40,}")
+LEAKED_TOKEN = re.compile(r"(?:at|rt|code)-(?:[A-Za-z0-9_!-]|%21){40,}")  # a code holds a "!" (CD step2)
 SHAPE_HEADERS = ("Content-Type", "Location", "Reason", "X-RateLimit-Limit", "X-RateLimit-Remaining",
                  "X-RateLimit-Reset", "X-RateLimit-Minutely-Limit", "X-RateLimit-Minutely-Remaining",
                  "X-RateLimit-Minutely-Reset")
@@ -68,38 +71,44 @@ def cassette_player(record_mode: str):
                    decode_compressed_response=True)
 
 
-def exchanges(base_url: str, client_id: str, client_secret: str, sb: Sandbox | None = None) -> list:
+def exchanges(base_url: str, client_id: str, client_secret: str, token_file: Path, sb: Sandbox | None = None) -> list:
     """The main exchanges of a client with Exact; `sb` (when live) sets up the faults."""
     http = requests.Session()
-    answers = [http.get(f"{base_url}/api/oauth2/auth", allow_redirects=False, params={
-        "client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "cassette"})]
-    code = parse_qs(urlsplit(answers[-1].headers["Location"]).query)["code"][0]
+    answers = []
+    http.hooks["response"].append(lambda answer, **kwargs: answers.append(answer))
+    authorize = f"{base_url}/api/oauth2/auth"
+    # the browser's part: the login page sends it on to the registered address, which is not followed
+    http.get(authorize, allow_redirects=False, params={
+        "client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "cassette"})
+    # the admin pastes that address; exactsync checks it and exchanges the code
+    auth = Authenticator(OAuthApp(base_url, client_id, client_secret, REDIRECT_URI), TokenStore(token_file), http)
+    auth.exchange_code(answers[-1].headers["Location"], "cassette")
+    tokens = auth.tokens.load()
     form = {"client_id": client_id, "client_secret": client_secret}
-    answers.append(http.post(f"{base_url}/api/oauth2/token", data=form | {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}))
-    tokens = answers[-1].json()
-    answers.append(http.post(f"{base_url}/api/oauth2/token", data=form | {
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}))
-    headers = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
+    http.post(f"{base_url}/api/oauth2/token", data=form | {
+        "grant_type": "refresh_token", "refresh_token": tokens.refresh_token})
+    headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
     api = f"{base_url}/api/v1/{DIVISION}"
-    answers.append(http.get(f"{api}/sync/CRM/Accounts", headers=headers, params={
-        "$filter": "Timestamp gt 1L", "$select": "ID,Code,Name,Country,Blocked,Modified,Timestamp"}))
-    answers.append(http.get(answers[-1].json()["d"]["__next"], headers=headers))
+    http.get(f"{api}/sync/CRM/Accounts", headers=headers, params={
+        "$filter": "Timestamp gt 1L", "$select": "ID,Code,Name,Country,Blocked,Modified,Timestamp"})
+    http.get(answers[-1].json()["d"]["__next"], headers=headers)
     account = answers[-1].json()["d"]["results"][0]["ID"]
-    answers.append(http.get(f"{api}/logistics/Items", headers=headers, params={
-        "$filter": "IsSalesItem eq true", "$select": "ID,Code,Description", "$top": "1"}))
+    http.get(f"{api}/logistics/Items", headers=headers, params={
+        "$filter": "IsSalesItem eq true", "$select": "ID,Code,Description", "$top": "1"})
     item = answers[-1].json()["d"]["results"][0]["ID"]
     invoice = {"OrderedBy": account, "Journal": "70", "YourRef": "WO-1", "Description": "Werkbon 1",
                "SalesInvoiceLines": [{"Item": item, "Quantity": 1.5, "UnitPrice": 60}]}
-    answers.append(http.post(f"{api}/salesinvoice/SalesInvoices", headers=headers, json=invoice))
-    answers.append(http.post(f"{api}/salesinvoice/SalesInvoices", headers=headers,
-                             json=invoice | {"OrderedBy": "6f1c2c1e-0000-4000-8000-000000000000"}))
-    answers.append(http.get(f"{api}/crm/Accounts", headers=headers))
-    answers.append(http.get(f"{api}/crm/Accounts", headers=headers | {"Authorization": "Bearer expired"}))
-    answers.append(http.get(f"{base_url}/api/v1/999/crm/Accounts", headers=headers, params={"$filter": "Name eq 'x'"}))
+    http.post(f"{api}/salesinvoice/SalesInvoices", headers=headers, json=invoice)
+    http.post(f"{api}/salesinvoice/SalesInvoices", headers=headers,
+              json=invoice | {"OrderedBy": "6f1c2c1e-0000-4000-8000-000000000000"})
+    http.get(f"{api}/crm/Accounts", headers=headers)
+    http.get(f"{api}/crm/Accounts", headers=headers | {"Authorization": "Bearer expired"})
+    http.get(f"{base_url}/api/v1/999/crm/Accounts", headers=headers, params={"$filter": "Name eq 'x'"})
     if sb is not None:
         sb.fault(path="financial/Journals", kind="429")
-    answers.append(http.get(f"{api}/financial/Journals", headers=headers))
+    http.get(f"{api}/financial/Journals", headers=headers)
+    http.get(authorize, allow_redirects=False, params={
+        "client_id": client_id, "redirect_uri": "http://127.0.0.1:8765/callback", "response_type": "code"})
     return answers
 
 
@@ -117,25 +126,28 @@ def summary(answer: requests.Response) -> tuple:
     return answer.status_code, sorted(h for h in SHAPE_HEADERS if h in answer.headers), shape(body)
 
 
-def recorded_exchanges() -> list:
+def recorded_exchanges(token_file: Path) -> list:
     mode = "all" if RECORDING else "none"
     if RECORDING:
         with Sandbox(customers=CUSTOMERS, items=20) as sb, cassette_player(mode).use_cassette(str(CASSETTE)):
-            return exchanges(sb.base_url, sb.client_id, sb.client_secret, sb)
+            return exchanges(sb.base_url, sb.client_id, sb.client_secret, token_file, sb)
     if not CASSETTE.exists():
         pytest.fail(f"{CASSETTE} is missing: run `make cassettes`")
     # replay: no server, and the port in the recorded URLs does not matter (matching ignores host and
     # port); the client id is in the authorize query, and the same seed gives the same one
     client_id = Sandbox(customers=CUSTOMERS, items=20).client_id
     with cassette_player(mode).use_cassette(str(CASSETTE)):
-        return exchanges("http://127.0.0.1:9", client_id, REDACTED)
+        return exchanges("http://127.0.0.1:9", client_id, REDACTED, token_file)
 
 
-def test_the_recorded_wire_format():
+def test_the_recorded_wire_format(tmp_path):
     (auth, token, too_early, page1, page2, item, invoice, bad_invoice, unfiltered, unauthorized, no_division,
-     limited) = recorded_exchanges()
+     limited, unregistered) = recorded_exchanges(tmp_path / "tokens.json")
     assert auth.status_code == 302 and "state=cassette" in auth.headers["Location"]
-    assert token.json()["token_type"] == "bearer" and token.json()["expires_in"] == "600"
+    assert auth.headers["Location"].startswith(f"{REDIRECT_URI}?code=")
+    assert (unregistered.status_code, unregistered.headers["Content-Type"]) == (400, "text/html; charset=utf-8")
+    assert "Location" not in unregistered.headers
+    assert token.json()["token_type"] == "Bearer" and token.json()["expires_in"] == "600"
     assert (too_early.status_code, too_early.json()["error"]) == (400, "access_denied")
     assert too_early.headers["Reason"].startswith("TooEarlyToRefreshTokens")
     first, second = page1.json()["d"], page2.json()["d"]
@@ -153,16 +165,17 @@ def test_the_recorded_wire_format():
     for answer, status in ((unfiltered, 400), (unauthorized, 401), (no_division, 403)):
         assert answer.status_code == status and set(answer.json()["error"]) == {"code", "message"}
     assert no_division.headers["Reason"] == "NoDivisionAccess"
-    assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers
+    assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers and limited.content == b""
     assert item.status_code == 200
 
 
-def test_the_sandbox_still_speaks_what_the_cassette_pinned():
+def test_the_sandbox_still_speaks_what_the_cassette_pinned(tmp_path):
     if RECORDING:
         pytest.skip("recording")
-    recorded = [summary(answer) for answer in recorded_exchanges()]
+    recorded = [summary(answer) for answer in recorded_exchanges(tmp_path / "recorded.json")]
     with Sandbox(customers=CUSTOMERS, items=20) as sb:
-        live = [summary(answer) for answer in exchanges(sb.base_url, sb.client_id, sb.client_secret, sb)]
+        live = [summary(answer) for answer in exchanges(sb.base_url, sb.client_id, sb.client_secret,
+                                                        tmp_path / "live.json", sb)]
     assert live == recorded, "the sandbox's wire format changed: if on purpose, run `make cassettes`"
 
 
@@ -170,3 +183,4 @@ def test_the_cassette_holds_no_tokens_codes_or_secrets():
     text = CASSETTE.read_text()
     assert not LEAKED_TOKEN.search(text)
     assert "client_secret=REDACTED" in text and "Bearer REDACTED" in text
+    assert "callback?code=REDACTED&state=cassette" in text and "&code=REDACTED&" in text  # pasted, then exchanged

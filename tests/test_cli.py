@@ -43,6 +43,8 @@ def test_status_on_an_empty_store(run):
                                             "exactsync connect starts it", "division": None,
         "last_pull": {"at": None, "outcome": None}, "last_push": {"at": None, "outcome": None},
         "highest_mutation_at": None, "workorders_queued": 0, "workorders_failed": 0, "errors_last_24h": 0,
+        "login": {"state": "missing", "since": None, "exact_said": None},
+        "exact_daily_calls": {"division": None, "limit": None, "remaining": None, "resets_at": None, "seen_at": None},
     }
     table = run("status")
     assert "not active" in table.output and "never" in table.output

@@ -16,7 +16,7 @@ def write(path, text):
 def test_defaults_when_keys_are_missing(tmp_path):
     config = config_mod.load(write(tmp_path / "c.toml", ""))
     assert config.base_url == "https://start.exactonline.nl"
-    assert config.redirect_uri == "http://127.0.0.1:8765/callback"
+    assert config.redirect_uri == ""  # the https address registered for the app: no default
     assert config.store_path == tmp_path / "exactsync.db"
     assert config.retention_days == 90
     assert config.settings.memo == "none"

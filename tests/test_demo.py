@@ -46,7 +46,9 @@ def test_demo_runs_every_step_in_under_30_seconds(demo):
 def test_demo_prints_each_command_before_running_it(demo):
     out = demo[0].stdout
     expected = ["$ exactsync sandbox serve --customers 300 --items 120", "$ exactsync init --client-id ",
-                "$ exactsync connect", "$ exactsync check-settings", "$ exactsync pull",
+                " --redirect-uri https://exactsync.example/callback\n", "$ exactsync connect --no-browser\n",
+                "/api/oauth2/auth?response_type=code&client_id=", "\nhttps://exactsync.example/callback?code=(hidden)&state=",
+                "$ exactsync check-settings", "$ exactsync pull",
                 "$ exactsync workaddress add 25 ", "$ exactsync workorder create --customer 25 --work-address ",
                 "$ exactsync workorder book-time WO00001 --employee 'Jan de Vries' --work 120 --travel 15",
                 "$ exactsync workorder add-material WO00001 ", "$ exactsync workorder form WO00001 Veiligheid ",

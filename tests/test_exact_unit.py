@@ -156,6 +156,17 @@ def test_a_minutely_429_is_waited_out_and_the_get_retried(tokens, clock):
     assert client.limits.daily_remaining is None  # missing daily headers are not 0
 
 
+def test_429s_with_empty_bodies_that_do_not_end_raise_a_readable_error(tokens, clock):
+    # picqer#528: a minutely 429 may come without a body, even when it says it is JSON.
+    minutely_only = {"X-RateLimit-Minutely-Remaining": "0",
+                     "X-RateLimit-Minutely-Reset": str(int((clock.now + 10) * 1000))}
+    session = ScriptedSession(*[answer(429, None, minutely_only) for _ in range(4)])
+    with pytest.raises(ExactApiError) as caught:
+        client_for(session, tokens, clock).post("salesinvoice/SalesInvoices", {"Journal": "70"})
+    assert caught.value.status == 429 and len(session.sent) == 4
+    assert str(caught.value) == "Exact answered 429 to POST salesinvoice/SalesInvoices: no message"
+
+
 def test_pacing_waits_for_the_next_minute_before_the_limit_is_hit(tokens, clock):
     reset_ms = int((clock.now + 30) * 1000)
     low = {"X-RateLimit-Minutely-Remaining": "1", "X-RateLimit-Minutely-Reset": str(reset_ms),

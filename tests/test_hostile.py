@@ -7,6 +7,7 @@ import json
 import string
 import threading
 import time
+import unicodedata
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from exactsync import app as app_mod
 from exactsync import config as config_mod
 from exactsync import log
+from exactsync.commands.lists import MAX_SEARCH_LENGTH
 from exactsync.exact import ExactClient, odata
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.sandbox import Sandbox, login
@@ -29,6 +31,7 @@ from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
 from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
 from factories import add_customer, add_item
+from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
 from sandbox_login import connect
 
 HOSTILE = ["25' or '1' eq '1", "eq", "' or ", "x') or substringof('", "Ω😀 ĳ", "\x1b[31mred", "tab\there",
@@ -96,6 +99,22 @@ def test_any_value_of_any_type_for_any_key_is_taken_or_refused_naming_the_key(tm
         assert config_mod.load(path).get(key.table, key.name) == value
 
 
+def test_a_retention_beyond_100_years_is_refused_naming_the_key(config_path, run):
+    config_mod.update(config_mod.load(config_path), "log", "retention_days", 36_500)
+    assert run("pull").exit_code == 0  # skipped (not active) after pruning the log with the longest retention
+    config_path.write_text(config_path.read_text().replace("36500", "10000000000000"))
+    for command in ("pull", "push", "cleanup", "log"):
+        assert error_line(run(command)) == (f"Error: config {config_path} has 1 problem:\n"
+                                            "  [log] retention_days: must be at most 36500, got 10000000000000\n")
+
+
+def test_a_number_past_pythons_digit_limit_in_the_config_is_refused(config_path, run):
+    config_path.write_text(config_path.read_text().replace("retention_days = 90", "retention_days = " + "9" * 5000))
+    assert error_line(run("pull")) == (
+        f"Error: config {config_path} has 1 problem:\n  not valid TOML: Exceeds the limit (4300 digits) for integer "
+        "string conversion: value has 5000 digits\n")
+
+
 @pytest.mark.parametrize("store_path", ["", ".", "missing/exactsync.db"])
 def test_a_store_path_that_is_a_folder_or_nowhere_is_refused_naming_the_key(tmp_path, run, store_path):
     path = tmp_path / "odd-store.toml"
@@ -136,7 +155,7 @@ def test_hostile_item_codes_are_refused_and_add_nothing(shop, run, code):
     assert counts(shop["db"]) == before
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", [t for t in HOSTILE if len(t) <= MAX_SEARCH_LENGTH] + ["%_\\😀" * 250])
 def test_hostile_searches_find_nothing_and_match_only_literally(shop, run, text):
     for command in ("customers", "items"):
         result = run(command, "--search", text, "--json")
@@ -144,6 +163,15 @@ def test_hostile_searches_find_nothing_and_match_only_literally(shop, run, text)
     add_customer(shop["db"], "26", f"voor {text} na")
     found = json.loads(run("customers", "--search", text, "--json").output)
     assert [c["code"] for c in found] == ["26"]
+
+
+@pytest.mark.parametrize("length", [MAX_SEARCH_LENGTH + 1, 100_000])
+def test_a_search_text_beyond_1000_characters_is_a_usage_error(shop, run, length):
+    for command in ("customers", "items"):
+        result = run(command, "--search", "%" * length)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--search': at most 1000 characters, got {length:,}: search for a part of the " \
+               "code or name" in result.output
 
 
 @pytest.mark.parametrize("quantity, exit_code", [
@@ -349,3 +377,31 @@ def test_an_answer_exact_would_not_send_stops_the_pull_clearly_and_stores_nothin
     assert checkpoints_moved(db) == 0
     assert counts(db)["customers"] == 0
     assert log.rows(db, log.LogFilter(kinds=("error",)))[0]["message"].startswith("pull failed: ")
+
+
+# --- what goes to Exact ------------------------------------------------------------------------------
+
+def test_control_characters_never_reach_exact_and_the_remarks_keep_their_lines(sandbox, config_path, run):
+    codes = sales_item_codes(sandbox)
+    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], memo="both", your_ref="both",
+                                 pdfs="both")
+    customer = customer_codes(db)[0]
+    address = run("workaddress", "add", customer, "--street", "Kerk\x00straat\t1", "--city", "Delft\x1b[2J",
+                  "--name", "Filiaal\x07 Noord").output.strip()
+    number = run("workorder", "create", "--customer", customer, "--work-address", address,
+                 "--description", "Lekkage\r\nkelder\x00 \x1b[31mrood\x9b", "--reference", "\x00PO\x1b-7\x7f").output.strip()
+    for args in (["book-time", number, "--employee", "Jan", "--work", "60"],
+                 ["add-material", number, codes[1], "2", "--description", "Kraan\x1b\n1/2\x00 inch"],
+                 ["form", number, "Check", "--answer", "a=b"], ["complete", number], ["archive", number]):
+        assert run("workorder", *args).exit_code == 0
+    assert run("push").exit_code == 0, run("log").output
+
+    [invoice] = sandbox.invoices.values()
+    assert invoice["YourRef"] == f"{number} / PO-7"
+    assert invoice["Remarks"] == "Filiaal Noord\nKerkstraat 1\nDelft[2J\nNL\n\nLekkage\nkelder [31mrood"
+    assert [line["Description"] for line in invoice["SalesInvoiceLines"]][1] == "Kraan 1/2 inch"
+    sent = [invoice["Description"], invoice["YourRef"], *(line["Description"] for line in invoice["SalesInvoiceLines"]),
+            *(d["Subject"] for d in sandbox.documents.values()), *(a["FileName"] for a in sandbox.attachments.values())]
+    assert not [text for text in sent if any(unicodedata.category(c) == "Cc" for c in text)]
+    assert not [c for c in invoice["Remarks"] if unicodedata.category(c) == "Cc" and c != "\n"]
+    assert_exactly_once(sandbox, db, [number])

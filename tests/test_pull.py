@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,10 +12,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from budget_helpers import exact_day_passes
 from exactsync import log
+from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
+from exactsync.sandbox import odata as sandbox_odata
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
+from exactsync.sync import pull
+from fakes import FakeClock
 from sandbox_login import connect
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
@@ -29,6 +35,16 @@ def sandbox():
 @pytest.fixture
 def connected(sandbox, config_path):
     return connect(sandbox, config_path)
+
+
+def test_a_pull_completes_through_minutely_429s_with_empty_bodies(sandbox, connected):
+    clock = FakeClock()  # shared, so waiting for the next minute moves the sandbox's limiter too
+    sandbox.limits.clock = clock
+    sandbox.fault(method="GET", kind="429", times=3)  # the sandbox sends a minutely 429 without a body
+    db = open_store(connected.store_path)
+    pull.pull(ExactClient.from_config(connected, clock=clock, sleep=clock.sleep), db, connected.settings)
+    assert stored_customers(db) == expected_customers(sandbox)
+    assert len(clock.slept) == 3 and all(0 < seconds <= 61 for seconds in clock.slept)
 
 
 def pull_ok(run):
@@ -77,6 +93,9 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     result = pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
     assert stored_items(db) == expected_items(sandbox)
+    units = dict(db.execute("SELECT exact_id, unit FROM items").fetchall())
+    assert units == {guid: item["Unit"].strip() for guid, item in sandbox.items.items() if guid in units}
+    assert all(item["Unit"].endswith(" ") for item in sandbox.items.values())  # Exact pads them
     assert db["item_groups"].count == len(sandbox.item_groups)
     # Every customer has its Exact address as first work address.
     missing = db.execute("SELECT count(*) FROM customers c WHERE NOT EXISTS "
@@ -90,13 +109,38 @@ def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sand
     assert get_state(db, "last_pull_outcome") == "ok"
 
 
-def test_a_pull_with_nothing_changed_costs_at_most_5_calls(connected, sandbox, run, db):
+def api_calls(sandbox) -> dict[str, int]:
+    return {k: v for k, v in sandbox.calls.items() if k != "POST token"}
+
+
+def a_day_later(db) -> None:
+    """As if the last read of the division's move date was on the previous UTC day."""
+    checked = json.loads(get_state(db, "division_move_checked"))
+    day = datetime.fromisoformat(checked["day"]).date() - timedelta(days=1)
+    set_state(db, division_move_checked=json.dumps({**checked, "day": day.isoformat()}))
+
+
+def test_a_pull_with_nothing_changed_costs_the_4_sync_reads_only(connected, sandbox, run, db):
     pull_ok(run)
     sandbox.reset_calls()
     pull_ok(run)
-    api_calls = {k: v for k, v in sandbox.calls.items() if k != "POST token"}
-    assert sum(api_calls.values()) <= 5, api_calls
+    assert api_calls(sandbox) == {c: 1 for c in SYNC_CALLS}
     assert log.rows(db, log.LogFilter())[0]["message"] == "pull: nothing changed in Exact"
+
+
+def test_the_division_move_date_is_read_on_the_first_pull_of_each_utc_day(connected, sandbox, run, db):
+    pull_ok(run)
+    assert sandbox.calls["GET system/Divisions"] == 1
+    for _ in range(3):
+        pull_ok(run)
+    assert sandbox.calls["GET system/Divisions"] == 1
+    a_day_later(db)
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert api_calls(sandbox) == {"GET system/Divisions": 1, **{c: 1 for c in SYNC_CALLS}}
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert api_calls(sandbox) == {c: 1 for c in SYNC_CALLS}
 
 
 def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, sandbox, run, db):
@@ -172,19 +216,71 @@ def test_item_group_filter_change_takes_effect_at_the_next_pull(sandbox, config_
                __import__("json").loads(result.output))
 
 
-def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
-    pull_ok(run)
+def moved_with_a_lost_deletion(sandbox) -> str:
+    """Move the division, then delete a customer whose deletion the move loses; returns its ID."""
     sandbox.move_division()
     victim = next(iter(expected_customers(sandbox)))
     sandbox.delete_account(victim)
     # A division move loses the deleted log too: forget the deletion, as Exact would.
     for key in [k for k, d in sandbox.deleted.items() if d["EntityKey"] == victim]:
         del sandbox.admin.deleted[key]
+    return victim
+
+
+def test_a_division_move_falls_back_to_a_full_read(connected, sandbox, run, db):
+    pull_ok(run)
+    victim = moved_with_a_lost_deletion(sandbox)
+    # The renumbered rows lie below every checkpoint, so the sync reads see nothing:
+    # the move shows on the first pull of the next UTC day, when the move date is read.
+    pull_ok(run)
+    assert not any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
+    a_day_later(db)
     pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
     row = db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?", [victim]).fetchone()
     assert row == (0, "no longer in Exact")
     assert any("Exact moved the division" in r["message"] for r in log.rows(db, log.LogFilter()))
+
+
+def ignore_one_timestamp_floor(monkeypatch) -> list[int]:
+    """The next sync answer ignores its `Timestamp gt` floor and sends every row; returns the
+    floors ignored. The sandbox, like Exact, honours the floor, and a move renumbers its rows
+    below every checkpoint (section 5), so without this no answer would show a move."""
+    real_floor, ignored = sandbox_odata.timestamp_floor, []
+
+    def floor_ignored_once(text):
+        floor, equals = real_floor(text)
+        if not ignored and floor > 1:
+            ignored.append(floor)
+            return 0, equals
+        return floor, equals
+
+    monkeypatch.setattr(sandbox_odata, "timestamp_floor", floor_ignored_once)
+    return ignored
+
+
+@pytest.mark.parametrize("moved", [True, False], ids=["moved", "not-moved"])
+def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch,
+                                                                        moved):
+    pull_ok(run)
+    victim = moved_with_a_lost_deletion(sandbox) if moved else None
+    ignored = ignore_one_timestamp_floor(monkeypatch)
+    sandbox.reset_calls()
+    pull_ok(run)
+    assert ignored and sandbox.calls["GET system/Divisions"] == 1
+    messages = [r["message"] for r in log.rows(db, log.LogFilter(limit=None))]
+    assert any(m.startswith("Exact sent sync/CRM/Accounts rows with a Timestamp of ") and
+               m.endswith("reading the division's move date now") for m in messages), messages
+    full_read = "Exact moved the division and reset its timestamps: reading everything again"
+    assert (full_read in messages) == moved
+    assert stored_customers(db) == expected_customers(sandbox)
+    if moved:
+        assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?",
+                          [victim]).fetchone() == (0, "no longer in Exact")
+    else:
+        # The accounts page below its checkpoint was not stored: read again from the checkpoint.
+        assert api_calls(sandbox) == {"GET system/Divisions": 1, **{c: 1 for c in SYNC_CALLS},
+                                      "GET sync/CRM/Accounts": 2}
 
 
 def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sandbox, run, db):
@@ -237,15 +333,23 @@ def test_unchecked_settings_read_nothing(sandbox, config_path, run, db):
         "settings were never checked: run exactsync check-settings")
 
 
-def test_daily_limit_spent_stops_cleanly_and_the_next_run_resumes(sandbox, config_path, run, db):
+def test_daily_limit_spent_stops_cleanly_once_and_the_first_run_after_the_reset_resumes(sandbox, config_path, run,
+                                                                                        db):
     connect(sandbox, config_path)
     sandbox.set_rate_limits(daily=4)
     result = run("pull")
     assert result.exit_code == 0, result.output
-    warning = log.rows(db, log.LogFilter(kinds=("warning",)))[0]
-    assert warning["message"].startswith("pull stopped early: ")
+    stopped = "pull stopped: Exact's daily call limit is reached; pull resumes after the reset at "
+    assert stopped in result.output
     assert get_state(db, "last_pull_outcome") == "stopped: Exact's daily call limit is spent"
-    sandbox.set_rate_limits(daily=5000)
+    sandbox.reset_calls()
+    for _ in range(3):  # cron, every 5 minutes until the reset: no call, no new row
+        result = run("pull")
+        assert result.exit_code == 0 and stopped in result.output
+    assert sum(sandbox.calls.values()) == 0
+    warnings = [r["message"] for r in log.rows(db, log.LogFilter(kinds=("warning",)))]
+    assert len(warnings) == 1 and warnings[0].startswith(stopped)
+    exact_day_passes(sandbox, db)
     pull_ok(run)
     assert stored_customers(db) == expected_customers(sandbox)
 

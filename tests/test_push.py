@@ -171,6 +171,51 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
     assert db["work_orders"].get(3)["status"] == "sent"
 
 
+def test_a_customer_that_is_no_longer_a_customer_in_exact_is_refused_without_a_call(sandbox, config_path, run):
+    config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    code = customer_codes(db)[0]
+    account = next(g for g, a in sandbox.accounts.items() if a["Code"].strip() == code)
+    number = archived(db, code)
+    sandbox.update_account(account, Status="P")  # a prospect: Exact answers 500 "Ongeldig: Factuur voor (Type)"
+    assert run("pull").exit_code == 0
+    sandbox.reset_calls()
+
+    assert run("push").exit_code == 0
+    assert posts(sandbox) == 0 and not sandbox.invoices
+    [(_, record, message, action)] = log_rows(db, "error")
+    name = db.execute("SELECT customer_name FROM work_orders WHERE number = ?", [number]).fetchone()[0]
+    assert (record, message) == (number, f"work order {number}: customer {code} ({name}) is not a customer in Exact "
+                                         "(status P), so Exact refuses an invoice for it")
+    assert action.startswith("make the account a customer in Exact (status Customer)")
+
+    sandbox.update_account(account, Status="C")
+    assert run("pull").exit_code == 0 and run("push").exit_code == 0
+    assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {number}"]
+
+
+def test_a_pdf_over_10_mb_is_refused_without_a_call(sandbox, config_path, run, monkeypatch):
+    config, db = connected_store(sandbox, config_path, pdfs="workorder", default_item=sales_item_codes(sandbox)[0])
+    number = archived(db, customer_codes(db)[0])
+    pdf_size = push.MAX_PDF_BYTES + 1
+    monkeypatch.setitem(push.PDF_RENDERERS, "workorder", lambda db, number, company: bytes(pdf_size))
+    sandbox.reset_calls()
+
+    assert run("push").exit_code == 0
+    assert {k: v for k, v in sandbox.calls.items() if k != "POST token"} == {}
+    [(_, record, message, action)] = log_rows(db, "error")
+    assert (record, message) == (number, f"work order {number}: its PDF {number}-werkbon.pdf is {pdf_size:,} bytes, "
+                                         f"more than the {push.MAX_PDF_BYTES:,} Exact takes in one call")
+    assert "[settings] pdfs" in action
+    assert run("push").exit_code == 0 and len(log_rows(db, "error")) == 1  # said once
+    assert db["work_orders"].get(1)["status"] == "archived"
+
+    # The largest PDF push lets through is one Exact takes.
+    monkeypatch.setitem(push.PDF_RENDERERS, "workorder", lambda db, number, company: bytes(push.MAX_PDF_BYTES))
+    assert run("push").exit_code == 0
+    [attachment] = sandbox.attachments.values()
+    assert attachment["FileSize"] == push.MAX_PDF_BYTES and db["work_orders"].get(1)["status"] == "sent"
+
+
 def test_a_settings_item_outside_the_pulled_groups_is_found_in_exact(sandbox, config_path, run):
     codes = sales_item_codes(sandbox)
     config, db = connected_store(sandbox, config_path, default_item=codes[0])

@@ -135,6 +135,9 @@ def test_a_complete_work_order_is_not_refused():
      "work order WO00007: customer 25 (Bakkerij Jansen) is no longer in Exact (deleted there and removed by cleanup)"),
     (dict(customer={**CUSTOMER_ROW, "active": 0, "inactive_reason": "is blocked in Exact"}),
      "work order WO00007: customer 25 (Bakkerij Jansen) is inactive in Exact (is blocked in Exact)"),
+    (dict(customer={**CUSTOMER_ROW, "active": 0, "inactive_reason": "is not a customer in Exact (status P)"}),
+     "work order WO00007: customer 25 (Bakkerij Jansen) is not a customer in Exact (status P), so Exact refuses an "
+     "invoice for it"),
     (dict(address={"id": 3, "customer_id": 2}),
      "work order WO00007: its work address is not linked to customer 25 (Bakkerij Jansen)"),
     (dict(address=None),

@@ -46,6 +46,16 @@ def test_current_me_has_no_division_and_is_a_list_of_one(sb, api):
     assert sb.calls["GET current/Me"] == 1
 
 
+def test_current_me_does_not_count_toward_the_rate_limits(sb, api):
+    sb.set_rate_limits(minutely=2)
+    for _ in range(3):
+        me = requests.get(f"{sb.base_url}/api/v1/current/Me", headers=api.headers)
+        assert me.status_code == 200 and not any(name in me.headers for name in DAILY + MINUTELY)
+    journals = api.get("financial/Journals")
+    assert journals.status_code == 200 and journals.headers["X-RateLimit-Minutely-Remaining"] == "1"
+    assert journals.headers["X-RateLimit-Remaining"] == "4999"
+
+
 def test_divisions_carry_int64_hid_as_string_and_the_move_date(sb, api):
     (division,) = api.get("system/Divisions").json()["d"]["results"]
     assert division["Code"] == sb.division and division["Hid"] == "1" and division["Current"] is True
@@ -81,6 +91,7 @@ def test_the_minutely_limit_answers_429_with_only_the_minutely_headers(sb, api):
     assert all(name in answer.headers for name in MINUTELY)
     assert not any(name in answer.headers for name in DAILY)
     assert answer.headers["X-RateLimit-Minutely-Remaining"] == "0"
+    assert answer.content == b"" and "Content-Type" not in answer.headers
 
 
 def test_the_daily_limit_answers_429_with_daily_headers(sb, api):

@@ -49,7 +49,7 @@ def api(sb) -> ExactApi:
         ("server", "auth_url"): f"{sb.base_url}/api/oauth2/auth",
         ("server", "rest_url"): f"{sb.base_url}/api",
         ("server", "token_url"): f"{sb.base_url}/api/oauth2/token",
-        ("application", "base_url"): "http://127.0.0.1:8765/callback",
+        ("application", "base_url"): sb.redirect_uri,   # the one registered redirect URI
         ("application", "client_id"): sb.client_id,
         ("application", "client_secret"): sb.client_secret,
     })

@@ -43,6 +43,7 @@ def test_generated_items_have_groups_ended_and_non_sales_items():
     assert {"M", "O'Brien-1", "  SPATIE"} <= {i["Code"] for i in items}
     assert len({i["ItemGroup"] for i in items}) == len(admin.item_groups)
     assert all(i["ItemGroupCode"] == admin.item_groups[i["ItemGroup"]]["Code"] for i in items)
+    assert {i["Unit"] for i in items} == {"stuk    ", "uur     ", "m       ", "kg      "}  # padded, as Exact's
 
 
 @pytest.fixture
@@ -85,7 +86,8 @@ def test_item_changes_and_deletes(sb, api):
     since = highest(api, "sync/Logistics/Items")
     guid = next(iter(sb.items))
     new = sb.add_item(Code="NIEUW", Description="Nieuw artikel")
-    sb.update_item(guid, EndDate=sb.admin.today)
+    sb.update_item(guid, EndDate=sb.admin.today, Unit="pc")
+    assert sb.items[guid]["Unit"] == "pc      "
     assert [r["ID"] for r in changed(api, "sync/Logistics/Items", since)] == [new, guid]
     sb.delete_item(new)
     deleted = changed(api, "sync/Deleted", since, "EntityKey,EntityType")

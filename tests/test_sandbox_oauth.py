@@ -1,5 +1,9 @@
-"""OAuth2 as Exact runs it: single-use codes, rotating single-use refresh
-tokens, the too-early refresh rule, and the bearer check on every API call."""
+"""OAuth2 as Exact runs it: one registered https redirect URI, single-use codes,
+rotating single-use refresh tokens, the too-early refresh rule, and the bearer
+check on every API call."""
+
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -24,11 +28,54 @@ def test_denied_consent_redirects_with_access_denied(sb):
     assert authorize(sb, state="abc") == {"error": "access_denied", "state": "abc"}
 
 
-def test_authorize_refuses_an_unknown_client_or_a_remote_redirect(sb):
-    for params in ({"client_id": "someone-else", "redirect_uri": REDIRECT_URI},
-                   {"client_id": sb.client_id, "redirect_uri": "https://evil.example/cb"}):
-        answer = requests.get(f"{sb.base_url}/api/oauth2/auth", params=params, allow_redirects=False)
-        assert answer.status_code == 400
+@pytest.mark.parametrize("client_id, redirect_uri", [
+    ("someone-else", REDIRECT_URI),
+    (None, "http://127.0.0.1:8765/callback"),        # loopback and http: never registered at Exact
+    (None, "http://exactsync.example/callback"),     # the registered address, but http
+    (None, REDIRECT_URI + "/"),                      # matched exactly, not by prefix
+    (None, "https://exactsync.example/Callback"),
+    (None, "https://evil.example/callback"),
+])
+def test_authorize_answers_anything_but_the_registered_redirect_uri_with_an_error_page(sb, client_id, redirect_uri):
+    answer = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
+        "client_id": client_id or sb.client_id, "redirect_uri": redirect_uri, "response_type": "code", "state": "s"})
+    assert (answer.status_code, answer.headers["Content-Type"]) == (400, "text/html; charset=utf-8")
+    assert "Location" not in answer.headers and "<h1>Error</h1>" in answer.text
+
+
+def test_the_redirect_goes_to_the_registered_https_address_with_a_code_holding_an_exclamation_mark(sb):
+    answer = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
+        "client_id": sb.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "s"})
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith("https://exactsync.example/callback?code=") and "%21" in location
+    assert "!" in authorize(sb)["code"]
+
+
+def test_one_https_redirect_uri_is_registered_per_app():
+    with Sandbox(customers=1, items=1, redirect_uri="https://intranet.example.nl/exact") as sb:
+        location = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
+            "client_id": sb.client_id, "redirect_uri": "https://intranet.example.nl/exact", "state": "s"}
+                                ).headers["Location"]
+        assert location.startswith("https://intranet.example.nl/exact?code=")
+    for refused in ("http://exactsync.example/callback", "https://localhost/callback", "https://127.0.0.1/cb"):
+        with pytest.raises(ValueError, match="Exact registers only a public https address"):
+            Sandbox(customers=1, items=1, redirect_uri=refused)
+
+
+def test_sandbox_serve_prints_the_registered_redirect_uri_and_refuses_an_http_one():
+    serve = [sys.executable, "-m", "exactsync", "sandbox", "serve", "--port", "0", "--customers", "1", "--items", "1"]
+    process = subprocess.Popen([*serve, "--redirect-uri", "https://example.nl/cb"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        printed = [process.stdout.readline() for _ in range(4)]
+    finally:
+        process.kill()
+        process.wait()
+    assert printed[3] == 'redirect_uri = "https://example.nl/cb"\n'
+    refused = subprocess.run([*serve, "--redirect-uri", "http://localhost:8765/callback"], capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 2 and "Exact registers only a public https address" in refused.stderr
 
 
 def test_code_exchange_gives_exacts_token_shape(sb):
@@ -36,7 +83,7 @@ def test_code_exchange_gives_exacts_token_shape(sb):
     body = answer.json()
     assert answer.status_code == 200
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
-    assert body["token_type"] == "bearer" and body["expires_in"] == "600"
+    assert body["token_type"] == "Bearer" and body["expires_in"] == "600"
     assert len(body["access_token"]) > 100 and len(body["refresh_token"]) > 100
     assert sb.calls["POST token"] == 1
 
@@ -47,7 +94,7 @@ def test_a_code_works_once_and_only_with_its_redirect_uri(sb):
     reused = exchange(sb, code)
     assert (reused.status_code, reused.text) == (400, "Bad Request")
     other = token_call(sb, grant_type="authorization_code", code=authorize(sb)["code"],
-                       redirect_uri="http://127.0.0.1:1/elsewhere")
+                       redirect_uri="https://exactsync.example/elsewhere")
     assert other.status_code == 400
 
 

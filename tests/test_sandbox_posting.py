@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox
+from exactsync.sandbox.posting import MAX_POST_BYTES
 from sandbox_helpers import Api, error_value
 
 
@@ -107,6 +108,14 @@ def test_put_links_a_document_to_an_invoice(sb, api):
     assert sb.invoices[created["InvoiceID"]]["Document"] == document["ID"]
 
 
+def test_an_invoice_for_an_account_that_is_not_a_customer_is_refused_with_500(sb, api):
+    prospect = customer(sb)
+    sb.update_account(prospect, Status="P")
+    answer = api.post("salesinvoice/SalesInvoices", invoice(sb, OrderedBy=prospect))
+    assert answer.status_code == 500 and error_value(answer) == "Ongeldig: Factuur voor (Type)"
+    assert not sb.invoices
+
+
 # -- documents ----------------------------------------------------------------------------------------------
 
 
@@ -120,9 +129,20 @@ def test_documents_need_subject_and_type(sb, api):
     assert answer.status_code == 400 and error_value(answer) == "Verplicht: Onderwerp\r\nVerplicht: Soort"
     created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)})
     assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "Werkbon"
-    wanted = f"Account eq guid'{customer(sb)}' and Subject eq 'werkbon 12'"
-    found = api.get("documents/Documents", **{"$filter": wanted})
+    found = api.get("documents/Documents", **{"$filter": f"Account eq guid'{customer(sb)}'"})
     assert [d["ID"] for d in found.json()["d"]["results"]] == [created.json()["d"]["ID"]]
+
+
+def test_documents_and_attachments_refuse_a_filter_on_their_text(sb, api):
+    document = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)}).json()
+    for path, text_filter in (("documents/Documents", f"Account eq guid'{customer(sb)}' and Subject eq 'Werkbon 12'"),
+                              ("documents/Documents", "trim(Subject) eq 'Werkbon 12'"),
+                              ("documents/DocumentAttachments",
+                               f"Document eq guid'{document['d']['ID']}' and FileName eq 'werkbon.pdf'")):
+        answer = api.get(path, **{"$filter": text_filter})
+        assert answer.status_code == 400, text_filter
+        assert error_value(answer).startswith("Filtering on these fields is not supported: ")
+    assert api.get("salesinvoice/SalesInvoices", **{"$filter": "Description eq 'Werkbon 12'"}).status_code == 200
 
 
 def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):
@@ -139,6 +159,15 @@ def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):
     assert raw.status_code == 400 and "'Attachment' to type 'Byte[]'" in error_value(raw)
     listed = api.get("documents/DocumentAttachments", **{"$filter": f"Document eq guid'{document['ID']}'"})
     assert [a["FileName"] for a in listed.json()["d"]["results"]] == ["werkbon.pdf"]
+
+
+def test_a_post_may_carry_10_mb_counting_binaries_by_their_bytes_not_their_base64(sb, api):
+    document = api.post("documents/Documents", {"Subject": "Groot", "Type": 10}).json()["d"]
+    for size, status in ((MAX_POST_BYTES - 1000, 201), (MAX_POST_BYTES + 1, 413)):
+        answer = api.post("documents/DocumentAttachments", {
+            "Document": document["ID"], "FileName": f"{size}.pdf", "Attachment": base64.b64encode(bytes(size)).decode()})
+        assert answer.status_code == status, size
+    assert [a["FileName"] for a in sb.attachments.values()] == [f"{MAX_POST_BYTES - 1000}.pdf"]
 
 
 def test_documents_and_attachments_can_be_deleted(sb, api):
@@ -184,7 +213,7 @@ def test_latency_and_429_faults(sb, api):
     sb.fault(path="financial/Journals", kind="429")
     limited = api.get("financial/Journals")
     assert limited.status_code == 429 and "X-RateLimit-Reset" not in limited.headers
-    assert "X-RateLimit-Minutely-Reset" in limited.headers
+    assert "X-RateLimit-Minutely-Reset" in limited.headers and limited.content == b""
 
 
 def test_token_endpoint_faults(sb):

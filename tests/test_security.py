@@ -1,5 +1,5 @@
-"""Security: secrets stay secret over a whole working life, private files stay private, the OAuth
-callback listens on loopback only for one answer, and every $filter value is a quoted literal.
+"""Security: secrets stay secret over a whole working life, private files stay private, the code in
+a pasted login address is never shown whatever becomes of it, and every $filter value is a quoted literal.
 (Connect's own output and the cassettes are checked in test_connect.py and test_cassettes.py.)"""
 
 from __future__ import annotations
@@ -8,20 +8,17 @@ import ast
 import base64
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-import requests
 
 import exactsync
-from exactsync.connect import CallbackListener
-from exactsync.errors import ExactsyncError
 from exactsync.sandbox import Sandbox
-from exact_helpers import connect, free_port, point_config_at
+from exact_helpers import connect, connected, point_config_at
 
 SOURCE = Path(exactsync.__file__).parent
 FILTER_LITERALS = {"quote", "guid", "int64", "int"}  # odata.quote/guid/int64, or int() for a whole number
@@ -66,14 +63,14 @@ def careless_umask():
     os.umask(previous)
 
 
-def test_no_code_token_or_secret_anywhere_after_a_working_life(sandbox, config_path, run, db, monkeypatch, tmp_path,
+def test_no_code_token_or_secret_anywhere_after_a_working_life(sandbox, config_path, run, db, tmp_path,
                                                                careless_umask):
     issued = IssuedSecrets(sandbox)
     item_code = "ARB'1 or 1 eq 1"  # a quote and OData keywords in a $filter value
     sandbox.add_item(Code=item_code, Description="Arbeid")
     point_config_at(config_path, sandbox, journal="70", work_time_item=item_code, pdfs="both")
-    browser, connected = connect(run, monkeypatch)
-    outputs = [connected.output, *(page for _, page in browser.pages)]
+    login = connected(config_path)
+    outputs = [login.stdout + login.stderr]
 
     def cli_ok(*args: str) -> str:
         result = exactsync_cli(config_path, *args)
@@ -132,48 +129,42 @@ def test_no_code_token_or_secret_anywhere_after_a_working_life(sandbox, config_p
     assert not list(tmp_path.glob("*.tmp")), "a temporary token or config file was left behind"
 
 
-# --- the OAuth callback ------------------------------------------------------------------------
+# --- the pasted login address ----------------------------------------------------------------------
 
-def other_addresses_of_this_machine() -> list[str]:
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return []
-    return sorted({info[4][0] for info in infos} - {"127.0.0.1"})
+def shown_forms(code: str) -> tuple[str, ...]:
+    """The code as Exact writes it in the address (its "!" encoded) and decoded."""
+    return code, quote(code, safe=""), code.split("!", 1)[1]
 
 
-def test_the_callback_listens_on_loopback_only_and_answers_once(monkeypatch):
-    port = free_port()
-    judged = []
-    listener = CallbackListener(f"http://127.0.0.1:{port}/callback", lambda url: judged.append(url) or "code")
-    try:
-        assert listener.server.server_address[0] == "127.0.0.1"
-        for address in other_addresses_of_this_machine():
-            with pytest.raises(requests.ConnectionError):
-                requests.get(f"http://{address}:{port}/callback?code=x&state=y", timeout=2)
-        assert requests.get(f"http://127.0.0.1:{port}/elsewhere?code=x", timeout=5).status_code == 404
-        assert requests.get(f"http://127.0.0.1:{port}/callback?code=x&state=y", timeout=5).status_code == 200
-        assert judged == ["/callback?code=x&state=y"]  # the stray path was never judged
-    finally:
-        listener.close()
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://127.0.0.1:{port}/callback?code=again", timeout=2)
+def state_of(address: str) -> str:
+    return parse_qs(urlsplit(address).query)["state"][0]
 
 
-@pytest.mark.parametrize("redirect_uri", [
-    "http://0.0.0.0:8765/callback", "http://[::]:8765/callback", "http://192.168.1.10:8765/callback",
-    "https://127.0.0.1:8765/callback", "http://example.com:8765/callback", "http://127.0.0.1/callback",
-])
-def test_a_callback_that_would_not_be_loopback_only_is_refused(redirect_uri):
-    with pytest.raises(ExactsyncError, match="is not on this machine"):
-        CallbackListener(redirect_uri, lambda url: url)
-
-
-def test_connect_closes_the_callback_after_its_one_answer(sandbox, config_path, run, monkeypatch):
+@pytest.mark.parametrize("becomes", ["used", "reused", "forged state", "too late"])
+def test_the_code_of_a_pasted_address_never_reaches_output_or_the_store(sandbox, config_path, run, db, becomes):
     config = point_config_at(config_path, sandbox)
-    connect(run, monkeypatch)
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"{config.redirect_uri}?code=x&state=y", timeout=2)
+    earlier = connected(config_path).landed_on if becomes == "reused" else None
+    pasted = []
+
+    def paste(landed_on: str) -> str:
+        if becomes == "too late":
+            sandbox.advance_clock(seconds=181)
+        if becomes == "forged state":
+            landed_on = landed_on.replace("state=", "state=x")
+        if earlier:  # the code already exchanged, in an address that passes the state check
+            landed_on = earlier.replace(state_of(earlier), state_of(landed_on))
+        pasted.append(landed_on)
+        return landed_on
+
+    result = connect(config_path, paste=paste)
+    assert result.returncode == (0 if becomes == "used" else 1), result.stderr
+    code = parse_qs(urlsplit(pasted[0]).query)["code"][0]
+    texts = [result.stdout, result.stderr, run("status", "--json").output, run("log", "--json").output]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = config.store_path.read_bytes()
+    for shown in shown_forms(code):
+        assert all(shown not in text for text in texts)
+        assert shown.encode() not in stored
 
 
 # --- $filter -------------------------------------------------------------------------------------

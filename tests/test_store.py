@@ -1,12 +1,17 @@
+import contextlib
 import os
 import sqlite3
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
+from exactsync import config as config_mod
 from exactsync import log, store
 from exactsync.errors import StoreError
 
@@ -141,3 +146,214 @@ def test_a_second_run_gets_the_lock_when_the_first_finishes_in_time(config_path,
                             env={**os.environ, "EXACTSYNC_LOCK_WAIT": "10"}, capture_output=True, text=True)
     holder.wait()
     assert second.stdout == "ran\n"
+
+
+# --- the store file: private, never empty, and errors that say what is wrong ----------------------
+
+def test_the_store_and_its_wal_and_shm_files_are_0600_whatever_the_umask(tmp_path):
+    old_umask = os.umask(0)
+    try:
+        db = store.open_store(tmp_path / "new.db")
+        log.info(db, "customer", "a write, so the -wal and -shm files exist")
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("new.db*")}
+        db.close()
+    finally:
+        os.umask(old_umask)
+    assert modes == {"new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}
+    assert [p.name for p in tmp_path.iterdir()] == ["new.db"]  # nothing left of building it
+
+
+def test_a_store_created_world_readable_is_made_private_when_opened(tmp_path):
+    path = tmp_path / "old.db"
+    db = store.open_store(path)
+    log.info(db, "customer", "x")
+    for file in tmp_path.glob("old.db*"):
+        file.chmod(0o644)
+    store.open_store(path).close()
+    db.close()
+    assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("old.db*")} == {"old.db": 0o600}
+
+
+def test_two_first_runs_at_once_end_with_one_store(tmp_path):
+    code = "import sys; from exactsync.store import open_store, set_state; set_state(open_store(sys.argv[1]), x=1)"
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "s.db")], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)]
+    assert [(r.wait(), r.stderr.read()) for r in runs] == [(0, "")] * 4
+    assert store.get_state(store.open_store(tmp_path / "s.db"), "x") == "1"
+
+
+def test_an_empty_store_file_is_refused_clearly_and_left_as_it_is(tmp_path, run, config_path):
+    path = tmp_path / "exactsync.db"
+    path.write_bytes(b"")
+    for command in ("status", "pull", "push"):
+        result = run(command)
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            f"Error: the store {path} is an empty file (0 bytes): it was cut off (a failed copy or restore, or a "
+            "full disk), so the work orders, the outbox and the activation it held are gone; restore it from a "
+            "backup, or, to start over, delete the empty file and run exactsync connect\n")
+    assert path.stat().st_size == 0
+
+
+def test_a_damaged_store_is_the_only_one_told_to_restore_or_move_away(tmp_path, run, config_path):
+    (tmp_path / "exactsync.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    assert run("status").output.startswith(f"Error: {tmp_path / 'exactsync.db'} is not a usable exactsync store (")
+    assert "restore it from a backup; only without one, move it away" in run("status").output
+
+
+def test_a_run_lock_that_is_a_folder_is_a_clear_error(tmp_path, run, config_path):
+    (tmp_path / "exactsync.db.lock").mkdir()
+    for command in ("pull", "push", "cleanup"):
+        result = run(command)
+        assert result.exit_code == 1, result.output
+        assert result.output == (f"Error: the run lock {tmp_path / 'exactsync.db.lock'} is a folder: exactsync "
+                                 "creates that file itself; move the folder away, then run the command again\n")
+
+
+# A full disk and a read-only file system are real tmpfs mounts (root only); permissions are tested by
+# running the CLI as the user nobody, since root ignores permission bits.
+def _root_only():
+    if os.geteuid() != 0:
+        pytest.skip("needs root: mounts a small tmpfs, or runs a command as another user")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    _root_only()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def _store_on(disk, tmp_path):
+    config = tmp_path / "on-disk.toml"
+    config_mod.write_new(config, {"store": {"path": str(disk / "exactsync.db")}})
+    db = store.open_store(disk / "exactsync.db")
+    log.info(db, "workorder", "kept")
+    db.close()
+    return config
+
+
+def _fill(disk):
+    with open(disk / "filler", "wb", buffering=0) as filler:
+        with contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 4096)
+
+
+def _log_rows(disk):
+    conn = sqlite3.connect(f"file:{disk / 'exactsync.db'}?mode=ro", uri=True)
+    return conn.execute("SELECT message FROM log").fetchall()
+
+
+def test_a_full_disk_at_opening_says_free_space_and_keeps_the_store(small_disk, tmp_path, run):
+    config = _store_on(small_disk, tmp_path)
+    _fill(small_disk)
+    for command in ("status", "pull", "push", "workorder list"):
+        result = run("--config", str(config), *command.split())
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: the disk holding the store is full ("), result.output
+        assert result.output.endswith("free some space, then run the command again\n")
+        assert "move it away" not in result.output
+    (small_disk / "filler").unlink()
+    assert run("--config", str(config), "status").exit_code == 0
+    assert _log_rows(small_disk) == [("kept",)]
+
+
+def test_a_full_disk_before_the_store_exists_says_free_space_and_leaves_no_empty_store(small_disk, tmp_path, run):
+    config = tmp_path / "new.toml"
+    config_mod.write_new(config, {"store": {"path": str(small_disk / "exactsync.db")}})
+    _fill(small_disk)
+    result = run("--config", str(config), "status")
+    assert result.output.startswith("Error: the disk holding the store is full ("), result.output
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]
+    (small_disk / "filler").unlink()
+    assert run("--config", str(config), "status").exit_code == 0
+
+
+def test_a_read_only_file_system_says_mount_it_read_write_and_keeps_the_store(small_disk, tmp_path, run):
+    config = _store_on(small_disk, tmp_path)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    result = run("--config", str(config), "pull")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: the store {small_disk / 'exactsync.db'} is on a read-only file system (SQLite: unable to open "
+        "database file): mount it read-write, or move the store to a writable disk and change [store] path; "
+        "the store itself is fine: keep it\n")
+    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert run("--config", str(config), "status").exit_code == 0
+    assert _log_rows(small_disk) == [("kept",)]
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared_folder():
+    """A folder outside pytest's private tmp folder, so the user nobody can reach it."""
+    _root_only()
+    folder = Path(tempfile.mkdtemp(prefix="exactsync-perm-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _as_nobody(config, *args):
+    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                           sys.executable, "-m", "exactsync", "--config", str(config), *args],
+                          capture_output=True, text=True, cwd="/")
+
+
+def _nobodys_config(folder):
+    config = folder / "exactsync.toml"
+    config_mod.write_new(config, {})
+    os.chown(config, NOBODY, NOBODY)
+    store.open_store(folder / "exactsync.db").close()
+    return config
+
+
+def test_a_folder_the_user_may_not_write_says_make_it_writable(shared_folder):
+    config = _nobodys_config(shared_folder)
+    os.chown(shared_folder / "exactsync.db", NOBODY, NOBODY)
+    result = _as_nobody(config, "status")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"Error: the folder {shared_folder} is not writable for this user ("), result.stderr
+    assert result.stderr.endswith("make the folder writable for the user running exactsync (chown or chmod); "
+                                  "the store itself is fine: keep it\n")
+
+
+def test_a_store_file_of_another_user_says_fix_its_owner(shared_folder):
+    config = _nobodys_config(shared_folder)
+    os.chown(shared_folder, NOBODY, NOBODY)
+    result = _as_nobody(config, "status")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"Error: {shared_folder / 'exactsync.db'} is not readable and writable for this "
+                                    "user ("), result.stderr
+    assert result.stderr.endswith("give it to the user running exactsync (chown, then chmod 600); "
+                                  "the store itself is fine: keep it\n")
+
+
+def test_without_the_path_an_io_error_at_run_time_never_says_move_the_store_away():
+    error = sqlite3.OperationalError("disk I/O error")
+    error.sqlite_errorcode = sqlite3.SQLITE_IOERR
+    message = str(store.store_failure(error))
+    assert "keep the store" in message and "move" not in message
+
+
+def test_a_store_that_stays_locked_at_opening_is_not_called_damaged(tmp_path, monkeypatch):
+    store.open_store(tmp_path / "s.db").close()
+
+    def locked(path):
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        raise error
+
+    monkeypatch.setattr(store, "_open", locked)
+    with pytest.raises(StoreError) as refused:
+        store.open_store(tmp_path / "s.db")
+    assert str(refused.value).startswith(f"cannot open the store {tmp_path / 's.db'} (database is locked): if this "
+                                         "happens again, check the file with sqlite3")
+    assert "move" not in str(refused.value)

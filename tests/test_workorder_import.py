@@ -102,7 +102,8 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
         "  entry 5, planned.date: date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got '01-12-2026'",
         "  entry 5, planned.time: time must be HH:MM on a 24-hour clock, e.g. 08:30, got '8u'",
         "  entry 5, hours[0].kind: must be work or travel, got 'pause'",
-        "  entry 5, hours[0].minutes: minutes must be a whole number above 0, got 1.5",
+        "  entry 5, hours[0].minutes: minutes must be a whole number from 1 to 1440 (24 hours) per booking, "
+        "got 1.5: book longer work per day",
         "  entry 5, hours[1]: must be an object with kind, minutes, employee",
         "  entry 5, materials[0].item: item 'X9' is not an item from Exact: choose an item pulled from Exact "
         "(one added there arrives with the next exactsync pull)",
@@ -174,3 +175,39 @@ def test_the_readme_example_imports(run, db, tmp_path, shop):
     path = tmp_path / "orders.json"
     path.write_text(example, encoding="utf-8")
     assert ok(run("workorder", "import", str(path))) == "WO00001"
+
+
+def test_absurd_numbers_are_refused_by_entry_and_field(run, db, tmp_path, shop):
+    entry = {"customer": "25", "description": "x"}
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([
+        {**entry, "hours": [{"kind": "work", "minutes": 10**19, "employee": "Jan"},
+                            {"kind": "travel", "minutes": 1441, "employee": "Jan"}]},
+        {**entry, "work_address": 10**30},
+        {**entry, "materials": [{"item": "M100", "quantity": 10**12}, {"item": "M100", "quantity": 0.00001},
+                                {"item": "M100", "quantity": "1,23456"}]},
+        {**entry, "hours": [{"kind": "work", "minutes": 1440, "employee": "Jan"}] * 42},
+    ])[:-1] + ', {"customer": "25", "description": "x", "hours": [{"kind": "work", "employee": "Jan", "minutes": '
+              + "7" * 5000 + '}], "work_address": ' + "8" * 5000 + '}]', encoding="utf-8")
+    before = everything(db)
+    refused(run("workorder", "import", str(path)), "\n".join([
+        f"{path} has 9 problems; nothing was imported:",
+        "  entry 0, hours[0].minutes: minutes must be a whole number from 1 to 1440 (24 hours) per booking, "
+        "got 10000000000000000000: book longer work per day",
+        "  entry 0, hours[1].minutes: minutes must be a whole number from 1 to 1440 (24 hours) per booking, "
+        "got 1441: book longer work per day",
+        f"  entry 1, work_address: work address {10**30} does not exist: see exactsync workaddress list CUSTOMER_CODE",
+        "  entry 2, materials[0].quantity: quantity must be at most 100,000 with at most 4 decimals (what Exact "
+        "keeps), got 1000000000000",
+        "  entry 2, materials[1].quantity: quantity must be at most 100,000 with at most 4 decimals (what Exact "
+        "keeps), got 1e-05",
+        "  entry 2, materials[2].quantity: quantity must be at most 100,000 with at most 4 decimals (what Exact "
+        "keeps), got '1,23456'",
+        "  entry 3, hours: work time on the work order would add up to 60480 minutes, more than the 60000 (1000 "
+        "hours) one work order may hold: check the bookings; split a job that large over several work orders",
+        "  entry 4, work_address: must be a work address id or an object with name, street, postcode, city, country",
+        "  entry 4, hours[0].minutes: minutes must be a whole number from 1 to 1440 (24 hours) per booking, "
+        "got a number of more than 40 digits: book longer work per day",
+        "fix them in the file and import it again",
+    ]))
+    assert everything(db) == before

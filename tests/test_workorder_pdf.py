@@ -1,6 +1,8 @@
 """The work order PDF and the custom forms PDF: the fields, Dutch accents and the euro sign, same bytes every time."""
 
 import io
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -8,7 +10,7 @@ from pypdf import PdfReader
 
 from cli_results import ok, refused
 from exactsync import config as config_mod
-from exactsync.workorders import details, forms_pdf, workorder_pdf
+from exactsync.workorders import details, forms_pdf, pdf, workorder_pdf
 from factories import add_customer, add_item
 
 COMPANY = "Installatiebedrijf Müller B.V."
@@ -107,3 +109,34 @@ def test_pdf_command_refuses_a_path_it_cannot_write(run, number, tmp_path):
     out = tmp_path / "no such folder" / "wo.pdf"
     refused(run("workorder", "pdf", number, "--out", str(out)),
             f"cannot write {out}: No such file or directory; choose another --out")
+
+
+UNKNOWN_TO_THE_FONT = "漢🦄"  # no glyph in DejaVu Sans, and no look-alike either
+LOOK_ALIKES = {"𝐀": "A", "㎏": "kg", "ｋ": "k"}  # no glyph, but their compatibility forms have one
+
+
+def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(run, db, number, config_path,
+                                                                             tmp_path):
+    from fontTools.ttLib import TTFont
+
+    fonts = [TTFont(pdf.FONT_DIR / name).getBestCmap() for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")]
+    assert not any(ord(c) in font for font in fonts for c in UNKNOWN_TO_THE_FONT + "".join(LOOK_ALIKES) + "\x1b\x00")
+    odd = f"{UNKNOWN_TO_THE_FONT} {''.join(LOOK_ALIKES)} \x1b[31mrood\x00\ttab"
+    config_mod.update(config_mod.load(config_path), "workorders", "company_name", f"Bedrijf {odd}")
+    ok(run("workaddress", "add", "25", "--street", f"Straat {odd}", "--city", "Delft"))
+    ok(run("workorder", "add-material", number, "K7", "1", "--description", f"Materiaal {odd}"))
+    ok(run("workorder", "form", number, f"Formulier\n{odd}", "--answer", f"Vraag {odd}=Antwoord\n{odd}"))
+    for kind in ((), ("--forms",)):
+        out = tmp_path / f"wo{''.join(kind)}.pdf"
+        result = subprocess.run([sys.executable, "-m", "exactsync", "--config", str(config_path), "workorder", "pdf",
+                                 number, *kind, "--out", str(out)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == f"wrote {out} ({out.stat().st_size} bytes)\n"
+        text = text_of(out.read_bytes())
+        assert "Bedrijf ?? AkgK [31mrood tab".replace("K", "k") in text, text
+        assert "\x1b" not in text and "\x00" not in text
+
+
+def test_printable_keeps_line_breaks_and_what_the_font_has():
+    glyphs = {ord(c) for c in "ab\u00e9?kgA "}
+    assert pdf.printable("a\nb\té\x07\u200d㎏𝐀漢", glyphs) == "a\nb é" + "kgA?"

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from exactsync import config as config_mod
 from exactsync.store import get_state
-from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
+from exactsync.workorders.lifecycle import MAX_ORDER_MINUTES
+from exactsync.workorders.lookup import MAX_QUANTITY, WorkOrderError, parse_quantity, quantity_text
 from cli_results import ok, refused
 from factories import add_customer, add_item
 
@@ -242,7 +243,8 @@ def test_archive_keeps_a_snapshot_when_the_customer_is_cleaned_up(run, db, shop)
 
 
 @pytest.mark.parametrize("typed, stored", [("1.5", "1.5"), ("1,50", "1.5"), ("10", "10"), ("0.125", "0.125"),
-                                           ("2.000", "2"), ("1E2", "100")])
+                                           ("2.000", "2"), ("1E2", "100"), ("100000", "100000"), ("0.0001", "0.0001"),
+                                           ("99999.9999", "99999.9999"), ("1E5", "100000")])
 def test_quantities_are_decimals(typed, stored):
     assert quantity_text(parse_quantity(typed)) == stored
 
@@ -266,7 +268,7 @@ def test_archive_ignores_a_new_customer_that_got_the_old_id(run, db, shop):
     assert order["work_address"]["lines"] == ["Dorpsstraat 1", "1234 AB Utrecht", "NL"]
 
 
-@given(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1000000"), places=4))
+@given(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(MAX_QUANTITY), places=4))
 def test_a_stored_quantity_reads_back_as_the_same_number(quantity):
     stored = quantity_text(parse_quantity(str(quantity)))
     assert Decimal(stored) == quantity and "E" not in stored and stored == quantity_text(parse_quantity(stored))
@@ -281,3 +283,60 @@ def test_set_customer_moves_an_unsent_work_order_and_refuses_a_foreign_address(r
     ok(run("workorder", "set-customer", number, "--customer", "26"))
     order = show(run, number)
     assert order["customer"]["code"] == "26" and order["work_address"]["id"] == other_address
+
+
+# --- bounds at entry (README, workorder) -----------------------------------------------------------
+
+@pytest.mark.parametrize("minutes", ["1441", "9223372036854775807", "9223372036854775808", "1" * 5000, "0"])
+def test_a_booking_beyond_24_hours_is_a_usage_error_and_books_nothing(run, db, shop, minutes):
+    number = create(run)
+    before = _unchanged(db)
+    result = run("workorder", "book-time", number, "--employee", "Jan", "--travel", "60", "--work", minutes)
+    assert result.exit_code == 2, result.output
+    assert "--work" in result.output and "Traceback" not in result.output
+    assert _unchanged(db) == before
+
+
+def test_a_booking_of_24_hours_is_taken(run, shop):
+    number = create(run)
+    ok(run("workorder", "book-time", number, "--employee", "Jan", "--work", "1440"))
+    assert show(run, number)["totals"]["work_minutes"] == 1440
+
+
+def test_booked_time_beyond_1000_hours_on_one_work_order_is_refused(run, db, shop):
+    number = create(run)
+    order_id = db.execute("SELECT id FROM work_orders").fetchone()[0]
+    db["time_bookings"].insert_all({"work_order_id": order_id, "employee": "Jan", "kind": "work", "minutes": 1000,
+                                    "booked_at": "2026-01-01T00:00:00Z"} for _ in range(MAX_ORDER_MINUTES // 1000))
+    ok(run("workorder", "book-time", number, "--employee", "Jan", "--travel", "60"))  # another kind has its own total
+    before = _unchanged(db)
+    refused(run("workorder", "book-time", number, "--employee", "Jan", "--work", "1", "--travel", "1"),
+            "work time on the work order would add up to 60001 minutes, more than the 60000 (1000 hours) one work "
+            "order may hold: check the bookings; split a job that large over several work orders")
+    assert _unchanged(db) == before
+
+
+@pytest.mark.parametrize("quantity", ["100000.0001", "100001", "1000000000000", "1.00001", "0.00001",
+                                      "9" * 5000, "1e999999999"])
+def test_a_quantity_beyond_100000_or_with_more_than_4_decimals_is_refused(run, db, shop, quantity):
+    number = create(run)
+    before = _unchanged(db)
+    result = run("workorder", "add-material", number, "M100", quantity)
+    shown = repr(quantity) if len(quantity) <= 40 else repr(quantity)[:37] + "..."
+    refused(result, f"quantity must be at most 100,000 with at most 4 decimals (what Exact keeps), got {shown}")
+    assert _unchanged(db) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["remove-time", "WO00001", str(10**30)], f"time booking {10**30} is not on work order WO00001: see the ids in "
+                                              "exactsync workorder show WO00001"),
+    (["remove-material", "WO00001", str(2**63)], f"material {2**63} is not on work order WO00001: see the ids in "
+                                                 "exactsync workorder show WO00001"),
+    (["create", "--customer", "25", "--description", "d", "--work-address", str(10**30)],
+     f"work address {10**30} does not exist: see exactsync workaddress list CUSTOMER_CODE"),
+])
+def test_ids_beyond_what_sqlite_holds_are_not_found(run, db, shop, args, message):
+    create(run)
+    before = _unchanged(db)
+    refused(run("workorder", *args), message)
+    assert _unchanged(db) == before

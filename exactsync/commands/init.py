@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exactsync import config as config_mod
+from exactsync.connect import check_redirect_uri
 from exactsync.app import App, pass_app
 from exactsync.errors import ExactsyncError
 
@@ -12,20 +13,26 @@ from exactsync.errors import ExactsyncError
 @click.command("init")
 @click.option("--client-id", default="", help="Client ID of your app in the Exact App Center.")
 @click.option("--base-url", default=None, help="Exact Online site, e.g. https://start.exactonline.be.")
+@click.option("--redirect-uri", default="",
+              help="Redirect URI of your app in the Exact App Center: the https address registered there.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @pass_app
-def init_command(app: App, client_id: str, base_url: str | None, force: bool):
+def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: str, force: bool):
     """Create the config file (mode 0600) with every key and its default.
 
     The client secret is best kept out of the file: set EXACTSYNC_CLIENT_SECRET.
 
     \b
     Example:
-      exactsync init --client-id 0f3c...e1
+      exactsync init --client-id 0f3c...e1 --redirect-uri https://www.example.nl/exactsync
     """
     path = app.config_path
     if path.exists() and not force:
         raise ExactsyncError(f"{path} already exists: edit it, or pass --force to start again from the defaults")
-    exact = {k: v for k, v in {"client_id": client_id, "base_url": base_url}.items() if v}
+    if redirect_uri:
+        check_redirect_uri(redirect_uri)
+    exact = {k: v for k, v in {"client_id": client_id, "base_url": base_url, "redirect_uri": redirect_uri}.items()
+             if v}
     config_mod.write_new(path, {"exact": exact} if exact else {})
-    click.echo(f"wrote {path}; next: set the client secret and run `exactsync connect`")
+    todo = "the client secret" if redirect_uri else "the client secret and [exact] redirect_uri"
+    click.echo(f"wrote {path}; next: set {todo} and run `exactsync connect`")

@@ -7,6 +7,17 @@ import click
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 
+# SQLite refuses a LIKE pattern past 50,000 bytes ("LIKE or GLOB pattern too complex"); no code,
+# name or description comes near this many characters, and 4 bytes each stay far below SQLite's limit.
+MAX_SEARCH_LENGTH = 1000
+
+
+def _bounded_search(ctx: click.Context, param: click.Parameter, text: str | None) -> str | None:
+    if text is not None and len(text) > MAX_SEARCH_LENGTH:
+        raise click.BadParameter(f"at most {MAX_SEARCH_LENGTH} characters, got {len(text):,}: search for a part "
+                                 "of the code or name")
+    return text
+
 
 def _search(sql: str, columns: tuple[str, ...], text: str | None, params: list) -> tuple[str, list]:
     if text:
@@ -26,7 +37,8 @@ def _show(rows: list[dict], columns: list[str], as_json: bool) -> None:
 
 
 @click.command("customers")
-@click.option("--search", metavar="TEXT", help="Only customers whose code, name, postcode or city contains TEXT.")
+@click.option("--search", metavar="TEXT", callback=_bounded_search,
+              help="Only customers whose code, name, postcode or city contains TEXT.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include inactive customers (cleanup removes them).")
 @_output.json_option
 @pass_app
@@ -45,7 +57,8 @@ def customers_command(app: App, search: str | None, include_inactive: bool, as_j
 
 
 @click.command("items")
-@click.option("--search", metavar="TEXT", help="Only items whose code or description contains TEXT.")
+@click.option("--search", metavar="TEXT", callback=_bounded_search,
+              help="Only items whose code or description contains TEXT.")
 @click.option("--group", metavar="NAME", help="Only items of this item group (code or description, exact case).")
 @click.option("--all", "include_inactive", is_flag=True, help="Include inactive items (cleanup removes them).")
 @_output.json_option

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.commands._budget import exact_run
 from exactsync.commands._progress import row_counter
 from exactsync.sync import cleanup as cleanup_mod
 from exactsync.sync import pull as pull_mod
@@ -23,7 +24,7 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with app.sync_run("pull") as db, row_counter("reading") as progress:
+    with exact_run(app, "pull") as db, row_counter("reading") as progress:
         result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
         summary = ", ".join(f"{name} +{c.added} ~{c.changed} -{c.deactivated}" for name, c in result.counts.items())
         click.echo(f"pulled in {result.calls} calls: {summary}", err=True)

@@ -6,6 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.commands._budget import exact_run
 from exactsync.errors import ExactsyncError
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push as push_mod
@@ -38,7 +39,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
     elif dry_run:
         _show_preview(app, as_json)
     else:
-        with app.sync_run("push") as db:
+        with exact_run(app, "push") as db:
             result = push_mod.Push(app.client, db, verified_settings(db),
                                    company_name=app.config.get("workorders", "company_name")).run(max_seconds)
         if as_json:

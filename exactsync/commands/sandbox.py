@@ -7,7 +7,14 @@ import threading
 import click
 
 from exactsync.exact.scopes import SCOPES
-from exactsync.sandbox import Sandbox
+from exactsync.sandbox import DEFAULT_REDIRECT_URI, Sandbox, check_redirect_uri
+
+
+def _registered_redirect_uri(ctx, param, value: str) -> str:
+    try:
+        return check_redirect_uri(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.group("sandbox")
@@ -28,12 +35,17 @@ def sandbox_group():
 @click.option("--seed", default=1, show_default=True, help="Seed of the data generator (same seed, same data).")
 @click.option("--scopes", metavar="NAMES", default=",".join(SCOPES), show_default=True,
               help="The app's scopes, comma-separated; a call outside them gets Exact's 403.")
-def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: int, scopes: str):
+@click.option("--redirect-uri", default=DEFAULT_REDIRECT_URI, show_default=True, callback=_registered_redirect_uri,
+              help="The app's registered redirect URI: https, not localhost, as in the Exact App Center.")
+def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: int, scopes: str,
+                  redirect_uri: str):
     """Serve a seeded Exact Online administration on 127.0.0.1 until Ctrl-C.
 
-    Prints the base URL, client id and client secret to put in exactsync.toml
-    ([exact] base_url, client_id, client_secret). Any redirect URI on 127.0.0.1
-    or localhost is accepted, and consent is given automatically.
+    Prints what to put in exactsync.toml ([exact] base_url, client_id,
+    client_secret, redirect_uri). Like Exact, it sends the login only to the
+    app's registered https redirect URI (an address nothing needs to serve:
+    paste the address the browser lands on into `exactsync connect`).
+    Consent is given automatically.
 
     \b
     Examples:
@@ -42,13 +54,15 @@ def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: 
     """
     try:
         sandbox = Sandbox(seed=seed, customers=customers, items=items, latency_ms=latency_ms, port=port,
-                          scopes=[name.strip() for name in scopes.split(",") if name.strip()])
+                          scopes=[name.strip() for name in scopes.split(",") if name.strip()],
+                          redirect_uri=redirect_uri)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scopes") from None
     with sandbox:
         click.echo(f"base_url = \"{sandbox.base_url}\"")
         click.echo(f"client_id = \"{sandbox.client_id}\"")
         click.echo(f"client_secret = \"{sandbox.client_secret}\"")
+        click.echo(f"redirect_uri = \"{sandbox.redirect_uri}\"")
         click.echo(f"division {sandbox.division}: {customers} customers, {items} items. Ctrl-C stops.", err=True)
         try:
             threading.Event().wait()

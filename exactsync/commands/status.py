@@ -11,7 +11,10 @@ from exactsync import activation
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.exact.errors import ReconnectNeeded
+from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
+from exactsync.sync import budget
 
 
 def collect(db: sqlite_utils.Database) -> dict:
@@ -28,7 +31,40 @@ def collect(db: sqlite_utils.Database) -> dict:
         "workorders_queued": counts.get("archived", 0),
         "workorders_failed": counts.get("failed", 0),
         "errors_last_24h": logmod.count_since(db, "error", day_ago),
+        "exact_daily_calls": budget.last_seen(db),
     }
+
+
+def login_state(tokens: TokenStore) -> dict:
+    """The Exact login as its file tells it, without asking Exact: state is connected, expired
+    (Exact refused it: `since` when, `exact_said` why), missing or unreadable."""
+    try:
+        stored = tokens.load()
+    except ReconnectNeeded:
+        return {"state": "unreadable", "since": None, "exact_said": None}
+    if stored is None:
+        return {"state": "missing", "since": None, "exact_said": None}
+    if stored.refused_at:
+        return {"state": "expired", "since": stored.refused_at, "exact_said": stored.refusal}
+    return {"state": "connected", "since": None, "exact_said": None}
+
+
+def _login_line(login: dict) -> str:
+    if login["state"] == "connected":
+        return "connected"
+    what = {"expired": f"expired or revoked (found {_output.local_time(login['since'])})",
+            "missing": "not logged in", "unreadable": "the token file is unreadable"}[login["state"]]
+    return f"{what}: run exactsync connect"
+
+
+def _daily_calls_line(calls: dict) -> str:
+    if not calls["seen_at"]:
+        return "not seen yet (the first pull or push shows them)"
+    seen = f"seen {_output.local_time(calls['seen_at'])}"
+    if calls["remaining"] is None:
+        return f"unknown: Exact's day has reset since they were {seen}"
+    of_limit = f" of {calls['limit']:,}" if calls["limit"] else ""
+    return f"{calls['remaining']:,}{of_limit} left ({seen}; resets {_output.local_time(calls['resets_at'])})"
 
 
 def _run_line(run: dict) -> str:
@@ -41,9 +77,9 @@ def _run_line(run: dict) -> str:
 @_output.json_option
 @pass_app
 def status_command(app: App, as_json: bool):
-    """Show whether the integration is active, the connected division, the last
-    pull and push, the highest mutation date, queued and failed work orders, and
-    errors in the last 24 hours.
+    """Show whether the integration is active, the connected division, the Exact login, the last
+    pull and push, the highest mutation date, queued and failed work orders, errors in
+    the last 24 hours, and Exact's daily calls left as last seen.
 
     \b
     Example:
@@ -51,17 +87,20 @@ def status_command(app: App, as_json: bool):
       exactsync status --json
     """
     status = collect(app.db)
+    status["login"] = login_state(TokenStore.beside(app.config.store_path))
     if as_json:
         _output.print_json(status)
         return
     rows = [
         ["integration", status["inactive_reason"] or "active"],
         ["division", str(status["division"] or "not connected")],
+        ["Exact login", _login_line(status["login"])],
         ["last pull", _run_line(status["last_pull"])],
         ["last push", _run_line(status["last_push"])],
         ["highest mutation date", _output.local_time(status["highest_mutation_at"])],
         ["work orders queued for Exact", str(status["workorders_queued"])],
         ["work orders failed", str(status["workorders_failed"])],
         ["errors in the last 24 hours", str(status["errors_last_24h"])],
+        ["Exact calls left today", _daily_calls_line(status["exact_daily_calls"])],
     ]
     _output.stdout().print(_output.table(["", ""], rows, title=f"exactsync ({app.config.store_path})"))

@@ -9,7 +9,7 @@ import click
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.workorders import importer, lifecycle, pdf
-from exactsync.workorders.lookup import WorkOrderError, parse_answer, parse_quantity
+from exactsync.workorders.lookup import MAX_BOOKING_MINUTES, WorkOrderError, parse_answer, parse_quantity
 
 
 def _prefix(app: App) -> str:
@@ -91,8 +91,10 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
 @workorder_group.command("book-time")
 @click.argument("number")
 @click.option("--employee", required=True, help="Who worked or travelled.")
-@click.option("--work", type=click.IntRange(min=1), metavar="MINUTES", help="Work time in minutes.")
-@click.option("--travel", type=click.IntRange(min=1), metavar="MINUTES", help="Travel time in minutes.")
+@click.option("--work", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
+              help=f"Work time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
+@click.option("--travel", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
+              help=f"Travel time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
 @pass_app
 def book_time_command(app: App, number: str, employee: str, work: int | None, travel: int | None):
     """Book work and/or travel minutes; prints the booking ids (for remove-time).
@@ -128,7 +130,8 @@ def remove_time_command(app: App, number: str, booking_id: int):
 @click.option("--description", default="", help="Text on the line; default: the item's description.")
 @pass_app
 def add_material_command(app: App, number: str, item_code: str, quantity: str, description: str):
-    """Book a quantity (decimals allowed, 1.5 or 1,5) of an item from Exact; prints the material id.
+    """Book a quantity (above 0, at most 100,000, up to 4 decimals: 1.5 or 1,5) of an item from Exact;
+    prints the material id.
 
     \b
     Example:

@@ -5,26 +5,45 @@ Exact refuses a refresh during the first 570 s of a token's 600 s (400 with
 refresh. So a refresh happens only near the end of a token's life or after a
 401, under the token lock, after re-reading the file (another process may have
 refreshed meanwhile), and the new pair is saved before it is used.
+
+requests-oauthlib (OAuth2Session) forms the authorize URL with its state, checks
+the address the browser was sent to, and makes the code and refresh calls;
+exactsync's lock, re-read, refresh window and error mapping stay around it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-from urllib.parse import urlencode
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
 
 import requests
+from oauthlib.oauth2 import AccessDeniedError, MismatchingStateError, OAuth2Error
+from requests_oauthlib import OAuth2Session
 
+from exactsync.config import SECRET_ENV
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import ExactApiError, ReconnectNeeded
+from exactsync.exact.errors import ExactApiError, LoginExpired, LoginUnavailable
 from exactsync.exact.tokens import Tokens, TokenStore
+from exactsync.store import utcnow
 
 # Exact allows a refresh only in the last 30 s of a token's life; refresh 15 s before the end.
 REFRESH_MARGIN_SECONDS = 15.0
 # After Exact said "too early", wait this long before asking again (the token endpoint allows 200 calls a day).
 TOO_EARLY_BACKOFF_SECONDS = 5.0
 TOKEN_TIMEOUT = (10, 30)
+# oauthlib refuses plain http unless this is set; only the sandbox on this machine speaks it.
+PLAIN_HTTP_PERMISSION = "OAUTHLIB_INSECURE_TRANSPORT"
+_plain_http_lock = threading.Lock()
+
+
+class ConsentDenied(ExactsyncError):
+    """The admin did not allow access in Exact's consent page."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +63,61 @@ class OAuthApp:
     def token_url(self) -> str:
         return f"{self.base_url}/api/oauth2/token"
 
-    def authorize_url(self, state: str) -> str:
-        query = urlencode({"client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                           "response_type": "code", "state": state, "force_login": "0"})
-        return f"{self.base_url}/api/oauth2/auth?{query}"
+    def missing_credentials(self) -> list[str]:
+        return [name for name, value in (("[exact] client_id", self.client_id),
+                                         (f"[exact] client_secret (or {SECRET_ENV})", self.client_secret))
+                if not value]
+
+    def session(self, transport: requests.Session | None = None, state: str | None = None) -> OAuth2Session:
+        """requests-oauthlib's session for this app; its token calls go over `transport`."""
+        return _ExactOAuth2Session(transport, client_id=self.client_id, redirect_uri=self.redirect_uri, state=state)
+
+    def authorize_url(self) -> tuple[str, str]:
+        """The address of Exact's login and consent page, and the random state it carries."""
+        with self.transport_checked():
+            return self.session().authorization_url(f"{self.base_url}/api/oauth2/auth", force_login="0")
+
+    @contextlib.contextmanager
+    def transport_checked(self) -> Iterator[None]:
+        """https, or plain http to the sandbox on this machine, for the duration of one call only."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "https":
+            yield
+            return
+        if parts.scheme != "http" or not _is_loopback(parts.hostname):
+            raise ExactsyncError(f"[exact] base_url {self.base_url!r} must start with https:// (plain http only "
+                                 "for the sandbox on this machine): use your country's https://start.exactonline...")
+        with _plain_http_lock:
+            before = os.environ.get(PLAIN_HTTP_PERMISSION)
+            os.environ[PLAIN_HTTP_PERMISSION] = "1"
+            try:
+                yield
+            finally:
+                if before is None:
+                    os.environ.pop(PLAIN_HTTP_PERMISSION, None)
+                else:
+                    os.environ[PLAIN_HTTP_PERMISSION] = before
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+class _ExactOAuth2Session(OAuth2Session):
+    """requests-oauthlib builds and reads the token calls; they travel over the client's own session
+    (its connections, and whatever a test puts in its place)."""
+
+    def __init__(self, transport, **kwargs):
+        super().__init__(**kwargs)
+        self.transport = transport
+
+    def request(self, method, url, data=None, headers=None, withhold_token=False, timeout=None, **ignored):
+        return self.transport.post(url, data=data, headers=headers, timeout=timeout)
 
 
 class TooEarly(Exception):
@@ -81,57 +151,121 @@ class Authenticator:
         """Exact refused `rejected`: refresh, unless another process already replaced it."""
         return self._refresh(lambda stored: stored.access_token == rejected)
 
-    def exchange_code(self, code: str) -> None:
+    def exchange_code(self, address: str, state: str) -> None:
+        """Log in with the address Exact sent the browser to: requests-oauthlib checks its state
+        and takes its code, which is exchanged at once and never shown (a code works once, for 3 minutes)."""
         try:
-            tokens = self._token_call({"grant_type": "authorization_code", "code": code,
-                                       "redirect_uri": self.app.redirect_uri})
-        except TokenRefused as exc:
-            raise ExactsyncError(f"Exact refused the authorization code ({exc}); a code works once and only "
-                                 "for a few minutes: run `exactsync connect` again") from None
+            tokens = self._token_call({"grant_type": "authorization_code", "authorization_response": address.strip(),
+                                       "state": state})
+        except MismatchingStateError:
+            raise ExactsyncError("the pasted address does not belong to this login (state mismatch), so it was "
+                                 "ignored: run `exactsync connect` again and paste the address it leads to") from None
+        except AccessDeniedError:
+            raise ConsentDenied("access was not allowed in Exact (consent denied): run `exactsync connect` "
+                                "again and click allow") from None
+        except OAuth2Error:
+            raise ExactsyncError("the pasted address holds no authorization code: paste the whole address the "
+                                 f"browser ended on, starting with {self.app.redirect_uri}") from None
+        except (TokenRefused, ExactApiError) as exc:
+            # a used or expired code gets a bare 400 "Bad Request" (PQ-README; gh:picqer#96)
+            if isinstance(exc, ExactApiError) and exc.status != 400:
+                raise
+            reason = exc.message if isinstance(exc, ExactApiError) else str(exc)
+            raise ExactsyncError(f"Exact refused the authorization code ({reason}); a code works once and only "
+                                 "for 3 minutes: run `exactsync connect` again") from None
         with self.tokens.locked():
             self.tokens.save(tokens)
 
     def _stored(self) -> Tokens:
-        tokens = self.tokens.load()
-        if tokens is None:
-            raise ReconnectNeeded("exactsync is not logged in to Exact")
-        return tokens
+        return self.tokens.login()
 
     def _refresh(self, still_needed: Callable[[Tokens], bool]) -> str:
         with self.tokens.locked():
             current = self._stored()
             if not still_needed(current):
                 return current.access_token
-            try:
-                fresh = self._token_call({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
-            except TooEarly:
-                self._next_refresh_try = self.clock() + TOO_EARLY_BACKOFF_SECONDS
-                return current.access_token
-            except TokenRefused as exc:
-                raise ReconnectNeeded(f"Exact refused the stored refresh token ({exc})") from None
-            self.tokens.save(fresh)
+            if not self.app.client_secret:
+                raise LoginUnavailable("[exact] client_secret is not set (nor EXACTSYNC_CLIENT_SECRET): copy it "
+                                       "from your app in the Exact App Center")
+            # Exact burns the refresh token it is given: only spend it once the new pair has room on disk.
+            with self.tokens.reserve() as reservation:
+                try:
+                    fresh = self._token_call({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
+                except TooEarly:
+                    self._next_refresh_try = self.clock() + TOO_EARLY_BACKOFF_SECONDS
+                    return current.access_token
+                except TokenRefused as exc:
+                    # Said once: later runs find the mark and ask neither Exact nor the log again.
+                    with contextlib.suppress(ExactsyncError):
+                        reservation.fill(current.refused(utcnow(), str(exc)))
+                    raise LoginExpired(str(exc)) from None
+                except LoginUnavailable:
+                    raise
+                except ExactsyncError as exc:
+                    # No answer, or not Exact's kind: the login's trouble, never the caller's call's.
+                    raise LoginUnavailable(str(exc)) from None
+                reservation.fill(fresh)
             return fresh.access_token
 
     def _token_call(self, form: dict) -> Tokens:
-        form = {**form, "client_id": self.app.client_id, "client_secret": self.app.client_secret}
-        self.token_calls += 1
+        """One call to Exact's token endpoint through requests-oauthlib. Exact's refusals are mapped
+        (token_error) as soon as its answer arrives, before oauthlib reads it."""
+        refreshing = form["grant_type"] == "refresh_token"
+        oauth = self.app.session(self.session, state=form.get("state"))
+        answered: list[requests.Response] = []
+
+        def refusals_mapped(answer: requests.Response) -> requests.Response:
+            answered.append(answer)
+            if not answer.ok:
+                raise token_error(answer, refreshing=refreshing)
+            return answer
+
+        def counted(*request):
+            self.token_calls += 1
+            return request
+
+        kind = "refresh_token" if refreshing else "access_token"
+        oauth.register_compliance_hook(f"{kind}_request", counted)
+        oauth.register_compliance_hook(f"{kind}_response", refusals_mapped)
         try:
-            answer = self.session.post(self.app.token_url, data=form, headers={"Accept": "application/json"},
-                                       timeout=TOKEN_TIMEOUT)
+            with self.app.transport_checked():
+                # Exact wants client_id and client_secret in the form (PQ-Conn)
+                if refreshing:
+                    token = oauth.refresh_token(self.app.token_url, refresh_token=form["refresh_token"],
+                                                client_id=self.app.client_id, client_secret=self.app.client_secret,
+                                                timeout=TOKEN_TIMEOUT)
+                else:  # the pasted address is checked (state, error, code) before anything is sent
+                    token = oauth.fetch_token(self.app.token_url, authorization_response=form["authorization_response"],
+                                              include_client_id=True, client_secret=self.app.client_secret,
+                                              timeout=TOKEN_TIMEOUT)
         except requests.RequestException as exc:
             raise ExactsyncError(f"cannot reach Exact at {self.app.token_url} ({type(exc).__name__}): "
                                  "check [exact] base_url and the network, then try again") from None
-        if answer.ok:
-            try:
-                return Tokens.from_token_response(answer.json(), self.clock())
-            except (ValueError, KeyError, TypeError):
-                raise ExactApiError(answer.status_code, "the token answer is not what Exact sends",
-                                    request="POST token") from None
-        raise token_error(answer, refreshing=form["grant_type"] == "refresh_token")
+        except (OAuth2Error, ValueError, Warning):
+            if not answered:
+                raise  # the pasted address, refused before any call
+            raise _unlike_exact(answered[0]) from None
+        try:
+            # Exact writes "Bearer" (CD step3), older answers "bearer": the type is case-insensitive (RFC 6749).
+            if str(token["token_type"]).lower() != "bearer":
+                raise ValueError(token["token_type"])
+            return Tokens.from_token_response(token, self.clock())
+        except (ValueError, KeyError, TypeError):
+            raise _unlike_exact(answered[0]) from None
+
+
+def _unlike_exact(answer: requests.Response) -> ExactApiError:
+    return ExactApiError(answer.status_code, "the token answer is not what Exact sends", request="POST token")
 
 
 def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
-    """Map a refused token call to what the caller should do about it."""
+    """Map a refused token call to what the caller should do about it.
+
+    While refreshing, every answer is about the login, never about the call that needed
+    the token: a refusal of the refresh token (400 invalid_request "The refresh token
+    expired at ...", 401 unauthorized_client "Old refresh token used.", 400 invalid_grant
+    on a broken chain; exact-online-api.md section 10) means log in again, and anything
+    else (429, 5xx) is LoginUnavailable: the run stops and the next one tries again."""
     try:
         body = answer.json()
         error, description = str(body.get("error", "")), str(body.get("error_description", ""))
@@ -142,9 +276,14 @@ def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
                                                          and error == "access_denied"):
         return TooEarly()
     if error == "invalid_client":
-        return ExactsyncError(
+        return LoginUnavailable(
             "Exact refused the client ID or client secret (invalid_client): copy both again from the Exact "
             "App Center into [exact] client_id and client_secret (or EXACTSYNC_CLIENT_SECRET)")
-    if error in ("invalid_grant", "unauthorized_client") or answer.status_code == 401:
+    refused = ("invalid_grant", "unauthorized_client") + (("invalid_request",) if refreshing else ())
+    if error in refused or answer.status_code == 401:
         return TokenRefused(description or error or f"HTTP {answer.status_code}")
+    if refreshing:
+        said = description or error or reason or "no message"
+        return LoginUnavailable(f"Exact did not renew the login this time (HTTP {answer.status_code}: {said}); "
+                                "the login is kept: nothing to do, the next run tries again")
     return ExactApiError(answer.status_code, description or error, reason, request="POST token")

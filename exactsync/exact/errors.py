@@ -3,6 +3,7 @@ reaches the user as a readable `Error: ...` line, never as a traceback."""
 
 from __future__ import annotations
 
+import errno
 from datetime import datetime, timezone
 
 from exactsync.errors import ExactsyncError
@@ -45,17 +46,55 @@ class DailyLimitReached(ExactsyncError):
 
     def __init__(self, resets_at: float | None):
         self.resets_at = resets_at
-        when = "tomorrow"
+        self.when = "tomorrow"
         if resets_at:
-            when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
-        super().__init__(f"Exact's daily API limit for this division is spent; it resets {when}")
+            self.when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"Exact's daily API limit for this division is spent; it resets {self.when}")
 
 
-class ReconnectNeeded(ExactsyncError):
+class LoginUnavailable(ExactsyncError):
+    """No usable access token now, so nothing was sent to Exact with one: the run stops, and
+    it is no work order's fault (push counts no try and starts no back-off)."""
+
+
+class ReconnectNeeded(LoginUnavailable):
     """No usable Exact login: the tokens are missing or the refresh chain is broken."""
+
+    # When an earlier run already found (and reported) this very problem; None when it is news.
+    found_at: str | None = None
 
     def __init__(self, why: str):
         super().__init__(f"{why}: run `exactsync connect` to log in to Exact again")
+
+
+class LoginExpired(ReconnectNeeded):
+    """Exact refused the stored refresh token: unused for 30 days, used before, or its chain
+    broke (exact-online-api.md section 10). Only a new login helps."""
+
+    def __init__(self, exact_said: str, *, found_at: str | None = None):
+        self.exact_said = exact_said
+        self.found_at = found_at
+        super().__init__(f"the Exact login has expired or was revoked (Exact: {exact_said})")
+
+
+class TokenFileUnwritable(LoginUnavailable):
+    """The folder of the token file cannot take it: the disk is full, it is read-only, or not ours.
+    `outcome` says what became of the login; `then` what to run once the folder is fixed."""
+
+    def __init__(self, folder, error: OSError, *, outcome: str, then: str = "run exactsync again"):
+        problem, action = folder_problem(error)
+        super().__init__(f"cannot write the Exact login in {folder}: {problem}; {outcome}: {action}, then {then}")
+
+
+def folder_problem(error: OSError) -> tuple[str, str]:
+    """What is wrong with a folder that refused a write, and what to do about it."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full", "free some space there"
+    if error.errno == errno.EROFS:
+        return "the folder is on a read-only file system", "make it writable again"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied", "give the user that runs exactsync write access to the folder"
+    return f"the disk gives an error ({error.strerror or error})", "check the disk"
 
 
 class UncertainOutcome(ExactsyncError):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import collections
 import secrets
 import threading
+import time
 import uuid
 from datetime import datetime
 from types import MappingProxyType
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from exactsync.exact.scopes import SCOPES
 from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
@@ -22,6 +24,17 @@ from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
 
 FAULT_KINDS = ("error500", "drop_before", "drop_after_commit", "latency", "429")
+# The app's one registered redirect URI. Exact registers only a public https address, no localhost, and
+# matches it exactly (CD step1; picqer#463; websmurf#8); the page need not exist: nobody fetches it.
+DEFAULT_REDIRECT_URI = "https://exactsync.example/callback"
+
+
+def check_redirect_uri(redirect_uri: str) -> str:
+    """What the App Center would refuse to register (CD step1; picqer#463)."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme != "https" or not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError(f"redirect URI {redirect_uri!r}: Exact registers only a public https address")
+    return redirect_uri
 
 
 def _view(table: str) -> property:
@@ -33,7 +46,8 @@ class Sandbox:
     """One Exact Online administration (division `division`) served on 127.0.0.1.
 
     Harness, for tests, the demo and benchmarks:
-    - `start()`/`stop()` or `with`; `base_url`, `client_id`, `client_secret`, `consent` ("allow"/"deny");
+    - `start()`/`stop()` or `with`; `base_url`, `client_id`, `client_secret`, `redirect_uri` (the one
+      registered for the app), `consent` ("allow"/"deny");
     - `calls` counts "METHOD path" (path after /api/v1/{division}/, or "token"/"auth"), `reset_calls()`;
     - data: `add_customer`, `update_account`, `block_account`, `delete_account`, `add_item`,
       `update_item`, `delete_item`, `update_address`, `move_division`; read-only views `accounts`,
@@ -41,13 +55,15 @@ class Sandbox:
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
       `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint;
       `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes.
+    - time: `advance_clock(days=31)` moves the clock of Exact's login on.
     """
 
     def __init__(self, seed: int = 1, customers: int = 300, items: int = 120, division: int = 123456,
                  minutely_limit: int = 60, daily_limit: int = 5000, token_lifetime: int = 600,
                  refresh_window: int = 30, latency_ms: int = 0, port: int = 0, error_limit: int | None = None,
-                 scopes: Iterable[str] | None = None):
+                 scopes: Iterable[str] | None = None, redirect_uri: str = DEFAULT_REDIRECT_URI):
         self.seed = seed
+        self.redirect_uri = check_redirect_uri(redirect_uri)
         self.division = division
         self.latency_ms = latency_ms
         self.port = port
@@ -60,7 +76,8 @@ class Sandbox:
         self.client_secret = secrets.token_urlsafe(24)
         self.user_id = self.admin.new_guid()
         self.customer_id = self.admin.new_guid()
-        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window)
+        self.clock_offset = 0.0
+        self.oauth = OAuthServer(self.client_id, self.client_secret, token_lifetime, refresh_window, clock=self.now)
         self.limits = RateLimits(minutely_limit, daily_limit)
         self.errors = ErrorLimit(error_limit)
         self.consent = "allow"
@@ -171,6 +188,17 @@ class Sandbox:
         with self.lock:
             self.oauth.expire_all()
 
+    def now(self) -> float:
+        """Exact's time for its login (codes, access and refresh tokens): this machine's, plus what
+        `advance_clock` added. The rate limits keep the machine's time: clients read their reset
+        headers against their own clock, which the harness cannot move."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, days: float = 0, seconds: float = 0):
+        """Let time pass for Exact's login: `advance_clock(days=31)` outlives every refresh token."""
+        with self.lock:
+            self.clock_offset += days * 86400 + seconds
+
     # -- harness: data -----------------------------------------------------------------------------------
 
     def _locked(name):
@@ -203,4 +231,4 @@ class Sandbox:
     deleted = _view("deleted")
 
 
-__all__ = ["Sandbox", "FAULT_KINDS"]
+__all__ = ["Sandbox", "FAULT_KINDS", "DEFAULT_REDIRECT_URI", "check_redirect_uri"]

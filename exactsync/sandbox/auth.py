@@ -1,6 +1,6 @@
 """OAuth2 as Exact runs it, and its per app+division rate limits.
 
-Codes are single-use; refresh tokens rotate and die on use; a refresh is
+Codes are single-use; refresh tokens rotate, die on use and after 30 days unused; a refresh is
 refused while the current access token still has more than `refresh_window`
 seconds to live. Times come from `clock` so tests can move them.
 """
@@ -10,8 +10,11 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 CODE_LIFETIME = 180
+# A refresh token unused for 30 days is dead (websmurf#19, #22, #23; CD step3).
+REFRESH_LIFETIME = 30 * 86400
 
 
 class OAuthError(Exception):
@@ -34,11 +37,18 @@ def new_token(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(96)
 
 
+def _exact_time(epoch: float) -> str:
+    """`10/28/2022 4:15:50 PM`, in UTC (the recorded messages do not say which zone)."""
+    t = datetime.fromtimestamp(epoch, timezone.utc)
+    return f"{t.month}/{t.day}/{t.year} {(t.hour - 1) % 12 + 1}:{t:%M:%S} {'AM' if t.hour < 12 else 'PM'}"
+
+
 @dataclass
 class Grant:
     access_token: str
     access_expires: float
     refresh_token: str
+    refresh_expires: float
 
 
 @dataclass
@@ -54,7 +64,8 @@ class OAuthServer:
     used_refresh: set = field(default_factory=set)
 
     def issue_code(self, redirect_uri: str) -> str:
-        code = new_token("code-")
+        # Exact's codes look like "XTzM!IAAA...": the "!" must survive the pasted address (CD step2).
+        code = f"code-{secrets.token_urlsafe(3)}!IAAA{secrets.token_urlsafe(96)}"
         self.codes[code] = (redirect_uri, self.clock() + CODE_LIFETIME)
         return code
 
@@ -70,6 +81,8 @@ class OAuthServer:
         raise _error(400, "unsupported_grant_type")
 
     def _exchange_code(self, form: dict) -> dict:
+        # Single use, 3 minutes, and only with the redirect URI it was issued for, which authorize allows
+        # only when it is the registered one (CD step3; PQ-README; gh:picqer#96).
         redirect_uri, expires = self.codes.pop(form.get("code", ""), (None, 0))
         if redirect_uri is None or expires < self.clock() or redirect_uri != form.get("redirect_uri"):
             raise OAuthError(400, "Bad Request")
@@ -81,7 +94,12 @@ class OAuthServer:
         grant = self.refresh.get(refresh_token)
         if grant is None:
             raise _error(400, "invalid_grant", "Token is not allowed, because of invalid or empty chainId")
-        if self.clock() < grant.access_expires - self.refresh_window:
+        now = self.clock()
+        if now >= grant.refresh_expires:
+            # Exact's words and its en-US times, as recorded in websmurf#22 and #23.
+            raise _error(400, "invalid_request", f"The refresh token expired at {_exact_time(grant.refresh_expires)} "
+                                                 f"and it is now {_exact_time(now)}.")
+        if now < grant.access_expires - self.refresh_window:
             message = "Rate limit exceeded: access_token not expired"
             raise _error(400, "access_denied", message, {"Reason": f"TooEarlyToRefreshTokens: {message}"})
         del self.refresh[refresh_token]
@@ -90,10 +108,11 @@ class OAuthServer:
         return self._grant()
 
     def _grant(self) -> dict:
-        grant = Grant(new_token("at-"), self.clock() + self.token_lifetime, new_token("rt-"))
+        now = self.clock()
+        grant = Grant(new_token("at-"), now + self.token_lifetime, new_token("rt-"), now + REFRESH_LIFETIME)
         self.access[grant.access_token] = grant.access_expires
         self.refresh[grant.refresh_token] = grant
-        return {"access_token": grant.access_token, "token_type": "bearer",
+        return {"access_token": grant.access_token, "token_type": "Bearer",  # CD step3
                 "expires_in": str(self.token_lifetime), "refresh_token": grant.refresh_token}
 
     def valid(self, access_token: str) -> bool:

@@ -84,6 +84,11 @@ def pad_country(country: str) -> str:
     return str(country).ljust(3)
 
 
+def pad_unit(unit: str | None) -> str | None:
+    """An item's Unit comes padded with spaces to 8 characters: "pc      " (NG)."""
+    return None if unit is None else unit.strip().ljust(8)
+
+
 class UnknownRecord(KeyError):
     pass
 
@@ -339,6 +344,7 @@ class Administration:
         item.update(fields)
         item["Code"] = item["Code"] or f"ART-{len(self.items) + 1:05d}"
         item["Description"] = item["Description"] or item["Code"]
+        item["Unit"] = pad_unit(item["Unit"])
         self._apply_item_group(item)
         self.items[guid] = item
         self._touch("items", item)
@@ -354,6 +360,7 @@ class Administration:
         item = self._get("items", guid)
         _check_fields(item, fields, "item")
         item.update(fields)
+        item["Unit"] = pad_unit(item["Unit"])
         self._apply_item_group(item)
         self._touch("items", item, local_now())
 

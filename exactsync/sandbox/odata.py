@@ -226,6 +226,14 @@ def compile_filter(text: str, schema: dict[str, str], entity: str):
     return _Parser(text, schema, entity).parse()
 
 
+def filter_fields(text: str) -> set[str]:
+    """The property names a filter uses (not operators, functions or literals)."""
+    tokens = tokenize(text) + [(None, None, -1)]
+    keywords = COMPARISONS | {"and", "or", "not", "true", "false", "null"}
+    return {value for (kind, value, _), following in zip(tokens, tokens[1:])
+            if kind == "name" and value not in keywords and following[:2] != ("punct", "(")}
+
+
 def timestamp_floor(text: str) -> tuple[int, dict[str, object]]:
     """The only filter a sync endpoint takes: `Timestamp gt N` (and `X eq literal` clauses).
 

@@ -60,6 +60,11 @@ DELETED = fields("ID:guid EntityKey:guid EntityType:int DeletedDate:date Deleted
 
 SYNCED = {"Timestamp": "int64"}
 
+# Filtering documents on Subject or attachments on FileName is not documented; bulk DocumentAttachments
+# takes Document and ID only (Pi-Systems src/Entity/Bulk/Documents), and Exact refuses other fields with
+# "Filtering on these fields is not supported: ..." (picqer#500, #532). The sandbox holds clients to that.
+NOT_FILTERED_TEXT = ("Subject", "FileName")
+
 ACCOUNT_MANDATORY = ("Accountant, AccountManager, Code, Created, ID, Modified, Name, Parent, "
                      "Reseller, SearchCode, Status, VATNumber")
 
@@ -75,6 +80,8 @@ class Entity:
     mandatory_filter: str = ""      # fields named in the 400 when $filter is missing
     methods: tuple[str, ...] = ("GET",)
     division_scoped: bool = True
+    # text fields a $filter may not name: 400 "Filtering on these fields is not supported"
+    unfilterable: tuple[str, ...] = ()
 
 
 ENTITIES = [
@@ -99,9 +106,9 @@ ENTITIES = [
            key="InvoiceID", methods=("GET", "POST", "PUT")),
     Entity("documents/DocumentTypes", "document_types", "Exact.Web.Api.Models.DocumentType", DOCUMENT_TYPE),
     Entity("documents/Documents", "documents", "Exact.Web.Api.Models.Document", DOCUMENT,
-           methods=("GET", "POST", "PUT", "DELETE")),
+           methods=("GET", "POST", "PUT", "DELETE"), unfilterable=NOT_FILTERED_TEXT),
     Entity("documents/DocumentAttachments", "attachments", "Exact.Web.Api.Models.DocumentAttachment", ATTACHMENT,
-           methods=("GET", "POST", "DELETE")),
+           methods=("GET", "POST", "DELETE"), unfilterable=NOT_FILTERED_TEXT),
 ]
 BY_PATH = {e.path.lower(): e for e in ENTITIES}
 

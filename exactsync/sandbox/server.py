@@ -28,6 +28,8 @@ KEY_PART = re.compile(r"\((?P<key>[^)]*)\)")
 URL_SAFE = "$'(),:"     # left as is in __next links, as Exact writes them: $skiptoken=guid'...'
 SELECT_NEEDED = "Please add a $select or a $top=1 statement to the query string."
 BAD_SYNC_FILTER = "This $filter parameter is not supported for this resource"
+REDIRECT_REFUSED_PAGE = (b"<!doctype html><title>Exact Online</title><h1>Error</h1><p>The client_id is unknown, or "
+                         b"the redirect_uri is not the one registered for this app.</p>")
 # A call outside the app's scopes, as reported: "Error 403: Forbidden - Application Scope Violated. Cannot
 # read" for a GET (picqer#509; picqer#453 without the last sentence). No Reason header was reported with it
 # (picqer's client shows one when sent). What Exact adds for a write is not reported: the sandbox adds nothing.
@@ -121,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault["kind"] == "429":
             with self.sandbox.lock:
                 headers = self.sandbox.limits.refuse_minutely(self.sandbox.rate_key())
-            return self.send_error_body(429, "Too many requests", headers=headers, json_errors=True)
+            return self.send_minutely_429(headers)
         if fault["kind"] == "drop_after_commit":
             self.answer_dropped = True
             answer()
@@ -131,11 +133,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- OAuth -----------------------------------------------------------------------------------
 
     def authorize(self):
+        """Exact's consent page, given at once (or refused, per `consent`). Only the app's registered
+        redirect URI, matched exactly, gets an answer there; anything else gets an error page and no
+        redirect (CD step1; picqer#463; websmurf#8). The code rides in the query of a 302 that the
+        browser follows to that https address (CD step2)."""
         sandbox = self.sandbox
         redirect_uri = self.query.get("redirect_uri", "")
-        host = urlsplit(redirect_uri).hostname
-        if self.query.get("client_id") != sandbox.client_id or host not in ("127.0.0.1", "localhost"):
-            return self.send_raw(400, b"The client_id or redirect_uri is not registered for this app.", "text/plain")
+        if self.query.get("client_id") != sandbox.client_id or redirect_uri != sandbox.redirect_uri:
+            return self.send_raw(400, REDIRECT_REFUSED_PAGE, "text/html; charset=utf-8")
         state = self.query.get("state")
         with sandbox.lock:
             if sandbox.consent == "allow":
@@ -182,7 +187,13 @@ class Handler(BaseHTTPRequestHandler):
             except ApiError as error:
                 sandbox.errors.record(error_key, error.status)
                 return self.send_error_body(error.status, str(error), headers=error.headers)
-            refused, limit_headers = sandbox.limits.take(sandbox.rate_key())
+            refused, limit_headers = None, {}
+            # Calls without a division in the URL (current/Me) do not count toward the limits and carry
+            # no limit headers (EXDOC API_limits).
+            if division is not None:
+                refused, limit_headers = sandbox.limits.take(sandbox.rate_key())
+            if refused == "minutely":
+                return self.send_minutely_429(limit_headers)
             if refused:
                 return self.send_error_body(429, "Too many requests", headers=limit_headers)
             try:
@@ -295,6 +306,8 @@ class Handler(BaseHTTPRequestHandler):
                              "must have a $filter parameter with one of the following fields in the url: "
                              f"{entity.mandatory_filter}.")
         rows = self.table(entity)
+        if text and (refused := sorted(odata.filter_fields(text) & set(entity.unfilterable))):
+            raise ODataError(f"Filtering on these fields is not supported: {', '.join(refused)}")
         if text:
             predicate = odata.compile_filter(text, entity.schema, entity.wire_type)
             rows = [row for row in rows if predicate(row)]
@@ -374,6 +387,11 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(self, status: int, payload, headers: dict | None = None):
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
         self.send_raw(status, body, "application/json; charset=utf-8", headers)
+
+    def send_minutely_429(self, headers: dict):
+        # A minutely 429 may come with an empty body (picqer#528): the sandbox always sends it empty,
+        # so no client can come to rely on an error body there.
+        self.send_raw(429, b"", None, headers)
 
     def send_error_body(self, status: int, message: str, headers: dict | None = None, json_errors: bool = False):
         if json_errors or self.json_wanted:

@@ -8,8 +8,11 @@ order cannot be invoiced (R4, R12) before anything is sent. Push and
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from exactsync.sync.mapping import NOT_A_CUSTOMER
 
 # Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
 # 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
@@ -23,7 +26,24 @@ PDF_SUBJECTS = {"workorder": "Werkbon", "forms": "Formulieren"}
 
 def invoice_description(number: str) -> str:
     """Always on the invoice, and unique per work order: how push finds the invoice again."""
-    return f"Werkbon {number}"
+    return f"Werkbon {wire_text(number)}"
+
+
+def wire_text(text: str, *, lines: bool = False) -> str:
+    """`text` as it may go to Exact: without control characters (NUL, escape, bell, ...), which
+    no screen, print or export of Exact's should get. A tab is a space; a line break is kept
+    (as \\n) in a field of `lines`, like the remarks, and a space in any other field."""
+    if lines:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(_wire_char(char, lines) for char in text)
+
+
+def _wire_char(char: str, lines: bool) -> str:
+    if char == "\n" and lines:
+        return char
+    if char in "\t\n\r":
+        return " "
+    return "" if unicodedata.category(char) == "Cc" else char
 
 
 def hours(minutes: int) -> Decimal:
@@ -98,7 +118,8 @@ def build(order: dict, minutes: dict[str, int], materials: list[dict], settings:
         code = settings[setting]
         if code and minutes.get(kind):
             lines.append(Line(code, item_ids.get(code), hours(minutes[kind])))
-    lines += [Line(m["item_code"], m["item_exact_id"], Decimal(m["quantity"]), m["description"]) for m in materials]
+    lines += [Line(m["item_code"], m["item_exact_id"], Decimal(m["quantity"]), wire_text(m["description"]).strip())
+              for m in materials]
     if settings["default_item"]:
         code = settings["default_item"]
         lines.append(Line(code, item_ids.get(code), Decimal(1)))
@@ -117,13 +138,13 @@ def build(order: dict, minutes: dict[str, int], materials: list[dict], settings:
 def remarks(memo: str, work_address: str, description: str) -> str:
     parts = {"none": (), "work_address": (work_address,), "work_description": (description,),
              "both": (work_address, description)}[memo]
-    return "\n\n".join(part.strip() for part in parts if part.strip())
+    return "\n\n".join(text for text in (wire_text(part, lines=True).strip() for part in parts) if text)
 
 
 def your_ref(setting: str, number: str, customer_reference: str) -> str:
     parts = {"none": (), "workorder_number": (number,), "customer_reference": (customer_reference,),
              "both": (number, customer_reference)}[setting]
-    return " / ".join(part.strip() for part in parts if part.strip())
+    return " / ".join(text for text in (wire_text(part).strip() for part in parts) if text)
 
 
 def pdfs(setting: str, number: str, has_forms: bool) -> list[Pdf]:
@@ -134,7 +155,7 @@ def pdfs(setting: str, number: str, has_forms: bool) -> list[Pdf]:
 
 def pdf(kind: str, number: str) -> Pdf:
     """Subject and file name carry the work order number: how push finds the document again."""
-    return Pdf(kind, f"{PDF_SUBJECTS[kind]} {number}", f"{number}-{PDF_NAMES[kind]}.pdf")
+    return Pdf(kind, f"{PDF_SUBJECTS[kind]} {wire_text(number)}", f"{wire_text(number)}-{PDF_NAMES[kind]}.pdf")
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,12 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
         return Refusal(f"work order {number}: customer {label} is no longer in Exact (deleted there and "
                        "removed by cleanup)", "restore the customer in Exact (the next pull and push send it), or "
                        f"exactsync workorder set-customer {number} --customer CODE")
+    if customer["inactive_reason"].startswith(NOT_A_CUSTOMER):
+        # Exact refuses an invoice for it with a 500 (picqer#172): refused here, without the call.
+        return Refusal(f"work order {number}: customer {label} {customer['inactive_reason']}, so Exact refuses "
+                       "an invoice for it", "make the account a customer in Exact (status Customer) and the next "
+                       "pull and push send it, or choose another customer: exactsync workorder set-customer "
+                       f"{number} --customer CODE")
     if not customer["active"]:
         why = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
         return Refusal(f"work order {number}: customer {label} is inactive in Exact{why}",

@@ -12,6 +12,7 @@ from datetime import date, timezone
 from exactsync.exact import odata
 
 CUSTOMER_STATUS = "C"
+NOT_A_CUSTOMER = "is not a customer in Exact"  # the reason's start; push refuses such a work order (picqer#172)
 MAIN_VISIT_ADDRESS_TYPE = 1
 
 
@@ -58,7 +59,7 @@ def _ended_reason(end: date | None, today: date) -> str:
 def account_inactive_reason(account: dict, today: date) -> str:
     """Why this account may not be picked for new work orders ('' when it may)."""
     if account.get("Status") != CUSTOMER_STATUS:
-        return f"is not a customer in Exact (status {account.get('Status') or 'none'})"
+        return f"{NOT_A_CUSTOMER} (status {account.get('Status') or 'none'})"
     if account.get("IsSales") is False:
         return "is not allowed for sales in Exact"
     if account.get("Blocked"):

@@ -329,19 +329,16 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
     now = now or datetime.now(timezone.utc)
     result = PullResult()
     calls_before = client.calls
-    move_date = _division_move_date(client, settings.division)
-    reasons = full_read_reasons(db, settings, move_date, now)
-    with transaction(db):
-        for reason, names in reasons.items():
-            log.info(db, "connection", reason)
-            result.full_read_reasons.append(reason)
-            start_full_read(db, [e for e in ENTITIES if e.name in names])
-        set_state(db, sync_scope=scope(settings), division_move_date=move_date)
-
+    reasons = _start(db, settings, *_division_move_date_daily(client, db, settings, now), now, result)
     ctx_today = amsterdam_today(now)
-    for entity in ENTITIES:
-        counts = _read_entity(client, db, entity, ctx_today, settings.item_groups, progress)
-        result.counts[entity.name] = counts
+    try:
+        _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=True)
+    except TimestampsWentBack as exc:
+        # Whole pages before this one are stored; the move date decides how to go on.
+        log.warning(db, "connection", f"{exc}: reading the division's move date now",
+                    action="none: a moved division is read again in full by this pull")
+        reasons = _start(db, settings, _division_move_date(client, settings.division), True, now, result)
+        _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=False)
     _refresh_item_groups(client, db, force=bool(reasons), now=now)
     result.counts["ended"] = _deactivate_ended(db, ctx_today)
     with transaction(db):
@@ -349,6 +346,55 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
         _log_counts(db, result)
     result.calls = client.calls - calls_before
     return result
+
+
+def _start(db, settings: Settings, move_date: str | None, move_date_read: bool, now: datetime,
+           result: PullResult) -> dict[str, list[str]]:
+    """Start the full reads this pull needs; returns them (reason -> entity names). The move
+    date is stored with them, and with the day it was read, so a kill cannot lose a move."""
+    reasons = full_read_reasons(db, settings, move_date, now)
+    with transaction(db):
+        for reason, names in reasons.items():
+            log.info(db, "connection", reason)
+            result.full_read_reasons.append(reason)
+            start_full_read(db, [e for e in ENTITIES if e.name in names])
+        set_state(db, sync_scope=scope(settings), division_move_date=move_date)
+        if move_date_read:
+            set_state(db, division_move_checked=_move_check(settings.division, now))
+    return reasons
+
+
+def _read_entities(client, db, today: date, item_groups: tuple[str, ...], progress: Callable[[str, int], None],
+                   result: PullResult, *, watch: bool) -> None:
+    for entity in ENTITIES:
+        counts = _read_entity(client, db, entity, today, item_groups, progress, watch=watch)
+        result.counts[entity.name] = result.counts.get(entity.name, Counts())
+        result.counts[entity.name] += counts
+
+
+# --- Exact moving the division -----------------------------------------------------
+# A move to another database resets the Timestamps (section 5 of the API notes, PI-Sync):
+# the checkpoints then point into a numbering that no longer exists. system/Divisions
+# says when it happened (DivisionMoveDate), at the cost of a call; cron pulls 288 times a
+# day within Exact's 5,000 calls (ZAP), so it is read on the first pull of each UTC day
+# (the day Exact counts its calls in: X-RateLimit-Reset is 00:00 UTC, gh:picqer#609), and
+# at once when a sync answer holds a row its checkpoint already covers, which only a
+# renumbering explains.
+
+class TimestampsWentBack(Exception):
+    """A sync answer holds rows at or below the checkpoint that was asked for."""
+
+
+def _move_check(division: int, now: datetime) -> str:
+    return json.dumps({"division": division, "day": now.astimezone(timezone.utc).date().isoformat()})
+
+
+def _division_move_date_daily(client, db, settings: Settings, now: datetime) -> tuple[str | None, bool]:
+    """The move date, and whether it was read from Exact now: on the first pull of the UTC
+    day or of another division; else as stored by that read."""
+    if get_state(db, "division_move_checked") == _move_check(settings.division, now):
+        return get_state(db, "division_move_date"), False
+    return _division_move_date(client, settings.division), True
 
 
 def _division_move_date(client, division: int) -> str | None:
@@ -370,7 +416,9 @@ def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
 
 
 def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
-                 progress: Callable[[str, int], None]) -> Counts:
+                 progress: Callable[[str, int], None], *, watch: bool = True) -> Counts:
+    """Read one sync endpoint from its checkpoint. While `watch`, a page holding rows the
+    checkpoint already covers raises TimestampsWentBack before anything of it is stored."""
     checkpoint = load_checkpoint(db, entity.name) or Checkpoint(1, None)
     ctx = Context(today=today, item_groups=item_groups, generation=checkpoint.generation)
     counts, rows_read, highest, ordered = Counts(), 0, checkpoint.timestamp, True
@@ -378,6 +426,9 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
     for page in _read_ahead(client.pages(entity.path, params)):
         with _rows_as_exact_sends(entity):
             stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
+            if watch and stamps and min(stamps) <= checkpoint.timestamp:
+                raise TimestampsWentBack(f"Exact sent {entity.path} rows with a Timestamp of {min(stamps)}, at or "
+                                         f"below the checkpoint {checkpoint.timestamp} it was asked to read after")
             # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
             ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
             with transaction(db):

@@ -5,9 +5,9 @@ not say whether it stored the record. So every call that creates something is a
 step in the `outbox` (invoice; per PDF a document and its attachment), marked
 `in_flight` and committed BEFORE the call and `done` with Exact's ID AFTER it.
 A run starts by looking every `in_flight` step up in Exact by its unique
-reference (the invoice by Description + OrderedBy, a document by Subject +
-Account, an attachment by Document + FileName): found, it is adopted; not found,
-it may be sent again. Nothing is ever posted twice blindly.
+reference (the invoice by Description among OrderedBy's invoices, a document by
+Subject among Account's documents, an attachment by FileName among Document's
+attachments): found, it is adopted; not found, it may be sent again. Nothing is ever posted twice blindly.
 
 When Exact refuses a step (4xx, or a 5xx after which nothing was found), the work
 order waits before the next try: the next run, then 15 minutes, 1 hour, 4 hours;
@@ -29,7 +29,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import ExactApiError, ScopeViolation, UncertainOutcome
+from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
@@ -46,6 +46,9 @@ ERRORS_PER_HOUR = 6
 ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
+# A POST carries at most 10.0 MB, an attachment counted by its bytes (EXDOC API_limits; read as 10**6-byte
+# MB, the stricter reading); the rest of the attachment's request (document ID, file name) fits in 1,000 bytes.
+MAX_PDF_BYTES = 10_000_000 - 1_000
 
 
 def document_step(kind: str) -> str:
@@ -203,6 +206,7 @@ class Push:
         self.result = PushResult()
         self.errors = ErrorBudget(db, clock)
         self._item_ids: dict[str, str] | None = None
+        self._pdfs: dict[tuple[str, str], bytes] = {}  # (number, kind): rendered once per run
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         deadline = self.clock() + max_seconds
@@ -266,6 +270,7 @@ class Push:
         invoice_done = steps.get(INVOICE_STEP, {}).get("state") == "done"
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
         built, refused = plan(parts, self.settings, {})
+        refused = refused or self.pdf_too_large(built)
         if not invoice_done:
             if refused:
                 self.refuse(order, refused, steps.get(INVOICE_STEP))
@@ -301,6 +306,10 @@ class Push:
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
             exact_id = self.client.post(endpoint, payload)[key]
+        except (DailyLimitReached, LoginUnavailable):
+            # Nothing reached Exact (the day's calls spent, no token, or a 401): no try of this work order.
+            self.not_tried(order["id"], step)
+            raise
         except UncertainOutcome as exc:
             if exc.status:
                 self.errors.count(endpoint)
@@ -416,32 +425,59 @@ class Push:
         """[settings] document_type, as check-settings verified it (exists, documents can be created)."""
         return self.settings["document_type"]
 
+    def pdf_too_large(self, built: invoice_mod.Invoice) -> invoice_mod.Refusal | None:
+        """A PDF bigger than Exact takes in one POST, checked before any call for the work order."""
+        self._pdfs = {}  # one work order's PDFs at a time
+        for pdf in built.pdfs:
+            size = len(self.pdf_bytes(pdf.kind, built.number))
+            if size > MAX_PDF_BYTES:
+                return invoice_mod.Refusal(
+                    f"work order {built.number}: its PDF {pdf.file_name} is {size:,} bytes, more than the "
+                    f"{MAX_PDF_BYTES:,} Exact takes in one call", "make the work order smaller (fewer forms or "
+                    "materials), or leave this PDF out with [settings] pdfs and run exactsync check-settings; "
+                    "the next push sends it")
+        return None
+
+    def pdf_bytes(self, kind: str, number: str) -> bytes:
+        # Rendering costs ~0.3 s: the size check keeps the bytes for the attachment step.
+        if (number, kind) not in self._pdfs:
+            self._pdfs[(number, kind)] = PDF_RENDERERS[kind](self.db, number, self.company_name)
+        return self._pdfs[(number, kind)]
+
     def pdf_base64(self, kind: str, number: str) -> str:
-        return base64.b64encode(PDF_RENDERERS[kind](self.db, number, self.company_name)).decode("ascii")
+        return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
 
 
 # --- finding what a step may have created ---------------------------------------------------
-# Exact compares text case-insensitively in $filter; the exact text is checked here.
+# Exact documents filters on key fields, not on text: bulk DocumentAttachments takes only Document
+# and ID, and "Filtering on these fields is not supported" 400s are known (Pi-Systems Bulk/Documents,
+# picqer#500, #532). So the lookups filter on the GUID they were posted with, read every page of
+# that record's invoices, documents or attachments with only the fields needed, and compare the
+# text here, exactly (Exact's own comparison ignores case and trailing spaces). No date narrows
+# them: a missed record would be posted twice, and a customer's invoices are a few pages at most.
 
 def find_invoice(client, description: str, customer_id: str) -> str | None:
-    rows = client.get("salesinvoice/SalesInvoices", {
-        "$filter": f"Description eq {odata.quote(description)} and OrderedBy eq {odata.guid(customer_id)}",
-        "$select": "InvoiceID,Description"})
-    return next((r["InvoiceID"] for r in rows if r.get("Description") == description), None)
+    return _find(client, "salesinvoice/SalesInvoices", {"$filter": f"OrderedBy eq {odata.guid(customer_id)}"},
+                 "InvoiceID", "Description", description)
 
 
 def find_document(client, subject: str, customer_id: str) -> str | None:
-    rows = client.get("documents/Documents", {
-        "$filter": f"Subject eq {odata.quote(subject)} and Account eq {odata.guid(customer_id)}",
-        "$select": "ID,Subject"})
-    return next((r["ID"] for r in rows if r.get("Subject") == subject), None)
+    return _find(client, "documents/Documents", {"$filter": f"Account eq {odata.guid(customer_id)}"},
+                 "ID", "Subject", subject)
 
 
 def find_attachment(client, document_id: str, file_name: str) -> str | None:
-    rows = client.get("documents/DocumentAttachments", {
-        "$filter": f"Document eq {odata.guid(document_id)} and FileName eq {odata.quote(file_name)}",
-        "$select": "ID,FileName"})
-    return next((r["ID"] for r in rows if r.get("FileName") == file_name), None)
+    return _find(client, "documents/DocumentAttachments", {"$filter": f"Document eq {odata.guid(document_id)}"},
+                 "ID", "FileName", file_name)
+
+
+def _find(client, path: str, query: dict, key: str, text_field: str, text: str) -> str | None:
+    """The `key` of the first row whose `text_field` is exactly `text`; stops at the page that has it."""
+    for page in client.pages(path, query | {"$select": f"{key},{text_field}"}):
+        found = next((row[key] for row in page if row.get(text_field) == text), None)
+        if found:
+            return found
+    return None
 
 
 def exact_item_id(client, code: str, setting: str) -> str:

@@ -8,6 +8,7 @@ by entry index and field (indexes count from 0, as in the JSON).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -71,7 +72,7 @@ class _Checker:
 
 def read_entries(path: Path) -> list:
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+        entries = json.loads(Path(path).read_text(encoding="utf-8"), parse_int=_json_int)
     except OSError as exc:
         raise WorkOrderError(f"cannot read {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -82,6 +83,12 @@ def read_entries(path: Path) -> list:
     if not isinstance(entries, list):
         raise WorkOrderError(f"{path} must hold a list of work orders ([{{...}}, ...]), not a {type(entries).__name__}")
     return entries
+
+
+def _json_int(digits: str) -> int | Decimal:
+    """A JSON whole number: past 40 digits a Decimal, which the checks refuse by entry and field,
+    where int() would stop the whole read at Python's 4,300-digit limit."""
+    return int(digits) if len(digits) <= 40 else Decimal(digits)
 
 
 def check_entries(db: sqlite_utils.Database, entries: list) -> tuple[list[str], list[dict]]:
@@ -109,8 +116,7 @@ def _check_entry(db, check: _Checker, where: str, entry) -> dict:
         "description": description,
         "customer_reference": reference if isinstance(reference, str) else "",
         "planned": _check_planned(check, f"{where}, planned", entry.get("planned")),
-        "hours": [_check_hours(check, f"{where}, hours[{i}]", h) for i, h in
-                  enumerate(check.items(f"{where}, hours", entry.get("hours")))],
+        "hours": _check_all_hours(check, f"{where}, hours", entry.get("hours")),
         "materials": [_check_material(db, check, f"{where}, materials[{i}]", m) for i, m in
                       enumerate(check.items(f"{where}, materials", entry.get("materials")))],
         "forms": [_check_form(check, f"{where}, forms[{i}]", f) for i, f in
@@ -153,6 +159,14 @@ def _check_planned(check: _Checker, where: str, value) -> dict | None:
         "on": check(f"{where}.date", parse_date, fields.get("date", "")),
         "at": check(f"{where}.time", parse_time, fields["time"]) if fields.get("time") else "",
     }
+
+
+def _check_all_hours(check: _Checker, where: str, value) -> list[dict]:
+    hours = [_check_hours(check, f"{where}[{i}]", h) for i, h in enumerate(check.items(where, value))]
+    for kind in lifecycle.KINDS:
+        total = sum(h["minutes"] for h in hours if h.get("kind") == kind and h.get("minutes"))
+        check(where, lifecycle.check_time_total, kind, total)
+    return hours
 
 
 def _check_hours(check: _Checker, where: str, value) -> dict:

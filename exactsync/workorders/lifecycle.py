@@ -16,8 +16,8 @@ from exactsync import log
 from exactsync.store import get_state, set_state, transaction, utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
-    WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, parse_date,
-    parse_minutes, parse_time, quantity_text, required_text, usable_customer, usable_item,
+    WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, is_row_id,
+    parse_date, parse_minutes, parse_time, quantity_text, required_text, usable_customer, usable_item,
 )
 
 STATUSES = ("open", "planned", "completed", "archived", "sent", "failed")
@@ -25,6 +25,9 @@ KINDS = ("work", "travel")
 # The last number handed out; state survives a wipe of work orders, so numbers are never reused.
 NUMBER_COUNTER_KEY = "workorder_last_number"
 NUMBER_DIGITS = 5
+# Booked time per kind on one work order, at most 1,000 hours (half a year of one person's work):
+# one invoice line of hours; a job larger than that is a project, split over several work orders.
+MAX_ORDER_MINUTES = 60_000
 
 
 def _next_number(db: sqlite_utils.Database, prefix: str) -> str:
@@ -125,6 +128,10 @@ def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_
     if not bookings:
         raise WorkOrderError("nothing to book: give --work MINUTES, --travel MINUTES or both")
     with transaction(db):
+        booked = dict(db.execute("SELECT kind, sum(minutes) FROM time_bookings WHERE work_order_id = ? GROUP BY kind",
+                                 [order["id"]]).fetchall())
+        for kind, minutes in bookings.items():
+            check_time_total(kind, booked.get(kind, 0) + minutes)
         return [
             db["time_bookings"].insert({
                 "work_order_id": order["id"], "employee": employee, "kind": kind,
@@ -134,11 +141,21 @@ def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_
         ]
 
 
+def check_time_total(kind: str, minutes: int) -> None:
+    """Refuse `minutes` of `kind` time in total on one work order beyond MAX_ORDER_MINUTES."""
+    if minutes > MAX_ORDER_MINUTES:
+        raise WorkOrderError(
+            f"{kind} time on the work order would add up to {minutes} minutes, more than the {MAX_ORDER_MINUTES} "
+            f"({MAX_ORDER_MINUTES // 60} hours) one work order may hold: check the bookings; split a job "
+            "that large over several work orders")
+
+
 def _remove_line(db: sqlite_utils.Database, number: str, table: str, line_id: int, what: str) -> None:
     order = changeable_work_order(db, number)
     with transaction(db):
-        removed = db.execute(f"DELETE FROM {table} WHERE id = ? AND work_order_id = ?", [line_id, order["id"]])
-        if not removed.rowcount:
+        removed = is_row_id(line_id) and db.execute(f"DELETE FROM {table} WHERE id = ? AND work_order_id = ?",
+                                                    [line_id, order["id"]]).rowcount
+        if not removed:
             raise WorkOrderError(
                 f"{what} {line_id} is not on work order {order['number']}: "
                 f"see the ids in exactsync workorder show {order['number']}"

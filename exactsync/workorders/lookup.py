@@ -13,7 +13,15 @@ import sqlite_utils
 from exactsync.errors import ExactsyncError
 
 READ_ONLY_STATUSES = ("archived", "sent", "failed")
-MAX_QUANTITY = 1_000_000_000
+# Bounds at entry, so that a typo or a hostile file never becomes an absurd invoice (README, workorder).
+# One booking is one stretch of work or travel by one person: at most a day; longer work is booked per day.
+MAX_BOOKING_MINUTES = 24 * 60
+# A material line of a field-service job: 100,000 covers 100 km of cable in metres or 100 kg in grams.
+MAX_QUANTITY = 100_000
+# Exact keeps quantities with 4 decimals (see sync.invoice.HOURS_QUANTUM).
+QUANTITY_DECIMALS = 4
+# Row ids are SQLite integers: a larger number cannot be the id of anything.
+MAX_ROW_ID = 2**63 - 1
 
 
 class WorkOrderError(ExactsyncError):
@@ -90,7 +98,7 @@ def usable_item(db: sqlite_utils.Database, code: str) -> dict:
 # --- work addresses and work orders ------------------------------------------
 
 def get_work_address(db: sqlite_utils.Database, address_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id]))
+    rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id])) if is_row_id(address_id) else []
     if not rows:
         raise WorkOrderError(
             f"work address {address_id} does not exist: see exactsync workaddress list CUSTOMER_CODE"
@@ -133,32 +141,62 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+def is_row_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
+def shown(value) -> str:
+    """A refused value in a message: short, and never past Python's limit on turning an int into text."""
+    if isinstance(value, (int, Decimal)) and not (isinstance(value, Decimal) and value.is_nan()) \
+            and abs(value) >= 10**40:
+        return "a number of more than 40 digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def parse_minutes(value) -> int:
-    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()) or int(str(value).strip()) == 0:
-        raise WorkOrderError(f"minutes must be a whole number above 0, got {value!r}")
-    return int(str(value).strip())
+    """The minutes of one booking: a whole number from 1 to MAX_BOOKING_MINUTES."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        minutes = value
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):  # 9 digits: no int() limit
+        minutes = int(value)
+    else:
+        minutes = 0
+    if not 1 <= minutes <= MAX_BOOKING_MINUTES:
+        raise WorkOrderError(f"minutes must be a whole number from 1 to {MAX_BOOKING_MINUTES} (24 hours) per "
+                             f"booking, got {shown(value)}: book longer work per day")
+    return minutes
 
 
 def parse_quantity(value) -> Decimal:
-    """A quantity above 0; a decimal comma is read as a point ("1,5" is 1.5)."""
-    text = str(value).strip()
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
+    """A quantity above 0 and at most MAX_QUANTITY, with at most 4 decimals; a decimal comma
+    is read as a point ("1,5" is 1.5). Within these bounds the double Exact keeps is what was typed."""
     try:
-        quantity = Decimal(text) if not isinstance(value, bool) else Decimal("NaN")
+        quantity = _decimal(value)
     except InvalidOperation:
         quantity = Decimal("NaN")
     if not quantity.is_finite() or quantity <= 0:
-        raise WorkOrderError(f"quantity must be a number above 0 such as 1.5, got {value!r}")
-    # Exact keeps a quantity as a double: one the double cannot hold as typed would arrive changed.
-    if quantity >= MAX_QUANTITY or Decimal(repr(float(quantity))) != quantity:
-        raise WorkOrderError(f"quantity must be below {MAX_QUANTITY:,} with at most 15 digits, got {value!r}")
+        raise WorkOrderError(f"quantity must be a number above 0 such as 1.5, got {shown(value)}")
+    if quantity > MAX_QUANTITY or quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_DECIMALS)):
+        raise WorkOrderError(f"quantity must be at most {MAX_QUANTITY:,} with at most {QUANTITY_DECIMALS} "
+                             f"decimals (what Exact keeps), got {shown(value)}")
     return quantity
 
 
 def quantity_text(quantity: Decimal) -> str:
     """How a quantity is stored and shown: plain digits, no exponent, no trailing zeros."""
     return format(quantity.normalize(), "f")
+
+
+def _decimal(value) -> Decimal:
+    if isinstance(value, str):
+        text = value.strip()
+        return Decimal(text.replace(",", ".") if "," in text and "." not in text else text)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # 0.1 is 0.1, not the double's 0.1000000000000000055...
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return Decimal(value)
+    return Decimal("NaN")
 
 
 def parse_date(value) -> str:

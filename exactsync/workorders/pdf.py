@@ -8,6 +8,7 @@ every attempt. DejaVu Sans is embedded, so accents and the euro sign render.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVuSans"
 KIND_LABELS = {"work": "Werktijd", "travel": "Reistijd"}
+# In place of a character DejaVu Sans has no glyph for (and no look-alike either).
+MISSING = "?"
 
 
 def workorder_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
@@ -78,12 +81,41 @@ def _fpdf():
     class Page(FPDF):
         footer_text = ""
 
+        def normalize_text(self, text: str) -> str:
+            # Every text fpdf2 renders or measures passes here: what the font cannot show is
+            # replaced, so fpdf2 has no missing glyphs to warn about on stderr.
+            return super().normalize_text(printable(text, self.current_font.cmap))
+
+        def cell(self, w=None, h=None, text="", *args, **kwargs):
+            # A cell is one line (multi_cell breaks lines): a line break in its text is a space.
+            return super().cell(w, h, text.replace("\n", " "), *args, **kwargs)
+
         def footer(self):
             self.set_y(-15)
             self.set_font(FONT, size=8)
             self.cell(0, 10, f"{self.footer_text} - pagina {self.page_no()}/{{nb}}", align="C")
 
     return Page, FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
+
+
+def printable(text: str, glyphs) -> str:
+    """`text` with only characters in `glyphs` (code points) and line breaks: tabs become spaces,
+    other control and invisible format characters go, a character without a glyph becomes its
+    compatibility form when the font has that (𝐀 -> A, ﬁ -> fi), else MISSING."""
+    return "".join(_shown_as(char, glyphs) for char in text)
+
+
+def _shown_as(char: str, glyphs) -> str:
+    if char == "\n" or ord(char) in glyphs:
+        return char
+    if char == "\t":
+        return " "
+    if unicodedata.category(char) in ("Cc", "Cf"):
+        return ""
+    compatible = unicodedata.normalize("NFKC", char)
+    if compatible != char and all(ord(c) in glyphs for c in compatible):
+        return compatible
+    return MISSING
 
 
 def _document(order: dict, company_name: str, title: str) -> FPDF:

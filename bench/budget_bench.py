@@ -1,0 +1,87 @@
+"""Exact's daily call budget: the calls of `exactsync pull` runs (real CLI processes
+against the sandbox) when nothing changed in Exact, and what a day of cron costs.
+
+Exact allows 5,000 calls per app per division per day (reset 00:00 UTC); cron pulls
+every 5 minutes, 288 times a day. A quiet pull reads the four sync endpoints; once a
+day it also reads the division's move date (first pull of the UTC day) and the item
+groups (every 24 hours).
+
+    python -m bench.budget_bench
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from exactsync.sandbox import Sandbox
+from exactsync.sandbox.login import connect_store
+from exactsync.store import get_state, open_store, set_state
+
+DAILY_LIMIT = 5_000
+PULLS_A_DAY = 24 * 60 // 5
+
+
+def api_calls(sandbox: Sandbox) -> int:
+    return sum(n for call, n in sandbox.calls.items() if call != "POST token")
+
+
+def pull_calls(sandbox: Sandbox, config_path: Path) -> int:
+    sandbox.reset_calls()
+    subprocess.run([sys.executable, "-m", "exactsync", "--config", str(config_path), "pull"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    return api_calls(sandbox)
+
+
+def make_due(store_path: Path, *, move_date: bool = False, item_groups: bool = False) -> None:
+    """As if the move date was last read yesterday (UTC) and/or the item groups 25 hours ago."""
+    db = open_store(store_path)
+    try:
+        if move_date:
+            checked = json.loads(get_state(db, "division_move_checked"))
+            day = datetime.fromisoformat(checked["day"]).date() - timedelta(days=1)
+            set_state(db, division_move_checked=json.dumps({**checked, "day": day.isoformat()}))
+        if item_groups:
+            read_at = datetime.now(timezone.utc) - timedelta(hours=25)
+            set_state(db, item_groups_read_at=read_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    finally:
+        db.close()
+
+
+def run() -> list[tuple[str, str]]:
+    with Sandbox(seed=42, customers=300, items=120, minutely_limit=1_000_000) as sandbox, \
+            tempfile.TemporaryDirectory() as folder:
+        config = connect_store(Path(folder) / "exactsync.toml", base_url=sandbox.base_url,
+                               client_id=sandbox.client_id, client_secret=sandbox.client_secret,
+                               division=sandbox.division)
+        first = pull_calls(sandbox, config.path)
+        quiet = pull_calls(sandbox, config.path)
+        make_due(config.store_path, move_date=True)
+        new_day = pull_calls(sandbox, config.path)
+        make_due(config.store_path, item_groups=True)
+        groups_due = pull_calls(sandbox, config.path)
+    day = PULLS_A_DAY * quiet + (new_day - quiet) + (groups_due - quiet)
+    return [
+        ("first pull (reads everything)", f"{first} calls"),
+        ("pull, nothing changed", f"{quiet} calls (at most 4)"),
+        ("  first of the UTC day (+ move date)", f"{new_day} calls"),
+        ("  item groups due (every 24 h)", f"{groups_due} calls"),
+        (f"a day of cron ({PULLS_A_DAY} quiet pulls)",
+         f"{day:,} calls = {day / DAILY_LIMIT:.0%} of Exact's {DAILY_LIMIT:,} a day"),
+    ]
+
+
+def main() -> None:
+    print("budget benchmark: Exact calls of quiet pulls", flush=True)
+    results = run()
+    width = max(len(r[0]) for r in results)
+    for what, measured in results:
+        print(f"{what:<{width}}  {measured}")
+
+
+if __name__ == "__main__":
+    main()
