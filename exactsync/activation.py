@@ -33,7 +33,8 @@ def why_inactive(db: sqlite_utils.Database) -> str | None:
     if since is None:
         return "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"
     day = amsterdam_today(datetime.fromisoformat(since.replace("Z", "+00:00")))
-    return f"the integration is deactivated since {day.isoformat()}: no invoices go to Exact; exactsync activate resumes"
+    return (f"the integration is deactivated since {day.isoformat()}: no invoices go to Exact; "
+            "exactsync activate resumes")
 
 
 def warn_once_a_day(db: sqlite_utils.Database, reason: str, today: date | None = None) -> bool:
