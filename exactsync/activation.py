@@ -1,10 +1,13 @@
 """Whether the integration runs (R15): `active` in the state table, switched at once.
 
-While inactive, pull, push and cleanup only write one info row and exit 0
-(see `App.sync_run`); their checkpoints stay, so activation resumes from them.
+While inactive, pull, push and cleanup do nothing and exit 0, so cron stays quiet,
+but they leave a warning once a day (see `App.sync_run`): the log and `status` show
+that no invoices go to Exact. Their checkpoints stay, so activation resumes from them.
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import sqlite_utils
 
@@ -12,10 +15,41 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
 from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.sync.pull import amsterdam_today
+
+# The day (in Amsterdam, as the office counts days) the last "not active" warning was written.
+WARNED_ON_KEY = "inactive_warned_on"
 
 
 def is_active(db: sqlite_utils.Database) -> bool:
     return get_state(db, "active") == "1"
+
+
+def why_inactive(db: sqlite_utils.Database) -> str | None:
+    """Why nothing goes to Exact now, for the log and `status`; None while active."""
+    if is_active(db):
+        return None
+    since = get_state(db, "deactivated_at")
+    if since is None:
+        return "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"
+    day = amsterdam_today(datetime.fromisoformat(since.replace("Z", "+00:00")))
+    return (f"the integration is deactivated since {day.isoformat()}: no invoices go to Exact; "
+            "exactsync activate resumes")
+
+
+def warn_once_a_day(db: sqlite_utils.Database, reason: str, today: date | None = None) -> bool:
+    """Log that a run was skipped for `reason`, unless that was done today; True when logged.
+    Every 5 minutes from cron a row each time would bury the log, none would hide that
+    invoicing stopped."""
+    today = today or amsterdam_today()
+    with transaction(db):
+        if get_state(db, WARNED_ON_KEY) == today.isoformat():
+            return False
+        deactivated = get_state(db, "deactivated_at") is not None
+        action = "run `exactsync activate` to resume" if deactivated else "run `exactsync connect`"
+        log.warning(db, "connection", reason, action=action)
+        set_state(db, **{WARNED_ON_KEY: today.isoformat()})
+    return True
 
 
 def deactivate(db: sqlite_utils.Database) -> bool:
@@ -23,7 +57,8 @@ def deactivate(db: sqlite_utils.Database) -> bool:
     with transaction(db):
         if not is_active(db):
             return False
-        set_state(db, active=0, deactivated_at=utcnow())
+        # The first run after this warns, even when a warning was written earlier today.
+        set_state(db, active=0, deactivated_at=utcnow(), **{WARNED_ON_KEY: None})
         log.info(db, "connection", "integration deactivated: nothing is pulled from or pushed to Exact",
                  action="run `exactsync activate` to resume")
     return True

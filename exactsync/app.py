@@ -64,13 +64,15 @@ class App:
 
     @contextlib.contextmanager
     def sync_run(self, name: str) -> Iterator[sqlite_utils.Database]:
-        """A run that talks to Exact (pull, push, cleanup): exclusive, skipped while the
-        integration is not active, refused while the settings are not verified, and its
-        outcome recorded (a spent daily limit stops it cleanly: see recorded_run)."""
+        """A run that talks to Exact (pull, push, cleanup): exclusive, skipped (exit 0, with
+        a warning once a day) while the integration is not active, refused while the settings
+        are not verified, and its outcome recorded (a spent daily limit stops it cleanly:
+        see recorded_run)."""
         with self.exclusive_run() as db:
             reason = self.why_not_run(db)
             if reason:
-                log.info(db, "connection", f"{name} skipped: {reason}", action="none; `exactsync activate` resumes")
+                # Exit 0 keeps cron quiet; the daily warning keeps the stop visible in the log.
+                activation.warn_once_a_day(db, reason)
                 click.echo(f"{name} skipped: {reason}", err=True)
                 raise click.exceptions.Exit(0)
             unverified = unverified_reason(db, self.config.settings)
@@ -82,9 +84,7 @@ class App:
 
     def why_not_run(self, db: sqlite_utils.Database) -> str | None:
         """Why a sync run must not start now, or None when it may."""
-        if not activation.is_active(db):
-            return "the integration is not active"
-        return None
+        return activation.why_inactive(db)
 
 
 pass_app = click.make_pass_decorator(App)

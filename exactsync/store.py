@@ -236,11 +236,92 @@ def _m600_push_outbox_status(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN last_status INTEGER")
 
 
+def _m700_work_address_keys(db: sqlite_utils.Database) -> None:
+    # Work orders referred to a work address by its row id, which a wipe and the next
+    # pull renumber. Now every work address has a key that survives: the one derived
+    # from Exact is "exact:" + its customer's Exact ID (pull upserts on it, so a wipe
+    # and a re-pull give the same one back; exact_address_id still says which Exact
+    # address its fields come from, which changes when Exact's main address does);
+    # one added locally gets a random key, as it is never made again, only kept.
+    # The table is rebuilt because ALTER TABLE cannot add a NOT NULL UNIQUE column
+    # with a computed default.
+    _execute_each(
+        db,
+        """
+        CREATE TABLE work_addresses_keyed (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE DEFAULT (lower(hex(randomblob(16)))),
+            customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+            name TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT '',
+            postcode TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            exact_address_id TEXT,
+            created_at TEXT NOT NULL
+        );
+        -- One derived work address per customer from Exact; should a store hold more, the
+        -- first keeps the Exact key and the others stay as if added locally.
+        INSERT INTO work_addresses_keyed
+            (id, key, customer_id, name, street, postcode, city, country, exact_address_id, created_at)
+        SELECT w.id,
+               CASE WHEN c.exact_id IS NOT NULL AND w.exact_address_id IS NOT NULL
+                         AND w.id = (SELECT min(d.id) FROM work_addresses d
+                                     WHERE d.customer_id = w.customer_id AND d.exact_address_id IS NOT NULL)
+                    THEN 'exact:' || c.exact_id ELSE lower(hex(randomblob(16))) END,
+               w.customer_id, w.name, w.street, w.postcode, w.city, w.country, w.exact_address_id, w.created_at
+        FROM work_addresses w LEFT JOIN customers c ON c.id = w.customer_id;
+
+        ALTER TABLE work_orders ADD COLUMN work_address_key TEXT;
+        -- A row id counts only while it still names an address of the work order's own
+        -- customer: after a wipe and a pull it may name another customer's address.
+        UPDATE work_orders SET work_address_key = (
+            SELECT w.key FROM work_addresses_keyed w JOIN customers c ON c.id = w.customer_id
+            WHERE w.id = work_orders.work_address_id
+              AND (c.exact_id = work_orders.customer_exact_id
+                   OR (c.exact_id IS NULL AND work_orders.customer_exact_id IS NULL
+                       AND c.id = work_orders.customer_id)))
+        """,
+    )
+    _relink_by_address_text(db)
+    _execute_each(
+        db,
+        """
+        DROP INDEX work_orders_work_address;
+        ALTER TABLE work_orders DROP COLUMN work_address_id;
+        CREATE INDEX work_orders_work_address_key ON work_orders (work_address_key);
+        DROP TABLE work_addresses;
+        ALTER TABLE work_addresses_keyed RENAME TO work_addresses;
+        CREATE INDEX work_addresses_customer ON work_addresses (customer_id)
+        """,
+    )
+
+
+def _relink_by_address_text(db: sqlite_utils.Database) -> None:
+    """Part of 700: a work order whose row id no longer names an address of its customer
+    (a wipe and a pull before this migration) gets back the one address of its customer
+    that reads exactly as the address it shows; with none or several it stays unlinked,
+    and push asks for `workorder set-customer ... --work-address`."""
+    orphans = db.execute(
+        "SELECT id, customer_exact_id, work_address FROM work_orders "
+        "WHERE work_address_key IS NULL AND work_address_id IS NOT NULL AND customer_exact_id IS NOT NULL").fetchall()
+    for order_id, customer_exact_id, shown in orphans:
+        rows = db.execute(
+            "SELECT w.key, w.name, w.street, w.postcode, w.city, w.country FROM work_addresses_keyed w "
+            "JOIN customers c ON c.id = w.customer_id WHERE c.exact_id = ?", [customer_exact_id]).fetchall()
+        # How a work order shows its work address: name, street, "postcode city", country.
+        same = [key for key, name, street, postcode, city, country in rows
+                if "\n".join(filter(None, (name, street, " ".join(filter(None, (postcode, city))), country))) == shown]
+        if len(same) == 1:
+            db.execute("UPDATE work_orders SET work_address_key = ? WHERE id = ?", [same[0], order_id])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
     ("400_pull_sync_state", _m400_pull_sync_state),
     ("600_push_outbox_status", _m600_push_outbox_status),
+    ("700_work_address_keys", _m700_work_address_keys),
 ]
 
 

@@ -2,12 +2,14 @@
 
 Exact leads: before the first connection the store must hold nothing, and on
 re-activation the admin picks parts to wipe, which the next pull fills again.
-The log, the work order number counter and the Exact login are never wiped.
+The log, the work order number counter and the Exact login are never wiped, nor
+is anything a work order that has not reached Exact needs (re-activation loses
+nothing, manual 4.3).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -35,6 +37,28 @@ PART_NAMES = tuple(p.name for p in PARTS)
 _BY_NAME = {p.name: p for p in PARTS}
 # Archived but not (yet) an invoice in Exact: deleting these would lose work silently.
 NOT_IN_EXACT = "status IN ('archived', 'failed') AND exact_invoice_id IS NULL"
+# Rows a wipe keeps whatever was chosen, so that no work order that has not reached
+# Exact loses its work address: the work addresses such work orders use, and the
+# customers those belong to (the next pull updates both in place, by Exact ID and key).
+KEPT = {
+    "work_addresses": "key IN (SELECT work_address_key FROM work_orders WHERE status != 'sent')",
+    "customers": "id IN (SELECT customer_id FROM work_addresses)",
+}
+
+
+@dataclass
+class Wiped:
+    deleted: dict[str, int] = field(default_factory=dict)  # {table: rows deleted}
+    kept: dict[str, int] = field(default_factory=dict)  # {table: rows kept}, only where some were
+    kept_for: list[str] = field(default_factory=list)  # the work orders they were kept for
+
+    def summary(self) -> str:
+        deleted = rows_text(self.deleted) or "nothing"
+        if not self.kept:
+            return f"{deleted} deleted"
+        shown = ", ".join(self.kept_for[:5]) + (", ..." if len(self.kept_for) > 5 else "")
+        return (f"{deleted} deleted; kept {rows_text(self.kept)}: work orders not yet sent to Exact use them "
+                f"({shown}); the next pull brings them up to date")
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
@@ -46,24 +70,32 @@ def archived_not_in_exact(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute(f"SELECT number FROM work_orders WHERE {NOT_IN_EXACT} ORDER BY number")]
 
 
-def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) -> dict[str, int]:
-    """Delete the chosen parts in one transaction; return {table: rows deleted}."""
-    deleted: dict[str, int] = {}
+def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) -> Wiped:
+    """Delete the chosen parts in one transaction, but what unsent work orders need."""
+    wiped = Wiped()
     with transaction(db):
         if "workorders" in parts and not force:
             refuse_losing_archived(db)
-        for name in parts:
+        # Work orders first: those wiped need nothing kept for them.
+        for name in sorted(parts, key=lambda n: n != "workorders"):
             part = _BY_NAME[name]
             for table in _tables_of(db, part):
-                deleted[table] = deleted.get(table, 0) + db.execute(f"DELETE FROM [{table}]").rowcount
+                keep = f" WHERE NOT ({KEPT[table]})" if table in KEPT else ""
+                deleted = db.execute(f"DELETE FROM [{table}]{keep}").rowcount
+                wiped.deleted[table] = wiped.deleted.get(table, 0) + deleted
+                if table in KEPT and db[table].count:
+                    wiped.kept[table] = db[table].count
             for entity in part.checkpoints:
                 db.execute("DELETE FROM sync_checkpoints WHERE entity = ?", [entity])
             set_state(db, **{key: None for key in part.state_keys})
+        if wiped.kept:
+            wiped.kept_for = [r[0] for r in db.execute(
+                "SELECT number FROM work_orders WHERE status != 'sent' AND work_address_key IN "
+                "(SELECT key FROM work_addresses) ORDER BY number")]
         set_state(db, wiped_at=utcnow())
-        summary = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in deleted.items()) or "nothing"
-        log.info(db, "connection", f"wiped {', '.join(parts)}: {summary} deleted",
+        log.info(db, "connection", f"wiped {', '.join(parts)}: {wiped.summary()}",
                  action="none: the next pull reads the wiped customers and items again from Exact")
-    return deleted
+    return wiped
 
 
 def refuse_losing_archived(db: sqlite_utils.Database) -> None:
@@ -110,3 +142,7 @@ def _children(db: sqlite_utils.Database, table: str) -> list[str]:
         if other != table and any(fk.other_table == table for fk in db[other].foreign_keys):
             result += [t for t in _children(db, other) if t not in result]
     return result + [table]
+
+
+def rows_text(tables: dict[str, int]) -> str:
+    return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in tables.items())

@@ -1,11 +1,20 @@
-import click
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from datetime import date, timedelta
+
 import pytest
 
+from exactsync import activation
 from exactsync.app import App
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
+from exactsync.sync.pull import amsterdam_today
 
 
 def log_rows(db):
@@ -23,7 +32,7 @@ def test_activate_refuses_when_never_connected(run, db):
 def test_deactivate_then_activate(run, db, tmp_path):
     (tmp_path / "exactsync.db.tokens.json").write_text("{}")
     set_state(db, active=1)
-    result = run("deactivate")
+    result = run("deactivate", "--yes")
     assert result.exit_code == 0 and "integration deactivated" in result.output
     assert get_state(db, "active") == "0"
     assert run("deactivate").output == "integration was already not active\n"
@@ -35,20 +44,122 @@ def test_deactivate_then_activate(run, db, tmp_path):
     ]
 
 
+def test_deactivate_without_a_terminal_needs_yes_and_changes_nothing(run, db):
+    set_state(db, active=1)
+    result = run("deactivate")
+    assert result.exit_code == 2
+    assert result.output.endswith("Error: deactivate asks for confirmation, and there is no terminal to ask on: "
+                                  "pass --yes to deactivate without asking\n")
+    assert get_state(db, "active") == "1" and get_state(db, "deactivated_at") is None
+    assert log_rows(db) == []
+
+
+def deactivate_on_a_terminal(config_path, answer: str) -> tuple[int, str]:
+    """`exactsync deactivate` as a separate process on a pseudo-terminal, answering its question."""
+    main, child = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "deactivate"],
+                               stdin=child, stdout=child, stderr=child, close_fds=True)
+    os.close(child)
+    shown = _read_until(main, b"[y/N]: ")
+    os.write(main, answer.encode() + b"\n")
+    shown += _read_until(main, None)
+    os.close(main)
+    return process.wait(timeout=60), shown.decode()
+
+
+def _read_until(fd: int, end: bytes | None) -> bytes:
+    """What the process writes, up to `end` (None: until it closes the terminal)."""
+    seen = b""
+    while end is None or end not in seen:
+        ready, _, _ = select.select([fd], [], [], 60)
+        assert ready, f"no output from the process; so far: {seen!r}"
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # Linux: EIO once the process has closed its side
+            chunk = b""
+        if not chunk:
+            assert end is None, f"the process ended before asking; it wrote: {seen!r}"
+            return seen
+        seen += chunk
+    return seen
+
+
+def test_deactivate_asks_first_on_a_terminal(config_path, db):
+    set_state(db, active=1)
+    code, shown = deactivate_on_a_terminal(config_path, "n")
+    assert "Deactivate the integration? From now on no invoices go to Exact" in shown and "Aborted" in shown
+    assert code == 1 and get_state(db, "active") == "1" and log_rows(db) == []
+    code, shown = deactivate_on_a_terminal(config_path, "y")
+    assert code == 0 and "integration deactivated" in shown
+    assert get_state(db, "active") == "0"
+
+
+SINCE = "the integration is deactivated since {}: no invoices go to Exact; exactsync activate resumes"
+
+
+def warnings(run) -> list[dict]:
+    return [json.loads(line) for line in run("log", "--warnings", "--json").stdout.splitlines()]
+
+
+def status_row(run, name: str) -> str:
+    return next(line for line in run("status").stdout.splitlines() if line.startswith(f"│ {name} "))
+
+
+def test_while_deactivated_cron_runs_exit_0_and_warn_once_a_day(run, db, tmp_path):
+    (tmp_path / "exactsync.db.tokens.json").write_text("{}")
+    set_state(db, active=1)
+    assert run("deactivate", "--yes").exit_code == 0
+    since = SINCE.format(amsterdam_today().isoformat())
+    for name in ("pull", "push", "cleanup", "pull"):
+        result = run(name)
+        assert (result.exit_code, result.output) == (0, f"{name} skipped: {since}\n")
+    assert [(w["kind"], w["table"], w["message"], w["action"]) for w in warnings(run)] == [
+        ("warning", "connection", since, "run `exactsync activate` to resume")]
+    assert since in status_row(run, "integration")
+    assert json.loads(run("status", "--json").stdout)["inactive_reason"] == since
+
+    # The next day's first run warns again; a day is the office's day, in Amsterdam.
+    yesterday = (amsterdam_today() - timedelta(days=1)).isoformat()
+    set_state(db, inactive_warned_on=yesterday)
+    assert run("push").exit_code == 0 and run("pull").exit_code == 0
+    assert [w["message"] for w in warnings(run)] == [since, since]
+
+    assert run("activate").exit_code == 0
+    assert json.loads(run("status", "--json").stdout)["inactive_reason"] is None
+    assert status_row(run, "integration").split("│")[2].strip() == "active"
+
+
+def test_a_deactivation_later_the_same_day_warns_again(run, db, tmp_path):
+    (tmp_path / "exactsync.db.tokens.json").write_text("{}")
+    set_state(db, active=1)
+    for _ in range(2):
+        assert run("deactivate", "--yes").exit_code == 0
+        assert run("pull").exit_code == 0 and run("pull").exit_code == 0
+        assert run("activate").exit_code == 0
+    assert len(warnings(run)) == 2
+
+
+def test_the_warning_is_written_once_per_day_of_the_clock(db):
+    set_state(db, active=0, deactivated_at="2026-11-30T23:30:00Z")  # 1 December in Amsterdam
+    reason = activation.why_inactive(db)
+    assert reason == SINCE.format("2026-12-01")
+    assert [activation.warn_once_a_day(db, reason, today) for today in
+            (date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 2))] == [True, False, True, False]
+
+
+def test_never_connected_runs_say_so(run, db):
+    result = run("pull")
+    assert result.exit_code == 0
+    never = "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"
+    assert result.output == f"pull skipped: {never}\n"
+    assert [(w["message"], w["action"]) for w in warnings(run)] == [(never, "run `exactsync connect`")]
+
+
 @pytest.fixture
 def app(config_path):
     app = App(config_path)
     record_verified(app.db, app.config.settings)
     return app
-
-
-def test_a_sync_run_while_inactive_writes_one_info_row_and_exits_0(app):
-    ran = []
-    with pytest.raises(click.exceptions.Exit) as caught:
-        with app.sync_run("pull"):
-            ran.append(True)
-    assert caught.value.exit_code == 0 and ran == []
-    assert log_rows(app.db) == [("info", "pull skipped: the integration is not active")]
 
 
 def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):

@@ -39,7 +39,8 @@ def test_status_on_an_empty_store(run):
     result = run("status", "--json")
     assert result.exit_code == 0
     assert json.loads(result.output) == {
-        "active": False, "division": None,
+        "active": False, "inactive_reason": "the integration is not active yet: no invoices go to Exact; "
+                                            "exactsync connect starts it", "division": None,
         "last_pull": {"at": None, "outcome": None}, "last_push": {"at": None, "outcome": None},
         "highest_mutation_at": None, "workorders_queued": 0, "workorders_failed": 0, "errors_last_24h": 0,
         "login": {"state": "missing", "since": None, "exact_said": None},

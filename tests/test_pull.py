@@ -427,7 +427,7 @@ def test_cleanup_keeps_an_inactive_item_a_work_order_not_yet_in_exact_books(conn
 
 
 def test_deactivated_integration_reads_nothing(connected, sandbox, run, db):
-    assert run("deactivate").exit_code == 0
+    assert run("deactivate", "--yes").exit_code == 0
     sandbox.reset_calls()
     result = run("pull")
     assert result.exit_code == 0

@@ -130,7 +130,7 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
     nothing = archived(db, customers[6], work=None, travel=15, materials=[])
     db.execute("UPDATE work_orders SET customer_id = NULL, customer_code = '', customer_exact_id = NULL, "
                "customer_name = '' WHERE number = ?", [no_customer])
-    db.execute("UPDATE work_orders SET work_address_id = (SELECT work_address_id FROM work_orders WHERE number = ?) "
+    db.execute("UPDATE work_orders SET work_address_key = (SELECT work_address_key FROM work_orders WHERE number = ?) "
                "WHERE number = ?", [good, other_address])
     sandbox.delete_account(account_of[customers[3]])
     sandbox.delete_item(next(i["ID"] for i in sandbox.items.values() if i["Code"] == codes[2]))
@@ -345,9 +345,9 @@ def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_
 def test_nothing_is_sent_while_the_integration_is_inactive(sandbox, config_path, run):
     config, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
     archived(db, customer_codes(db)[0])
-    assert run("deactivate").exit_code == 0
+    assert run("deactivate", "--yes").exit_code == 0
     result = run("push")
-    assert result.exit_code == 0 and "push skipped: the integration is not active" in result.output
+    assert result.exit_code == 0 and "push skipped: the integration is deactivated since" in result.output
     assert posts(sandbox) == 0
 
 

@@ -2,6 +2,8 @@ import pytest
 
 from exactsync import log, wipe
 from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.workorders import addresses, lifecycle
+from factories import add_customer
 
 
 def fill(db, *, archived_status="sent", invoice_id="8c1b7f1e-0000-0000-0000-000000000001"):
@@ -94,3 +96,48 @@ def test_what_keeps_connect_from_starting(db):
     assert found["customers"] == 2 and found["work orders"] == 1
     set_state(db, connected_at=utcnow())
     assert wipe.not_from_exact(db) == {"customers made locally": 1}
+
+
+# --- what a wipe keeps for work orders that have not reached Exact ----------------------------------------
+
+def in_use(db):
+    """Customers 1-3 from Exact: an open work order on 1's local work address, an archived one on 2's
+    address from Exact, a sent one on 3's local work address; 1 also has an unused local one."""
+    c1, c2, c3 = (add_customer(db, code) for code in ("1", "2", "3"))
+    local1 = addresses.add(db, "1", street="Kantine 1", postcode="", city="Utrecht")
+    addresses.add(db, "1", street="Ongebruikt 1", postcode="", city="Utrecht")
+    local3 = addresses.add(db, "3", street="Hal 3", postcode="", city="Utrecht")
+    lifecycle.create(db, prefix="WO", customer_code="1", description="open", work_address_id=local1["id"])
+    archived = lifecycle.create(db, prefix="WO", customer_code="2", description="archived")
+    db.execute("UPDATE work_orders SET status = 'archived' WHERE number = ?", [archived])
+    sent = lifecycle.create(db, prefix="WO", customer_code="3", description="sent", work_address_id=local3["id"])
+    db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = 'i1' WHERE number = ?", [sent])
+    return {"customers": (c1, c2, c3), "kept_addresses": {local1["id"], c2["work_address_id"]}}
+
+
+def test_wiping_customers_keeps_the_work_addresses_unsent_work_orders_use_and_their_customers(run, db):
+    made = in_use(db)
+    result = run("wipe", "--customers", "--yes")
+    assert result.exit_code == 0, result.output
+    summary = ("4 work addresses, 1 customers deleted; kept 2 work addresses, 2 customers: work orders not yet sent "
+               "to Exact use them (WO00001, WO00002); the next pull brings them up to date")
+    assert result.stderr.endswith(f"wipe: {summary}\n")
+    assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
+    assert {r["code"] for r in db["customers"].rows} == {"1", "2"}
+    assert [r["message"] for r in db["log"].rows][-1] == f"wiped customers: {summary}"
+
+
+def test_wiping_work_addresses_keeps_those_unsent_work_orders_use(run, db):
+    made = in_use(db)
+    result = run("wipe", "--work-addresses", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("wipe: 4 work addresses deleted; kept 2 work addresses: work orders not yet sent "
+                                  "to Exact use them (WO00001, WO00002); the next pull brings them up to date\n")
+    assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
+    assert db["customers"].count == 3
+
+
+def test_wiping_work_orders_too_keeps_nothing_for_them(run, db):
+    in_use(db)
+    assert run("wipe", "--customers", "--workorders", "--yes", "--force").exit_code == 0
+    assert (db["work_orders"].count, db["work_addresses"].count, db["customers"].count) == (0, 0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from exactsync import activation
@@ -10,16 +12,27 @@ from exactsync.exact import TokenStore
 
 
 @click.command("deactivate")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal, e.g. in scripts).")
 @pass_app
-def deactivate_command(app: App):
-    """Stop the integration now: from here on pull, push and cleanup do
-    nothing (each run writes one info row). The Exact login and the sync
-    checkpoints stay, so `exactsync activate` resumes without reconnecting.
+def deactivate_command(app: App, yes: bool):
+    """Stop the integration now: from here on pull, push and cleanup send and
+    fetch nothing (no invoices go to Exact) and leave a warning in the log once a
+    day. The Exact login and the sync checkpoints stay, so `exactsync activate`
+    resumes without reconnecting. Asks first; `--yes` for scripts.
 
     \b
     Example:
       exactsync deactivate
     """
+    if not activation.is_active(app.db):
+        click.echo("integration was already not active", err=True)
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("deactivate asks for confirmation, and there is no terminal to ask on: "
+                                   "pass --yes to deactivate without asking")
+        click.confirm("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from it, "
+                      "until `exactsync activate`", abort=True, err=True)
     changed = activation.deactivate(app.db)
     click.echo("integration deactivated" if changed else "integration was already not active", err=True)
 

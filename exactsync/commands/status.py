@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import click
 import sqlite_utils
 
+from exactsync import activation
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
@@ -22,6 +23,7 @@ def collect(db: sqlite_utils.Database) -> dict:
     division = get_state(db, "division")
     return {
         "active": get_state(db, "active") == "1",
+        "inactive_reason": activation.why_inactive(db),
         "division": int(division) if division else None,
         "last_pull": {"at": get_state(db, "last_pull_at"), "outcome": get_state(db, "last_pull_outcome")},
         "last_push": {"at": get_state(db, "last_push_at"), "outcome": get_state(db, "last_push_outcome")},
@@ -90,7 +92,7 @@ def status_command(app: App, as_json: bool):
         _output.print_json(status)
         return
     rows = [
-        ["integration", "active" if status["active"] else "not active (run exactsync connect, or activate)"],
+        ["integration", status["inactive_reason"] or "active"],
         ["division", str(status["division"] or "not connected")],
         ["Exact login", _login_line(status["login"])],
         ["last pull", _run_line(status["last_pull"])],

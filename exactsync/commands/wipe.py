@@ -32,9 +32,12 @@ def _part_option(name: str, help_text: str):
 def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: bool):
     """Show what each part of the store holds and wipe the chosen parts.
 
-    The next pull reads wiped customers and items again from Exact. The log,
-    the work order numbering and the Exact login are never wiped. Without a
-    part option it only shows the counts.
+    The next pull reads wiped customers and items again from Exact. Work
+    addresses that work orders not yet sent to Exact use are kept, with their
+    customers, and archived work orders that have not reached Exact are kept
+    unless --force: no work order loses what it needs. The log, the work order
+    numbering and the Exact login are never wiped. Without a part option it
+    only shows the counts.
 
     \b
     Examples:
@@ -45,7 +48,7 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     parts = list(wipe.PART_NAMES) if everything else [name for name in wipe.PART_NAMES if chosen[name]]
     counts = wipe.counts(app.db)
     _output.stdout().print(_output.table(
-        ["part", "rows"], ([LABELS[p], _rows_text(counts[p])] for p in wipe.PART_NAMES)))
+        ["part", "rows"], ([LABELS[p], wipe.rows_text(counts[p])] for p in wipe.PART_NAMES)))
     if not parts:
         click.echo("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all",
                    err=True)
@@ -55,9 +58,5 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     if not yes:
         click.confirm(f"Wipe {', '.join(LABELS[p] for p in parts)}? This cannot be undone", abort=True, err=True)
     with app.exclusive_run() as db:
-        deleted = wipe.wipe(db, parts, force=force)
-    click.echo(f"wiped {sum(deleted.values())} rows; the next pull reads customers and items again", err=True)
-
-
-def _rows_text(tables: dict[str, int]) -> str:
-    return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in tables.items())
+        wiped = wipe.wipe(db, parts, force=force)
+    click.echo(f"wipe: {wiped.summary()}", err=True)

@@ -31,6 +31,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
 from exactsync.sync import mapping
+from exactsync.workorders.addresses import EXACT_KEY_PREFIX
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact keeps sync/Deleted for two months; a store last synced longer ago may have missed deletions.
@@ -188,28 +189,26 @@ def _keep(db, table: str, rows: list[dict], ctx: Context) -> tuple[list[dict], C
 
 def _derive_work_addresses(db, exact_ids: list[str]) -> None:
     """The customer address is also the customer's first work address (R3); pull keeps
-    that one in step with Exact and never touches work addresses added locally."""
+    that one in step with Exact and never touches work addresses added locally. It is
+    upserted on its key, which comes from the customer's Exact ID, so the one a wipe
+    kept, and the one a pull after a wipe makes again, is the one work orders refer to."""
     if not exact_ids:
         return
     marks = ", ".join("?" * len(exact_ids))
+    # Until the addresses are read, the fields come from the account, hence its ID.
     db.execute(
-        f"""INSERT INTO work_addresses (customer_id, name, street, postcode, city, country, exact_address_id, created_at)
-            SELECT c.id, c.name, c.address_line1, c.postcode, c.city, c.country, c.exact_id, ?
+        f"""INSERT INTO work_addresses (key, customer_id, name, street, postcode, city, country, exact_address_id,
+                                        created_at)
+            SELECT ? || c.exact_id, c.id, c.name, c.address_line1, c.postcode, c.city, c.country, c.exact_id, ?
             FROM customers c
             WHERE c.exact_id IN ({marks})
-              AND NOT EXISTS (SELECT 1 FROM work_addresses w
-                              WHERE w.customer_id = c.id AND w.exact_address_id IS NOT NULL)""",
-        [utcnow(), *exact_ids],
-    )
-    db.execute(
-        f"""UPDATE work_addresses SET
-              name = c.name, street = c.address_line1, postcode = c.postcode, city = c.city, country = c.country
-            FROM customers c
-            WHERE work_addresses.customer_id = c.id AND work_addresses.exact_address_id IS NOT NULL
-              AND c.exact_id IN ({marks})
-              AND (work_addresses.street, work_addresses.postcode, work_addresses.city, work_addresses.country, work_addresses.name)
-                  IS NOT (c.address_line1, c.postcode, c.city, c.country, c.name)""",
-        exact_ids,
+            ON CONFLICT (key) DO UPDATE SET
+              customer_id = excluded.customer_id, name = excluded.name, street = excluded.street,
+              postcode = excluded.postcode, city = excluded.city, country = excluded.country
+            WHERE (customer_id, name, street, postcode, city, country)
+                  IS NOT (excluded.customer_id, excluded.name, excluded.street, excluded.postcode, excluded.city,
+                          excluded.country)""",
+        [EXACT_KEY_PREFIX, utcnow(), *exact_ids],
     )
 
 
@@ -229,9 +228,8 @@ def save_addresses(db, addresses: list[dict], ctx: Context) -> Counts:
     unlinked = [a for a in relinked if stored[a["account"]][1] is None]
     _derive_work_addresses(db, [a["account"] for a in moved + unlinked])
     db.conn.executemany(
-        """UPDATE work_addresses SET exact_address_id = ?
-           WHERE exact_address_id IS NOT NULL AND customer_id = (SELECT id FROM customers WHERE exact_id = ?)""",
-        ([a["exact_address_id"], a["account"]] for a in relinked),
+        "UPDATE work_addresses SET exact_address_id = ? WHERE key = ? || ?",
+        ([a["exact_address_id"], EXACT_KEY_PREFIX, a["account"]] for a in relinked),
     )
     return Counts(changed=len(moved))
 
@@ -242,8 +240,8 @@ def _stored_addresses(db, accounts: list[str]) -> dict[str, tuple[tuple, str | N
         return {}
     rows = db.execute(
         f"""SELECT c.exact_id, {', '.join(f'c.{f}' for f in ADDRESS_FIELDS)}, w.exact_address_id
-            FROM customers c LEFT JOIN work_addresses w ON w.customer_id = c.id AND w.exact_address_id IS NOT NULL
-            WHERE c.exact_id IN ({', '.join('?' * len(accounts))})""", accounts)
+            FROM customers c LEFT JOIN work_addresses w ON w.key = ? || c.exact_id
+            WHERE c.exact_id IN ({', '.join('?' * len(accounts))})""", [EXACT_KEY_PREFIX, *accounts])
     return {r[0]: (tuple(r[1:-1]), r[-1]) for r in rows.fetchall()}
 
 

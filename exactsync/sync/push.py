@@ -44,6 +44,7 @@ from exactsync.store import get_state, raise_mutation_date, set_state, store_fai
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
 from exactsync.sync.pull import amsterdam_today
+from exactsync.workorders import addresses
 from exactsync.workorders.lookup import WorkOrderError, get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
 
@@ -165,9 +166,7 @@ def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
     customer = None
     if order["customer_exact_id"]:
         customer = next(db.query("SELECT * FROM customers WHERE exact_id = ?", [order["customer_exact_id"]]), None)
-    address = None
-    if order["work_address_id"] is not None:
-        address = next(db.query("SELECT * FROM work_addresses WHERE id = ?", [order["work_address_id"]]), None)
+    address = addresses.by_key(db, order["work_address_key"])
     ids = [m["item_exact_id"] for m in materials if m["item_exact_id"]]
     marks = ", ".join("?" * len(ids))
     items = {r["exact_id"]: r for r in db.query(

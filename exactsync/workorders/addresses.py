@@ -1,5 +1,9 @@
 """Work addresses (R4): where the work is done. The first one of a customer comes
-from its default address in Exact (pull keeps it in step); the others are added here."""
+from its default address in Exact (pull keeps it in step); the others are added here.
+
+Work orders refer to a work address by its key, not its row id: a wipe and the next
+pull renumber rows, while the key of the one from Exact comes from Exact and one
+added here is kept by the wipe as long as a work order not yet sent uses it."""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ from exactsync.store import transaction, utcnow
 from exactsync.workorders.lookup import (
     WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
 )
+
+
+# The key of the work address derived from a customer's default address in Exact is this
+# prefix and the customer's Exact ID; one added here gets a random key (the store's default).
+EXACT_KEY_PREFIX = "exact:"
 
 
 def address_lines(address: dict) -> list[str]:
@@ -70,7 +79,8 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
             f"work address {address_id} is the customer's address from Exact: change or remove it in Exact"
         )
     in_use = [r["number"] for r in db.query(
-        "SELECT number FROM work_orders WHERE work_address_id = ? AND status != 'sent' ORDER BY number", [address_id]
+        "SELECT number FROM work_orders WHERE work_address_key = ? AND status != 'sent' ORDER BY number",
+        [address["key"]],
     )]
     if in_use:
         raise WorkOrderError(
@@ -79,8 +89,13 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
         )
     with transaction(db):
         # Sent work orders keep the address as text (their snapshot); only the link goes.
-        db.execute("UPDATE work_orders SET work_address_id = NULL WHERE work_address_id = ?", [address_id])
+        db.execute("UPDATE work_orders SET work_address_key = NULL WHERE work_address_key = ?", [address["key"]])
         db.execute("DELETE FROM work_addresses WHERE id = ?", [address_id])
         log.info(db, "work_address", "work address removed: " + ", ".join(address_lines(address)),
                  record=str(address_id))
     return address
+
+
+def by_key(db: sqlite_utils.Database, key: str | None) -> dict | None:
+    """The work address a work order refers to, or None when it has none or it was removed."""
+    return next(db.query("SELECT * FROM work_addresses WHERE key = ?", [key]), None) if key else None

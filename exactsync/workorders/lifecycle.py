@@ -52,7 +52,7 @@ def _snapshot(customer: dict, address: dict) -> dict:
         "customer_exact_id": customer["exact_id"],
         "customer_name": customer["name"],
         "customer_address": "\n".join(customer_address),
-        "work_address_id": address["id"],
+        "work_address_key": address["key"],
         "work_address": "\n".join(addresses.address_lines(address)),
     }
 
@@ -235,15 +235,13 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
 
 def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
     """The snapshot taken again at archive, so the invoice shows the customer as it is now;
-    a customer or address removed meanwhile keeps the snapshot taken before. SQLite may give
-    a removed row's id to a new row (after a wipe), so the ids alone prove nothing."""
-    customers = list(db.query("SELECT * FROM customers WHERE id = ? AND exact_id = ?",
-                              [order["customer_id"], order["customer_exact_id"]]))
-    address_rows = list(db.query("SELECT * FROM work_addresses WHERE id = ? AND customer_id = ?",
-                                 [order["work_address_id"], order["customer_id"]]))
-    if not customers or not address_rows:
+    a customer or address removed meanwhile keeps the snapshot taken before. Both are found by
+    what survives a wipe and the next pull (Exact ID, work address key), not by row id."""
+    customer = next(db.query("SELECT * FROM customers WHERE exact_id = ?", [order["customer_exact_id"]]), None)
+    address = addresses.by_key(db, order["work_address_key"])
+    if customer is None or address is None or address["customer_id"] != customer["id"]:
         return {}
-    return _snapshot(customers[0], address_rows[0])
+    return _snapshot(customer, address)
 
 
 def list_orders(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
@@ -290,7 +288,8 @@ def details(db: sqlite_utils.Database, number: str) -> dict:
             "code": order["customer_code"], "name": order["customer_name"], "exact_id": order["customer_exact_id"],
             "address": order["customer_address"].splitlines(),
         },
-        "work_address": {"id": order["work_address_id"], "lines": order["work_address"].splitlines()},
+        "work_address": {"id": (addresses.by_key(db, order["work_address_key"]) or {}).get("id"),
+                         "lines": order["work_address"].splitlines()},
         "planned": planned,
         "hours": hours,
         "totals": {kind + "_minutes": sum(h["minutes"] for h in hours if h["kind"] == kind) for kind in KINDS},
