@@ -16,11 +16,6 @@ from exactsync.workorders.lookup import (
 )
 
 
-# The key of the work address derived from a customer's default address in Exact is this
-# prefix and the customer's Exact ID; one added here gets a random key (the store's default).
-EXACT_KEY_PREFIX = "exact:"
-
-
 def address_lines(address: dict) -> list[str]:
     """A work address as the lines printed on a PDF: name, street, postcode and city, country."""
     place = " ".join(p for p in (address["postcode"], address["city"]) if p)
