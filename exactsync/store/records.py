@@ -242,3 +242,52 @@ def remove_item_groups(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
 def count_inactive_items_booked(db: sqlite_utils.Database) -> int:
     """Inactive items that work orders not yet sent book (cleanup keeps them)."""
     return db.execute(f"SELECT count(*) FROM items WHERE active = 0 AND {BOOKED_NOT_SENT}").fetchone()[0]
+
+
+# --- finding customers, items and work addresses -------------------------------------
+
+def customers_by_code(db: sqlite_utils.Database, code: str) -> list[dict]:
+    """The customers whose code, trimmed, is `code`."""
+    return list(db.query("SELECT * FROM customers WHERE trim(code) = ? ORDER BY id", [code]))
+
+
+def customers_by_number(db: sqlite_utils.Database, digits: str) -> list[dict]:
+    """The customers whose code is all digits and, without leading zeros, is `digits`."""
+    return list(db.query(
+        "SELECT * FROM customers WHERE ltrim(trim(code), '0') = ? AND trim(code) GLOB '[0-9]*' ORDER BY id",
+        [digits],
+    ))
+
+
+def customer_by_exact_id(db: sqlite_utils.Database, exact_id: str | None) -> dict | None:
+    return next(db.query("SELECT * FROM customers WHERE exact_id = ?", [exact_id]), None)
+
+
+def item_by_code(db: sqlite_utils.Database, code: str) -> dict | None:
+    """The item whose code, trimmed, is `code`; one from Exact before one made locally."""
+    rows = list(db.query("SELECT * FROM items WHERE trim(code) = ? ORDER BY exact_id IS NULL, id LIMIT 1", [code]))
+    return rows[0] if rows else None
+
+
+def work_address_by_id(db: sqlite_utils.Database, address_id: int) -> dict | None:
+    return next(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id]), None)
+
+
+def work_address_by_key(db: sqlite_utils.Database, key: str) -> dict | None:
+    return next(db.query("SELECT * FROM work_addresses WHERE key = ?", [key]), None)
+
+
+def work_addresses_of_customer(db: sqlite_utils.Database, customer_id: int) -> list[dict]:
+    """The customer's work addresses, the one from Exact first."""
+    return list(db.query(
+        "SELECT * FROM work_addresses WHERE customer_id = ? ORDER BY exact_address_id IS NULL, id", [customer_id]
+    ))
+
+
+def add_work_address(db: sqlite_utils.Database, values: dict) -> int:
+    """Insert a work address added locally (the store gives it a random key); return its id."""
+    return db["work_addresses"].insert(values).last_pk
+
+
+def delete_work_address(db: sqlite_utils.Database, address_id: int) -> None:
+    db.execute("DELETE FROM work_addresses WHERE id = ?", [address_id])
