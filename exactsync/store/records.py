@@ -285,9 +285,11 @@ def work_addresses_of_customer(db: sqlite_utils.Database, customer_id: int) -> l
 
 
 def add_work_address(db: sqlite_utils.Database, values: dict) -> int:
-    """Insert a work address added locally (the store gives it a random key); return its id."""
+    """Insert a work address added locally (the store gives it a random key); return its id.
+    Runs inside the caller's transaction, with its log row."""
     return db["work_addresses"].insert(values).last_pk
 
 
 def delete_work_address(db: sqlite_utils.Database, address_id: int) -> None:
+    """Runs inside the caller's transaction, with unlinking its work orders."""
     db.execute("DELETE FROM work_addresses WHERE id = ?", [address_id])
