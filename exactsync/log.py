@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import sqlite_utils
 
 from exactsync.store import transaction, utcnow
+from exactsync.store.log import add_log_row, count_log_since, delete_log_before, log_rows
 
 KINDS = ("info", "warning", "error")
 TABLES = ("workorder", "customer", "work_address", "item_group", "item", "settings", "connection")
@@ -21,10 +22,7 @@ def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, rec
     if table not in TABLES:
         raise ValueError(f"log table {table!r} is not one of {TABLES}")
     with transaction(db):
-        db.execute(
-            "INSERT INTO log (at, kind, tbl, record, message, action) VALUES (?, ?, ?, ?, ?, ?)",
-            [utcnow(), kind, table, str(record), message, action],
-        )
+        add_log_row(db, utcnow(), kind, table, str(record), message, action)
 
 
 def info(db, table, message, **kw):
@@ -77,30 +75,15 @@ class LogFilter:
 
 def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
     """Log rows newest first, as dicts with the keys at, kind, table, record, message, action."""
-    clauses = [f"kind IN ({', '.join('?' * len(where.kinds))})"]
-    params: list = list(where.kinds)
-    if where.table:
-        clauses.append("tbl = ?")
-        params.append(where.table)
-    if where.since:
-        clauses.append("at >= ?")
-        params.append(where.since)
-    sql = (
-        "SELECT at, kind, tbl AS \"table\", record, message, action FROM log "
-        f"WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC"
-    )
-    if where.limit is not None:
-        sql += " LIMIT ?"
-        params.append(where.limit)
-    return list(db.query(sql, params))
+    return log_rows(db, where.kinds, where.table, where.since, where.limit)
 
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Remove rows older than `retention_days`; return how many went."""
     cutoff = (datetime.now(timezone.utc) - timedelta(days=retention_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with transaction(db):
-        return db.execute("DELETE FROM log WHERE at < ?", [cutoff]).rowcount
+        return delete_log_before(db, cutoff)
 
 
 def count_since(db: sqlite_utils.Database, kind: str, since: str) -> int:
-    return db.execute("SELECT count(*) FROM log WHERE kind = ? AND at >= ?", [kind, since]).fetchone()[0]
+    return count_log_since(db, kind, since)

@@ -16,6 +16,8 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.store import wipe as store_wipe
+from exactsync.store.records import delete_checkpoint
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,6 @@ PARTS = (
 )
 PART_NAMES = tuple(p.name for p in PARTS)
 _BY_NAME = {p.name: p for p in PARTS}
-# Archived but not (yet) an invoice in Exact: deleting these would lose work silently.
-NOT_IN_EXACT = "status IN ('archived', 'failed') AND exact_invoice_id IS NULL"
-# Rows a wipe keeps whatever was chosen, so that no work order that has not reached
-# Exact loses its work address: the work addresses such work orders use, and the
-# customers those belong to (the next pull updates both in place, by Exact ID and key).
-KEPT = {
-    "work_addresses": "key IN (SELECT work_address_key FROM work_orders WHERE status != 'sent')",
-    "customers": "id IN (SELECT customer_id FROM work_addresses)",
-}
-
-
 @dataclass
 class Wiped:
     deleted: dict[str, int] = field(default_factory=dict)  # {table: rows deleted}
@@ -63,11 +54,7 @@ class Wiped:
 
 def counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
     """What each part holds: {part: {table: rows}}, tables in wipe order."""
-    return {p.name: {t: db[t].count for t in _tables_of(db, p)} for p in PARTS}
-
-
-def archived_not_in_exact(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.execute(f"SELECT number FROM work_orders WHERE {NOT_IN_EXACT} ORDER BY number")]
+    return {p.name: {t: store_wipe.count_rows(db, t) for t in _tables_of(db, p)} for p in PARTS}
 
 
 def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) -> Wiped:
@@ -80,18 +67,15 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
         for name in sorted(parts, key=lambda n: n != "workorders"):
             part = _BY_NAME[name]
             for table in _tables_of(db, part):
-                keep = f" WHERE NOT ({KEPT[table]})" if table in KEPT else ""
-                deleted = db.execute(f"DELETE FROM [{table}]{keep}").rowcount
+                deleted, kept = store_wipe.delete_rows(db, table)
                 wiped.deleted[table] = wiped.deleted.get(table, 0) + deleted
-                if table in KEPT and db[table].count:
-                    wiped.kept[table] = db[table].count
+                if kept:
+                    wiped.kept[table] = kept
             for entity in part.checkpoints:
-                db.execute("DELETE FROM sync_checkpoints WHERE entity = ?", [entity])
+                delete_checkpoint(db, entity)
             set_state(db, **{key: None for key in part.state_keys})
         if wiped.kept:
-            wiped.kept_for = [r[0] for r in db.execute(
-                "SELECT number FROM work_orders WHERE status != 'sent' AND work_address_key IN "
-                "(SELECT key FROM work_addresses) ORDER BY number")]
+            wiped.kept_for = store_wipe.numbers_using_kept_addresses(db)
         set_state(db, wiped_at=utcnow())
         log.info(db, "connection", f"wiped {', '.join(parts)}: {wiped.summary()}",
                  action="none: the next pull reads the wiped customers and items again from Exact")
@@ -99,7 +83,7 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
 
 
 def refuse_losing_archived(db: sqlite_utils.Database) -> None:
-    numbers = archived_not_in_exact(db)
+    numbers = store_wipe.archived_not_in_exact(db)
     if numbers:
         shown = ", ".join(numbers[:5]) + (", ..." if len(numbers) > 5 else "")
         what = f"{len(numbers)} archived work orders have not reached Exact yet ({shown})"
@@ -117,12 +101,7 @@ def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:
     """
     if get_state(db, "connected_at") is None:
         return {f"{t.replace('_', ' ')}": n for part in counts(db).values() for t, n in part.items() if n}
-    local = {
-        "customers made locally": "SELECT count(*) FROM customers WHERE exact_id IS NULL",
-        "items made locally": "SELECT count(*) FROM items WHERE exact_id IS NULL",
-        "item groups made locally": "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
-    }
-    found = {what: db.execute(sql).fetchone()[0] for what, sql in local.items()}
+    found = store_wipe.made_locally(db)
     return {what: n for what, n in found.items() if n}
 
 
@@ -130,18 +109,10 @@ def _tables_of(db: sqlite_utils.Database, part: Part) -> list[str]:
     """The part's tables preceded by every table that references them (children first)."""
     ordered: list[str] = []
     for table in part.tables:
-        for child in _children(db, table):
+        for child in store_wipe.children(db, table):
             if child not in ordered:
                 ordered.append(child)
     return ordered
-
-
-def _children(db: sqlite_utils.Database, table: str) -> list[str]:
-    result: list[str] = []
-    for other in db.table_names():
-        if other != table and any(fk.other_table == table for fk in db[other].foreign_keys):
-            result += [t for t in _children(db, other) if t not in result]
-    return result + [table]
 
 
 def rows_text(tables: dict[str, int]) -> str:

@@ -12,7 +12,7 @@ import uuid
 import sqlite_utils
 
 from exactsync.store import transaction, utcnow
-from exactsync.workorders.addresses import EXACT_KEY_PREFIX
+from exactsync.store.records import EXACT_KEY_PREFIX
 
 
 def add_customer(db: sqlite_utils.Database, code: str, name: str = "", *, active: bool = True,

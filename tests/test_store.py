@@ -35,7 +35,7 @@ def test_migrations_on_an_existing_store_apply_only_the_new_ones(tmp_path, monke
     def add_column(db):
         db.execute("ALTER TABLE customers ADD COLUMN vat_number TEXT NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("999_vat", add_column)])
+    monkeypatch.setattr(store.db, "MIGRATIONS", [*store.db.MIGRATIONS, ("999_vat", add_column)])
     db = store.open_store(path)
     assert "vat_number" in db["customers"].columns_dict
     assert [r["message"] for r in log.rows(db, log.LogFilter())] == ["kept across migrations"]
@@ -50,7 +50,7 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
         db.execute("CREATE TABLE half (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("998_broken", broken)])
+    monkeypatch.setattr(store.db, "MIGRATIONS", [*store.db.MIGRATIONS, ("998_broken", broken)])
     with pytest.raises(RuntimeError):
         store.open_store(path)
     db = sqlite3.connect(path)
@@ -351,7 +351,7 @@ def test_a_store_that_stays_locked_at_opening_is_not_called_damaged(tmp_path, mo
         error.sqlite_errorcode = sqlite3.SQLITE_BUSY
         raise error
 
-    monkeypatch.setattr(store, "_open", locked)
+    monkeypatch.setattr(store.db, "_open", locked)
     with pytest.raises(StoreError) as refused:
         store.open_store(tmp_path / "s.db")
     assert str(refused.value).startswith(f"cannot open the store {tmp_path / 's.db'} (database is locked): if this "

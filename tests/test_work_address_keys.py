@@ -23,7 +23,7 @@ def schema_before_700(monkeypatch):
     """Stores opened in here get the schema before migration 700 (work orders point at
     work address row ids), as the release before it made them."""
     with monkeypatch.context() as patched:
-        patched.setattr(store, "MIGRATIONS", BEFORE)
+        patched.setattr(store.db, "MIGRATIONS", BEFORE)
         yield
 
 

@@ -6,6 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.store.records import list_customers, list_items
 
 # SQLite refuses a LIKE pattern past 50,000 bytes ("LIKE or GLOB pattern too complex"); no code,
 # name or description comes near this many characters, and 4 bytes each stay far below SQLite's limit.
@@ -17,15 +18,6 @@ def _bounded_search(ctx: click.Context, param: click.Parameter, text: str | None
         raise click.BadParameter(f"at most {MAX_SEARCH_LENGTH} characters, got {len(text):,}: search for a part "
                                  "of the code or name")
     return text
-
-
-def _search(sql: str, columns: tuple[str, ...], text: str | None, params: list) -> tuple[str, list]:
-    if text:
-        like = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        sql += f" AND ({like})"
-        params = [*params, *([pattern] * len(columns))]
-    return sql, params
 
 
 def _show(rows: list[dict], columns: list[str], as_json: bool) -> None:
@@ -49,10 +41,7 @@ def customers_command(app: App, search: str | None, include_inactive: bool, as_j
     Example:
       exactsync customers --search Zaandam
     """
-    sql = ("SELECT code, name, address_line1 AS address, postcode, city, country, active, inactive_reason "
-           "FROM customers WHERE (active = 1 OR ?)")
-    sql, params = _search(sql, ("code", "name", "postcode", "city"), search, [include_inactive])
-    rows = list(app.db.query(sql + " ORDER BY name, code", params))
+    rows = list_customers(app.db, search, include_inactive)
     _show(rows, ["code", "name", "address", "postcode", "city", "country", "inactive_reason"], as_json)
 
 
@@ -70,12 +59,5 @@ def items_command(app: App, search: str | None, group: str | None, include_inact
     Example:
       exactsync items --group Diensten
     """
-    sql = ("SELECT code, description, item_group_code, item_group_description, unit, active, inactive_reason "
-           "FROM items WHERE (active = 1 OR ?)")
-    params: list = [include_inactive]
-    if group:
-        sql += " AND (item_group_code = ? OR item_group_description = ?)"
-        params += [group, group]
-    sql, params = _search(sql, ("code", "description"), search, params)
-    rows = list(app.db.query(sql + " ORDER BY code", params))
+    rows = list_items(app.db, search, group, include_inactive)
     _show(rows, ["code", "description", "item_group_code", "item_group_description", "unit", "inactive_reason"], as_json)

@@ -14,12 +14,13 @@ from exactsync.commands import _output
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
+from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
 
 
 def collect(db: sqlite_utils.Database) -> dict:
     day_ago = (datetime.now(timezone.utc) - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    counts = dict(db.execute("SELECT status, count(*) FROM work_orders GROUP BY status").fetchall())
+    counts = work_order_counts(db)
     division = get_state(db, "division")
     return {
         "active": get_state(db, "active") == "1",

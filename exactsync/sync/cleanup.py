@@ -11,13 +11,9 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
+from exactsync.store import records as store
 from exactsync.store import transaction
 
-REMOVABLE = "exact_id IS NULL OR active = 0"
-BOOKED_NOT_SENT = ("exact_id IN (SELECT m.item_exact_id FROM materials m JOIN work_orders w ON w.id = m.work_order_id "
-                   "WHERE w.status != 'sent' AND m.item_exact_id IS NOT NULL)")
-REMOVABLE_ITEM = f"exact_id IS NULL OR (active = 0 AND NOT {BOOKED_NOT_SENT})"
-WHY = "CASE WHEN exact_id IS NULL THEN 'is not from Exact' ELSE inactive_reason END"
 # The rows past log.RECORDS_PER_TABLE are gone: the count row says how many went in all.
 MORE = {("info", table): "removed as well (the cleanup count row has them all)"
         for table in ("customer", "work_address", "item", "item_group")}
@@ -29,35 +25,30 @@ def cleanup(db: sqlite_utils.Database) -> dict[str, int]:
     records = log.Records()
     with transaction(db):
         # Work addresses go with their customer (ON DELETE CASCADE): logged first, while they are there.
-        addresses = db.execute(
-            f"""SELECT w.id, w.street, w.city, c.code FROM work_addresses w JOIN customers c ON c.id = w.customer_id
-                WHERE c.id IN (SELECT id FROM customers WHERE {REMOVABLE}) ORDER BY w.id""").fetchall()
+        addresses = store.work_addresses_of_removable_customers(db)
         for address_id, street, city, code in addresses:
             place = ", ".join(filter(None, (street, city))) or "no address"
             records.write(db, "info", "work_address", f"work address {address_id} ({place}) of customer {code}: "
                           "removed by cleanup with its customer", record=str(address_id), action="none")
         removed = {
             "work_address": len(addresses),
-            "customer": _remove(db, records, "customers", "name", REMOVABLE, WHY),
-            "item": _remove(db, records, "items", "description", REMOVABLE_ITEM, WHY),
-            "item_group": _remove(db, records, "item_groups", "description", "exact_id IS NULL", "'is not from Exact'"),
+            "customer": _log_removed(db, records, "customer", store.remove_customers(db)),
+            "item": _log_removed(db, records, "item", store.remove_items(db)),
+            "item_group": _log_removed(db, records, "item_group", store.remove_item_groups(db)),
         }
         records.finish(db, MORE)
         for table, count in removed.items():
             log.info(db, table, f"cleanup removed {count} {table.replace('_', ' ')}(s) "
                                 "that are not (or no longer) in Exact")
-        kept = db.execute(f"SELECT count(*) FROM items WHERE active = 0 AND {BOOKED_NOT_SENT}").fetchone()[0]
+        kept = store.count_inactive_items_booked(db)
         if kept:
             log.info(db, "item", f"cleanup kept {kept} inactive item(s) that work orders not yet in Exact book",
                      action="none: they cannot be picked; push decides whether they can still be invoiced")
     return removed
 
 
-def _remove(db: sqlite_utils.Database, records: log.Records, table: str, name: str, where: str, why: str) -> int:
-    """Delete the rows `where` selects, with a log row each naming it and why (the SQL
-    expression `why`); return how many."""
-    noun = table[:-1]  # customers -> customer, items -> item, item_groups -> item_group: the log's tables
-    gone = db.execute(f"DELETE FROM {table} WHERE {where} RETURNING code, {name}, {why}").fetchall()
+def _log_removed(db: sqlite_utils.Database, records: log.Records, noun: str, gone: list[tuple[str, str, str]]) -> int:
+    """A log row for each (code, name, why) removed from the log table `noun`; return how many."""
     for code, label, reason in sorted(gone):
         records.write(db, "info", noun, f"{noun.replace('_', ' ')} {code} ({label}) {reason or 'is inactive'}: "
                       "removed by cleanup", record=code, action="none")

@@ -30,8 +30,8 @@ from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
+from exactsync.store import records as store
 from exactsync.sync import mapping
-from exactsync.workorders.addresses import EXACT_KEY_PREFIX
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact keeps sync/Deleted for two months; a store last synced longer ago may have missed deletions.
@@ -104,33 +104,6 @@ def log_skipped(db, records: log.Records, table: str, row: dict, reason: str) ->
 
 # --- saving pages -------------------------------------------------------------
 
-def _existing_ids(db, table: str, exact_ids: list[str]) -> dict[str, dict]:
-    if not exact_ids:
-        return {}
-    marks = ", ".join("?" * len(exact_ids))
-    rows = db.execute(f"SELECT exact_id, active, inactive_reason, exact_timestamp, seen_generation FROM {table} "
-                      f"WHERE exact_id IN ({marks})", exact_ids)
-    return {r[0]: {"active": r[1], "inactive_reason": r[2], "exact_timestamp": r[3], "seen_generation": r[4]}
-            for r in rows.fetchall()}
-
-
-def _upsert(db, table: str, rows: list[dict], generation: int | None) -> None:
-    """Insert or update by exact_id; an older version never overwrites a newer one,
-    except the first time a full read sees the row (a division move resets Timestamps)."""
-    if not rows:
-        return
-    now = utcnow()
-    columns = list(rows[0]) + ["updated_at", "seen_generation"]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "exact_id")
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT (exact_id) DO UPDATE SET {updates} "
-        f"WHERE excluded.exact_timestamp >= {table}.exact_timestamp OR {table}.exact_timestamp IS NULL "
-        f"OR coalesce({table}.seen_generation, 0) < coalesce(excluded.seen_generation, 0)"
-    )
-    db.conn.executemany(sql, ([*row.values(), now, generation] for row in rows))
-
-
 def _count(rows: list[dict], existing: dict[str, dict], generation: int | None
            ) -> tuple[Counts, list[str], list[dict]]:
     """Counts of added, changed and deactivated rows, the IDs of those added or changed, and
@@ -163,9 +136,9 @@ def _changes(row: dict, before: dict, generation: int | None) -> bool:
 def save_accounts(db, accounts: list[dict], ctx: Context) -> Counts:
     rows = [mapping.customer_row(a, ctx.today) for a in accounts]
     kept, counts, touched = _keep(db, "customers", rows, ctx)
-    _upsert(db, "customers", kept, ctx.generation)
+    store.upsert_records(db, "customers", kept, ctx.generation)
     # A full read after a division move sees lower Timestamps: every row may have changed.
-    _derive_work_addresses(db, [r["exact_id"] for r in kept] if ctx.generation else touched)
+    store.derive_work_addresses(db, [r["exact_id"] for r in kept] if ctx.generation else touched)
     return counts
 
 
@@ -174,7 +147,7 @@ def _keep(db, table: str, rows: list[dict], ctx: Context) -> tuple[list[dict], C
     inactive). Accounts that never were customers, items of other groups, ended
     ones never seen: they stay out of the store, so cleanup has nothing to do for them.
     Each row deactivated or skipped gets its log row, committed with the page."""
-    existing = _existing_ids(db, table, [r["exact_id"] for r in rows])
+    existing = store.existing_by_exact_id(db, table, [r["exact_id"] for r in rows])
     kept = [r for r in rows if r["active"] or r["exact_id"] in existing]
     no_codes = [r for r in kept if not r["code"]]
     kept = [r for r in kept if r["code"]]
@@ -187,68 +160,26 @@ def _keep(db, table: str, rows: list[dict], ctx: Context) -> tuple[list[dict], C
     return kept, counts, touched
 
 
-def _derive_work_addresses(db, exact_ids: list[str]) -> None:
-    """The customer address is also the customer's first work address (R3); pull keeps
-    that one in step with Exact and never touches work addresses added locally. It is
-    upserted on its key, which comes from the customer's Exact ID, so the one a wipe
-    kept, and the one a pull after a wipe makes again, is the one work orders refer to."""
-    if not exact_ids:
-        return
-    marks = ", ".join("?" * len(exact_ids))
-    # Until the addresses are read, the fields come from the account, hence its ID.
-    db.execute(
-        f"""INSERT INTO work_addresses (key, customer_id, name, street, postcode, city, country, exact_address_id,
-                                        created_at)
-            SELECT ? || c.exact_id, c.id, c.name, c.address_line1, c.postcode, c.city, c.country, c.exact_id, ?
-            FROM customers c
-            WHERE c.exact_id IN ({marks})
-            ON CONFLICT (key) DO UPDATE SET
-              customer_id = excluded.customer_id, name = excluded.name, street = excluded.street,
-              postcode = excluded.postcode, city = excluded.city, country = excluded.country
-            WHERE (customer_id, name, street, postcode, city, country)
-                  IS NOT (excluded.customer_id, excluded.name, excluded.street, excluded.postcode, excluded.city,
-                          excluded.country)""",
-        [EXACT_KEY_PREFIX, utcnow(), *exact_ids],
-    )
-
-
 ADDRESS_FIELDS = tuple(mapping.ADDRESS_TEXTS)
 
 
 def save_addresses(db, addresses: list[dict], ctx: Context) -> Counts:
     """The main visit address of a stored customer is its address and its derived work address."""
     mains = [mapping.customer_address(a) for a in addresses if mapping.is_main_visit_address(a) and a.get("Account")]
-    stored = _stored_addresses(db, [a["account"] for a in mains])
+    stored = store.stored_addresses(db, [a["account"] for a in mains], ADDRESS_FIELDS)
     moved = [a for a in mains if a["account"] in stored and stored[a["account"]][0] != tuple(a[f] for f in ADDRESS_FIELDS)]
     relinked = [a for a in mains if a["account"] in stored and stored[a["account"]][1] != a["exact_address_id"]]
-    db.conn.executemany(
-        f"UPDATE customers SET {', '.join(f'{f} = ?' for f in ADDRESS_FIELDS)}, updated_at = ? WHERE exact_id = ?",
-        ([*(a[f] for f in ADDRESS_FIELDS), utcnow(), a["account"]] for a in moved),
-    )
+    store.update_customer_addresses(db, ADDRESS_FIELDS, moved)
     unlinked = [a for a in relinked if stored[a["account"]][1] is None]
-    _derive_work_addresses(db, [a["account"] for a in moved + unlinked])
-    db.conn.executemany(
-        "UPDATE work_addresses SET exact_address_id = ? WHERE key = ? || ?",
-        ([a["exact_address_id"], EXACT_KEY_PREFIX, a["account"]] for a in relinked),
-    )
+    store.derive_work_addresses(db, [a["account"] for a in moved + unlinked])
+    store.relink_work_addresses(db, relinked)
     return Counts(changed=len(moved))
-
-
-def _stored_addresses(db, accounts: list[str]) -> dict[str, tuple[tuple, str | None]]:
-    """{account: (customer address fields, Exact ID behind its derived work address)}."""
-    if not accounts:
-        return {}
-    rows = db.execute(
-        f"""SELECT c.exact_id, {', '.join(f'c.{f}' for f in ADDRESS_FIELDS)}, w.exact_address_id
-            FROM customers c LEFT JOIN work_addresses w ON w.key = ? || c.exact_id
-            WHERE c.exact_id IN ({', '.join('?' * len(accounts))})""", [EXACT_KEY_PREFIX, *accounts])
-    return {r[0]: (tuple(r[1:-1]), r[-1]) for r in rows.fetchall()}
 
 
 def save_items(db, items: list[dict], ctx: Context) -> Counts:
     rows = [mapping.item_row(i, ctx.today, ctx.item_groups) for i in items]
     kept, counts, _ = _keep(db, "items", rows, ctx)
-    _upsert(db, "items", kept, ctx.generation)
+    store.upsert_records(db, "items", kept, ctx.generation)
     return counts
 
 
@@ -262,17 +193,13 @@ def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
         if entity_type not in DELETED_TABLES:
             continue
         table = DELETED_TABLES[entity_type]
-        counts.deactivated += _deactivate(db, ctx.records, table, "'deleted in Exact'", "exact_id = ?", [key], counts)
+        counts.deactivated += _log_deactivated(db, ctx.records, table, store.deactivate_deleted(db, table, key), counts)
     return counts
 
 
-def _deactivate(db, records: log.Records, table: str, reason: str, where: str, params: list, counts: Counts) -> int:
-    """Mark the active rows of `table` that match `where` inactive, with the SQL expression `reason`
-    as their reason; log each and count it in `counts.tables`; return how many."""
-    name = RECORD_OF[table][1]
-    gone = db.execute(
-        f"UPDATE {table} SET active = 0, inactive_reason = {reason}, updated_at = ? WHERE active = 1 AND {where} "
-        f"RETURNING code, {name}, inactive_reason", [utcnow(), *params]).fetchall()
+def _log_deactivated(db, records: log.Records, table: str, gone: list[tuple[str, str, str]], counts: Counts) -> int:
+    """Log each (code, name, reason) of `table` the store deactivated and count them in
+    `counts.tables`; return how many."""
     for code, label, why in gone:
         log_deactivated(db, records, table, code, label, why)
     if gone:
@@ -282,8 +209,7 @@ def _deactivate(db, records: log.Records, table: str, reason: str, where: str, p
 
 def _sweep(table: str) -> Callable[[sqlite_utils.Database, int, log.Records], int]:
     def sweep(db, generation: int, records: log.Records) -> int:
-        return _deactivate(db, records, table, "'no longer in Exact'",
-                           "exact_id IS NOT NULL AND coalesce(seen_generation, 0) < ?", [generation], Counts())
+        return _log_deactivated(db, records, table, store.deactivate_unseen(db, table, generation), Counts())
     return sweep
 
 
@@ -320,17 +246,12 @@ class Checkpoint:
 
 
 def load_checkpoint(db, entity: str) -> Checkpoint | None:
-    row = db.execute("SELECT timestamp, full_read_generation FROM sync_checkpoints WHERE entity = ?", [entity]).fetchone()
-    return Checkpoint(row[0], row[1]) if row else None
+    row = store.load_checkpoint(db, entity)
+    return Checkpoint(*row) if row else None
 
 
 def save_checkpoint(db, entity: str, checkpoint: Checkpoint) -> None:
-    db.execute(
-        """INSERT INTO sync_checkpoints (entity, timestamp, full_read_generation, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (entity) DO UPDATE SET timestamp = excluded.timestamp,
-               full_read_generation = excluded.full_read_generation, updated_at = excluded.updated_at""",
-        [entity, checkpoint.timestamp, checkpoint.generation, utcnow()],
-    )
+    store.save_checkpoint(db, entity, checkpoint.timestamp, checkpoint.generation)
 
 
 def start_full_read(db, entities: Iterable[SyncEntity]) -> int:
@@ -547,25 +468,18 @@ def _note_mutation(db, page: list[dict]) -> None:
 def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
     """Item groups have no sync endpoint; read them all when it matters, else once a day."""
     read_at = get_state(db, "item_groups_read_at")
-    unknown = db.execute(
-        "SELECT 1 FROM items WHERE item_group_exact_id IS NOT NULL AND item_group_exact_id NOT IN "
-        "(SELECT exact_id FROM item_groups WHERE exact_id IS NOT NULL) LIMIT 1").fetchone()
+    unknown = store.items_of_unknown_groups(db)
     stale = read_at is None or now - datetime.fromisoformat(read_at.replace("Z", "+00:00")) > ITEM_GROUPS_REFRESH
     if not (force or unknown or stale):
         return
     groups = [mapping.item_group_row(g) for g in client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})]
     with transaction(db):
         kept = {g["exact_id"] for g in groups}
-        for exact_id, code, description in db.execute(
-                "SELECT exact_id, code, description FROM item_groups WHERE exact_id IS NOT NULL ORDER BY code"):
+        for exact_id, code, description in store.item_groups_from_exact(db):
             if exact_id not in kept:
                 log.info(db, "item_group", f"item group {code} ({description}) no longer in Exact: removed by pull",
                          record=code, action="none: Exact leads")
-        db.execute("DELETE FROM item_groups WHERE exact_id IS NOT NULL")
-        db.conn.executemany(
-            "INSERT INTO item_groups (exact_id, code, description, updated_at) VALUES (?, ?, ?, ?)",
-            [(g["exact_id"], g["code"], g["description"], utcnow()) for g in groups],
-        )
+        store.replace_item_groups(db, groups)
         set_state(db, item_groups_read_at=utcnow())
 
 
@@ -574,8 +488,8 @@ def _deactivate_ended(db, today: date) -> Counts:
     counts, records = Counts(), log.Records()
     with transaction(db):
         for table in ("customers", "items"):
-            counts.deactivated += _deactivate(db, records, table, "'ended in Exact on ' || end_date",
-                                              "end_date IS NOT NULL AND end_date < ?", [today.isoformat()], counts)
+            ended = store.deactivate_ended(db, table, today.isoformat())
+            counts.deactivated += _log_deactivated(db, records, table, ended, counts)
         records.finish(db, MORE_RECORDS)
     return counts
 

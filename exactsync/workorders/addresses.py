@@ -10,15 +10,11 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
-from exactsync.store import transaction, utcnow
+from exactsync.store import records, transaction, utcnow
+from exactsync.store.workorders import unlink_work_address, unsent_numbers_using_address
 from exactsync.workorders.lookup import (
     WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
 )
-
-
-# The key of the work address derived from a customer's default address in Exact is this
-# prefix and the customer's Exact ID; one added here gets a random key (the store's default).
-EXACT_KEY_PREFIX = "exact:"
 
 
 def address_lines(address: dict) -> list[str]:
@@ -41,7 +37,7 @@ def add(db: sqlite_utils.Database, customer_code: str, *, street: str, postcode:
         "created_at": utcnow(),
     }
     with transaction(db):
-        address_id = db["work_addresses"].insert(values).last_pk
+        address_id = records.add_work_address(db, values)
         log.info(db, "work_address", f"work address added to customer {customer_label(customer)}: "
                  + ", ".join(address_lines(values)), record=str(address_id))
     return get_work_address(db, address_id)
@@ -54,9 +50,7 @@ def of_customer(db: sqlite_utils.Database, customer_code: str) -> tuple[dict, li
 
 
 def addresses_of(db: sqlite_utils.Database, customer: dict) -> list[dict]:
-    return list(db.query(
-        "SELECT * FROM work_addresses WHERE customer_id = ? ORDER BY exact_address_id IS NULL, id", [customer["id"]]
-    ))
+    return records.work_addresses_of_customer(db, customer["id"])
 
 
 def first_of_customer(db: sqlite_utils.Database, customer: dict) -> dict:
@@ -78,10 +72,7 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
         raise WorkOrderError(
             f"work address {address_id} is the customer's address from Exact: change or remove it in Exact"
         )
-    in_use = [r["number"] for r in db.query(
-        "SELECT number FROM work_orders WHERE work_address_key = ? AND status != 'sent' ORDER BY number",
-        [address["key"]],
-    )]
+    in_use = unsent_numbers_using_address(db, address["key"])
     if in_use:
         raise WorkOrderError(
             f"work address {address_id} is used by work order {', '.join(in_use)}, not yet sent to Exact: "
@@ -89,8 +80,8 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
         )
     with transaction(db):
         # Sent work orders keep the address as text (their snapshot); only the link goes.
-        db.execute("UPDATE work_orders SET work_address_key = NULL WHERE work_address_key = ?", [address["key"]])
-        db.execute("DELETE FROM work_addresses WHERE id = ?", [address_id])
+        unlink_work_address(db, address["key"])
+        records.delete_work_address(db, address_id)
         log.info(db, "work_address", "work address removed: " + ", ".join(address_lines(address)),
                  record=str(address_id))
     return address
@@ -98,4 +89,4 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
 
 def by_key(db: sqlite_utils.Database, key: str | None) -> dict | None:
     """The work address a work order refers to, or None when it has none or it was removed."""
-    return next(db.query("SELECT * FROM work_addresses WHERE key = ?", [key]), None) if key else None
+    return records.work_address_by_key(db, key) if key else None

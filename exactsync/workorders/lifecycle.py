@@ -13,7 +13,8 @@ from decimal import Decimal
 import sqlite_utils
 
 from exactsync import log
-from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.store import get_state, outbox, records, set_state, transaction, utcnow
+from exactsync.store import workorders as store
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
     WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, is_row_id,
@@ -35,7 +36,7 @@ def _next_number(db: sqlite_utils.Database, prefix: str) -> str:
     while True:
         last += 1
         number = f"{prefix}{last:0{NUMBER_DIGITS}d}"
-        if not db.execute("SELECT 1 FROM work_orders WHERE number = ?", [number]).fetchone():
+        if not store.number_taken(db, number):
             break
     set_state(db, **{NUMBER_COUNTER_KEY: last})
     return number
@@ -74,7 +75,7 @@ def create(db: sqlite_utils.Database, *, prefix: str, customer_code: str, descri
     }
     with transaction(db):
         values["number"] = _next_number(db, prefix)
-        db["work_orders"].insert(values)
+        store.add_work_order(db, values)
     return values["number"]
 
 
@@ -99,15 +100,15 @@ def set_customer(db: sqlite_utils.Database, number: str, *, customer_code: str,
             address = addresses.first_of_customer(db, customer)
         else:
             address = address_of_customer(db, work_address_id, customer)
-        db["work_orders"].update(order["id"], _snapshot(customer, address))
+        store.update_work_order(db, order["id"], _snapshot(customer, address))
         log.info(db, "workorder", f"work order {order['number']} now for customer {customer_label(customer)}",
                  record=order["number"],
                  action="none: the next exactsync push sends it" if order["status"] in ("archived", "failed") else "")
 
 
 def _invoice_may_be_in_exact(db: sqlite_utils.Database, order: dict) -> bool:
-    step = db.execute("SELECT state FROM outbox WHERE work_order_id = ? AND step = 'invoice'", [order["id"]]).fetchone()
-    return order["exact_invoice_id"] is not None or (step is not None and step[0] in ("in_flight", "done"))
+    step = outbox.invoice_step_state(db, order["id"])
+    return order["exact_invoice_id"] is not None or step in ("in_flight", "done")
 
 
 def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: str = "") -> None:
@@ -122,7 +123,7 @@ def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: 
         "status": "planned",
     }
     with transaction(db):
-        db["work_orders"].update(order["id"], values)
+        store.update_work_order(db, order["id"], values)
 
 
 def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_by_kind: dict) -> list[int]:
@@ -133,15 +134,14 @@ def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_
     if not bookings:
         raise WorkOrderError("nothing to book: give --work MINUTES, --travel MINUTES or both")
     with transaction(db):
-        booked = dict(db.execute("SELECT kind, sum(minutes) FROM time_bookings WHERE work_order_id = ? GROUP BY kind",
-                                 [order["id"]]).fetchall())
+        booked = store.booked_minutes(db, order["id"])
         for kind, minutes in bookings.items():
             check_time_total(kind, booked.get(kind, 0) + minutes)
         return [
-            db["time_bookings"].insert({
+            store.add_time_booking(db, {
                 "work_order_id": order["id"], "employee": employee, "kind": kind,
                 "minutes": minutes, "booked_at": utcnow(),
-            }).last_pk
+            })
             for kind, minutes in bookings.items()
         ]
 
@@ -158,8 +158,7 @@ def check_time_total(kind: str, minutes: int) -> None:
 def _remove_line(db: sqlite_utils.Database, number: str, table: str, line_id: int, what: str) -> None:
     order = changeable_work_order(db, number)
     with transaction(db):
-        removed = is_row_id(line_id) and db.execute(f"DELETE FROM {table} WHERE id = ? AND work_order_id = ?",
-                                                    [line_id, order["id"]]).rowcount
+        removed = is_row_id(line_id) and store.remove_line(db, table, line_id, order["id"])
         if not removed:
             raise WorkOrderError(
                 f"{what} {line_id} is not on work order {order['number']}: "
@@ -177,11 +176,11 @@ def add_material(db: sqlite_utils.Database, number: str, item_code: str, quantit
     order = changeable_work_order(db, number)
     item = usable_item(db, item_code)
     with transaction(db):
-        return db["materials"].insert({
+        return store.add_material(db, {
             "work_order_id": order["id"], "item_code": item["code"].strip(), "item_exact_id": item["exact_id"],
             "description": description.strip() or item["description"], "quantity": quantity_text(quantity),
             "booked_at": utcnow(),
-        }).last_pk
+        })
 
 
 def remove_material(db: sqlite_utils.Database, number: str, material_id: int) -> None:
@@ -195,15 +194,7 @@ def fill_form(db: sqlite_utils.Database, number: str, name: str, answers: list[t
     if not answers:
         raise WorkOrderError(f"form {name!r} has no answers: give at least one --answer \"question=answer\"")
     with transaction(db):
-        old = [r[0] for r in db.execute("SELECT id FROM forms WHERE work_order_id = ? AND name = ?", [order["id"], name])]
-        for form_id in old:
-            db.execute("DELETE FROM form_answers WHERE form_id = ?", [form_id])
-            db.execute("DELETE FROM forms WHERE id = ?", [form_id])
-        form_id = db["forms"].insert({"work_order_id": order["id"], "name": name, "filled_at": utcnow()}).last_pk
-        db["form_answers"].insert_all(
-            {"form_id": form_id, "position": i, "question": q, "answer": a} for i, (q, a) in enumerate(answers)
-        )
-    return form_id
+        return store.replace_form(db, order["id"], name, answers, utcnow())
 
 
 def complete(db: sqlite_utils.Database, number: str) -> None:
@@ -215,7 +206,7 @@ def complete(db: sqlite_utils.Database, number: str) -> None:
             f"exactsync workorder archive {order['number']}"
         )
     with transaction(db):
-        db["work_orders"].update(order["id"], {"status": "completed", "completed_at": utcnow()})
+        store.update_work_order(db, order["id"], {"status": "completed", "completed_at": utcnow()})
 
 
 def archive(db: sqlite_utils.Database, number: str) -> None:
@@ -227,8 +218,8 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
             f"exactsync workorder complete {order['number']}, then archive it"
         )
     with transaction(db):
-        db["work_orders"].update(order["id"], {**_current_snapshot(db, order), "status": "archived",
-                                               "archived_at": utcnow()})
+        store.update_work_order(db, order["id"], {**_current_snapshot(db, order), "status": "archived",
+                                                  "archived_at": utcnow()})
         log.info(db, "workorder", f"work order {order['number']} archived: queued for Exact as a draft invoice",
                  record=order["number"], action="none: the next exactsync push sends it")
 
@@ -237,7 +228,7 @@ def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
     """The snapshot taken again at archive, so the invoice shows the customer as it is now;
     a customer or address removed meanwhile keeps the snapshot taken before. Both are found by
     what survives a wipe and the next pull (Exact ID, work address key), not by row id."""
-    customer = next(db.query("SELECT * FROM customers WHERE exact_id = ?", [order["customer_exact_id"]]), None)
+    customer = records.customer_by_exact_id(db, order["customer_exact_id"])
     address = addresses.by_key(db, order["work_address_key"])
     if customer is None or address is None or address["customer_id"] != customer["id"]:
         return {}
@@ -245,37 +236,13 @@ def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
 
 
 def list_orders(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
-    sql = (
-        "SELECT number, status, customer_code, customer_name, description, planned_employee, planned_date, "
-        "planned_time, created_at, completed_at, archived_at, exact_invoice_id FROM work_orders"
-    )
-    params = []
-    if status:
-        sql += " WHERE status = ?"
-        params.append(status)
-    return list(db.query(sql + " ORDER BY number", params))
+    return store.list_work_orders(db, status)
 
 
 def details(db: sqlite_utils.Database, number: str) -> dict:
     """Everything about one work order, as plain data (also what the PDFs print)."""
     order = get_work_order(db, number)
-    hours = list(db.query(
-        "SELECT id, employee, kind, minutes, booked_at FROM time_bookings WHERE work_order_id = ? ORDER BY id",
-        [order["id"]],
-    ))
-    materials = list(db.query(
-        "SELECT id, item_code AS item, item_exact_id, description, quantity, booked_at FROM materials "
-        "WHERE work_order_id = ? ORDER BY id", [order["id"]],
-    ))
-    forms = list(db.query("SELECT id, name, filled_at FROM forms WHERE work_order_id = ? ORDER BY id", [order["id"]]))
-    for form in forms:
-        form["answers"] = list(db.query(
-            "SELECT question, answer FROM form_answers WHERE form_id = ? ORDER BY position", [form["id"]]
-        ))
-    push = list(db.query(
-        "SELECT step, state, exact_id, attempts, last_error, next_attempt_at, updated_at FROM outbox "
-        "WHERE work_order_id = ? ORDER BY id", [order["id"]],
-    ))
+    hours = store.time_bookings(db, order["id"])
     planned = None
     if order["planned_employee"]:
         planned = {"employee": order["planned_employee"], "date": order["planned_date"], "time": order["planned_time"]}
@@ -293,12 +260,12 @@ def details(db: sqlite_utils.Database, number: str) -> dict:
         "planned": planned,
         "hours": hours,
         "totals": {kind + "_minutes": sum(h["minutes"] for h in hours if h["kind"] == kind) for kind in KINDS},
-        "materials": materials,
-        "forms": forms,
+        "materials": store.materials(db, order["id"]),
+        "forms": store.forms(db, order["id"]),
         "created_at": order["created_at"],
         "completed_at": order["completed_at"],
         "archived_at": order["archived_at"],
         "exact_invoice_id": order["exact_invoice_id"],
-        "push": push,
+        "push": outbox.steps_of(db, order["id"]),
     }
 

@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 import sqlite_utils
 
 from exactsync.errors import ExactsyncError
+from exactsync.store import records
+from exactsync.store.workorders import work_order_by_number
 
 READ_ONLY_STATUSES = ("archived", "sent", "failed")
 # Bounds at entry, so that a typo or a hostile file never becomes an absurd invoice (README, workorder).
@@ -41,12 +43,9 @@ def find_customer(db: sqlite_utils.Database, code: str) -> dict:
     typed = str(code).strip()
     if not typed:
         raise WorkOrderError("the customer code is empty: give the code as it is in Exact, e.g. 25")
-    rows = list(db.query("SELECT * FROM customers WHERE trim(code) = ? ORDER BY id", [typed]))
+    rows = records.customers_by_code(db, typed)
     if not rows and typed.isdigit():
-        rows = list(db.query(
-            "SELECT * FROM customers WHERE ltrim(trim(code), '0') = ? AND trim(code) GLOB '[0-9]*' ORDER BY id",
-            [typed.lstrip("0")],
-        ))
+        rows = records.customers_by_number(db, typed.lstrip("0"))
     if not rows:
         raise WorkOrderError(
             f"customer {typed} does not exist: check the code in Exact; a customer added there "
@@ -83,8 +82,7 @@ def customer_label(customer: dict) -> str:
 def usable_item(db: sqlite_utils.Database, code: str) -> dict:
     """The item with this code (trimmed, exact), refused unless it comes from Exact and is active."""
     typed = str(code).strip()
-    rows = list(db.query("SELECT * FROM items WHERE trim(code) = ? ORDER BY exact_id IS NULL, id LIMIT 1", [typed]))
-    item = rows[0] if rows else None
+    item = records.item_by_code(db, typed)
     if item is None or not item["exact_id"]:
         raise WorkOrderError(
             f"item '{typed}' is not an item from Exact: choose an item pulled from Exact "
@@ -98,12 +96,12 @@ def usable_item(db: sqlite_utils.Database, code: str) -> dict:
 # --- work addresses and work orders ------------------------------------------
 
 def get_work_address(db: sqlite_utils.Database, address_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id])) if is_row_id(address_id) else []
-    if not rows:
+    address = records.work_address_by_id(db, address_id) if is_row_id(address_id) else None
+    if address is None:
         raise WorkOrderError(
             f"work address {address_id} does not exist: see exactsync workaddress list CUSTOMER_CODE"
         )
-    return rows[0]
+    return address
 
 
 def address_of_customer(db: sqlite_utils.Database, address_id: int, customer: dict) -> dict:
@@ -118,10 +116,10 @@ def address_of_customer(db: sqlite_utils.Database, address_id: int, customer: di
 
 
 def get_work_order(db: sqlite_utils.Database, number: str) -> dict:
-    rows = list(db.query("SELECT * FROM work_orders WHERE number = ? COLLATE NOCASE", [str(number).strip()]))
-    if not rows:
+    order = work_order_by_number(db, str(number).strip())
+    if order is None:
         raise WorkOrderError(f"work order {number} does not exist: see exactsync workorder list")
-    return rows[0]
+    return order
 
 
 def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:

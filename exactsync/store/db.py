@@ -1,4 +1,4 @@
-"""The one place that knows the SQLite schema.
+"""The store's connection and schema: opening, transactions, migrations and the run lock.
 
 The schema is built by named migrations, applied in order and recorded in the
 `migrations` table, so an old store is brought up to date on open and a new one
@@ -522,32 +522,6 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-
-
-# --- integration state -------------------------------------------------------
-
-def get_state(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
-    row = db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
-    return row[0] if row else default
-
-
-def set_state(db: sqlite_utils.Database, **values) -> None:
-    with transaction(db):
-        for key, value in values.items():
-            if value is None:
-                db.execute("DELETE FROM state WHERE key = ?", [key])
-            else:
-                db.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [key, str(value)],
-                )
-
-
-def raise_mutation_date(db: sqlite_utils.Database, at: str) -> None:
-    """Move the highest mutation date (R16) forward to `at`, never back."""
-    current = get_state(db, "highest_mutation_at")
-    if current is None or at > current:
-        set_state(db, highest_mutation_at=at)
 
 
 # --- one run at a time -------------------------------------------------------
