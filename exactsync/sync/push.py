@@ -545,7 +545,8 @@ class Push:
                             "WHERE work_order_id = ? AND step = ?", [utcnow(), work_order_id, step])
 
     def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
-        """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS."""
+        """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS (a
+        refused link does not fail the work order: its invoice and PDFs are in Exact)."""
         attempts = self.db.execute("SELECT attempts FROM outbox WHERE work_order_id = ? AND step = ?",
                                    [work_order_id, step]).fetchone()[0]
         with transaction(self.db):
@@ -553,6 +554,9 @@ class Push:
                 self.db.execute("UPDATE outbox SET state = 'failed', last_error = ?, last_status = NULL, "
                                 "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
                                 [message, utcnow(), work_order_id, step])
+                if step == LINK_STEP:
+                    self.sent_unlinked(work_order_id, number, attempts, message)
+                    return
                 self.db.execute("UPDATE work_orders SET status = 'failed' WHERE id = ?", [work_order_id])
                 log.error(self.db, "workorder", f"work order {number} failed: Exact refused its {step} {attempts} "
                           f"times: {message}", record=number,
@@ -568,6 +572,19 @@ class Push:
                       record=number, action=f"check what Exact says; push tries again from {retry_at} "
                                             f"(try {attempts + 1} of {MAX_ATTEMPTS})")
         self.result.note(number, "retrying")
+
+    def sent_unlinked(self, work_order_id: int, number: str, attempts: int, message: str) -> None:
+        """The invoice and its PDFs are in Exact; only the link is not (e.g. the office deleted the
+        document or booked the invoice meanwhile). No retry could change that: the work order is sent."""
+        invoice_id = self.exact_id_of(work_order_id, INVOICE_STEP)
+        self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
+                        [invoice_id, work_order_id])
+        log.warning(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id} with its "
+                    f"PDFs, but Exact refused {attempts} times to link its PDF to the invoice: {message}",
+                    record=number, action="none: its PDFs are on the customer's card in Exact; link the document "
+                                          "on the invoice there if it is wanted")
+        raise_mutation_date(self.db, utcnow())
+        self.result.note(number, "sent")
 
     def refuse(self, order: dict, refused: invoice_mod.Refusal, invoice_step: dict | None) -> None:
         """Log a refusal once per reason (not every 5 minutes); the work order stays queued."""
