@@ -2,15 +2,15 @@
 
 Exact has no idempotency key, and a timeout, a dropped connection or a 500 does
 not say whether it stored the record. So every call that creates something is a
-step in the `outbox` (invoice; per PDF a document and its attachment), marked
+step in the `outbox` (invoice; per PDF a document and its attachment; the link), marked
 `in_flight` and committed BEFORE the call and `done` with Exact's ID AFTER it.
 A run starts by looking every `in_flight` step up in Exact by its unique
 reference (the invoice by Description among OrderedBy's invoices, a document by
 Subject among Account's documents, an attachment by FileName among Document's
 attachments): found, it is adopted; not found, it may be sent again. Nothing is ever posted twice blindly.
-The last step links the invoice to a PDF's document (the invoice's Document field). It is a PUT of
-the same value however often it is sent, so it needs no waiting, only the lookup that tells whether
-a try that got no clear answer counts as refused.
+The last step links the invoice to a PDF's document (its Document field) with a PUT, which sets the
+same value however often it arrives: a link left in flight is looked up at once, without waiting,
+and sent again when the invoice does not have it.
 A step that got no answer at all is looked up only once Exact can no longer be
 working on it (see `exact_done_at`): until then its work order waits, or the
 lookup could miss what Exact is still storing.
