@@ -271,7 +271,7 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
     shown = []
     for order in queued(db):
         entry = {"number": order["number"], "invoice": None,
-                 "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs are left to send
+                 "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs and the link are left
                  "refusal": None, "error": None}
         try:
             built, refused = plan(read_parts(db, order), settings, item_ids)
