@@ -106,4 +106,8 @@ def assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon", "Formulieren
     assert {statuses[n] for n in numbers} == {"sent"}, statuses
     invoice_ids = dict(db.execute("SELECT number, exact_invoice_id FROM work_orders").fetchall())
     for number in numbers:
-        assert sandbox.invoices[invoice_ids[number]]["Description"] == f"Werkbon {number}"
+        invoice = sandbox.invoices[invoice_ids[number]]
+        assert invoice["Description"] == f"Werkbon {number}"
+        if pdf_kinds:  # the invoice links the first PDF's document: the werkbon's when it is sent
+            [linked] = [d["ID"] for d in sandbox.documents.values() if d["Subject"] == f"{pdf_kinds[0]} {number}"]
+            assert invoice["Document"] == linked, (number, invoice["Document"])

@@ -87,16 +87,23 @@ def test_each_settings_combination_gives_exactly_the_expected_invoice(sandbox, c
         assert attachment["FileName"] == f"{number}-{kind.lower()}.pdf"
         assert attachment["Attachment"] == render(db, number, config.get("workorders", "company_name"))
 
+    # The invoice links the werkbon's document; the forms' when they are the only PDF; none without PDFs.
+    linked = {"both": "Werkbon", "workorder": "Werkbon", "forms": "Formulieren", "none": None}[pdfs]
+    assert invoice["Document"] == (documents[f"{linked} {number}"]["ID"] if linked else None)
+    assert sandbox.calls["PUT salesinvoice/SalesInvoices"] == (1 if linked else 0)
+
     order = db["work_orders"].get(1)
     assert (order["status"], order["exact_invoice_id"]) == ("sent", invoice["InvoiceID"])
     assert log_rows(db, "info")[-1] == ("info", number, f"work order {number} sent to Exact as draft invoice "
                                         f"{invoice['InvoiceID']}" + ("" if pdfs == "none" else " with " + ", ".join(
-                                            f"{number}-{k.lower()}.pdf" for k in expected_pdfs)),
+                                            f"{number}-{k.lower()}.pdf" for k in expected_pdfs)
+                                            + f" ({number}-{linked.lower()}.pdf linked to the invoice)"),
                                         "none: check and confirm the draft invoice in Exact")
     assert get_state(db, "highest_mutation_at") is not None
     sandbox.reset_calls()
     assert run("push").exit_code == 0
     assert posts(sandbox) == 0 and len(sandbox.invoices) == 1
+    assert sandbox.calls["PUT salesinvoice/SalesInvoices"] == 0
 
 
 def test_the_pdf_bytes_arrive_unchanged(sandbox, config_path, run):

@@ -24,6 +24,8 @@ from push_helpers import (after_exact_is_done, archived, assert_exactly_once, co
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
 POSTS = tuple(f"POST {path}" for path in PATHS)
+LINK = "PUT salesinvoice/SalesInvoices"  # the invoice's Document, set after the PDFs
+WRITES = (*POSTS, LINK)
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
 
@@ -126,7 +128,7 @@ def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(san
     clock = FakeClock()
     client = ExactClient.from_config(config, sleep=no_pause)
     kinds = ("error500", "drop_before", "drop_after_commit")
-    paths = [("POST", p) for p in PATHS] + [("GET", p) for p in PATHS]
+    paths = [("POST", p) for p in PATHS] + [("GET", p) for p in PATHS] + [tuple(LINK.split())]
     adopted = retried = 0
     for run in range(30):
         if run % 2 == 0 and run // 2 < len(numbers):
@@ -190,9 +192,9 @@ def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config
     rng = random.Random(8)
     kills = 0
     for _ in range(8):
-        target = sum(sandbox.calls[c] for c in POSTS) + rng.randint(1, 4)
+        target = sum(sandbox.calls[c] for c in WRITES) + rng.randint(1, 4)
         process = start_push(config_path)
-        wait_for(lambda: sum(sandbox.calls[c] for c in POSTS) >= target or process.poll() is not None)
+        wait_for(lambda: sum(sandbox.calls[c] for c in WRITES) >= target or process.poll() is not None)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         kills += process.wait() == -signal.SIGKILL

@@ -65,3 +65,17 @@ def test_a_document_and_its_attachment_are_found_without_filtering_on_their_text
     assert push.find_document(client, "Werkbon WO-8", customer) is None
     assert push.find_attachment(client, document, "WO-7-werkbon.pdf") == attachments["WO-7-werkbon.pdf"]
     assert push.find_attachment(client, document, "wo-7-werkbon.pdf") is None
+
+
+def test_a_link_is_found_by_the_invoices_id_and_only_when_it_is_to_one_of_the_work_orders_documents(sandbox, client):
+    customer = customers(sandbox)[0]
+    linked, unlinked = (invoice(client, sandbox, customer, f"Werkbon WO-{n}") for n in (1, 2))
+    ours, other = (client.post("documents/Documents", {"Account": customer, "Subject": subject, "Type": 10})["ID"]
+                   for subject in ("Werkbon WO-1", "Werkbon WO-9"))
+    client.put(f"salesinvoice/SalesInvoices(guid'{linked}')", {"Document": ours})
+    sandbox.reset_calls()
+
+    assert push.find_link(client, linked, {ours}) == ours
+    assert push.find_link(client, linked, {other}) is None
+    assert push.find_link(client, unlinked, {ours, other}) is None
+    assert sandbox.calls["GET salesinvoice/SalesInvoices"] == 3  # one call each, by the invoice's key field

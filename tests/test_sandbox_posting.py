@@ -108,6 +108,17 @@ def test_put_links_a_document_to_an_invoice(sb, api):
     assert sb.invoices[created["InvoiceID"]]["Document"] == document["ID"]
 
 
+def test_linking_a_document_that_does_not_exist_is_a_500_and_changes_nothing(sb, api):
+    created = api.post("salesinvoice/SalesInvoices", invoice(sb)).json()["d"]
+    missing = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    answer = api.put(f"salesinvoice/SalesInvoices(guid'{created['InvoiceID']}')", {"Document": missing})
+    assert answer.status_code == 500 and error_value(answer) == "Ongeldige referentie: Document"
+    assert sb.invoices[created["InvoiceID"]]["Document"] is None
+    refused = api.post("salesinvoice/SalesInvoices", invoice(sb, Description="Werkbon 2", Document=missing))
+    assert refused.status_code == 500 and error_value(refused) == "Ongeldige referentie: Document"
+    assert len(sb.invoices) == 1
+
+
 def test_an_invoice_for_an_account_that_is_not_a_customer_is_refused_with_500(sb, api):
     prospect = customer(sb)
     sb.update_account(prospect, Status="P")

@@ -21,7 +21,8 @@ from exactsync.sync import push as push_mod
 @pass_app
 def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | None, as_json: bool):
     """Send every archived work order to Exact as a draft (concept) sales
-    invoice on its customer, with its PDFs on the customer's card, exactly once.
+    invoice on its customer, with its PDFs on the customer's card and the
+    werkbon linked to the invoice, exactly once.
 
     A work order that cannot be invoiced (no customer from Exact, a work address
     of another customer, an item no longer in Exact, nothing to invoice) gets an
@@ -64,12 +65,15 @@ def _invoice_cells(invoice: dict | None) -> list[str]:
     if invoice is None:  # the work order could not be read: its outcome says why
         return ["", "", "", ""]
     return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
-            invoice["your_ref"], invoice["remarks"], "\n".join(p["file_name"] for p in invoice["pdfs"])]
+            invoice["your_ref"], invoice["remarks"], "\n".join(
+                p["file_name"] + (" (linked to the invoice)" if p["file_name"] == invoice["linked_pdf"] else "")
+                for p in invoice["pdfs"])]
 
 
 def _outcome(shown: dict) -> str:
     if shown["error"]:
         return "cannot be handled: " + shown["error"]["message"]
     if shown["exact_invoice_id"]:
-        return f"invoice {shown['exact_invoice_id']} is in Exact; its PDFs would be sent"
+        linked = f", {shown['invoice']['linked_pdf']} linked to it" if shown["invoice"]["linked_pdf"] else ""
+        return f"invoice {shown['exact_invoice_id']} is in Exact; its PDFs would be sent{linked}"
     return "refused: " + shown["refusal"]["message"] if shown["refusal"] else "would be sent"

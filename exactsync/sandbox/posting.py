@@ -81,8 +81,9 @@ class Posting:
         if "SalesInvoiceLines" in changes:
             raise ApiError(400, "SalesInvoiceLines cannot be changed with PUT on the invoice: "
                                 "use salesinvoice/SalesInvoiceLines")
-        if changes.get("Document") and changes["Document"] not in self.admin.documents:
-            raise ApiError(500, "Ongeldige referentie: Document")
+        problems = Problems()
+        check_linked_document(changes, self.admin, problems)
+        problems.raise_any()
         row.update(changes)
         row["Modified"] = local_now()
 
@@ -132,8 +133,7 @@ class Posting:
         if invoice_to is not None and invoice_to["Status"] != "C":
             # An invoice for an account that is not a customer: 500 "Ongeldig: Factuur voor (Type)" (picqer#172).
             problems.business_rule("Ongeldig: Factuur voor (Type)")
-        if data.get("Document") and data["Document"] not in admin.documents:
-            problems.bad_reference("Document")
+        check_linked_document(data, admin, problems)
         raw_lines = data.get("SalesInvoiceLines") or []
         if not raw_lines:
             problems.missing("Factuurregels")
@@ -229,6 +229,15 @@ class Posting:
         }
         admin.attachments[guid] = attachment
         return attachment
+
+
+def check_linked_document(data: dict, admin: Administration, problems: Problems) -> None:
+    """An invoice's Document is the GUID of a document linked to it, given on the POST or set later by
+    PUT salesinvoice/SalesInvoices(guid'...') with {"Document": id} (NG attach-file-invoice.ts, after
+    posting the document and its attachment). One that does not exist is a bad reference: 500, nothing
+    changed, as for every other reference (picqer#249, #452)."""
+    if data.get("Document") and data["Document"] not in admin.documents:
+        problems.bad_reference("Document")
 
 
 def post_size(body: bytes, data: dict, schema: dict[str, str]) -> int:

@@ -2,12 +2,15 @@
 
 Exact has no idempotency key, and a timeout, a dropped connection or a 500 does
 not say whether it stored the record. So every call that creates something is a
-step in the `outbox` (invoice; per PDF a document and its attachment), marked
+step in the `outbox` (invoice; per PDF a document and its attachment; the link), marked
 `in_flight` and committed BEFORE the call and `done` with Exact's ID AFTER it.
 A run starts by looking every `in_flight` step up in Exact by its unique
 reference (the invoice by Description among OrderedBy's invoices, a document by
 Subject among Account's documents, an attachment by FileName among Document's
 attachments): found, it is adopted; not found, it may be sent again. Nothing is ever posted twice blindly.
+The last step links the invoice to a PDF's document (its Document field) with a PUT, which sets the
+same value however often it arrives: a link left in flight is looked up at once, without waiting,
+and sent again when the invoice does not have it.
 A step that got no answer at all is looked up only once Exact can no longer be
 working on it (see `exact_done_at`): until then its work order waits, or the
 lookup could miss what Exact is still storing.
@@ -56,6 +59,12 @@ ERRORS_PER_HOUR = 6
 ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
+# The invoice's Document set to the werkbon's document (the forms' when only they are sent), so that
+# whoever checks the draft invoice opens the work order from it. After the invoice, as a PUT: setting
+# the same Document again is harmless, so no fault can link twice, and the invoice still comes first
+# (nothing lands on a customer's card before push knows the invoice went).
+LINK_STEP = "invoice link"
+INVOICE_ENDPOINT = "salesinvoice/SalesInvoices"
 # A POST carries at most 10.0 MB, an attachment counted by its bytes (EXDOC API_limits; read as 10**6-byte
 # MB, the stricter reading); the rest of the attachment's request (document ID, file name) fits in 1,000 bytes.
 MAX_PDF_BYTES = 10_000_000 - 1_000
@@ -247,6 +256,11 @@ def setting_item_codes(settings: dict) -> dict[str, str]:
     return {settings[name]: name for name in ITEM_SETTINGS if settings[name]}
 
 
+def linked_pdf(built: invoice_mod.Invoice) -> invoice_mod.Pdf | None:
+    """The PDF whose document the invoice links: the first sent, the werkbon before the forms."""
+    return built.pdfs[0] if built.pdfs else None
+
+
 # --- dry run ---------------------------------------------------------------------------
 
 def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
@@ -257,7 +271,7 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
     shown = []
     for order in queued(db):
         entry = {"number": order["number"], "invoice": None,
-                 "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs are left to send
+                 "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs and the link are left
                  "refusal": None, "error": None}
         try:
             built, refused = plan(read_parts(db, order), settings, item_ids)
@@ -269,7 +283,8 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
             continue
         if order["exact_invoice_id"]:
             refused = None  # as in push: once the invoice is in Exact, its PDFs go whatever changed since
-        shown.append({**entry, "invoice": built.shown(),
+        linked = linked_pdf(built)
+        shown.append({**entry, "invoice": {**built.shown(), "linked_pdf": linked.file_name if linked else None},
                       "refusal": {"message": refused.message, "action": refused.action} if refused else None})
     return shown
 
@@ -361,7 +376,8 @@ class Push:
             self.isolated(row["number"], lambda: self.settle(row))
 
     def settle(self, row: dict) -> None:
-        if row["last_status"] is None and self.clock() < self.exact_done_at(row):
+        # The link is set to the same value however often it arrives: nothing to wait for.
+        if row["last_status"] is None and row["step"] != LINK_STEP and self.clock() < self.exact_done_at(row):
             self.wait_for_exact(row)
             return
         found = self.find(row)
@@ -400,6 +416,10 @@ class Push:
         step, number, customer = row["step"], row["number"], row["customer_exact_id"]
         if step == INVOICE_STEP:
             return find_invoice(self.client, invoice_mod.invoice_description(number), customer)
+        if step == LINK_STEP:
+            documents = {s["exact_id"] for name, s in self.steps_of(row["work_order_id"]).items()
+                         if name.startswith("document:") and s["state"] == "done"}
+            return find_link(self.client, self.exact_id_of(row["work_order_id"], INVOICE_STEP), documents)
         kind = step.split(":", 1)[1]
         pdf = invoice_mod.pdf(kind, number)
         if step == document_step(kind):
@@ -430,19 +450,35 @@ class Push:
             for warning in built.warnings:
                 log.warning(self.db, "workorder", f"work order {number}: {warning}", record=number,
                             action="none, or shorten the customer reference")
-            if not self.step(order, INVOICE_STEP, "salesinvoice/SalesInvoices", built.wire, key="InvoiceID"):
+            if not self.step(order, INVOICE_STEP, INVOICE_ENDPOINT, built.wire, key="InvoiceID"):
                 return
+        documents = {}
         for pdf in built.pdfs:
             document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
                 "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type})
             if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
                     "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
                 return
+            documents[pdf.kind] = document
+        linked = linked_pdf(built)
+        if linked and not self.link(order, documents[linked.kind]):
+            return
         self.sent(order, built)
 
-    def step(self, order: dict, step: str, endpoint: str, body: Callable[[], dict], key: str = "ID") -> str | None:
-        """Run one outbox step: POST `body()` to `endpoint` unless done before. Its Exact ID,
-        or None when it did not complete in this run."""
+    def link(self, order: dict, document: str) -> str | None:
+        """The LINK_STEP: PUT the invoice's Document. Its Exact ID is the document linked."""
+        invoice = self.exact_id_of(order["id"], INVOICE_STEP)
+
+        def put(payload: dict) -> str:
+            self.client.put(f"{INVOICE_ENDPOINT}({odata.guid(invoice)})", payload)
+            return document
+
+        return self.step(order, LINK_STEP, INVOICE_ENDPOINT, lambda: {"Document": document}, send=put)
+
+    def step(self, order: dict, step: str, endpoint: str, body: Callable[[], dict], key: str = "ID",
+             send: Callable[[dict], str] | None = None) -> str | None:
+        """Run one outbox step: POST `body()` to `endpoint` (or `send(body())` it) unless done
+        before. Its Exact ID, or None when it did not complete in this run."""
         existing = self.steps_of(order["id"]).get(step)
         if existing and existing["state"] == "done":
             return existing["exact_id"]
@@ -456,7 +492,8 @@ class Push:
                 "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
                 "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
         try:
-            exact_id = self.client.post(endpoint, payload, sending=lambda: self.stamp(order["id"], step))[key]
+            exact_id = send(payload) if send else self.client.post(
+                endpoint, payload, sending=lambda: self.stamp(order["id"], step))[key]
         except (DailyLimitReached, LoginUnavailable):
             # Nothing reached Exact (the day's calls spent, no token, or a 401): no try of this work order.
             self.not_tried(order["id"], step)
@@ -508,7 +545,8 @@ class Push:
                             "WHERE work_order_id = ? AND step = ?", [utcnow(), work_order_id, step])
 
     def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
-        """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS."""
+        """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS (a
+        refused link does not fail the work order: its invoice and PDFs are in Exact)."""
         attempts = self.db.execute("SELECT attempts FROM outbox WHERE work_order_id = ? AND step = ?",
                                    [work_order_id, step]).fetchone()[0]
         with transaction(self.db):
@@ -516,6 +554,9 @@ class Push:
                 self.db.execute("UPDATE outbox SET state = 'failed', last_error = ?, last_status = NULL, "
                                 "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
                                 [message, utcnow(), work_order_id, step])
+                if step == LINK_STEP:
+                    self.sent_unlinked(work_order_id, number, attempts, message)
+                    return
                 self.db.execute("UPDATE work_orders SET status = 'failed' WHERE id = ?", [work_order_id])
                 log.error(self.db, "workorder", f"work order {number} failed: Exact refused its {step} {attempts} "
                           f"times: {message}", record=number,
@@ -531,6 +572,19 @@ class Push:
                       record=number, action=f"check what Exact says; push tries again from {retry_at} "
                                             f"(try {attempts + 1} of {MAX_ATTEMPTS})")
         self.result.note(number, "retrying")
+
+    def sent_unlinked(self, work_order_id: int, number: str, attempts: int, message: str) -> None:
+        """The invoice and its PDFs are in Exact; only the link is not (e.g. the office deleted the
+        document or booked the invoice meanwhile). No retry could change that: the work order is sent."""
+        invoice_id = self.exact_id_of(work_order_id, INVOICE_STEP)
+        self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
+                        [invoice_id, work_order_id])
+        log.warning(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id} with its "
+                    f"PDFs, but Exact refused {attempts} times to link its PDF to the invoice: {message}",
+                    record=number, action="none: its PDFs are on the customer's card in Exact; link the document "
+                                          "on the invoice there if it is wanted")
+        raise_mutation_date(self.db, utcnow())
+        self.result.note(number, "sent")
 
     def refuse(self, order: dict, refused: invoice_mod.Refusal, invoice_step: dict | None) -> None:
         """Log a refusal once per reason (not every 5 minutes); the work order stays queued."""
@@ -548,6 +602,8 @@ class Push:
         number = order["number"]
         invoice_id = self.exact_id_of(order["id"], INVOICE_STEP)
         pdfs = f" with {', '.join(p.file_name for p in built.pdfs)}" if built.pdfs else ""
+        if linked := linked_pdf(built):
+            pdfs += f" ({linked.file_name} linked to the invoice)"
         with transaction(self.db):
             self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
                             [invoice_id, order["id"]])
@@ -626,8 +682,15 @@ class Push:
 # them: a missed record would be posted twice, and a customer's invoices are a few pages at most.
 
 def find_invoice(client, description: str, customer_id: str) -> str | None:
-    return _find(client, "salesinvoice/SalesInvoices", {"$filter": f"OrderedBy eq {odata.guid(customer_id)}"},
+    return _find(client, INVOICE_ENDPOINT, {"$filter": f"OrderedBy eq {odata.guid(customer_id)}"},
                  "InvoiceID", "Description", description)
+
+
+def find_link(client, invoice_id: str, documents: set[str]) -> str | None:
+    """The document the invoice links, when it is one of `documents` (its work order's)."""
+    linked = _find(client, INVOICE_ENDPOINT, {"$filter": f"InvoiceID eq {odata.guid(invoice_id)}"},
+                   "Document", "InvoiceID", invoice_id)
+    return linked if linked in documents else None
 
 
 def find_document(client, subject: str, customer_id: str) -> str | None:
