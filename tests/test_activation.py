@@ -84,6 +84,7 @@ def _read_until(fd: int, end: bytes | None) -> bytes:
     return seen
 
 
+@pytest.mark.slow
 def test_deactivate_asks_first_on_a_terminal(config_path, db):
     set_state(db, active=1)
     code, shown = deactivate_on_a_terminal(config_path, "n")
