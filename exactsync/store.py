@@ -14,20 +14,15 @@ import fcntl
 import os
 import sqlite3
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlite_utils
 
 from exactsync.errors import StoreError
+from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def utcnow() -> str:
-    """Timestamps in the store: ISO 8601 UTC to the second, so they sort as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- migrations --------------------------------------------------------------

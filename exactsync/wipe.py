@@ -15,7 +15,8 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
-from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.store import get_state, set_state, transaction
+from exactsync.timeutil import utcnow
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from typing import Iterable
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from exactsync.timeutil import parse
 
 KIND_STYLES = {"info": "blue", "warning": "yellow", "error": "bold red"}
 
@@ -41,7 +42,7 @@ def local_time(iso_utc: str | None) -> str:
     """A stored UTC timestamp in this machine's time zone, for people."""
     if not iso_utc:
         return "never"
-    at = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    at = parse(iso_utc)
     return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -15,10 +15,11 @@ from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
 from exactsync.sync import budget
+from exactsync.timeutil import iso
 
 
 def collect(db: sqlite_utils.Database) -> dict:
-    day_ago = (datetime.now(timezone.utc) - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day_ago = iso(datetime.now(timezone.utc) - timedelta(hours=24))
     counts = dict(db.execute("SELECT status, count(*) FROM work_orders GROUP BY status").fetchall())
     division = get_state(db, "division")
     return {

@@ -56,7 +56,7 @@ def cleanup(db: sqlite_utils.Database) -> dict[str, int]:
 def _remove(db: sqlite_utils.Database, records: log.Records, table: str, name: str, where: str, why: str) -> int:
     """Delete the rows `where` selects, with a log row each naming it and why (the SQL
     expression `why`); return how many."""
-    noun = table[:-1]  # customers -> customer, items -> item, item_groups -> item_group: the log's tables
+    noun = log.TABLE_OF[table]
     gone = db.execute(f"DELETE FROM {table} WHERE {where} RETURNING code, {name}, {why}").fetchall()
     for code, label, reason in sorted(gone):
         records.write(db, "info", noun, f"{noun.replace('_', ' ')} {code} ({label}) {reason or 'is inactive'}: "

@@ -7,9 +7,10 @@ is decided on the Amsterdam calendar date (`today` is an Amsterdam date).
 from __future__ import annotations
 
 import re
-from datetime import date, timezone
+from datetime import date
 
 from exactsync.exact import odata
+from exactsync.timeutil import iso
 
 CUSTOMER_STATUS = "C"
 NOT_A_CUSTOMER = "is not a customer in Exact"  # the reason's start; push refuses such a work order (picqer#172)
@@ -174,7 +175,7 @@ def newest_per_id(rows: list[dict]) -> list[dict]:
 def modified_utc(payload: dict) -> str | None:
     """Exact's Modified as ISO UTC, for the highest mutation date."""
     modified = odata.parse_date(payload.get("Modified"))
-    return modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if modified else None
+    return iso(modified) if modified else None
 
 
 def newest_modified_utc(rows: list[dict]) -> str | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
-from exactsync.store import transaction, utcnow
+from exactsync.store import transaction
+from exactsync.timeutil import utcnow
 from exactsync.workorders.lookup import (
     WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
 )
