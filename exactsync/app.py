@@ -17,7 +17,8 @@ from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.errors import ExactsyncError
 from exactsync.settings_check import unverified_reason
-from exactsync.store import Busy, open_store, run_lock
+from exactsync.locks import Busy
+from exactsync.store import open_store, run_lock
 from exactsync.sync.runs import recorded_run
 
 LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import sqlite3
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlite_utils
 
 from exactsync.errors import StoreError
+from exactsync.locks import held, open_lock_file
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -547,20 +546,13 @@ def raise_mutation_date(db: sqlite_utils.Database, at: str) -> None:
 
 # --- one run at a time -------------------------------------------------------
 
-class Busy(Exception):
-    """Another exactsync run holds the run lock."""
-
-
 @contextlib.contextmanager
 def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
-    """Hold the store's run lock; wait at most `wait_seconds` for another run, then raise Busy.
-
-    An flock on a file beside the store: the kernel releases it when the process
-    dies, so a killed run never leaves a stale lock behind.
-    """
+    """Hold the store's run lock, an flock on a file beside the store; wait at most `wait_seconds`
+    for another run, then raise Busy."""
     lock_path = Path(str(store_path) + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_lock_file(lock_path)
     except IsADirectoryError:
         raise StoreError(f"the run lock {lock_path} is a folder: exactsync creates that file itself; move the "
                          "folder away, then run the command again") from None
@@ -568,18 +560,5 @@ def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
         raise (_disk_problem(Path(store_path), exc.strerror, 0) or StoreError(
             f"cannot open the run lock {lock_path} ({exc.strerror}): make it readable and writable for the user "
             "running exactsync, or delete it (exactsync creates it again)")) from None
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy() from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+    with held(fd, wait_seconds):
         yield
-    finally:
-        os.close(fd)

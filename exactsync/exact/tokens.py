@@ -17,8 +17,8 @@ from typing import Iterator
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import LoginExpired, ReconnectNeeded, TokenFileUnwritable
+from exactsync.locks import Busy, flock
 from exactsync.privatefile import fsync_folder, open_private, write_all
-from exactsync.store import Busy, run_lock
 
 LOCK_WAIT_SECONDS = 120.0
 # Exact's tokens vary in length (about a kilobyte each), so the next file may be longer than this one.
@@ -129,7 +129,7 @@ class TokenStore:
         """Hold the token lock, `<tokens>.lock` (an flock the kernel releases if the process dies)."""
         with contextlib.ExitStack() as stack:
             try:
-                stack.enter_context(run_lock(self.path, wait_seconds))
+                stack.enter_context(flock(self.lock_path, wait_seconds))
             except Busy:
                 raise ExactsyncError(f"another exactsync process has held {self.lock_path} for {wait_seconds:.0f} "
                                      "s while refreshing the Exact login: try again in a minute") from None
