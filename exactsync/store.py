@@ -373,7 +373,9 @@ def open_store(path: Path) -> sqlite_utils.Database:
 
 def _open(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    db = sqlite_utils.Database(conn)
+    # No sqlite-utils plugins on the store: nothing here uses them, and finding them reads every installed
+    # package's metadata on each start.
+    db = sqlite_utils.Database(conn, execute_plugins=False)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
@@ -401,7 +403,7 @@ def _create(path: Path) -> None:
         os.chmod(building, PRIVATE_MODE)  # whatever the umask
         conn = sqlite3.connect(str(building), isolation_level=None)
         try:
-            migrate(sqlite_utils.Database(conn))
+            migrate(sqlite_utils.Database(conn, execute_plugins=False))
         finally:
             conn.close()
         _link(building, path)
