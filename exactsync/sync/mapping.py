@@ -73,11 +73,6 @@ def account_inactive_reason(account: dict, today: date) -> str:
     return _ended_reason(_date(account, "EndDate"), today)
 
 
-def is_customer(account: dict) -> bool:
-    """Accounts that are not (sales) customers are only stored when they were customers before."""
-    return account.get("Status") == CUSTOMER_STATUS and account.get("IsSales") is not False
-
-
 def customer_row(account: dict, today: date) -> dict:
     reason = account_inactive_reason(account, today)
     return {
