@@ -47,7 +47,8 @@ class App:
 
     @cached_property
     def client(self) -> ExactClient:
-        from exactsync.exact.client import ExactClient  # requests and oauthlib: only for commands that call Exact
+        # Imported here: requests and oauthlib are only for the commands that call Exact.
+        from exactsync.exact.client import ExactClient
 
         return ExactClient.from_config(self.config)
 
@@ -79,7 +80,8 @@ class App:
                 activation.warn_once_a_day(db, reason)
                 click.echo(f"{name} skipped: {reason}", err=True)
                 raise click.exceptions.Exit(0)
-            from exactsync.settings_check import unverified_reason  # only runs that talk to Exact need it
+            # Imported here: only the runs that talk to Exact need it.
+            from exactsync.settings_check import unverified_reason
 
             unverified = unverified_reason(db, self.config.settings)
             if unverified:

@@ -115,7 +115,8 @@ def cli(ctx: click.Context, config_path: str) -> None:
     draft sales invoices in Exact (`push`). Start with `exactsync init`, then
     `exactsync connect`.
     """
-    from exactsync.app import App  # the config, the store and the client: --help needs none of them
+    # Imported here: the config, the store and the client, which --help needs none of.
+    from exactsync.app import App
 
     ctx.obj = App(config_path)
 
