@@ -14,7 +14,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
-from exactsync.sync.pull import amsterdam_today
+from exactsync.timeutil import amsterdam_today
 
 
 def log_rows(db):
