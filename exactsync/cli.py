@@ -130,9 +130,9 @@ def cli(ctx: click.Context, config_path: str, language: str | None) -> None:
     # Imported here: the config, the store and the client, which --help needs none of.
     from exactsync.app import App
 
-    if language:
-        # Before the config is read: its errors, too, come in the language asked for.
-        i18n.use(language)
+    # Before the config is read: its errors, too, come in the language asked for (else, until the config
+    # says otherwise, in English).
+    i18n.use(language or i18n.DEFAULT_LANGUAGE)
     ctx.obj = App(config_path, language_chosen=language is not None)
 
 
