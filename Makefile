@@ -37,7 +37,7 @@ cassettes: $(BIN)/exactsync
 catalogs: $(BIN)/exactsync
 	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project exactsync -o build/exactsync.pot .
-	$(BIN)/pybabel update -i build/exactsync.pot -d exactsync/locale -D exactsync --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i build/exactsync.pot -d exactsync/locale -D exactsync --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d exactsync/locale -D exactsync --statistics
 
 clean:

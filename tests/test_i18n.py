@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from cli_results import ok
-from exactsync import activation, config as config_mod, i18n, log
+from exactsync import activation, config as config_mod, i18n, log, timeutil
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.i18n import msg
 from exactsync.store import set_state
@@ -38,9 +38,11 @@ ENGLISH = {"the", "and", "of", "not", "never", "yet", "active", "run", "runs", "
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
+def _defaults_afterwards():
+    """The language and the office's zone are the process's: leave them as the next test expects."""
     yield
-    i18n.use("en")
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+    timeutil.use_office_zone(timeutil.DEFAULT_OFFICE_ZONE)
 
 
 def english_in(text: str) -> set[str]:
