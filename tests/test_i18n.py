@@ -111,8 +111,8 @@ def test_one_stored_row_reads_in_dutch_for_one_reader_and_in_english_for_another
         "push stopped: Exact's daily call limit is reached; push resumes after the reset at 2026-01-16 01:00",
         "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"]
     assert [r["message"] for r in dutch_rows] == [
-        "push gestopt: het daglimiet van Exact-aanroepen is bereikt; push gaat verder als de teller om 2026-01-16 01:00 "
-        "opnieuw begint",
+        "push gestopt: het daglimiet van Exact-aanroepen is bereikt; push gaat verder als de teller om "
+        "2026-01-16 01:00 opnieuw begint",
         "de koppeling is nog niet actief: er gaan geen facturen naar Exact; exactsync connect zet haar aan"]
     for row in dutch_rows + english_rows:  # the same key and parameters, whoever reads
         assert row["message_key"] and row["action_key"]

@@ -27,9 +27,8 @@ def parse_since(text: str) -> str:
         try:
             at = datetime.fromisoformat(text.strip())
         except ValueError:
-            raise click.BadParameter(
-                msg("{text} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'", text=repr(text)).render()
-            ) from None
+            raise click.BadParameter(msg("{text} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'",
+                                         text=repr(text)).render()) from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=office_zone())
     return iso(at)
