@@ -170,10 +170,10 @@ class Parts:
 
 def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
     materials = invoice_materials(db, order["id"])
-    customer = records.customer_by_exact_id(db, order["customer_exact_id"]) if order["customer_exact_id"] else None
-    items = records.items_by_exact_id(db, [m["item_exact_id"] for m in materials if m["item_exact_id"]])
-    return Parts(order, booked_minutes(db, order["id"]), materials, has_forms(db, order["id"]), customer,
-                 addresses.by_key(db, order["work_address_key"]), items)
+    return Parts(order, booked_minutes(db, order["id"]), materials, has_forms(db, order["id"]),
+                 records.customer_by_exact_id(db, order["customer_exact_id"]),
+                 addresses.by_key(db, order["work_address_key"]),
+                 records.items_by_exact_id(db, [m["item_exact_id"] for m in materials if m["item_exact_id"]]))
 
 
 def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None],
