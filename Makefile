@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench cassettes clean
+.PHONY: demo test test-fast bench cassettes clean
 
 $(BIN)/exactsync: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(BIN)/exactsync
 # pytest exits 5 when it collects nothing; that is a failure here, never a pass.
 test: $(BIN)/exactsync
 	$(BIN)/python -m pytest
+
+# The edit-test loop: all but the tests marked slow (several processes, kill -9, waits on the clock,
+# soak-style runs, the full demo); the -m here replaces the "not soak" of pyproject's addopts.
+test-fast: $(BIN)/exactsync
+	$(BIN)/python -m pytest -m "not slow and not soak"
 
 bench: $(BIN)/exactsync
 	$(BIN)/python -m bench

@@ -7,15 +7,15 @@ that no invoices go to Exact. Their checkpoints stay, so activation resumes from
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
-from exactsync.store import get_state, set_state, transaction, utcnow
-from exactsync.sync.pull import amsterdam_today
+from exactsync.store import get_state, set_state, transaction
+from exactsync.timeutil import amsterdam_today, parse, utcnow
 
 # The day (in Amsterdam, as the office counts days) the last "not active" warning was written.
 WARNED_ON_KEY = "inactive_warned_on"
@@ -32,7 +32,7 @@ def why_inactive(db: sqlite_utils.Database) -> str | None:
     since = get_state(db, "deactivated_at")
     if since is None:
         return "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"
-    day = amsterdam_today(datetime.fromisoformat(since.replace("Z", "+00:00")))
+    day = amsterdam_today(parse(since))
     return (f"the integration is deactivated since {day.isoformat()}: no invoices go to Exact; "
             "exactsync activate resumes")
 

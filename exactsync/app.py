@@ -6,7 +6,7 @@ import contextlib
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 import sqlite_utils
@@ -14,11 +14,13 @@ import sqlite_utils
 from exactsync import activation
 from exactsync import config as config_mod
 from exactsync import log
-from exactsync.exact import ExactClient
 from exactsync.errors import ExactsyncError
-from exactsync.settings_check import unverified_reason
-from exactsync.store import Busy, open_store, run_lock
+from exactsync.locks import Busy
+from exactsync.store import open_store, run_lock
 from exactsync.sync.runs import recorded_run
+
+if TYPE_CHECKING:
+    from exactsync.exact.client import ExactClient
 
 LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"
 DEFAULT_LOCK_WAIT_SECONDS = 20.0
@@ -45,6 +47,9 @@ class App:
 
     @cached_property
     def client(self) -> ExactClient:
+        # Imported here: requests and oauthlib are only for the commands that call Exact.
+        from exactsync.exact.client import ExactClient
+
         return ExactClient.from_config(self.config)
 
     @contextlib.contextmanager
@@ -75,6 +80,9 @@ class App:
                 activation.warn_once_a_day(db, reason)
                 click.echo(f"{name} skipped: {reason}", err=True)
                 raise click.exceptions.Exit(0)
+            # Imported here: only the runs that talk to Exact need it.
+            from exactsync.settings_check import unverified_reason
+
             unverified = unverified_reason(db, self.config.settings)
             if unverified:
                 log.error(db, "settings", unverified, record=name, action="run exactsync check-settings")

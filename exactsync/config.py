@@ -14,6 +14,7 @@ from pathlib import Path
 import tomli_w
 
 from exactsync.errors import ConfigError, ExactsyncError
+from exactsync.privatefile import write_private
 
 DEFAULT_CONFIG_NAME = "exactsync.toml"
 SECRET_ENV = "EXACTSYNC_CLIENT_SECRET"
@@ -75,6 +76,8 @@ KEYS: tuple[Key, ...] = (
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
 SETTING_NAMES = tuple(k.name for k in KEYS if k.table == "settings")
+# The settings that name an Exact item: check-settings verifies each, push books them.
+ITEM_SETTINGS = ("travel_time_item", "work_time_item", "default_item")
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def write_new(path: Path, overrides: dict) -> None:
         for table, content in overrides.items():
             raw[table].update(content)
         text = "# exactsync configuration; see config.example.toml for what each key means.\n\n" + tomli_w.dumps(raw)
-    _write_private(path, text)
+    write_private(path, text)
 
 
 def update(config: Config, table: str, name: str, value) -> Config:
@@ -254,17 +257,6 @@ def update(config: Config, table: str, name: str, value) -> Config:
     problems, _ = validate(raw)
     if problems:
         raise ConfigError(config.path, problems)
-    _write_private(config.path, tomli_w.dumps(raw))
+    write_private(config.path, tomli_w.dumps(raw))
     return load(config.path)
 
-
-def _write_private(path: Path, text: str) -> None:
-    """Write atomically with mode 0600: the file may hold the client secret."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)

@@ -25,7 +25,8 @@ from exactsync import log, wipe
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.auth import Authenticator, OAuthApp
-from exactsync.store import set_state, transaction, utcnow
+from exactsync.store import set_state, transaction
+from exactsync.timeutil import utcnow
 
 REGISTER_HINT = "the https address registered for your app in the Exact App Center (README: Connect to your Exact " \
                 "administration)"

@@ -128,8 +128,9 @@ def demo_environment(folder: Path) -> Iterator[None]:
 
 
 class Demo:
-    def __init__(self, folder: Path, customers: int):
+    def __init__(self, folder: Path, customers: int, cli: click.Command):
         self.started = time.perf_counter()
+        self.cli = cli  # the root command, which every step runs as the admin would
         self.folder = folder
         self.customers = customers
         self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
@@ -173,15 +174,13 @@ class Demo:
 
     def log_in(self) -> None:
         """The real `exactsync connect`, with the pasted address on its standard input."""
-        from exactsync.cli import cli
-
         args = ["connect", "--no-browser"]
         self.show_command("exactsync", *args)
         printed, stdin = Shown(sys.stdout), sys.stdin
         sys.stdin = PastingAdmin(printed)
         try:
             with contextlib.redirect_stdout(printed):
-                code = _invoke(cli, args)
+                code = _invoke(self.cli, args)
         finally:
             sys.stdin = stdin
         if code != 0:
@@ -286,12 +285,10 @@ class Demo:
 
     def command(self, *args: str, capture: bool = False, expect_failure: bool = False) -> str:
         """Run `exactsync ARGS` in this process; with `capture`, return its stdout (also shown)."""
-        from exactsync.cli import cli  # the CLI imports every command, this module among them
-
         self.show_command("exactsync", *args)
         output = io.StringIO()
         with contextlib.redirect_stdout(output) if capture else contextlib.nullcontext():
-            code = _invoke(cli, list(args))
+            code = _invoke(self.cli, list(args))
         if capture:
             click.echo(output.getvalue().rstrip("\n"))
         if (code != 0) != expect_failure:
@@ -301,7 +298,7 @@ class Demo:
         return output.getvalue().strip()
 
 
-def _invoke(cli: click.Group, args: list[str]) -> int:
+def _invoke(cli: click.Command, args: list[str]) -> int:
     try:
         cli.main(args, prog_name="exactsync", standalone_mode=False)
     except click.ClickException as exc:

@@ -8,11 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
 
-from exactsync.store import transaction, utcnow
+from exactsync.store import transaction
 from exactsync.store.log import add_log_row, count_log_since, delete_log_before, log_rows
+from exactsync.timeutil import iso, utcnow
 
 KINDS = ("info", "warning", "error")
-TABLES = ("workorder", "customer", "work_address", "item_group", "item", "settings", "connection")
+# The log's tables, each with the store table of the records its rows name (None: not a record).
+STORE_TABLES = {"workorder": "work_orders", "customer": "customers", "work_address": "work_addresses",
+                "item_group": "item_groups", "item": "items", "settings": None, "connection": None}
+TABLES = tuple(STORE_TABLES)
+TABLE_OF = {store: table for table, store in STORE_TABLES.items() if store}
 
 
 def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "", action: str = "") -> None:
@@ -80,7 +85,7 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Remove rows older than `retention_days`; return how many went."""
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=retention_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = iso(datetime.now(timezone.utc) - timedelta(days=retention_days))
     with transaction(db):
         return delete_log_before(db, cutoff)
 

@@ -17,15 +17,15 @@ from typing import Callable
 
 import sqlite_utils
 
-from exactsync.config import KEYS, Settings
+from exactsync.config import ITEM_SETTINGS, KEYS, Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded, ScopeViolation
 from exactsync.exact.scopes import tick_action
-from exactsync.store import get_state, set_state, utcnow
+from exactsync.store import get_state, set_state
 from exactsync.sync import mapping
+from exactsync.timeutil import utcnow
 
-ITEM_SETTINGS = ("travel_time_item", "work_time_item", "default_item")
 SALES_JOURNAL_TYPE = 20
 JOURNAL_TYPES = {10: "cash", 12: "bank", 16: "payment service", 20: "sales", 21: "sales return",
                  22: "purchase", 23: "purchase return", 90: "general"}

@@ -15,9 +15,10 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
-from exactsync.store import get_state, set_state, transaction, utcnow
+from exactsync.store import get_state, set_state, transaction
 from exactsync.store import wipe as store_wipe
 from exactsync.store.records import delete_checkpoint
+from exactsync.timeutil import utcnow
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
-from exactsync.sync.pull import amsterdam_today
+from exactsync.timeutil import amsterdam_today
 
 
 def log_rows(db):
@@ -84,6 +84,7 @@ def _read_until(fd: int, end: bytes | None) -> bytes:
     return seen
 
 
+@pytest.mark.slow
 def test_deactivate_asks_first_on_a_terminal(config_path, db):
     set_state(db, active=1)
     code, shown = deactivate_on_a_terminal(config_path, "n")

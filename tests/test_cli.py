@@ -1,9 +1,14 @@
+import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import click
+
+import exactsync.commands as commands_package
 from exactsync import __version__
-from exactsync.cli import cli
+from exactsync.cli import COMMANDS, cli
 
 
 def test_version(run):
@@ -22,10 +27,46 @@ def test_unknown_command_is_a_usage_error(run):
 
 
 def _commands(group, prefix=()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)  # the root group loads its commands on demand: ask it, as click does
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         yield (*prefix, name), command
-        if hasattr(command, "commands"):
+        if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
+
+
+def test_the_help_lists_every_command_with_its_own_short_help():
+    ctx = click.Context(cli)
+    for name, (_, _, short_help) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command.name == name
+        assert command.get_short_help_str(10_000) == short_help, name
+
+
+def test_every_command_module_is_in_the_list():
+    """A command added to exactsync/commands and not to COMMANDS would be missing from the CLI."""
+    listed = {(module, attribute) for module, attribute, _ in COMMANDS.values()}
+    for path in Path(commands_package.__file__).parent.glob("*.py"):
+        if path.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"exactsync.commands.{path.stem}")
+        found = {name: value for name, value in vars(module).items() if isinstance(value, click.Command)}
+        nested = {id(sub) for value in found.values() if isinstance(value, click.Group)
+                  for sub in value.commands.values()}
+        top = {(path.stem, name) for name, value in found.items() if id(value) not in nested}
+        assert top <= listed, path.name
+
+
+def test_help_and_status_load_no_other_command():
+    """Start-up: --help imports no command module, status only its own (and no sandbox or PDF library)."""
+    code = ("import sys; from exactsync.cli import cli; sys.argv[1:] = {args!r}\n"
+            "try:\n    cli(prog_name='exactsync')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('exactsync.commands.', 'exactsync.sandbox', "
+            "'fpdf', 'exactsync.demo'))), file=sys.stderr)")
+    for args, expected in ((["--help"], []), (["--config", "missing.toml", "status"], ["exactsync.commands._output",
+                                                                                     "exactsync.commands.status"])):
+        result = subprocess.run([sys.executable, "-c", code.format(args=args)], capture_output=True, text=True)
+        assert result.stderr.strip().splitlines()[-1] == repr(expected), result.stderr
 
 
 def test_every_command_has_help_text(run):

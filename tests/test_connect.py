@@ -64,6 +64,7 @@ def test_connect_by_the_pasted_address(config, db, sandbox):
     assert sandbox.calls["GET current/Me"] == 1 and sandbox.calls["POST token"] == 1
 
 
+@pytest.mark.slow
 def test_the_code_with_its_exclamation_mark_is_decoded_and_never_shown(run, config, db, sandbox):
     result = connected(config.path)
     code = code_in(result.landed_on)
@@ -77,12 +78,14 @@ def test_the_code_with_its_exclamation_mark_is_decoded_and_never_shown(run, conf
             assert secret not in text and quote(secret, safe="") not in text
 
 
+@pytest.mark.slow
 def test_a_division_already_chosen_is_kept(config_path, sandbox, db):
     point_config_at(config_path, sandbox, division=123456)
     connected(config_path)
     assert get_state(db, "division") == "123456"
 
 
+@pytest.mark.slow
 def test_a_forged_state_is_refused_before_any_token_call(config, db, sandbox):
     result = connect(config.path, paste=lambda landed_on: landed_on.replace("state=", "state=forged"))
     assert (result.returncode, result.stderr[-len(STATE_MISMATCH):]) == (1, STATE_MISMATCH)
@@ -90,12 +93,14 @@ def test_a_forged_state_is_refused_before_any_token_call(config, db, sandbox):
     assert not tokens_of(config).exists() and get_state(db, "active") is None
 
 
+@pytest.mark.slow
 def test_an_address_without_state_is_refused(config, sandbox):
     result = connect(config.path, paste=lambda landed_on: re.sub(r"&?state=[^&]*", "", landed_on))
     assert result.stderr.endswith(STATE_MISMATCH)
     assert sandbox.calls["POST token"] == 0
 
 
+@pytest.mark.slow
 def test_an_address_without_a_code_says_what_to_paste(config, sandbox):
     result = connect(config.path, paste=lambda landed_on: re.sub(r"code=[^&]*&", "", landed_on))
     assert result.returncode == 1
@@ -105,6 +110,7 @@ def test_an_address_without_a_code_says_what_to_paste(config, sandbox):
     assert sandbox.calls["POST token"] == 0
 
 
+@pytest.mark.slow
 def test_denied_consent(config, sandbox):
     sandbox.consent = "deny"
     result = connect(config.path)
@@ -114,6 +120,7 @@ def test_denied_consent(config, sandbox):
     assert not tokens_of(config).exists() and sandbox.calls["POST token"] == 0
 
 
+@pytest.mark.slow
 def test_a_code_pasted_after_three_minutes_is_refused_by_exact(config, sandbox):
     def three_minutes_later(landed_on: str) -> str:
         sandbox.advance_clock(seconds=181)
@@ -126,6 +133,7 @@ def test_a_code_pasted_after_three_minutes_is_refused_by_exact(config, sandbox):
     assert not tokens_of(config).exists()
 
 
+@pytest.mark.slow
 def test_a_wrong_redirect_uri_gets_exacts_error_page_and_no_code(config, sandbox):
     config_mod.update(config, "exact", "redirect_uri", "https://exactsync.example/other")
     with pytest.raises(ExactsyncError, match="login page answered 400 instead of sending the browser on"):
@@ -150,6 +158,7 @@ def test_a_redirect_uri_exact_cannot_use_is_named_before_anything_else(run, conf
     assert sum(sandbox.calls.values()) == 0
 
 
+@pytest.mark.slow
 def test_wrong_client_secret(config):
     config_mod.update(config, "exact", "client_secret", "not-the-secret")
     result = connect(config.path)
@@ -197,6 +206,7 @@ def test_first_connect_refuses_a_store_with_local_data(run, config, db):
     assert get_state(db, "wiped_at")
 
 
+@pytest.mark.slow
 def test_reconnect_keeps_data_from_exact(config, db):
     connected(config.path)
     db["customers"].insert({"exact_id": "5d0c1f2e-0000-0000-0000-000000000001", "code": "1", "updated_at": utcnow()})

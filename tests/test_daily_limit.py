@@ -31,7 +31,8 @@ def outbox(db) -> list[tuple]:
                       "JOIN work_orders w ON w.id = o.work_order_id ORDER BY o.id").fetchall()
 
 
-@pytest.mark.parametrize("calls_left", [0, 1], ids=["spent-before-the-push", "spent-after-the-invoice"])
+@pytest.mark.parametrize("calls_left", [pytest.param(0, marks=pytest.mark.slow), 1],
+                         ids=["spent-before-the-push", "spent-after-the-invoice"])
 def test_a_spent_daily_limit_stops_push_cleanly_once_and_the_work_order_goes_after_the_reset(
         sandbox, config_path, run, calls_left):
     _, db = connected_store(sandbox, config_path, pdfs="both", work_time_item=sales_item_codes(sandbox)[0])

@@ -36,6 +36,7 @@ def demo(tmp_path_factory):
     return done, seconds, tmp_path, own_config
 
 
+@pytest.mark.slow
 def test_demo_runs_every_step_in_under_30_seconds(demo):
     done, seconds, _, _ = demo
     assert done.returncode == 0, done.stderr
@@ -43,6 +44,7 @@ def test_demo_runs_every_step_in_under_30_seconds(demo):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_prints_each_command_before_running_it(demo):
     out = demo[0].stdout
     expected = ["$ exactsync sandbox serve --customers 300 --items 120", "$ exactsync init --client-id ",
@@ -63,6 +65,7 @@ def test_demo_prints_each_command_before_running_it(demo):
         start = found + 1
 
 
+@pytest.mark.slow
 def test_demo_shows_the_outcomes(demo):
     done = demo[0]
     assert "connected to Exact Online division 123456" in done.stderr
@@ -77,12 +80,14 @@ def test_demo_shows_the_outcomes(demo):
     assert "\n      0.25 x " in invoice  # 15 minutes of travel time
 
 
+@pytest.mark.slow
 def test_demo_leaves_nothing_behind_and_ignores_the_users_config(demo):
     _, _, tmp_path, own_config = demo
     assert list((tmp_path / "tmp").iterdir()) == []
     assert not own_config.exists()
 
 
+@pytest.mark.slow
 def test_demo_keep_leaves_a_store_to_explore_offline(tmp_path):
     folder = tmp_path / "try"
     done, _ = run_demo(tmp_path, "--keep", str(folder), "--customers", "40")

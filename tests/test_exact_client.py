@@ -35,6 +35,7 @@ def wait_until(moment):
     time.sleep(max(moment - time.time(), 0))
 
 
+@pytest.mark.slow
 def test_refresh_at_the_edge_of_the_window(connected):
     sandbox, config = connected(token_lifetime=3, refresh_window=1)
     tokens = TokenStore.beside(config.store_path)
@@ -66,6 +67,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("expiry", ["Exact expires the tokens", "the token runs out locally"])
 def test_ten_processes_at_a_token_expiry_all_succeed_and_the_chain_survives(connected, tmp_path, expiry):
     sandbox, config = connected(token_lifetime=4, refresh_window=4)

@@ -266,6 +266,7 @@ def _hold_lock(path, ready, release):
         release.wait(10)
 
 
+@pytest.mark.slow
 def test_the_token_lock_excludes_other_processes(tmp_path):
     store = TokenStore.beside(tmp_path / "x.db")
     ready, release = multiprocessing.Event(), multiprocessing.Event()

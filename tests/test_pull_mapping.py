@@ -33,7 +33,6 @@ def test_guids_are_lower_case_and_timestamps_may_be_numbers():
 def test_account_inactive_reasons():
     supplier, blocked = accounts()[1], accounts()[2]
     assert mapping.account_inactive_reason(supplier, TODAY) == "is not a customer in Exact (status A)"
-    assert not mapping.is_customer(supplier)
     assert mapping.account_inactive_reason(blocked, TODAY) == "is blocked in Exact"
     assert mapping.account_inactive_reason({**accounts()[0], "IsSales": False}, TODAY) == "is not allowed for sales in Exact"
     assert mapping.account_inactive_reason({**accounts()[0], "Status": "P"}, TODAY) == "is not a customer in Exact (status P)"

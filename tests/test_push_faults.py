@@ -50,7 +50,8 @@ def no_pause(seconds: float) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("kind", ["drop_after_commit", "error500", "drop_before"])
+@pytest.mark.parametrize("kind", ["drop_after_commit", pytest.param("error500", marks=pytest.mark.slow),
+                                  pytest.param("drop_before", marks=pytest.mark.slow)])
 def test_a_fault_on_any_step_ends_with_exactly_one_of_everything_after_the_next_run(sandbox, config_path, queue,
                                                                                      path, kind):
     db, numbers = queue
@@ -86,6 +87,7 @@ def wait_for(condition, seconds: float = 30) -> None:
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("moment", ["while Exact answers", "before the answer is recorded"])
 def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_run(sandbox, config_path, queue,
@@ -120,6 +122,7 @@ def cheap_pdfs(monkeypatch) -> None:
         monkeypatch.setitem(push.PDF_RENDERERS, kind, lambda db, number, company: b"%PDF-1.4 " + number.encode())
 
 
+@pytest.mark.slow
 def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(sandbox, config_path, monkeypatch):
     cheap_pdfs(monkeypatch)
     config, db = connected_store(sandbox, config_path, pdfs="both", default_item=sales_item_codes(sandbox)[0])
@@ -155,6 +158,7 @@ def test_random_faults_over_many_runs_never_duplicate_and_everything_arrives(san
     assert_exactly_once(sandbox, db, numbers)
 
 
+@pytest.mark.slow
 def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_without_a_429(sandbox, config_path,
                                                                                              monkeypatch):
     cheap_pdfs(monkeypatch)
@@ -186,6 +190,7 @@ def test_100_work_orders_with_60_calls_a_minute_are_all_sent_over_several_runs_w
     assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon",))
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config_path, queue):
     db, numbers = queue
     numbers += [archived(db, code) for code in customer_codes(db)[2:4]]
@@ -205,6 +210,7 @@ def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config
     assert_exactly_once(sandbox, db, numbers)
 
 
+@pytest.mark.slow
 def test_a_network_that_keeps_failing_never_fails_the_work_order(sandbox, config_path, queue):
     db, numbers = queue
     sandbox.fault("POST", "salesinvoice/SalesInvoices", "drop_before", times=2 * push.MAX_ATTEMPTS)

@@ -11,7 +11,7 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.sync import push
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, run_push
+from push_helpers import archived, assert_exactly_once, customer_codes, fast_sandbox, run_push
 from fakes import FakeClock
 from sandbox_helpers import Api
 from test_push_faults import kill, start_push, wait_for

@@ -65,6 +65,7 @@ def wait_until_exact_is_done(db, config_path) -> None:
 
 # --- 14.1: a step in flight is looked up only once Exact can no longer be storing it -------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS)
 def test_a_rerun_right_after_kill_9_waits_for_exact_then_adopts_exactly_one(sandbox, config_path, path):
     db = short_timeout_store(sandbox, config_path, pdfs="workorder")
@@ -91,6 +92,7 @@ def test_a_rerun_right_after_kill_9_waits_for_exact_then_adopts_exactly_one(sand
     assert_exactly_once(sandbox, db, [number], pdf_kinds=("Werkbon",))
 
 
+@pytest.mark.slow
 def test_a_call_the_client_gave_up_on_is_not_sent_again_while_exact_may_still_store_it(sandbox, config_path):
     db = short_timeout_store(sandbox, config_path)
     number = archived(db, customer_codes(db)[0])
@@ -191,6 +193,7 @@ def test_what_stops_the_whole_run_and_what_is_one_work_orders(exc, stops):
 
 # --- 14.5: set-customer cannot interleave with a push --------------------------------------------------------
 
+@pytest.mark.slow
 def test_set_customer_on_an_archived_work_order_waits_for_a_running_push(sandbox, config_path, run):
     store = short_timeout_store(sandbox, config_path)
     item = sales_item_codes(sandbox)[0]
@@ -216,6 +219,7 @@ def test_set_customer_on_an_archived_work_order_waits_for_a_running_push(sandbox
     assert later.exit_code == 1 and "already has its invoice in Exact" in later.output
 
 
+@pytest.mark.slow
 def test_set_customer_that_waited_for_the_push_finds_the_invoice_sent(sandbox, config_path, run):
     store = short_timeout_store(sandbox, config_path)
     old, new = customer_codes(store)[:2]

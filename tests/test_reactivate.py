@@ -65,7 +65,7 @@ def remarks_of(sandbox) -> dict[str, str]:
     return {i["Description"].removeprefix("Werkbon "): i["Remarks"] for i in sandbox.invoices.values()}
 
 
-@pytest.mark.parametrize("new_customers", [3, 0])
+@pytest.mark.parametrize("new_customers", [3, pytest.param(0, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("parts", [["--customers"], ["--work-addresses"], ["--customers", "--items"]])
 def test_reactivation_with_a_wipe_sends_every_archived_work_order(sandbox, pulled, run, new_customers, parts):
     numbers, addresses = three_archived(run, material=sales_item_codes(sandbox)[1])

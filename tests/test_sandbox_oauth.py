@@ -63,6 +63,7 @@ def test_one_https_redirect_uri_is_registered_per_app():
             Sandbox(customers=1, items=1, redirect_uri=refused)
 
 
+@pytest.mark.slow
 def test_sandbox_serve_prints_the_registered_redirect_uri_and_refuses_an_http_one():
     serve = [sys.executable, "-m", "exactsync", "sandbox", "serve", "--port", "0", "--customers", "1", "--items", "1"]
     process = subprocess.Popen([*serve, "--redirect-uri", "https://example.nl/cb"], stdout=subprocess.PIPE,

@@ -63,6 +63,7 @@ def careless_umask():
     os.umask(previous)
 
 
+@pytest.mark.slow
 def test_no_code_token_or_secret_anywhere_after_a_working_life(sandbox, config_path, run, db, tmp_path,
                                                                careless_umask):
     issued = IssuedSecrets(sandbox)
@@ -140,6 +141,7 @@ def state_of(address: str) -> str:
     return parse_qs(urlsplit(address).query)["state"][0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("becomes", ["used", "reused", "forged state", "too late"])
 def test_the_code_of_a_pasted_address_never_reaches_output_or_the_store(sandbox, config_path, run, db, becomes):
     config = point_config_at(config_path, sandbox)

@@ -38,6 +38,8 @@ from exactsync.workorders import lifecycle
 from push_helpers import connected_store, fast_sandbox, in_exact, sales_item_codes
 from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
+pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
+
 EXACT_PATHS = ("sync/CRM/Accounts", "sync/CRM/Addresses", "sync/Logistics/Items", "sync/Deleted",
                "logistics/ItemGroups", "logistics/Items", "crm/Accounts", "salesinvoice/SalesInvoices",
                "documents/Documents", "documents/DocumentAttachments", "documents/DocumentTypes", None)

@@ -111,6 +111,7 @@ def _hold_lock(store_path, seconds):
     return holder
 
 
+@pytest.mark.slow
 def test_a_second_run_waits_then_exits_0_with_an_info_row(config_path, db, tmp_path):
     holder = _hold_lock(tmp_path / "exactsync.db", 30)
     try:
@@ -130,6 +131,7 @@ def test_a_second_run_waits_then_exits_0_with_an_info_row(config_path, db, tmp_p
         ("info", "another run is busy; this one stopped without doing anything")]
 
 
+@pytest.mark.slow
 def test_a_run_that_is_killed_leaves_no_stale_lock(config_path, db, tmp_path):
     holder = _hold_lock(tmp_path / "exactsync.db", 30)
     holder.kill()
@@ -140,6 +142,7 @@ def test_a_run_that_is_killed_leaves_no_stale_lock(config_path, db, tmp_path):
     assert second.stdout == "ran\n"
 
 
+@pytest.mark.slow
 def test_a_second_run_gets_the_lock_when_the_first_finishes_in_time(config_path, db, tmp_path):
     holder = _hold_lock(tmp_path / "exactsync.db", 0.5)
     second = subprocess.run([sys.executable, "-c", EXCLUSIVE_RUN, str(config_path)],
@@ -174,6 +177,7 @@ def test_a_store_created_world_readable_is_made_private_when_opened(tmp_path):
     assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("old.db*")} == {"old.db": 0o600}
 
 
+@pytest.mark.slow
 def test_two_first_runs_at_once_end_with_one_store(tmp_path):
     code = "import sys; from exactsync.store import open_store, set_state; set_state(open_store(sys.argv[1]), x=1)"
     runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "s.db")], stderr=subprocess.PIPE, text=True)

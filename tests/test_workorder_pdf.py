@@ -115,6 +115,7 @@ UNKNOWN_TO_THE_FONT = "漢🦄"  # no glyph in DejaVu Sans, and no look-alike ei
 LOOK_ALIKES = {"𝐀": "A", "㎏": "kg", "ｋ": "k"}  # no glyph, but their compatibility forms have one
 
 
+@pytest.mark.slow
 def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(run, db, number, config_path,
                                                                              tmp_path):
     from fontTools.ttLib import TTFont

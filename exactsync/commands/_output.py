@@ -1,16 +1,21 @@
-"""Rendering shared by the commands: data to stdout (rich tables or JSON), chatter to stderr."""
+"""Rendering shared by the commands: data to stdout (rich tables or JSON), chatter to stderr.
+
+rich is imported where it renders: `--json` and the commands that print no table do without it.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+from exactsync.timeutil import parse
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 KIND_STYLES = {"info": "blue", "warning": "yellow", "error": "bold red"}
 
@@ -20,11 +25,15 @@ def json_option(func):
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     # Piped into a file or a mail from cron, a table folded at 80 columns is hard to read.
     return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -41,13 +50,20 @@ def local_time(iso_utc: str | None) -> str:
     """A stored UTC timestamp in this machine's time zone, for people."""
     if not iso_utc:
         return "never"
-    at = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    at = parse(iso_utc)
     return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = None,
           row_styles: Iterable[str] | None = None, caption: str | None = None) -> Table:
-    result = Table(title=title, caption=caption, caption_justify="left", show_header=any(columns))
+    from rich.table import Table
+    from rich.text import Text
+
+    # Text, not markup (as for the cells): a path or message is printed as written, and rich need not
+    # load its emoji table.
+    result = Table(title=title and Text(title, style="table.title"),
+                   caption=caption and Text(caption, style="table.caption"), caption_justify="left",
+                   show_header=any(columns))
     for column in columns:
         result.add_column(column, overflow="fold")
     styles = list(row_styles) if row_styles is not None else None

@@ -16,7 +16,8 @@ from exactsync.errors import ExactsyncError
 @click.option("--customers", type=click.IntRange(min=30, max=10_000), default=300, show_default=True,
               help="Customers in the sandbox's administration (at most 10,000, so that the demo stays "
                    "within Exact's 60 calls a minute).")
-def demo_command(keep_dir: Path | None, customers: int):
+@click.pass_context
+def demo_command(ctx: click.Context, keep_dir: Path | None, customers: int):
     """Try the whole tool in half a minute, without an Exact account: start an
     embedded Exact Online sandbox, connect, check the settings, pull, create and
     archive work orders, push them as draft invoices, and read the log. Each step
@@ -30,12 +31,13 @@ def demo_command(keep_dir: Path | None, customers: int):
     # Imported here: the sandbox it brings is not worth loading on every cron run of other commands.
     from exactsync import demo as demo_mod
 
+    cli = ctx.find_root().command
     if keep_dir is None:
         with tempfile.TemporaryDirectory(prefix="exactsync-demo-") as folder:
-            demo_mod.Demo(Path(folder), customers).run()
+            demo_mod.Demo(Path(folder), customers, cli).run()
         return
     if keep_dir.exists() and any(keep_dir.iterdir()):
         raise ExactsyncError(f"{keep_dir} is not empty: give --keep a new or empty folder")
     keep_dir.mkdir(parents=True, exist_ok=True)
-    demo_mod.Demo(keep_dir.resolve(), customers).run()
+    demo_mod.Demo(keep_dir.resolve(), customers, cli).run()
     click.echo(demo_mod.how_to_explore(keep_dir.resolve()))

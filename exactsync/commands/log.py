@@ -11,6 +11,7 @@ from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.store import get_state
+from exactsync.timeutil import iso
 
 _DURATION = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -30,7 +31,7 @@ def parse_since(text: str) -> str:
             ) from None
         if at.tzinfo is None:
             at = at.astimezone()
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(at)
 
 
 @click.command("log")

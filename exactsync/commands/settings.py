@@ -10,7 +10,7 @@ from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.settings_check import NotReached, check_all, fingerprint, record_verified, verified_settings
 from exactsync.store import get_state
-from exactsync.sync.pull import amsterdam_today
+from exactsync.timeutil import amsterdam_today
 
 
 @click.command("check-settings")

@@ -16,10 +16,11 @@ from exactsync.exact.tokens import TokenStore
 from exactsync.store import get_state
 from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
+from exactsync.timeutil import iso
 
 
 def collect(db: sqlite_utils.Database) -> dict:
-    day_ago = (datetime.now(timezone.utc) - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day_ago = iso(datetime.now(timezone.utc) - timedelta(hours=24))
     counts = work_order_counts(db)
     division = get_state(db, "division")
     return {

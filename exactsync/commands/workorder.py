@@ -10,7 +10,8 @@ import click
 
 from exactsync.app import App, lock_wait_seconds, pass_app
 from exactsync.commands import _output
-from exactsync.store import Busy, run_lock
+from exactsync.locks import Busy
+from exactsync.store import run_lock
 from exactsync.workorders import importer, lifecycle, pdf
 from exactsync.workorders.lookup import (MAX_BOOKING_MINUTES, WorkOrderError, get_work_order, parse_answer,
                                          parse_quantity)

@@ -30,7 +30,7 @@ from exactsync.config import SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import ExactApiError, LoginExpired, LoginUnavailable
 from exactsync.exact.tokens import Tokens, TokenStore
-from exactsync.store import utcnow
+from exactsync.timeutil import utcnow
 
 # Exact allows a refresh only in the last 30 s of a token's life; refresh 15 s before the end.
 REFRESH_MARGIN_SECONDS = 15.0

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-EXACT_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
+from exactsync.timeutil import AMSTERDAM
+
 _EPOCH = datetime(1970, 1, 1)
 _DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
 
@@ -61,7 +61,7 @@ def parse_date(value: str | None) -> datetime | None:
     if value is None:
         return None
     wall_time = _EPOCH + timedelta(milliseconds=date_millis(value))
-    return wall_time.replace(tzinfo=EXACT_TIME_ZONE)
+    return wall_time.replace(tzinfo=AMSTERDAM)
 
 
 def unwrap(payload: dict) -> tuple[list[dict], str | None]:

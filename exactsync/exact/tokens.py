@@ -17,7 +17,8 @@ from typing import Iterator
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import LoginExpired, ReconnectNeeded, TokenFileUnwritable
-from exactsync.store import Busy, run_lock
+from exactsync.locks import Busy, flock
+from exactsync.privatefile import fsync_folder, open_private, write_all
 
 LOCK_WAIT_SECONDS = 120.0
 # Exact's tokens vary in length (about a kilobyte each), so the next file may be longer than this one.
@@ -106,14 +107,13 @@ class TokenStore:
         self._settle_pending()
         size = RESERVE_MARGIN_BYTES + (self.path.stat().st_size if self.path.exists() else 0)
         try:
-            fd = os.open(self.next_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            fd = open_private(self.next_path)
         except OSError as exc:
             raise self._unwritable(exc) from None
         reservation = Reservation(self, fd)
         try:
             try:
-                os.fchmod(fd, 0o600)  # whatever the umask, and whoever left the file there
-                _write_all(fd, b" " * size)  # JSON allows trailing spaces; tmpfs and ext4 allocate on write
+                write_all(fd, b" " * size)  # JSON allows trailing spaces; tmpfs and ext4 allocate on write
                 os.fsync(fd)
             except OSError as exc:
                 raise self._unwritable(exc) from None
@@ -129,7 +129,7 @@ class TokenStore:
         """Hold the token lock, `<tokens>.lock` (an flock the kernel releases if the process dies)."""
         with contextlib.ExitStack() as stack:
             try:
-                stack.enter_context(run_lock(self.path, wait_seconds))
+                stack.enter_context(flock(self.lock_path, wait_seconds))
             except Busy:
                 raise ExactsyncError(f"another exactsync process has held {self.lock_path} for {wait_seconds:.0f} "
                                      "s while refreshing the Exact login: try again in a minute") from None
@@ -149,7 +149,7 @@ class TokenStore:
             return
         try:
             os.replace(self.next_path, self.path)
-            _fsync_folder(self.path.parent)
+            fsync_folder(self.path.parent)
         except OSError as exc:
             raise self._unwritable(exc) from None
 
@@ -174,7 +174,7 @@ class Reservation:
         data = tokens.to_json().encode("utf-8")
         try:
             os.lseek(self.fd, 0, os.SEEK_SET)
-            _write_all(self.fd, data)
+            write_all(self.fd, data)
             os.ftruncate(self.fd, len(data))
             os.fsync(self.fd)
         except OSError as exc:
@@ -188,23 +188,8 @@ class Reservation:
             raise TokenFileUnwritable(store.path.parent, exc, outcome=f"the new login is saved in "
                                       f"{store.next_path.name}, which the next run puts in place") from None
         try:
-            _fsync_folder(store.path.parent)
+            fsync_folder(store.path.parent)
         except OSError as exc:
             raise TokenFileUnwritable(store.path.parent, exc, outcome="the new login is in place, but a power cut "
                                       "could still undo that") from None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable, so a power cut cannot bring the burnt pair back.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 

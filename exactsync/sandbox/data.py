@@ -15,11 +15,10 @@ import bisect
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from exactsync.sandbox.schema import DELETED_TYPE
+from exactsync.timeutil import AMSTERDAM
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FIRST_TIMESTAMP = 4_300_001_000       # large, so a client comparing Int64 strings as text goes wrong
 MOVED_TIMESTAMP = 10_000              # a division move restarts the counter far lower
 MAIN_ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "AddressLine3", "Postcode", "City", "Country")

@@ -16,7 +16,8 @@ from exactsync.exact.auth import Authenticator, OAuthApp
 from exactsync.exact.tokens import TokenStore
 from exactsync.sandbox import DEFAULT_REDIRECT_URI
 from exactsync.settings_check import record_verified
-from exactsync.store import open_store, set_state, utcnow
+from exactsync.store import open_store, set_state
+from exactsync.timeutil import utcnow
 
 
 def write_config(config_path: Path, *, base_url: str, client_id: str, client_secret: str, division: int,

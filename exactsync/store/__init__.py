@@ -7,9 +7,8 @@ values. The domain (sync/, workorders/, wipe, log) calls them; nothing else writ
 (tests/test_store_owns_sql.py keeps it so).
 """
 
-from exactsync.store.db import (
-    MIGRATIONS, Busy, migrate, open_store, run_lock, store_failure, transaction, utcnow,
-)
+from exactsync.locks import Busy
+from exactsync.store.db import MIGRATIONS, migrate, open_store, run_lock, store_failure, transaction, utcnow
 from exactsync.store.state import get_state, raise_mutation_date, set_state
 
 __all__ = [

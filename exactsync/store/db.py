@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import sqlite3
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlite_utils
 
 from exactsync.errors import StoreError
+from exactsync.locks import held, open_lock_file
+from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def utcnow() -> str:
-    """Timestamps in the store: ISO 8601 UTC to the second, so they sort as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- migrations --------------------------------------------------------------
@@ -379,7 +373,9 @@ def open_store(path: Path) -> sqlite_utils.Database:
 
 def _open(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    db = sqlite_utils.Database(conn)
+    # No sqlite-utils plugins on the store: nothing here uses them, and finding them reads every installed
+    # package's metadata on each start.
+    db = sqlite_utils.Database(conn, execute_plugins=False)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
@@ -407,7 +403,7 @@ def _create(path: Path) -> None:
         os.chmod(building, PRIVATE_MODE)  # whatever the umask
         conn = sqlite3.connect(str(building), isolation_level=None)
         try:
-            migrate(sqlite_utils.Database(conn))
+            migrate(sqlite_utils.Database(conn, execute_plugins=False))
         finally:
             conn.close()
         _link(building, path)
@@ -526,20 +522,13 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 # --- one run at a time -------------------------------------------------------
 
-class Busy(Exception):
-    """Another exactsync run holds the run lock."""
-
-
 @contextlib.contextmanager
 def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
-    """Hold the store's run lock; wait at most `wait_seconds` for another run, then raise Busy.
-
-    An flock on a file beside the store: the kernel releases it when the process
-    dies, so a killed run never leaves a stale lock behind.
-    """
+    """Hold the store's run lock, an flock on a file beside the store; wait at most `wait_seconds`
+    for another run, then raise Busy."""
     lock_path = Path(str(store_path) + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_lock_file(lock_path)
     except IsADirectoryError:
         raise StoreError(f"the run lock {lock_path} is a folder: exactsync creates that file itself; move the "
                          "folder away, then run the command again") from None
@@ -547,18 +536,5 @@ def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
         raise (_disk_problem(Path(store_path), exc.strerror, 0) or StoreError(
             f"cannot open the run lock {lock_path} ({exc.strerror}): make it readable and writable for the user "
             "running exactsync, or delete it (exactsync creates it again)")) from None
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy() from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+    with held(fd, wait_seconds):
         yield
-    finally:
-        os.close(fd)

@@ -12,23 +12,15 @@ import contextlib
 import json
 import sqlite3
 import time
-from datetime import datetime, timezone
 from typing import Iterator
 
 import sqlite_utils
 
 from exactsync.exact.ratelimit import RateLimits
-from exactsync.store import get_state, set_state, utcnow
+from exactsync.store import get_state, set_state
+from exactsync.timeutil import iso, parse, utcnow
 
 STATE_KEY = "exact_daily_calls"
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _epoch(iso_utc: str) -> float:
-    return datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).timestamp()
 
 
 def remember(db: sqlite_utils.Database, limits: RateLimits, division: int) -> None:
@@ -37,7 +29,7 @@ def remember(db: sqlite_utils.Database, limits: RateLimits, division: int) -> No
         return
     set_state(db, **{STATE_KEY: json.dumps({
         "division": division, "limit": limits.daily_limit, "remaining": limits.daily_remaining,
-        "resets_at": _iso(limits.daily_reset) if limits.daily_reset else None, "seen_at": utcnow()})})
+        "resets_at": iso(limits.daily_reset) if limits.daily_reset else None, "seen_at": utcnow()})})
 
 
 def last_seen(db: sqlite_utils.Database, now: float | None = None) -> dict:
@@ -47,7 +39,7 @@ def last_seen(db: sqlite_utils.Database, now: float | None = None) -> dict:
     shown = {"division": seen.get("division"), "limit": seen.get("limit"), "remaining": seen.get("remaining"),
              "resets_at": seen.get("resets_at"), "seen_at": seen.get("seen_at")}
     now = time.time() if now is None else now
-    if shown["resets_at"] is None or _epoch(shown["resets_at"]) <= now:
+    if shown["resets_at"] is None or parse(shown["resets_at"]).timestamp() <= now:
         shown["remaining"] = None
     return shown
 
@@ -58,7 +50,7 @@ def restore(db: sqlite_utils.Database, limits: RateLimits, division: int) -> Non
     seen = last_seen(db)
     if seen["remaining"] is not None and seen["division"] == division:
         limits.daily_limit, limits.daily_remaining = seen["limit"], seen["remaining"]
-        limits.daily_reset = _epoch(seen["resets_at"])
+        limits.daily_reset = parse(seen["resets_at"]).timestamp()
 
 
 @contextlib.contextmanager

@@ -7,9 +7,10 @@ is decided on the Amsterdam calendar date (`today` is an Amsterdam date).
 from __future__ import annotations
 
 import re
-from datetime import date, timezone
+from datetime import date
 
 from exactsync.exact import odata
+from exactsync.timeutil import iso
 
 CUSTOMER_STATUS = "C"
 NOT_A_CUSTOMER = "is not a customer in Exact"  # the reason's start; push refuses such a work order (picqer#172)
@@ -70,11 +71,6 @@ def account_inactive_reason(account: dict, today: date) -> str:
     if account.get("Blocked"):
         return "is blocked in Exact"
     return _ended_reason(_date(account, "EndDate"), today)
-
-
-def is_customer(account: dict) -> bool:
-    """Accounts that are not (sales) customers are only stored when they were customers before."""
-    return account.get("Status") == CUSTOMER_STATUS and account.get("IsSales") is not False
 
 
 def customer_row(account: dict, today: date) -> dict:
@@ -174,7 +170,7 @@ def newest_per_id(rows: list[dict]) -> list[dict]:
 def modified_utc(payload: dict) -> str | None:
     """Exact's Modified as ISO UTC, for the highest mutation date."""
     modified = odata.parse_date(payload.get("Modified"))
-    return modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if modified else None
+    return iso(modified) if modified else None
 
 
 def newest_modified_utc(rows: list[dict]) -> str | None:

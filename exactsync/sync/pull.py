@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
@@ -29,18 +28,14 @@ from exactsync import log
 from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.store import get_state, raise_mutation_date, set_state, transaction, utcnow
+from exactsync.store import get_state, raise_mutation_date, set_state, transaction
 from exactsync.store import records as store
 from exactsync.sync import mapping
+from exactsync.timeutil import amsterdam_today, parse, utcnow
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact keeps sync/Deleted for two months; a store last synced longer ago may have missed deletions.
 DELETED_LOG_DAYS = 60
 ITEM_GROUPS_REFRESH = timedelta(hours=24)
-
-
-def amsterdam_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(AMSTERDAM).date()
 
 
 @dataclass
@@ -75,7 +70,6 @@ class SyncEntity:
     name: str
     path: str
     select: tuple[str, ...]
-    log_table: str
     save: Callable[[sqlite_utils.Database, list[dict], Context], Counts]
     sweep: Callable[[sqlite_utils.Database, int, log.Records], int] | None = None
 
@@ -83,7 +77,7 @@ class SyncEntity:
 # --- the log names every record pull deactivates or skips (manual 8) ------------
 
 # Per store table: its log table and the column that names a row besides its code.
-RECORD_OF = {"customers": ("customer", "name"), "items": ("item", "description")}
+RECORD_OF = {"customers": (log.TABLE_OF["customers"], "name"), "items": (log.TABLE_OF["items"], "description")}
 # Where the rows past log.RECORDS_PER_TABLE can be seen.
 MORE_RECORDS = {("info", "customer"): "exactsync customers --all", ("info", "item"): "exactsync items --all"}
 
@@ -217,22 +211,22 @@ ACCOUNTS = SyncEntity(
     "accounts", "sync/CRM/Accounts",
     ("ID", "Code", "Name", "AddressLine1", "AddressLine2", "Postcode", "City", "Country", "Email", "Phone",
      "Status", "IsSales", "Blocked", "StartDate", "EndDate", "Modified", "Timestamp"),
-    "customer", save_accounts, _sweep("customers"),
+    save_accounts, _sweep("customers"),
 )
 ADDRESSES = SyncEntity(
     "addresses", "sync/CRM/Addresses",
     ("ID", "Account", "Type", "Main", "AddressLine1", "AddressLine2", "Postcode", "City", "Country", "Modified",
      "Timestamp"),
-    "work_address", save_addresses,
+    save_addresses,
 )
 ITEMS = SyncEntity(
     "items", "sync/Logistics/Items",
     ("ID", "Code", "Description", "ItemGroup", "ItemGroupCode", "ItemGroupDescription", "IsSalesItem", "Unit",
      "StartDate", "EndDate", "Modified", "Timestamp"),
-    "item", save_items, _sweep("items"),
+    save_items, _sweep("items"),
 )
 DELETED = SyncEntity(
-    "deleted", "sync/Deleted", ("EntityKey", "EntityType", "DeletedDate", "Timestamp"), "customer", save_deleted,
+    "deleted", "sync/Deleted", ("EntityKey", "EntityType", "DeletedDate", "Timestamp"), save_deleted,
 )
 ENTITIES = (ACCOUNTS, ADDRESSES, ITEMS, DELETED)
 
@@ -289,7 +283,7 @@ def full_read_reasons(db, settings: Settings, division_move_date: str | None, no
     if division_move_date and division_move_date != stored_move:
         return {"Exact moved the division and reset its timestamps: reading everything again": everything}
     last_ok = get_state(db, "last_complete_pull_at")
-    if last_ok and now - datetime.fromisoformat(last_ok.replace("Z", "+00:00")) > timedelta(days=DELETED_LOG_DAYS):
+    if last_ok and now - parse(last_ok) > timedelta(days=DELETED_LOG_DAYS):
         return {f"last complete pull is older than Exact keeps deletions ({DELETED_LOG_DAYS} days): reading everything": everything}
     if list(settings.item_groups) != last["item_groups"]:
         return {"item groups changed in the settings: reading all items again": [ITEMS.name]}
@@ -469,7 +463,7 @@ def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
     """Item groups have no sync endpoint; read them all when it matters, else once a day."""
     read_at = get_state(db, "item_groups_read_at")
     unknown = store.items_of_unknown_groups(db)
-    stale = read_at is None or now - datetime.fromisoformat(read_at.replace("Z", "+00:00")) > ITEM_GROUPS_REFRESH
+    stale = read_at is None or now - parse(read_at) > ITEM_GROUPS_REFRESH
     if not (force or unknown or stale):
         return
     groups = [mapping.item_group_row(g) for g in client.get("logistics/ItemGroups", {"$select": "ID,Code,Description"})]

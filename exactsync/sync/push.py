@@ -33,23 +33,23 @@ import sqlite3
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
 
 from exactsync import log
+from exactsync.config import ITEM_SETTINGS
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
-from exactsync.store import get_state, raise_mutation_date, set_state, store_failure, transaction, utcnow
-from exactsync.store import outbox, records
+from exactsync.store import get_state, outbox, raise_mutation_date, records, set_state, store_failure, transaction
 from exactsync.store.log import latest_message
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials, update_work_order
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
-from exactsync.sync.pull import amsterdam_today
+from exactsync.timeutil import amsterdam_today, iso, parse, utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import WorkOrderError, get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
@@ -59,7 +59,6 @@ RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedel
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Exact blocks the app after 10 errors per endpoint per hour; leave room for other runs' and commands' errors.
 ERRORS_PER_HOUR = 6
-ITEM_SETTINGS = ("work_time_item", "travel_time_item", "default_item")
 PDF_RENDERERS = {"workorder": workorder_pdf, "forms": forms_pdf}
 INVOICE_STEP = "invoice"
 # The invoice's Document set to the werkbon's document (the forms' when only they are sent), so that
@@ -79,10 +78,6 @@ def document_step(kind: str) -> str:
 
 def attachment_step(kind: str) -> str:
     return f"attachment:{kind}"
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 OUTCOMES = (
@@ -371,7 +366,7 @@ class Push:
     def exact_done_at(self, row: dict) -> float:
         """When Exact can no longer be storing a step that got no answer: its last try's start, the
         outbox's updated_at, plus exact_may_work_for."""
-        started = datetime.strptime(row["updated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        started = parse(row["updated_at"])
         return started.timestamp() + exact_may_work_for(self.client)
 
     def wait_for_exact(self, row: dict) -> None:

@@ -12,7 +12,8 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, ReconnectNeeded, ScopeViolation
 from exactsync.exact.scopes import tick_action
-from exactsync.store import get_state, set_state, store_failure, transaction, utcnow
+from exactsync.store import get_state, set_state, store_failure, transaction
+from exactsync.timeutil import utcnow
 
 
 @contextlib.contextmanager

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
-from exactsync.store import records, transaction, utcnow
+from exactsync.store import records, transaction
 from exactsync.store.workorders import unlink_work_address, unsent_numbers_using_address
+from exactsync.timeutil import utcnow
 from exactsync.workorders.lookup import (
     WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
 )

@@ -13,8 +13,9 @@ from decimal import Decimal
 import sqlite_utils
 
 from exactsync import log
-from exactsync.store import get_state, outbox, records, set_state, transaction, utcnow
+from exactsync.store import get_state, outbox, records, set_state, transaction
 from exactsync.store import workorders as store
+from exactsync.timeutil import utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
     WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, is_row_id,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from exactsync.timeutil import parse
 from exactsync.workorders.lifecycle import details
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def _document(order: dict, company_name: str, title: str) -> FPDF:
 
 def _created(order: dict) -> datetime:
     at = order["archived_at"] or order["completed_at"] or order["created_at"]
-    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return parse(at)
 
 
 def _addresses(pdf: FPDF, order: dict) -> None:
@@ -226,5 +227,5 @@ def _dutch_date(iso_date: str) -> str:
 
 def _local(iso_utc: str) -> str:
     """A stored UTC time in this machine's time zone: push runs where the work orders live."""
-    at = datetime.strptime(iso_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone()
+    at = parse(iso_utc).astimezone()
     return at.strftime("%d-%m-%Y %H:%M")

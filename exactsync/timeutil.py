@@ -1,0 +1,36 @@
+"""Time, written and read one way.
+
+The store keeps instants as ISO 8601 UTC text to the second ("2026-12-01T12:00:00Z"),
+so they sort as text; `iso` writes them and `parse` reads them. Exact keeps its dates
+in Amsterdam wall-clock time, so "today" for Exact is Amsterdam's today.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+# Exact Online (Netherlands) stores and compares dates in this zone (see exact/odata.parse_date).
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso(at: datetime | float) -> str:
+    """An aware datetime, or epoch seconds, as the store's ISO UTC text."""
+    if not isinstance(at, datetime):
+        at = datetime.fromtimestamp(at, timezone.utc)
+    return at.astimezone(timezone.utc).strftime(_FORMAT)
+
+
+def utcnow() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+def parse(text: str) -> datetime:
+    """The store's ISO UTC text as an aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+def amsterdam_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(AMSTERDAM).date()
