@@ -134,8 +134,8 @@ def test_a_poison_work_order_gets_one_error_row_and_the_others_still_go(sandbox,
     assert_exactly_once(sandbox, store, [first, last], pdf_kinds=())
     errors = list(db.query("SELECT record, message, action FROM log WHERE kind = 'error'"))
     assert [(e["record"], e["message"], e["action"]) for e in errors] == [(
-        bad, f"work order {bad} could not be handled by push (OperationalError at push.py:"
-             f"{errors[0]['message'].split('push.py:')[1].split(':')[0]}: integer overflow); "
+        bad, f"work order {bad} could not be handled by push (OperationalError at workorders.py:"
+             f"{errors[0]['message'].split('workorders.py:')[1].split(':')[0]}: integer overflow); "
              "the other work orders are not held up",
         f"report this message; {bad} stays queued and each push tries it again")]
     assert store.execute("SELECT status FROM work_orders WHERE number = ?", [bad]).fetchone()[0] == "archived"
