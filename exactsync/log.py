@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -20,7 +20,8 @@ TABLES = tuple(STORE_TABLES)
 TABLE_OF = {store: table for table, store in STORE_TABLES.items() if store}
 
 
-def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "", action: str = "") -> None:
+def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "",
+          action: str = "") -> None:
     """Add a log row. Inside a transaction it commits or rolls back with the data it describes."""
     if kind not in KINDS:
         raise ValueError(f"log kind {kind!r} is not one of {KINDS}")
@@ -85,7 +86,7 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Remove rows older than `retention_days`; return how many went."""
-    cutoff = iso(datetime.now(timezone.utc) - timedelta(days=retention_days))
+    cutoff = iso(datetime.now(UTC) - timedelta(days=retention_days))
     with transaction(db):
         return delete_log_before(db, cutoff)
 

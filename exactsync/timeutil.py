@@ -7,7 +7,7 @@ in Amsterdam wall-clock time, so "today" for Exact is Amsterdam's today.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 # Exact Online (Netherlands) stores and compares dates in this zone (see exact/odata.parse_date).
@@ -19,12 +19,12 @@ _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def iso(at: datetime | float) -> str:
     """An aware datetime, or epoch seconds, as the store's ISO UTC text."""
     if not isinstance(at, datetime):
-        at = datetime.fromtimestamp(at, timezone.utc)
-    return at.astimezone(timezone.utc).strftime(_FORMAT)
+        at = datetime.fromtimestamp(at, UTC)
+    return at.astimezone(UTC).strftime(_FORMAT)
 
 
 def utcnow() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def parse(text: str) -> datetime:
@@ -33,4 +33,4 @@ def parse(text: str) -> datetime:
 
 
 def amsterdam_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(AMSTERDAM).date()
+    return (now or datetime.now(UTC)).astimezone(AMSTERDAM).date()

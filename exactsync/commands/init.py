@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from exactsync import config as config_mod
-from exactsync.connect import check_redirect_uri
 from exactsync.app import App, pass_app
+from exactsync.connect import check_redirect_uri
 from exactsync.errors import ExactsyncError
 
 

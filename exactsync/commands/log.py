@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -21,7 +21,7 @@ def parse_since(text: str) -> str:
     """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in local time -> ISO UTC."""
     match = _DURATION.match(text.strip())
     if match:
-        at = datetime.now(timezone.utc) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        at = datetime.now(UTC) - timedelta(**{_UNITS[match[2]]: int(match[1])})
     else:
         try:
             at = datetime.fromisoformat(text.strip())

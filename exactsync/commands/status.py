@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 import sqlite_utils
@@ -20,7 +20,7 @@ from exactsync.timeutil import iso
 
 
 def collect(db: sqlite_utils.Database) -> dict:
-    day_ago = iso(datetime.now(timezone.utc) - timedelta(hours=24))
+    day_ago = iso(datetime.now(UTC) - timedelta(hours=24))
     counts = work_order_counts(db)
     division = get_state(db, "division")
     return {

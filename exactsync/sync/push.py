@@ -28,14 +28,15 @@ stops every work order alike ends the run (see `stops_the_run`).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import sqlite3
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -321,14 +322,14 @@ class Push:
                 log.info(self.db, "workorder", f"push used its {max_seconds:g} s: {self.result.left} work "
                          "order(s) left for the next run", action="none: the next push continues")
                 break
-            self.isolated(order["number"], lambda: self.send(order))
+            self.isolated(order["number"], self.send, order)
         return self.result
 
-    def isolated(self, number: str, work: Callable[[], None]) -> None:
-        """Do `work` for one work order; whatever goes wrong there that does not stop the run
+    def isolated(self, number: str, work: Callable[[dict], None], row: dict) -> None:
+        """Do `work(row)` for one work order; whatever goes wrong there that does not stop the run
         (see stops_the_run) becomes an error row for this work order, and the run goes on."""
         try:
-            work()
+            work(row)
         except Exception as exc:
             if stops_the_run(exc):
                 raise
@@ -342,7 +343,7 @@ class Push:
     def reconcile(self) -> None:
         """Settle every step a previous run left in flight, by looking it up in Exact."""
         for row in outbox.in_flight_steps(self.db):
-            self.isolated(row["number"], lambda: self.settle(row))
+            self.isolated(row["number"], self.settle, row)
 
     def settle(self, row: dict) -> None:
         # The link is set to the same value however often it arrives: nothing to wait for.
@@ -421,10 +422,10 @@ class Push:
                 return
         documents = {}
         for pdf in built.pdfs:
-            document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
-                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type})
-            if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
-                    "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
+            document = self.step(order, document_step(pdf.kind), "documents/Documents",
+                                 functools.partial(self.document_body, order, pdf))
+            if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments",
+                                             functools.partial(self.attachment_body, document, pdf, number)):
                 return
             documents[pdf.kind] = document
         linked = linked_pdf(built)
@@ -467,7 +468,8 @@ class Push:
                 self.errors.count(endpoint)
             with transaction(self.db):
                 outbox.mark_uncertain(self.db, order["id"], step, exc.message or str(exc), exc.status)
-                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}", record=order["number"],
+                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}",
+                            record=order["number"],
                             action="none: the next push looks it up in Exact before sending anything again")
             self.result.note(order["number"], "retrying")
             return None
@@ -614,6 +616,12 @@ class Push:
         if (number, kind) not in self._pdfs:
             self._pdfs[(number, kind)] = PDF_RENDERERS[kind](self.db, number, self.company_name)
         return self._pdfs[(number, kind)]
+
+    def document_body(self, order: dict, pdf: invoice_mod.Pdf) -> dict:
+        return {"Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type}
+
+    def attachment_body(self, document: str, pdf: invoice_mod.Pdf, number: str) -> dict:
+        return {"Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}
 
     def pdf_base64(self, kind: str, number: str) -> str:
         return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
