@@ -16,13 +16,16 @@ $(BIN)/exactsync: pyproject.toml
 demo: $(BIN)/exactsync
 	$(BIN)/exactsync demo
 
-# pytest exits 5 when it collects nothing; that is a failure here, never a pass.
+# The lint gate first (a finding fails CI), then every test. pytest exits 5 when it
+# collects nothing; that is a failure here, never a pass.
 test: $(BIN)/exactsync
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The edit-test loop: all but the tests marked slow (several processes, kill -9, waits on the clock,
 # soak-style runs, the full demo); the -m here replaces the "not soak" of pyproject's addopts.
 test-fast: $(BIN)/exactsync
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not slow and not soak"
 
 bench: $(BIN)/exactsync

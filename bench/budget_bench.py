@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from exactsync.sandbox import Sandbox
@@ -46,7 +46,7 @@ def make_due(store_path: Path, *, move_date: bool = False, item_groups: bool = F
             day = datetime.fromisoformat(checked["day"]).date() - timedelta(days=1)
             set_state(db, division_move_checked=json.dumps({**checked, "day": day.isoformat()}))
         if item_groups:
-            read_at = datetime.now(timezone.utc) - timedelta(hours=25)
+            read_at = datetime.now(UTC) - timedelta(hours=25)
             set_state(db, item_groups_read_at=read_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     finally:
         db.close()

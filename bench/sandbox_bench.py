@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from exactsync.sandbox import Sandbox  # noqa: E402

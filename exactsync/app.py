@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import click
 import sqlite_utils
 
-from exactsync import activation
+from exactsync import activation, i18n, log, timeutil
 from exactsync import config as config_mod
-from exactsync import i18n, log, timeutil
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import _, msg
 from exactsync.locks import Busy

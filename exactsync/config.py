@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
@@ -65,15 +65,20 @@ KEYS: tuple[Key, ...] = (
     Key("settings", "division", int, 0,
         "Exact administration (division) number; 0 = not chosen yet, connect fills in the current one"),
     Key("settings", "journal", str, "", "Code of the sales journal the draft invoices go to, e.g. \"70\""),
-    Key("settings", "travel_time_item", str, "", "Item code booked for travel time in hours; empty = travel time is not invoiced"),
-    Key("settings", "work_time_item", str, "", "Item code booked for work time in hours; empty = work time is not invoiced"),
+    Key("settings", "travel_time_item", str, "",
+        "Item code booked for travel time in hours; empty = travel time is not invoiced"),
+    Key("settings", "work_time_item", str, "",
+        "Item code booked for work time in hours; empty = work time is not invoiced"),
     Key("settings", "item_groups", list, [],
         "Item groups whose items are pulled, case-sensitive, e.g. [\"Diensten\"]; empty = all groups"),
-    Key("settings", "memo", str, "none", "What goes in the invoice remarks", ("none", "work_address", "work_description", "both")),
-    Key("settings", "default_item", str, "", "Item code put once on every invoice (e.g. call-out charge); empty = none"),
+    Key("settings", "memo", str, "none", "What goes in the invoice remarks",
+        ("none", "work_address", "work_description", "both")),
+    Key("settings", "default_item", str, "",
+        "Item code put once on every invoice (e.g. call-out charge); empty = none"),
     Key("settings", "your_ref", str, "none", "What goes in the invoice's Your reference",
         ("none", "workorder_number", "customer_reference", "both")),
-    Key("settings", "pdfs", str, "none", "Which PDFs go to the customer's documents in Exact", ("none", "workorder", "forms", "both")),
+    Key("settings", "pdfs", str, "none", "Which PDFs go to the customer's documents in Exact",
+        ("none", "workorder", "forms", "both")),
     Key("settings", "document_type", int, 10,
         "Exact document type (a number) the PDFs are filed as; it must exist and allow creating documents, and "
         "check-settings lists the types that do. 10 (sales invoice): Exact documents only 10 and 20 (purchase "
@@ -230,7 +235,8 @@ def _check_value(key: Key, value) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, got {_show(value)}"
         if value < key.minimum:
-            return f"must be {key.minimum} or more, got {value}" if key.minimum else f"must not be negative, got {value}"
+            floor = f"must be {key.minimum} or more" if key.minimum else "must not be negative"
+            return f"{floor}, got {value}"
         if key.maximum is not None and value > key.maximum:
             return f"must be at most {key.maximum}, got {value}"
     elif key.kind is list:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
-from typing import IO, Callable
+from collections.abc import Callable
+from typing import IO
 from urllib.parse import urlsplit
 
 import click

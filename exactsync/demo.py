@@ -18,10 +18,10 @@ import re
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 import click
 

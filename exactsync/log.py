@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -127,7 +127,7 @@ def _rendered(part: str, row: dict) -> dict:
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Remove rows older than `retention_days`; return how many went."""
-    cutoff = iso(datetime.now(timezone.utc) - timedelta(days=retention_days))
+    cutoff = iso(datetime.now(UTC) - timedelta(days=retention_days))
     with transaction(db):
         return delete_log_before(db, cutoff)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 import sqlite_utils
 
@@ -148,7 +148,8 @@ def judge_item_groups(names: tuple[str, ...], groups: list[dict]) -> Verdict:
 def judge_choice(setting: str, value: str) -> Verdict:
     choices = next(k.choices for k in KEYS if k.table == "settings" and k.name == setting)
     if value not in choices:
-        return Verdict(setting, value, f"{value!r} is not one of {', '.join(choices)}", f"set one of {', '.join(choices)}")
+        listed = ", ".join(choices)
+        return Verdict(setting, value, f"{value!r} is not one of {listed}", f"set one of {listed}")
     return Verdict(setting, value)
 
 
@@ -230,8 +231,8 @@ def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
         return Verdict(name, value, f"could not check: {exc}", "run check-settings again after the daily limit resets",
                        checked=False)
     except (ExactApiError, ExactsyncError) as exc:
-        return Verdict(name, value, f"could not check: {exc}", "run check-settings again; if it persists, see exactsync log",
-                       checked=False)
+        return Verdict(name, value, f"could not check: {exc}",
+                       "run check-settings again; if it persists, see exactsync log", checked=False)
 
 
 def _scope_check(client, probe: ScopeProbe) -> Callable[[], Verdict]:

@@ -9,7 +9,7 @@ machine runs in: `for_people` writes them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 # Exact Online (Netherlands) stores and compares dates in this zone (see exact/odata.parse_date).
@@ -39,12 +39,12 @@ def for_people(iso_utc: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 def iso(at: datetime | float) -> str:
     """An aware datetime, or epoch seconds, as the store's ISO UTC text."""
     if not isinstance(at, datetime):
-        at = datetime.fromtimestamp(at, timezone.utc)
-    return at.astimezone(timezone.utc).strftime(_FORMAT)
+        at = datetime.fromtimestamp(at, UTC)
+    return at.astimezone(UTC).strftime(_FORMAT)
 
 
 def utcnow() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def parse(text: str) -> datetime:
@@ -53,4 +53,4 @@ def parse(text: str) -> datetime:
 
 
 def amsterdam_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(AMSTERDAM).date()
+    return (now or datetime.now(UTC)).astimezone(AMSTERDAM).date()

@@ -5,19 +5,19 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 
 from exactsync import config as config_mod
 from exactsync.exact import ExactClient
-from exactsync.sandbox import Sandbox
-from exactsync.sandbox import server
+from exactsync.sandbox import Sandbox, server
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import pull, push
 from exactsync.workorders import lifecycle
+
 from sandbox_login import connect
 
 

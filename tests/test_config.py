@@ -88,6 +88,7 @@ def test_missing_file_says_what_to_do(tmp_path, run):
 
 def test_config_from_environment_variable(tmp_path, monkeypatch):
     from click.testing import CliRunner
+
     from exactsync.cli import cli
 
     path = tmp_path / "elsewhere.toml"

@@ -18,6 +18,7 @@ from exactsync.exact.auth import PLAIN_HTTP_PERMISSION, Authenticator, OAuthApp
 from exactsync.exact.errors import ExactApiError
 from exactsync.sandbox import Sandbox, login
 from exactsync.store import get_state, set_state, utcnow
+
 from exact_helpers import connect, connected, point_config_at
 from sandbox_login import connect as connect_store
 

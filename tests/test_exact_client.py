@@ -11,6 +11,7 @@ import pytest
 from exactsync.exact import ExactClient, TokenStore, odata
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.sandbox import Sandbox
+
 from exact_helpers import log_in, point_config_at
 from fakes import FakeClock
 
@@ -84,7 +85,7 @@ def test_ten_processes_at_a_token_expiry_all_succeed_and_the_chain_survives(conn
     sandbox.reset_calls()
     go.touch()
     results = [worker.communicate(timeout=60) for worker in workers]
-    assert [(w.returncode, out, err) for w, (out, err) in zip(workers, results)] == [(0, "1\n", "")] * 10
+    assert [(w.returncode, out, err) for w, (out, err) in zip(workers, results, strict=True)] == [(0, "1\n", "")] * 10
     assert sandbox.calls["POST token"] == 1
 
     sandbox.expire_tokens()

@@ -12,6 +12,7 @@ from exactsync.exact import ExactClient, TokenStore
 from exactsync.exact.auth import OAuthApp
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
 from exactsync.exact.tokens import Tokens
+
 from fakes import FakeClock
 
 BASE = "https://start.exactonline.nl"

@@ -30,6 +30,7 @@ from exactsync.settings_check import record_verified
 from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
 from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
+
 from factories import add_customer, add_item
 from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
 from sandbox_login import connect

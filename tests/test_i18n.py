@@ -6,7 +6,7 @@ import json
 import re
 import string
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,14 +16,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from cli_results import ok
-from exactsync import activation, config as config_mod, i18n, log, timeutil
+from exactsync import activation, i18n, log, timeutil
+from exactsync import config as config_mod
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.i18n import msg
 from exactsync.store import set_state
 from exactsync.sync import budget
 from exactsync.sync.runs import recorded_run
 from exactsync.workorders import workorder_pdf
+
+from cli_results import ok
 from factories import add_customer
 
 ROOT = Path(__file__).parent.parent
@@ -100,7 +102,7 @@ def _write_run_rows(db):
     """Run-level rows as the runs write them: skipped while inactive, and a spent daily limit."""
     activation.warn_once_a_day(db, activation.why_inactive(db))
     with pytest.raises(DailyLimitReached), recorded_run(db, "push"):
-        raise DailyLimitReached(datetime(2026, 1, 16, tzinfo=timezone.utc).timestamp())
+        raise DailyLimitReached(datetime(2026, 1, 16, tzinfo=UTC).timestamp())
 
 
 def test_one_stored_row_reads_in_dutch_for_one_reader_and_in_english_for_another(db, run):
@@ -141,7 +143,7 @@ def test_status_in_dutch_has_no_english(db, run, config_path):
     set_state(db, division="123456", last_pull_at="2026-01-15T10:31:00Z", last_pull_outcome="ok",
               last_push_at="2026-01-15T10:35:00Z", highest_mutation_at="2026-01-15T10:30:00Z",
               **{budget.STATE_KEY: json.dumps({"division": 123456, "limit": 5000, "remaining": 4321,
-                                               "resets_at": datetime.fromtimestamp(now + 3600, timezone.utc)
+                                               "resets_at": datetime.fromtimestamp(now + 3600, UTC)
                                                .strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                "seen_at": "2026-01-15T10:35:00Z"})})
     output = ok(run("--lang", "nl", "status")).replace(str(config_path.parent / "exactsync.db"), "")

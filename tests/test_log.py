@@ -47,9 +47,10 @@ def test_cli_warnings_include_errors(filled, run):
 
 
 def test_cli_table_since_and_limit(filled, run):
-    rows = [json.loads(l) for l in run("log", "--table", "workorder", "--since", "2021-01-01", "--json").output.splitlines()]
+    output = run("log", "--table", "workorder", "--since", "2021-01-01", "--json").output
+    rows = [json.loads(line) for line in output.splitlines()]
     assert [r["record"] for r in rows] == ["WO00007"]
-    rows = [json.loads(l) for l in run("log", "--since", "1d", "--limit", "2", "--json").output.splitlines()]
+    rows = [json.loads(line) for line in run("log", "--since", "1d", "--limit", "2", "--json").output.splitlines()]
     assert len(rows) == 2
 
 

@@ -18,9 +18,9 @@ from exactsync.exact.errors import LoginExpired, LoginUnavailable, ReconnectNeed
 from exactsync.exact.tokens import Tokens
 from exactsync.sandbox import Sandbox, login
 from exactsync.store import get_state
+
 from fakes import FakeClock
-from push_helpers import (archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox,
-                          sales_item_codes)
+from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
 from sandbox_helpers import connect as sandbox_connect
 from sandbox_helpers import token_call
 

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from budget_helpers import exact_day_passes
 from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
@@ -20,6 +19,8 @@ from exactsync.sandbox import odata as sandbox_odata
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
 from exactsync.sync import pull
+
+from budget_helpers import exact_day_passes
 from fakes import FakeClock
 from sandbox_login import connect
 

@@ -13,8 +13,16 @@ from exactsync.exact import ExactClient
 from exactsync.store import get_state
 from exactsync.sync import pull, push
 from exactsync.workorders import forms_pdf, workorder_pdf
-from push_helpers import (archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, run_push,
-                          sales_item_codes)
+
+from push_helpers import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    fast_sandbox,
+    run_push,
+    sales_item_codes,
+)
 
 POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
 

@@ -18,9 +18,20 @@ from exactsync.exact import ExactClient
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push
 from exactsync.workorders import lifecycle
+
 from fakes import FakeClock
-from push_helpers import (after_exact_is_done, archived, assert_exactly_once, completed, connected_store, customer_codes, fast_sandbox,
-                          in_exact, run_push, sales_item_codes)
+from push_helpers import (
+    after_exact_is_done,
+    archived,
+    assert_exactly_once,
+    completed,
+    connected_store,
+    customer_codes,
+    fast_sandbox,
+    in_exact,
+    run_push,
+    sales_item_codes,
+)
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
 POSTS = tuple(f"POST {path}" for path in PATHS)
@@ -199,7 +210,8 @@ def test_kill_9_at_random_points_over_many_runs_never_duplicates(sandbox, config
     for _ in range(8):
         target = sum(sandbox.calls[c] for c in WRITES) + rng.randint(1, 4)
         process = start_push(config_path)
-        wait_for(lambda: sum(sandbox.calls[c] for c in WRITES) >= target or process.poll() is not None)
+        wait_for(lambda target=target, process=process:
+                 sum(sandbox.calls[c] for c in WRITES) >= target or process.poll() is not None)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         kills += process.wait() == -signal.SIGKILL

@@ -8,14 +8,15 @@ import sqlite3
 import time
 
 import pytest
+from test_push_faults import kill, start_push, wait_for
+from test_push_safety import push_cli, short_timeout_store
 
 from exactsync import config as config_mod
 from exactsync.sync import push
-from push_helpers import archived, assert_exactly_once, customer_codes, fast_sandbox, run_push
+
 from fakes import FakeClock
+from push_helpers import archived, assert_exactly_once, customer_codes, fast_sandbox, run_push
 from sandbox_helpers import Api
-from test_push_faults import kill, start_push, wait_for
-from test_push_safety import push_cli, short_timeout_store
 
 LINK = ("PUT", "salesinvoice/SalesInvoices")
 PUTS = " ".join(LINK)
@@ -83,7 +84,10 @@ def test_kill_9_on_the_link_ends_with_exactly_one_of_everything_after_the_next_r
     sandbox.fault(*LINK, "latency", ms=1000)  # time enough to act, even on a loaded machine
     process = start_push(config_path)
     wait_for(lambda: sandbox.calls[PUTS] >= 1)
-    first_invoice = lambda: next(i for i in sandbox.invoices.values() if i["Description"] == f"Werkbon {numbers[0]}")
+
+    def first_invoice():
+        return next(i for i in sandbox.invoices.values() if i["Description"] == f"Werkbon {numbers[0]}")
+
     if moment == "while Exact answers":
         kill(process)
         wait_for(lambda: first_invoice()["Document"] is not None)  # Exact finishes what it started

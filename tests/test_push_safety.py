@@ -8,9 +8,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from test_push_faults import kill, start_push, wait_for
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -19,8 +20,8 @@ from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNe
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
 from exactsync.workorders.lookup import WorkOrderError
+
 from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from test_push_faults import kill, start_push, wait_for
 
 TIMEOUT_SECONDS = 2  # [exact] timeout_seconds: Exact's answer window, short enough to wait out in a test
 SLOW_MS = 3000  # Exact's answer to the slowed call; it stores the record at the end, whoever still listens
@@ -58,7 +59,7 @@ def waiting_rows(db, number: str) -> list[str]:
 def wait_until_exact_is_done(db, config_path) -> None:
     """Sleep past the window in which Exact may still store the step left in flight."""
     [stamp] = db.execute("SELECT updated_at FROM outbox WHERE state = 'in_flight'").fetchone()
-    started = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    started = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     window = push.exact_may_work_for(ExactClient.from_config(config_mod.load(config_path)))
     time.sleep(max(0.0, started + window - time.time()) + 0.1)
 
@@ -134,8 +135,8 @@ def test_a_poison_work_order_gets_one_error_row_and_the_others_still_go(sandbox,
     assert_exactly_once(sandbox, store, [first, last], pdf_kinds=())
     errors = list(db.query("SELECT record, message, action FROM log WHERE kind = 'error'"))
     assert [(e["record"], e["message"], e["action"]) for e in errors] == [(
-        bad, f"work order {bad} could not be handled by push (OperationalError at push.py:"
-             f"{errors[0]['message'].split('push.py:')[1].split(':')[0]}: integer overflow); "
+        bad, f"work order {bad} could not be handled by push (OperationalError at workorders.py:"
+             f"{errors[0]['message'].split('workorders.py:')[1].split(':')[0]}: integer overflow); "
              "the other work orders are not held up",
         f"report this message; {bad} stays queued and each push tries it again")]
     assert store.execute("SELECT status FROM work_orders WHERE number = ?", [bad]).fetchone()[0] == "archived"

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from exactsync.store import open_store
+
 from cli_results import ok
 from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
 from sandbox_login import connect
-from exactsync.store import open_store
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox, server
+
 from sandbox_helpers import Api, error_value
 
 DAILY = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")

@@ -4,7 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exactsync.sandbox.odata import ODataError, compile_filter, timestamp_floor, wire_date, wire_value
 from exactsync.sandbox.schema import ACCOUNT

@@ -14,6 +14,7 @@ from exactsync.exact import ExactClient
 from exactsync.exact.errors import ExactApiError, ScopeViolation
 from exactsync.exact.scopes import SCOPES, scope_of
 from exactsync.store import get_state
+
 from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
 from sandbox_helpers import Api, error_value
 

@@ -18,6 +18,7 @@ import pytest
 
 import exactsync
 from exactsync.sandbox import Sandbox
+
 from exact_helpers import connect, connected, point_config_at
 
 SOURCE = Path(exactsync.__file__).parent
@@ -175,7 +176,7 @@ def filter_values(tree: ast.AST):
     """(line, expression) of every value interpolated into an f-string given as "$filter"."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
+            for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "$filter":
                     yield from _interpolated(value)
 

@@ -12,9 +12,10 @@ from exactsync.app import App
 from exactsync.exact import ExactClient
 from exactsync.exact.scopes import SCOPES
 from exactsync.exact.tokens import TokenStore
-from exactsync.settings_check import judge_document_type
 from exactsync.sandbox import Sandbox
+from exactsync.settings_check import judge_document_type
 from exactsync.store import get_state
+
 from sandbox_login import connect
 
 GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",

@@ -1,7 +1,7 @@
 import contextlib
 import os
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile

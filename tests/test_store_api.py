@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from exactsync.store import open_store, records, transaction, wipe, workorders
+from exactsync.store import open_store, outbox, records, transaction, wipe, workorders
 from exactsync.workorders import lifecycle
+
 from factories import add_customer, add_item
 
 
@@ -73,3 +74,68 @@ def test_a_wipe_keeps_the_work_address_of_an_unsent_work_order_and_its_customer(
         assert wipe.delete_rows(db, "customers") == (1, 1)
     assert [r["code"] for r in records.list_customers(db, None, True)] == ["10"]
     assert wipe.numbers_using_kept_addresses(db) == [number]
+
+
+# --- the push outbox ------------------------------------------------------------------
+
+def work_orders(db, count: int) -> list[int]:
+    add_customer(db, "10")
+    numbers = [lifecycle.create(db, prefix="wo", customer_code="10", description=str(i)) for i in range(count)]
+    return [workorders.work_order_by_number(db, n)["id"] for n in numbers]
+
+
+def test_a_step_begun_twice_counts_two_attempts_and_not_tried_undoes_one(db):
+    [order] = work_orders(db, 1)
+    with transaction(db):
+        outbox.begin_step(db, order, "invoice")
+    with transaction(db):
+        outbox.mark_uncertain(db, order, "invoice", "503 Service Unavailable", 503)
+        outbox.begin_step(db, order, "invoice")
+    [flying] = outbox.in_flight_steps(db)
+    assert (flying["step"], flying["attempts"], flying["last_status"]) == ("invoice", 2, None)
+    assert flying["number"] == workorders.list_work_orders(db)[0]["number"]
+    assert outbox.invoice_step_state(db, order) == "in_flight"
+    with transaction(db):
+        outbox.mark_not_tried(db, order, "invoice")
+    assert outbox.in_flight_steps(db) == []
+    assert (outbox.invoice_step_state(db, order), outbox.attempts_of(db, order, "invoice")) == ("pending", 1)
+
+
+def test_only_a_done_step_has_an_exact_id_and_done_clears_its_error(db):
+    [order] = work_orders(db, 1)
+    with transaction(db):
+        outbox.begin_step(db, order, "document:workorder")
+        outbox.mark_refused(db, order, "document:workorder", "400 Bad Request", "2026-01-01T00:15:00Z")
+    assert outbox.done_exact_id(db, order, "document:workorder") is None
+    with transaction(db):
+        outbox.begin_step(db, order, "document:workorder")
+        outbox.mark_done(db, order, "document:workorder", "doc-1")
+    [step] = outbox.steps_of(db, order)
+    assert (step["state"], step["exact_id"], step["last_error"], step["next_attempt_at"]) == ("done", "doc-1", "", None)
+    assert outbox.done_exact_id(db, order, "document:workorder") == "doc-1"
+    assert outbox.done_exact_id(db, order, "invoice") is None
+
+
+def test_the_queue_holds_archived_work_orders_by_archive_time_those_that_went_wrong_last(db):
+    first, second, third, completed = work_orders(db, 4)
+    with transaction(db):
+        for order, at in ((first, "03"), (second, "01"), (third, "02")):
+            workorders.update_work_order(db, order, {"status": "archived", "archived_at": f"2026-01-01T00:00:{at}Z"})
+        workorders.update_work_order(db, completed, {"status": "completed"})
+        outbox.set_last_error(db, third, "invoice", "work order has no customer")
+    assert [o["id"] for o in outbox.push_queue(db)] == [second, first, third]
+    assert outbox.invoice_step_state(db, third) == "pending"  # push's own refusal is no try
+
+
+def test_a_retried_work_order_has_its_failed_steps_pending_with_no_attempts(db):
+    [order] = work_orders(db, 1)
+    with transaction(db):
+        outbox.begin_step(db, order, "invoice")
+        outbox.mark_done(db, order, "invoice", "inv-1")
+        for _ in range(2):
+            outbox.begin_step(db, order, "document:workorder")
+        outbox.mark_failed(db, order, "document:workorder", "400 Bad Request")
+    with transaction(db):
+        outbox.reset_failed_steps(db, order)
+    assert [(s["step"], s["state"], s["attempts"]) for s in outbox.steps_of(db, order)] == [
+        ("invoice", "done", 1), ("document:workorder", "pending", 0)]

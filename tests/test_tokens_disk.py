@@ -17,6 +17,7 @@ from exactsync.exact import TokenStore
 from exactsync.exact.errors import TokenFileUnwritable
 from exactsync.exact.tokens import Tokens
 from exactsync.sandbox import login
+
 from push_helpers import connected_store, fast_sandbox
 
 INTACT = "the login on disk is intact (nothing was renewed)"

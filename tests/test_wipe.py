@@ -3,6 +3,7 @@ import pytest
 from exactsync import log, wipe
 from exactsync.store import get_state, set_state, transaction, utcnow
 from exactsync.workorders import addresses, lifecycle
+
 from factories import add_customer
 
 

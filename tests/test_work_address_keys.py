@@ -9,9 +9,10 @@ import sqlite3
 
 import pytest
 
-from cli_results import ok
 from exactsync import store
 from exactsync.store import open_store, utcnow
+
+from cli_results import ok
 from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
 from sandbox_login import connect
 

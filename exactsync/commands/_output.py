@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 

@@ -6,8 +6,8 @@ import click
 
 from exactsync import config as config_mod
 from exactsync import i18n
-from exactsync.connect import check_redirect_uri
 from exactsync.app import App, pass_app
+from exactsync.connect import check_redirect_uri
 from exactsync.errors import ExactsyncError
 
 

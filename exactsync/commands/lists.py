@@ -60,4 +60,5 @@ def items_command(app: App, search: str | None, group: str | None, include_inact
       exactsync items --group Diensten
     """
     rows = list_items(app.db, search, group, include_inactive)
-    _show(rows, ["code", "description", "item_group_code", "item_group_description", "unit", "inactive_reason"], as_json)
+    columns = ["code", "description", "item_group_code", "item_group_description", "unit", "inactive_reason"]
+    _show(rows, columns, as_json)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
-from exactsync.store import get_state
 from exactsync.i18n import _, msg
+from exactsync.store import get_state
 from exactsync.timeutil import iso, office_zone
 
 _DURATION = re.compile(r"^(\d+)([mhd])$")
@@ -22,7 +22,7 @@ def parse_since(text: str) -> str:
     """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in the office's time zone -> ISO UTC."""
     match = _DURATION.match(text.strip())
     if match:
-        at = datetime.now(timezone.utc) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        at = datetime.now(UTC) - timedelta(**{_UNITS[match[2]]: int(match[1])})
     else:
         try:
             at = datetime.fromisoformat(text.strip())

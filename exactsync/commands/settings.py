@@ -49,7 +49,8 @@ def check_settings_command(app: App, as_json: bool):
         ))
     if problems:
         for verdict in problems:
-            log.error(db, "settings", f"{verdict.setting}: {verdict.problem}", record=verdict.setting, action=verdict.fix)
+            log.error(db, "settings", f"{verdict.setting}: {verdict.problem}", record=verdict.setting,
+                      action=verdict.fix)
         raise ExactsyncError(f"{_count(problems)}; nothing was recorded. Fix them and check again")
     record_verified(db, settings)
     log.info(db, "settings", "all settings checked and verified; they apply from now on")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 import sqlite_utils
@@ -13,15 +13,15 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
+from exactsync.i18n import _, msg, number
 from exactsync.store import get_state
 from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
-from exactsync.i18n import _, msg, number
 from exactsync.timeutil import iso
 
 
 def collect(db: sqlite_utils.Database) -> dict:
-    day_ago = iso(datetime.now(timezone.utc) - timedelta(hours=24))
+    day_ago = iso(datetime.now(UTC) - timedelta(hours=24))
     counts = work_order_counts(db)
     division = get_state(db, "division")
     return {

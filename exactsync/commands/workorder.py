@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import click
 
@@ -13,8 +13,13 @@ from exactsync.commands import _output
 from exactsync.locks import Busy
 from exactsync.store import run_lock
 from exactsync.workorders import importer, lifecycle, pdf
-from exactsync.workorders.lookup import (MAX_BOOKING_MINUTES, WorkOrderError, get_work_order, parse_answer,
-                                         parse_quantity)
+from exactsync.workorders.lookup import (
+    MAX_BOOKING_MINUTES,
+    WorkOrderError,
+    get_work_order,
+    parse_answer,
+    parse_quantity,
+)
 
 
 def _prefix(app: App) -> str:

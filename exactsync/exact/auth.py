@@ -18,8 +18,8 @@ import ipaddress
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -56,7 +56,7 @@ class OAuthApp:
     redirect_uri: str
 
     @classmethod
-    def from_config(cls, config) -> "OAuthApp":
+    def from_config(cls, config) -> OAuthApp:
         return cls(config.base_url, config.client_id, config.client_secret, config.redirect_uri)
 
     @property

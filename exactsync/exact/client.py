@@ -11,15 +11,21 @@ so those raise UncertainOutcome and the caller reconciles.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import requests
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.auth import REFRESH_MARGIN_SECONDS, Authenticator, OAuthApp
-from exactsync.exact.errors import (DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, ScopeViolation,
-                                   UncertainOutcome)
+from exactsync.exact.errors import (
+    DailyLimitReached,
+    ExactApiError,
+    PagingLoop,
+    ReconnectNeeded,
+    ScopeViolation,
+    UncertainOutcome,
+)
 from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
 from exactsync.exact.tokens import TokenStore
 
@@ -54,7 +60,7 @@ class ExactClient:
         return sum(self.timeout)
 
     @classmethod
-    def from_config(cls, config, **kwargs) -> "ExactClient":
+    def from_config(cls, config, **kwargs) -> ExactClient:
         return cls(OAuthApp.from_config(config), TokenStore.beside(config.store_path),
                    config.settings.division, **{"timeout": config.timeout_seconds, **kwargs})
 

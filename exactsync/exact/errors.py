@@ -4,7 +4,7 @@ reaches the user as a readable `Error: ...` line, never as a traceback."""
 from __future__ import annotations
 
 import errno
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.scopes import scope_of, tick_action
@@ -48,7 +48,7 @@ class DailyLimitReached(ExactsyncError):
         self.resets_at = resets_at
         self.when = "tomorrow"
         if resets_at:
-            self.when = "at " + datetime.fromtimestamp(resets_at, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+            self.when = "at " + datetime.fromtimestamp(resets_at, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
         super().__init__(f"Exact's daily API limit for this division is spent; it resets {self.when}")
 
 

@@ -6,8 +6,8 @@ minutely headers: a missing header means "unknown", never 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 HEADERS = {
     "daily_limit": "X-RateLimit-Limit",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import LoginExpired, ReconnectNeeded, TokenFileUnwritable
@@ -35,14 +35,14 @@ class Tokens:
     refusal: str = ""
 
     @classmethod
-    def from_token_response(cls, payload: dict, now: float) -> "Tokens":
+    def from_token_response(cls, payload: dict, now: float) -> Tokens:
         # Exact sends expires_in as a string ("600").
         return cls(payload["access_token"], payload["refresh_token"], now + int(payload["expires_in"]))
 
     def seconds_left(self, now: float) -> float:
         return self.expires_at - now
 
-    def refused(self, at: str, refusal: str) -> "Tokens":
+    def refused(self, at: str, refusal: str) -> Tokens:
         return replace(self, refused_at=at, refusal=refusal)
 
     def to_json(self) -> str:
@@ -53,7 +53,7 @@ class Tokens:
         return json.dumps(fields)
 
     @classmethod
-    def from_json(cls, text: str) -> "Tokens":
+    def from_json(cls, text: str) -> Tokens:
         raw = json.loads(text)
         return cls(raw["access_token"], raw["refresh_token"], float(raw["expires_at"]),
                    raw.get("refused_at"), str(raw.get("refusal", "")))
@@ -68,7 +68,7 @@ class TokenStore:
         self.next_path = Path(str(self.path) + ".tmp")
 
     @classmethod
-    def beside(cls, store_path: Path) -> "TokenStore":
+    def beside(cls, store_path: Path) -> TokenStore:
         return cls(Path(str(store_path) + ".tokens.json"))
 
     def exists(self) -> bool:
@@ -99,7 +99,7 @@ class TokenStore:
             reservation.fill(tokens)
 
     @contextlib.contextmanager
-    def reserve(self) -> Iterator["Reservation"]:
+    def reserve(self) -> Iterator[Reservation]:
         """Room on disk for the next version of the file, written and fsynced before it is needed:
         call this before spending the refresh token, under the lock. Raises TokenFileUnwritable when
         the folder has no room (or is read-only, or not ours), with nothing changed. Leaving the block

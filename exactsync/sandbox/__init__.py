@@ -13,9 +13,9 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from types import MappingProxyType
-from typing import Iterable
 from urllib.parse import urlsplit
 
 from exactsync.exact.scopes import SCOPES
@@ -88,7 +88,7 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         self._server = SandboxHTTPServer(("127.0.0.1", self.port), self)
         self.port = self._server.server_address[1]
         # a short poll interval keeps stop() quick: tests start and stop many sandboxes
@@ -104,7 +104,7 @@ class Sandbox:
             self._thread.join()
             self._server = self._thread = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc_info):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CODE_LIFETIME = 180
 # A refresh token unused for 30 days is dead (websmurf#19, #22, #23; CD step3).
@@ -39,7 +39,7 @@ def new_token(prefix: str) -> str:
 
 def _exact_time(epoch: float) -> str:
     """`10/28/2022 4:15:50 PM`, in UTC (the recorded messages do not say which zone)."""
-    t = datetime.fromtimestamp(epoch, timezone.utc)
+    t = datetime.fromtimestamp(epoch, UTC)
     return f"{t.month}/{t.day}/{t.year} {(t.hour - 1) % 12 + 1}:{t:%M:%S} {'AM' if t.hour < 12 else 'PM'}"
 
 

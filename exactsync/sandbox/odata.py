@@ -230,7 +230,7 @@ def filter_fields(text: str) -> set[str]:
     """The property names a filter uses (not operators, functions or literals)."""
     tokens = tokenize(text) + [(None, None, -1)]
     keywords = COMPARISONS | {"and", "or", "not", "true", "false", "null"}
-    return {value for (kind, value, _), following in zip(tokens, tokens[1:])
+    return {value for (kind, value, _), following in zip(tokens, tokens[1:], strict=False)
             if kind == "name" and value not in keywords and following[:2] != ("punct", "(")}
 
 

@@ -4,7 +4,7 @@
 transaction and the run lock; the other modules are small named functions over one
 kind of data each, taking the db and plain values and returning rows as dicts or plain
 values. The domain (sync/, workorders/, wipe, log) calls them; nothing else writes SQL
-but push's outbox statements (tests/test_store_owns_sql.py keeps it so).
+(tests/test_store_owns_sql.py keeps it so).
 """
 
 from exactsync.locks import Busy

@@ -12,8 +12,8 @@ import contextlib
 import errno
 import os
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -378,7 +378,8 @@ def open_store(path: Path) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         raise (store_failure(exc, path) or StoreError(
             f"cannot open the store {path} ({exc}): if this happens again, check the file with "
-            f"sqlite3 {path} 'PRAGMA integrity_check' and restore it from a backup only if that finds damage")) from None
+            f"sqlite3 {path} 'PRAGMA integrity_check' and restore it from a backup only if that finds damage")
+        ) from None
     except OSError as exc:  # creating the new store's file
         full = sqlite3.SQLITE_FULL if exc.errno == errno.ENOSPC else 0
         raise (_disk_problem(path, exc.strerror, full) or StoreError(

@@ -50,3 +50,10 @@ def delete_log_before(db: sqlite_utils.Database, cutoff: str) -> int:
 
 def count_log_since(db: sqlite_utils.Database, kind: str, since: str) -> int:
     return db.execute("SELECT count(*) FROM log WHERE kind = ? AND at >= ?", [kind, since]).fetchone()[0]
+
+
+def latest_message(db: sqlite_utils.Database, table: str, record: str) -> str | None:
+    """The message of the newest log row about `record` of `table`, None when there is none."""
+    row = db.execute("SELECT message FROM log WHERE tbl = ? AND record = ? ORDER BY id DESC LIMIT 1",
+                     [table, record]).fetchone()
+    return row[0] if row else None

@@ -269,6 +269,20 @@ def item_by_code(db: sqlite_utils.Database, code: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def items_by_exact_id(db: sqlite_utils.Database, exact_ids: list[str]) -> dict[str, dict]:
+    """{exact_id: {exact_id, active, inactive_reason, end_date}} of the stored items among `exact_ids`."""
+    marks = ", ".join("?" * len(exact_ids))
+    return {r["exact_id"]: r for r in db.query(
+        f"SELECT exact_id, active, inactive_reason, end_date FROM items WHERE exact_id IN ({marks})", exact_ids)}
+
+
+def active_item_exact_id(db: sqlite_utils.Database, code: str) -> str | None:
+    """The Exact ID of the active item from Exact whose code, trimmed, is `code`."""
+    row = db.execute("SELECT exact_id FROM items WHERE trim(code) = ? AND exact_id IS NOT NULL AND active = 1 "
+                     "ORDER BY id LIMIT 1", [code]).fetchone()
+    return row[0] if row else None
+
+
 def work_address_by_id(db: sqlite_utils.Database, address_id: int) -> dict | None:
     return next(db.query("SELECT * FROM work_addresses WHERE id = ?", [address_id]), None)
 

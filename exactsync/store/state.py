@@ -19,7 +19,8 @@ def set_state(db: sqlite_utils.Database, **values) -> None:
                 db.execute("DELETE FROM state WHERE key = ?", [key])
             else:
                 db.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    "INSERT INTO state (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [key, str(value)],
                 )
 

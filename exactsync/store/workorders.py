@@ -103,6 +103,16 @@ def materials(db: sqlite_utils.Database, order_id: int) -> list[dict]:
     ))
 
 
+def invoice_materials(db: sqlite_utils.Database, order_id: int) -> list[dict]:
+    """The work order's materials as its invoice reads them: item_code, item_exact_id, description, quantity."""
+    return list(db.query("SELECT item_code, item_exact_id, description, quantity FROM materials "
+                         "WHERE work_order_id = ? ORDER BY id", [order_id]))
+
+
+def has_forms(db: sqlite_utils.Database, order_id: int) -> bool:
+    return db.execute("SELECT 1 FROM forms WHERE work_order_id = ?", [order_id]).fetchone() is not None
+
+
 def forms(db: sqlite_utils.Database, order_id: int) -> list[dict]:
     """The work order's forms, each with its `answers` (question, answer) in order."""
     found = list(db.query("SELECT id, name, filled_at FROM forms WHERE work_order_id = ? ORDER BY id", [order_id]))

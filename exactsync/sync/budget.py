@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlite_utils
 

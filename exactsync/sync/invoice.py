@@ -9,9 +9,9 @@ order cannot be invoiced (R4, R12) before anything is sent. Push and
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from exactsync.sync.mapping import NOT_A_CUSTOMER
 

@@ -18,9 +18,9 @@ import json
 import queue
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import sqlite_utils
 
@@ -46,7 +46,7 @@ class Counts:
     skipped: Counter = field(default_factory=Counter)  # reason -> rows
     tables: Counter = field(default_factory=Counter)  # log table -> rows deactivated (deletions, ended)
 
-    def __iadd__(self, other: "Counts") -> "Counts":
+    def __iadd__(self, other: Counts) -> Counts:
         self.added += other.added
         self.changed += other.changed
         self.deactivated += other.deactivated
@@ -161,7 +161,8 @@ def save_addresses(db, addresses: list[dict], ctx: Context) -> Counts:
     """The main visit address of a stored customer is its address and its derived work address."""
     mains = [mapping.customer_address(a) for a in addresses if mapping.is_main_visit_address(a) and a.get("Account")]
     stored = store.stored_addresses(db, [a["account"] for a in mains], ADDRESS_FIELDS)
-    moved = [a for a in mains if a["account"] in stored and stored[a["account"]][0] != tuple(a[f] for f in ADDRESS_FIELDS)]
+    moved = [a for a in mains
+             if a["account"] in stored and stored[a["account"]][0] != tuple(a[f] for f in ADDRESS_FIELDS)]
     relinked = [a for a in mains if a["account"] in stored and stored[a["account"]][1] != a["exact_address_id"]]
     store.update_customer_addresses(db, ADDRESS_FIELDS, moved)
     unlinked = [a for a in relinked if stored[a["account"]][1] is None]
@@ -284,7 +285,8 @@ def full_read_reasons(db, settings: Settings, division_move_date: str | None, no
         return {"Exact moved the division and reset its timestamps: reading everything again": everything}
     last_ok = get_state(db, "last_complete_pull_at")
     if last_ok and now - parse(last_ok) > timedelta(days=DELETED_LOG_DAYS):
-        return {f"last complete pull is older than Exact keeps deletions ({DELETED_LOG_DAYS} days): reading everything": everything}
+        why = f"last complete pull is older than Exact keeps deletions ({DELETED_LOG_DAYS} days): reading everything"
+        return {why: everything}
     if list(settings.item_groups) != last["item_groups"]:
         return {"item groups changed in the settings: reading all items again": [ITEMS.name]}
     return {}
@@ -292,7 +294,7 @@ def full_read_reasons(db, settings: Settings, division_move_date: str | None, no
 
 def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime | None = None,
          progress: Callable[[str, int], None] = lambda entity, rows: None) -> PullResult:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     result = PullResult()
     calls_before = client.calls
     reasons = _start(db, settings, *_division_move_date_daily(client, db, settings, now), now, result)
@@ -352,7 +354,7 @@ class TimestampsWentBack(Exception):
 
 
 def _move_check(division: int, now: datetime) -> str:
-    return json.dumps({"division": division, "day": now.astimezone(timezone.utc).date().isoformat()})
+    return json.dumps({"division": division, "day": now.astimezone(UTC).date().isoformat()})
 
 
 def _division_move_date_daily(client, db, settings: Settings, now: datetime) -> tuple[str | None, bool]:

@@ -28,14 +28,15 @@ stops every work order alike ends the run (see `stops_the_run`).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import sqlite3
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -44,7 +45,9 @@ from exactsync.config import ITEM_SETTINGS
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
-from exactsync.store import get_state, raise_mutation_date, set_state, store_failure, transaction
+from exactsync.store import get_state, outbox, raise_mutation_date, records, set_state, store_failure, transaction
+from exactsync.store.log import latest_message
+from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials, update_work_order
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
 from exactsync.timeutil import amsterdam_today, iso, parse, utcnow
@@ -162,21 +165,11 @@ class Parts:
 
 
 def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
-    oid = order["id"]
-    minutes = dict(db.execute("SELECT kind, sum(minutes) FROM time_bookings WHERE work_order_id = ? GROUP BY kind",
-                              [oid]).fetchall())
-    materials = list(db.query("SELECT item_code, item_exact_id, description, quantity FROM materials "
-                              "WHERE work_order_id = ? ORDER BY id", [oid]))
-    has_forms = db.execute("SELECT 1 FROM forms WHERE work_order_id = ?", [oid]).fetchone() is not None
-    customer = None
-    if order["customer_exact_id"]:
-        customer = next(db.query("SELECT * FROM customers WHERE exact_id = ?", [order["customer_exact_id"]]), None)
-    address = addresses.by_key(db, order["work_address_key"])
-    ids = [m["item_exact_id"] for m in materials if m["item_exact_id"]]
-    marks = ", ".join("?" * len(ids))
-    items = {r["exact_id"]: r for r in db.query(
-        f"SELECT exact_id, active, inactive_reason, end_date FROM items WHERE exact_id IN ({marks})", ids)}
-    return Parts(order, minutes, materials, has_forms, customer, address, items)
+    materials = invoice_materials(db, order["id"])
+    return Parts(order, booked_minutes(db, order["id"]), materials, has_forms(db, order["id"]),
+                 records.customer_by_exact_id(db, order["customer_exact_id"]),
+                 addresses.by_key(db, order["work_address_key"]),
+                 records.items_by_exact_id(db, [m["item_exact_id"] for m in materials if m["item_exact_id"]]))
 
 
 def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None],
@@ -230,22 +223,8 @@ def item_problem(code: str, why: str) -> invoice_mod.ItemProblem:
     return invoice_mod.ItemProblem(why or "is inactive in Exact")  # deleted there: nothing brings it back
 
 
-def queued(db: sqlite_utils.Database) -> list[dict]:
-    """Archived work orders not sent yet, oldest archive first; those that went wrong before
-    come last, so they cannot keep good ones waiting behind the rate and error limits."""
-    return list(db.query(
-        "SELECT * FROM work_orders w WHERE status = 'archived' ORDER BY "
-        "EXISTS (SELECT 1 FROM outbox o WHERE o.work_order_id = w.id AND o.last_error != ''), archived_at, id"))
-
-
 def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
-    found = {}
-    for code in codes:
-        row = db.execute("SELECT exact_id FROM items WHERE trim(code) = ? AND exact_id IS NOT NULL AND active = 1 "
-                         "ORDER BY id LIMIT 1", [code]).fetchone()
-        if row:
-            found[code] = row[0]
-    return found
+    return {code: item_id for code in codes if (item_id := records.active_item_exact_id(db, code))}
 
 
 def setting_item_codes(settings: dict) -> dict[str, str]:
@@ -265,7 +244,7 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
     is not in the store shows its code with item_id None; push asks Exact for it."""
     item_ids = local_item_ids(db, setting_item_codes(settings))
     shown = []
-    for order in queued(db):
+    for order in outbox.push_queue(db):
         entry = {"number": order["number"], "invoice": None,
                  "exact_invoice_id": order["exact_invoice_id"],  # set: only PDFs and the link are left
                  "refusal": None, "error": None}
@@ -307,9 +286,7 @@ def broken(number: str, exc: Exception) -> tuple[str, str]:
 
 def last_logged(db: sqlite_utils.Database, number: str, message: str) -> bool:
     """Is `message` the latest log row about work order `number`? Then it is not written again."""
-    row = db.execute("SELECT message FROM log WHERE tbl = 'workorder' AND record = ? ORDER BY id DESC LIMIT 1",
-                     [number]).fetchone()
-    return row is not None and row[0] == message
+    return latest_message(db, "workorder", number) == message
 
 
 def exact_may_work_for(client) -> float:
@@ -338,21 +315,21 @@ class Push:
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         deadline = self.clock() + max_seconds
         self.reconcile()
-        orders = queued(self.db)
+        orders = outbox.push_queue(self.db)
         for position, order in enumerate(orders):
             if self.clock() >= deadline:
                 self.result.left = len(orders) - position
                 log.info(self.db, "workorder", f"push used its {max_seconds:g} s: {self.result.left} work "
                          "order(s) left for the next run", action="none: the next push continues")
                 break
-            self.isolated(order["number"], lambda: self.send(order))
+            self.isolated(order["number"], self.send, order)
         return self.result
 
-    def isolated(self, number: str, work: Callable[[], None]) -> None:
-        """Do `work` for one work order; whatever goes wrong there that does not stop the run
+    def isolated(self, number: str, work: Callable[[dict], None], row: dict) -> None:
+        """Do `work(row)` for one work order; whatever goes wrong there that does not stop the run
         (see stops_the_run) becomes an error row for this work order, and the run goes on."""
         try:
-            work()
+            work(row)
         except Exception as exc:
             if stops_the_run(exc):
                 raise
@@ -365,11 +342,8 @@ class Push:
 
     def reconcile(self) -> None:
         """Settle every step a previous run left in flight, by looking it up in Exact."""
-        rows = list(self.db.query(
-            "SELECT o.*, w.number, w.customer_exact_id FROM outbox o JOIN work_orders w ON w.id = o.work_order_id "
-            "WHERE o.state = 'in_flight' ORDER BY o.id"))
-        for row in rows:
-            self.isolated(row["number"], lambda: self.settle(row))
+        for row in outbox.in_flight_steps(self.db):
+            self.isolated(row["number"], self.settle, row)
 
     def settle(self, row: dict) -> None:
         # The link is set to the same value however often it arrives: nothing to wait for.
@@ -388,9 +362,7 @@ class Push:
         else:
             # No answer and nothing stored: the network failed, not the work order; that try does
             # not count towards failing it.
-            with transaction(self.db):
-                self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), "
-                                "updated_at = ? WHERE id = ?", [utcnow(), row["id"]])
+            self.not_tried(row["work_order_id"], row["step"])
 
     def exact_done_at(self, row: dict) -> float:
         """When Exact can no longer be storing a step that got no answer: its last try's start, the
@@ -450,10 +422,10 @@ class Push:
                 return
         documents = {}
         for pdf in built.pdfs:
-            document = self.step(order, document_step(pdf.kind), "documents/Documents", lambda: {
-                "Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type})
-            if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments", lambda: {
-                    "Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}):
+            document = self.step(order, document_step(pdf.kind), "documents/Documents",
+                                 functools.partial(self.document_body, order, pdf))
+            if not document or not self.step(order, attachment_step(pdf.kind), "documents/DocumentAttachments",
+                                             functools.partial(self.attachment_body, document, pdf, number)):
                 return
             documents[pdf.kind] = document
         linked = linked_pdf(built)
@@ -483,10 +455,7 @@ class Push:
             return None
         payload = body()
         with transaction(self.db):
-            self.db.execute(
-                "INSERT INTO outbox (work_order_id, step, state, attempts, updated_at) VALUES (?, ?, 'in_flight', 1, ?) "
-                "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
-                "last_status = NULL, updated_at = excluded.updated_at", [order["id"], step, utcnow()])
+            outbox.begin_step(self.db, order["id"], step)
         try:
             exact_id = send(payload) if send else self.client.post(
                 endpoint, payload, sending=lambda: self.stamp(order["id"], step))[key]
@@ -498,10 +467,9 @@ class Push:
             if exc.status:
                 self.errors.count(endpoint)
             with transaction(self.db):
-                self.db.execute("UPDATE outbox SET last_error = ?, last_status = ?, updated_at = ? "
-                                "WHERE work_order_id = ? AND step = ?",
-                                [exc.message or str(exc), exc.status, utcnow(), order["id"], step])
-                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}", record=order["number"],
+                outbox.mark_uncertain(self.db, order["id"], step, exc.message or str(exc), exc.status)
+                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}",
+                            record=order["number"],
                             action="none: the next push looks it up in Exact before sending anything again")
             self.result.note(order["number"], "retrying")
             return None
@@ -524,36 +492,29 @@ class Push:
         """Called just before each try of a step's POST goes out (a pace or a 429 wait may come
         between the in-flight mark and the call): the outbox holds when Exact may have started on it."""
         with transaction(self.db):
-            self.db.execute("UPDATE outbox SET updated_at = ? WHERE work_order_id = ? AND step = ?",
-                            [iso(self.clock()), work_order_id, step])
+            outbox.stamp_step(self.db, work_order_id, step, iso(self.clock()))
 
     def done(self, work_order_id: int, step: str, exact_id: str) -> None:
         with transaction(self.db):
-            self.db.execute("UPDATE outbox SET state = 'done', exact_id = ?, last_error = '', last_status = NULL, "
-                            "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
-                            [exact_id, utcnow(), work_order_id, step])
+            outbox.mark_done(self.db, work_order_id, step, exact_id)
             if step == INVOICE_STEP:
-                self.db.execute("UPDATE work_orders SET exact_invoice_id = ? WHERE id = ?", [exact_id, work_order_id])
+                update_work_order(self.db, work_order_id, {"exact_invoice_id": exact_id})
 
     def not_tried(self, work_order_id: int, step: str) -> None:
         with transaction(self.db):
-            self.db.execute("UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? "
-                            "WHERE work_order_id = ? AND step = ?", [utcnow(), work_order_id, step])
+            outbox.mark_not_tried(self.db, work_order_id, step)
 
     def refused_by_exact(self, work_order_id: int, number: str, step: str, message: str) -> None:
         """Exact refused the step: wait longer before each next try; fail after MAX_ATTEMPTS (a
         refused link does not fail the work order: its invoice and PDFs are in Exact)."""
-        attempts = self.db.execute("SELECT attempts FROM outbox WHERE work_order_id = ? AND step = ?",
-                                   [work_order_id, step]).fetchone()[0]
+        attempts = outbox.attempts_of(self.db, work_order_id, step)
         with transaction(self.db):
             if attempts >= MAX_ATTEMPTS:
-                self.db.execute("UPDATE outbox SET state = 'failed', last_error = ?, last_status = NULL, "
-                                "next_attempt_at = NULL, updated_at = ? WHERE work_order_id = ? AND step = ?",
-                                [message, utcnow(), work_order_id, step])
+                outbox.mark_failed(self.db, work_order_id, step, message)
                 if step == LINK_STEP:
                     self.sent_unlinked(work_order_id, number, attempts, message)
                     return
-                self.db.execute("UPDATE work_orders SET status = 'failed' WHERE id = ?", [work_order_id])
+                update_work_order(self.db, work_order_id, {"status": "failed"})
                 log.error(self.db, "workorder", f"work order {number} failed: Exact refused its {step} {attempts} "
                           f"times: {message}", record=number,
                           action=f"correct the cause in Exact or in the work order, then run "
@@ -561,9 +522,7 @@ class Push:
                 self.result.note(number, "failed")
                 return
             retry_at = iso(self.clock() + RETRY_DELAYS[attempts - 1].total_seconds())
-            self.db.execute("UPDATE outbox SET state = 'pending', last_error = ?, last_status = NULL, "
-                            "next_attempt_at = ?, updated_at = ? WHERE work_order_id = ? AND step = ?",
-                            [message, retry_at, utcnow(), work_order_id, step])
+            outbox.mark_refused(self.db, work_order_id, step, message, retry_at)
             log.error(self.db, "workorder", f"work order {number}: Exact refused its {step}: {message}",
                       record=number, action=f"check what Exact says; push tries again from {retry_at} "
                                             f"(try {attempts + 1} of {MAX_ATTEMPTS})")
@@ -573,8 +532,7 @@ class Push:
         """The invoice and its PDFs are in Exact; only the link is not (e.g. the office deleted the
         document or booked the invoice meanwhile). No retry could change that: the work order is sent."""
         invoice_id = self.exact_id_of(work_order_id, INVOICE_STEP)
-        self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
-                        [invoice_id, work_order_id])
+        update_work_order(self.db, work_order_id, {"status": "sent", "exact_invoice_id": invoice_id})
         log.warning(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id} with its "
                     f"PDFs, but Exact refused {attempts} times to link its PDF to the invoice: {message}",
                     record=number, action="none: its PDFs are on the customer's card in Exact; link the document "
@@ -588,10 +546,7 @@ class Push:
         if invoice_step and invoice_step["last_error"] == refused.message:
             return
         with transaction(self.db):
-            self.db.execute(
-                "INSERT INTO outbox (work_order_id, step, last_error, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (work_order_id, step) DO UPDATE SET last_error = excluded.last_error, "
-                "updated_at = excluded.updated_at", [order["id"], INVOICE_STEP, refused.message, utcnow()])
+            outbox.set_last_error(self.db, order["id"], INVOICE_STEP, refused.message)
             log.error(self.db, "workorder", refused.message, record=order["number"], action=refused.action)
 
     def sent(self, order: dict, built: invoice_mod.Invoice) -> None:
@@ -601,8 +556,7 @@ class Push:
         if linked := linked_pdf(built):
             pdfs += f" ({linked.file_name} linked to the invoice)"
         with transaction(self.db):
-            self.db.execute("UPDATE work_orders SET status = 'sent', exact_invoice_id = ? WHERE id = ?",
-                            [invoice_id, order["id"]])
+            update_work_order(self.db, order["id"], {"status": "sent", "exact_invoice_id": invoice_id})
             log.info(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id}{pdfs}",
                      record=number, action="none: check and confirm the draft invoice in Exact")
             raise_mutation_date(self.db, utcnow())
@@ -611,12 +565,10 @@ class Push:
     # -- what the steps need ---------------------------------------------------------------
 
     def steps_of(self, work_order_id: int) -> dict[str, dict]:
-        return {r["step"]: r for r in self.db.query("SELECT * FROM outbox WHERE work_order_id = ?", [work_order_id])}
+        return {r["step"]: r for r in outbox.steps_of(self.db, work_order_id)}
 
     def exact_id_of(self, work_order_id: int, step: str) -> str | None:
-        row = self.db.execute("SELECT exact_id FROM outbox WHERE work_order_id = ? AND step = ? AND state = 'done'",
-                              [work_order_id, step]).fetchone()
-        return row[0] if row else None
+        return outbox.done_exact_id(self.db, work_order_id, step)
 
     def item_ids(self) -> dict[str, str]:
         """The settings' item codes -> Exact IDs: from the store, else asked of Exact once per run
@@ -664,6 +616,12 @@ class Push:
         if (number, kind) not in self._pdfs:
             self._pdfs[(number, kind)] = PDF_RENDERERS[kind](self.db, number, self.company_name)
         return self._pdfs[(number, kind)]
+
+    def document_body(self, order: dict, pdf: invoice_mod.Pdf) -> dict:
+        return {"Account": order["customer_exact_id"], "Subject": pdf.subject, "Type": self.document_type}
+
+    def attachment_body(self, document: str, pdf: invoice_mod.Pdf, number: str) -> dict:
+        return {"Document": document, "FileName": pdf.file_name, "Attachment": self.pdf_base64(pdf.kind, number)}
 
     def pdf_base64(self, kind: str, number: str) -> str:
         return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
@@ -728,9 +686,8 @@ def retry(db: sqlite_utils.Database, number: str) -> str:
         raise ExactsyncError(f"work order {order['number']} is {order['status']}, not failed: only a failed work "
                              "order can be retried (an archived one is sent by the next push anyway)")
     with transaction(db):
-        db.execute("UPDATE work_orders SET status = 'archived' WHERE id = ?", [order["id"]])
-        db.execute("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
-                   "WHERE work_order_id = ? AND state = 'failed'", [utcnow(), order["id"]])
+        update_work_order(db, order["id"], {"status": "archived"})
+        outbox.reset_failed_steps(db, order["id"])
         log.info(db, "workorder", f"work order {order['number']} queued again for Exact", record=order["number"],
                  action="none: the next push sends it")
     return order["number"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlite_utils
 

@@ -14,7 +14,12 @@ from exactsync.store import records, transaction
 from exactsync.store.workorders import unlink_work_address, unsent_numbers_using_address
 from exactsync.timeutil import utcnow
 from exactsync.workorders.lookup import (
-    WorkOrderError, customer_label, find_customer, get_work_address, required_text, usable_customer,
+    WorkOrderError,
+    customer_label,
+    find_customer,
+    get_work_address,
+    required_text,
+    usable_customer,
 )
 
 

@@ -8,9 +8,9 @@ by entry index and field (indexes count from 0, as in the JSON).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -18,8 +18,15 @@ from exactsync import log
 from exactsync.store import transaction
 from exactsync.workorders import addresses, lifecycle
 from exactsync.workorders.lookup import (
-    WorkOrderError, address_of_customer, parse_date, parse_minutes, parse_quantity, parse_time,
-    required_text, usable_customer, usable_item,
+    WorkOrderError,
+    address_of_customer,
+    parse_date,
+    parse_minutes,
+    parse_quantity,
+    parse_time,
+    required_text,
+    usable_customer,
+    usable_item,
 )
 
 ENTRY_FIELDS = ("customer", "work_address", "description", "customer_reference", "planned", "hours",

@@ -18,8 +18,19 @@ from exactsync.store import workorders as store
 from exactsync.timeutil import utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
-    WorkOrderError, address_of_customer, changeable_work_order, customer_label, get_work_order, is_row_id,
-    parse_date, parse_minutes, parse_time, quantity_text, required_text, usable_customer, usable_item,
+    WorkOrderError,
+    address_of_customer,
+    changeable_work_order,
+    customer_label,
+    get_work_order,
+    is_row_id,
+    parse_date,
+    parse_minutes,
+    parse_time,
+    quantity_text,
+    required_text,
+    usable_customer,
+    usable_item,
 )
 
 STATUSES = ("open", "planned", "completed", "archived", "sent", "failed")
