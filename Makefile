@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench cassettes clean
+.PHONY: demo test test-fast bench cassettes catalogs clean
 
 $(BIN)/exactsync: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ bench: $(BIN)/exactsync
 # Re-record the HTTP cassettes against the embedded sandbox (no network needed).
 cassettes: $(BIN)/exactsync
 	EXACTSYNC_RECORD=1 $(BIN)/python -m pytest tests/test_cassettes.py
+
+# The Dutch catalog: extract every marked message (babel.cfg), add the new ones to the .po
+# (untranslated until someone writes their Dutch) and compile the .mo that ships in the package.
+catalogs: $(BIN)/exactsync
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project exactsync -o build/exactsync.pot .
+	$(BIN)/pybabel update -i build/exactsync.pot -d exactsync/locale -D exactsync --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d exactsync/locale -D exactsync --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -14,6 +14,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
+from exactsync.i18n import Msg, msg
 from exactsync.store import get_state, set_state, transaction
 from exactsync.timeutil import amsterdam_today, parse, utcnow
 
@@ -25,19 +26,19 @@ def is_active(db: sqlite_utils.Database) -> bool:
     return get_state(db, "active") == "1"
 
 
-def why_inactive(db: sqlite_utils.Database) -> str | None:
+def why_inactive(db: sqlite_utils.Database) -> Msg | None:
     """Why nothing goes to Exact now, for the log and `status`; None while active."""
     if is_active(db):
         return None
     since = get_state(db, "deactivated_at")
     if since is None:
-        return "the integration is not active yet: no invoices go to Exact; exactsync connect starts it"
+        return msg("the integration is not active yet: no invoices go to Exact; exactsync connect starts it")
     day = amsterdam_today(parse(since))
-    return (f"the integration is deactivated since {day.isoformat()}: no invoices go to Exact; "
-            "exactsync activate resumes")
+    return msg("the integration is deactivated since {day}: no invoices go to Exact; exactsync activate resumes",
+               day=day.isoformat())
 
 
-def warn_once_a_day(db: sqlite_utils.Database, reason: str, today: date | None = None) -> bool:
+def warn_once_a_day(db: sqlite_utils.Database, reason: Msg, today: date | None = None) -> bool:
     """Log that a run was skipped for `reason`, unless that was done today; True when logged.
     Every 5 minutes from cron a row each time would bury the log, none would hide that
     invoicing stopped."""
@@ -46,7 +47,7 @@ def warn_once_a_day(db: sqlite_utils.Database, reason: str, today: date | None =
         if get_state(db, WARNED_ON_KEY) == today.isoformat():
             return False
         deactivated = get_state(db, "deactivated_at") is not None
-        action = "run `exactsync activate` to resume" if deactivated else "run `exactsync connect`"
+        action = msg("run `exactsync activate` to resume") if deactivated else msg("run `exactsync connect`")
         log.warning(db, "connection", reason, action=action)
         set_state(db, **{WARNED_ON_KEY: today.isoformat()})
     return True

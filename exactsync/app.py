@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import click
 import sqlite_utils
 
-from exactsync import activation, log
+from exactsync import activation, i18n, log, timeutil
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import _, msg
 from exactsync.locks import Busy
 from exactsync.store import open_store, run_lock
 from exactsync.sync.runs import recorded_run
@@ -34,12 +35,17 @@ def lock_wait_seconds() -> float:
 class App:
     """Built once per invocation by the CLI group; commands reach it with `@pass_app`."""
 
-    def __init__(self, config_path: Path):
+    def __init__(self, config_path: Path, language_chosen: bool = False):
         self.config_path = Path(config_path)
+        self.language_chosen = language_chosen  # by --lang or EXACTSYNC_LANG, which win over the config
 
     @cached_property
     def config(self) -> config_mod.Config:
-        return config_mod.load(self.config_path)
+        config = config_mod.load(self.config_path)
+        if not self.language_chosen:
+            i18n.use(config.language)
+        timeutil.use_office_zone(config.timezone)
+        return config
 
     @cached_property
     def db(self) -> sqlite_utils.Database:
@@ -62,9 +68,9 @@ class App:
                 log.prune(db, self.config.retention_days)
                 yield db
         except Busy:
-            log.info(db, "connection", "another run is busy; this one stopped without doing anything",
-                     action="none: the next run picks up the work")
-            click.echo("another exactsync run is busy; nothing done", err=True)
+            log.info(db, "connection", msg("another run is busy; this one stopped without doing anything"),
+                     action=msg("none: the next run picks up the work"))
+            click.echo(_("another exactsync run is busy; nothing done"), err=True)
             raise click.exceptions.Exit(0) from None
 
     @contextlib.contextmanager
@@ -78,19 +84,19 @@ class App:
             if reason:
                 # Exit 0 keeps cron quiet; the daily warning keeps the stop visible in the log.
                 activation.warn_once_a_day(db, reason)
-                click.echo(f"{name} skipped: {reason}", err=True)
+                click.echo(msg("{run} skipped: {reason}", run=name, reason=reason).render(), err=True)
                 raise click.exceptions.Exit(0)
             # Imported here: only the runs that talk to Exact need it.
             from exactsync.settings_check import unverified_reason
 
             unverified = unverified_reason(db, self.config.settings)
             if unverified:
-                log.error(db, "settings", unverified, record=name, action="run exactsync check-settings")
+                log.error(db, "settings", unverified, record=name, action=msg("run exactsync check-settings"))
                 raise ExactsyncError(unverified)
             with recorded_run(db, name):
                 yield db
 
-    def why_not_run(self, db: sqlite_utils.Database) -> str | None:
+    def why_not_run(self, db: sqlite_utils.Database) -> i18n.Msg | None:
         """Why a sync run must not start now, or None when it may."""
         return activation.why_inactive(db)
 

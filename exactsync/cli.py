@@ -13,9 +13,10 @@ import sys
 
 import click
 
-from exactsync import __version__
+from exactsync import __version__, i18n
 from exactsync.config import DEFAULT_CONFIG_NAME
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import msg
 
 # Every command: its module in exactsync.commands, the command object there, and its short help (the
 # first sentence of its docstring; tests/test_cli.py keeps them equal). A command's module, and what
@@ -65,6 +66,13 @@ COMMANDS = {
 }
 
 
+class UserError(click.ClickException):
+    """`Error: ...` (exit 1), in the language in force."""
+
+    def show(self, file=None) -> None:
+        click.echo(msg("Error: {message}", message=self.format_message()).render(), file=file, err=file is None)
+
+
 class ExactsyncGroup(click.Group):
     """Loads a command's module when the command runs (click's lazily loading group)."""
 
@@ -89,14 +97,14 @@ class ExactsyncGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ExactsyncError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise UserError(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             from exactsync.store import store_failure
 
             failure = store_failure(exc)
             if failure is None:
                 raise
-            raise click.ClickException(str(failure)) from None
+            raise UserError(str(failure)) from None
 
 
 @click.group(cls=ExactsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,8 +115,12 @@ class ExactsyncGroup(click.Group):
     default=DEFAULT_CONFIG_NAME, show_default=True, envvar="EXACTSYNC_CONFIG", show_envvar=True,
     help="Config file; the store lives beside it unless [store] path says otherwise.",
 )
+@click.option(
+    "--lang", "language", type=click.Choice(i18n.LANGUAGES), envvar=i18n.LANG_ENV, show_envvar=True,
+    help="Language of the output for this command; else [interface] language in the config.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str) -> None:
+def cli(ctx: click.Context, config_path: str, language: str | None) -> None:
     """Sync a field-service work-order app with Exact Online.
 
     Exact leads for customers and items (`pull`); archived work orders become
@@ -118,7 +130,10 @@ def cli(ctx: click.Context, config_path: str) -> None:
     # Imported here: the config, the store and the client, which --help needs none of.
     from exactsync.app import App
 
-    ctx.obj = App(config_path)
+    # Before the config is read: its errors, too, come in the language asked for (else, until the config
+    # says otherwise, in English).
+    i18n.use(language or i18n.DEFAULT_LANGUAGE)
+    ctx.obj = App(config_path, language_chosen=language is not None)
 
 
 def main() -> None:

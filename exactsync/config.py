@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+from exactsync import i18n, timeutil
 from exactsync.errors import ConfigError, ExactsyncError
 from exactsync.privatefile import write_private
 
@@ -30,10 +33,19 @@ class Key:
     choices: tuple[str, ...] = ()
     minimum: int = 0  # for int keys
     maximum: int | None = None  # for int keys
+    check: Callable[[str], str | None] | None = None  # for str keys: the problem with a value, or None
 
     @property
     def dotted(self) -> str:
         return f"[{self.table}] {self.name}"
+
+
+def _time_zone_problem(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{name!r} is not an IANA time zone name, such as Europe/Amsterdam or Europe/Brussels"
+    return None
 
 
 KEYS: tuple[Key, ...] = (
@@ -77,6 +89,12 @@ KEYS: tuple[Key, ...] = (
     # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.
     Key("log", "retention_days", int, 90, "Log rows older than this many days are removed (at most 36500)",
         maximum=36_500),
+    Key("interface", "language", str, i18n.DEFAULT_LANGUAGE,
+        f"Language of everything exactsync prints; --lang and the environment variable {i18n.LANG_ENV} win over it",
+        i18n.LANGUAGES),
+    Key("interface", "timezone", str, timeutil.DEFAULT_OFFICE_ZONE,
+        "Time zone (IANA name) of the times people read: the log, status and the work order PDFs; the store "
+        "keeps UTC", check=_time_zone_problem),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -145,6 +163,14 @@ class Config:
         return self.get("log", "retention_days")
 
     @property
+    def language(self) -> str:
+        return self.get("interface", "language")
+
+    @property
+    def timezone(self) -> str:
+        return self.get("interface", "timezone")
+
+    @property
     def settings(self) -> Settings:
         raw = self.values["settings"]
         return Settings(**{**raw, "item_groups": tuple(raw["item_groups"])})
@@ -162,10 +188,9 @@ def load(path: Path) -> Config:
 
 def _read_toml(path: Path) -> dict:
     if not path.exists():
-        raise ExactsyncError(
-            f"config file {path} does not exist: run `exactsync init` to create it, "
-            "or pass --config (or set EXACTSYNC_CONFIG) to use another one"
-        )
+        raise ExactsyncError(i18n.msg(
+            "config file {path} does not exist: run `exactsync init` to create it, "
+            "or pass --config (or set EXACTSYNC_CONFIG) to use another one", path=str(path)))
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -221,6 +246,8 @@ def _check_value(key: Key, value) -> str | None:
         return f"must be a string, got {_show(value)}"
     elif key.choices and value not in key.choices:
         return f"must be one of {', '.join(key.choices)}; got {_show(value)}"
+    elif key.check:
+        return key.check(value)
     return None
 
 

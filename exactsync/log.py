@@ -1,13 +1,20 @@
-"""The integration log (R16): one row per event, written by every command through `write`."""
+"""The integration log (R16): one row per event, written by every command through `write`.
+
+A row's message and action are message objects (`exactsync.i18n.msg`): stored as key and
+parameters, rendered when read, in the reader's language. Plain strings are still taken and
+shown as written.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from exactsync.i18n import N_, Msg, msg
 from exactsync.store import transaction
 from exactsync.store.log import add_log_row, count_log_since, delete_log_before, log_rows
 from exactsync.timeutil import iso, utcnow
@@ -18,17 +25,35 @@ STORE_TABLES = {"workorder": "work_orders", "customer": "customers", "work_addre
                 "item_group": "item_groups", "item": "items", "settings": None, "connection": None}
 TABLES = tuple(STORE_TABLES)
 TABLE_OF = {store: table for table, store in STORE_TABLES.items() if store}
+# What people read for a kind and a table (translated with `_` where shown).
+KIND_LABELS = {"info": N_("Info"), "warning": N_("Warning"), "error": N_("Error")}
+TABLE_LABELS = {"workorder": N_("work order"), "customer": N_("customer"), "work_address": N_("work address"),
+                "item_group": N_("item group"), "item": N_("item"), "settings": N_("settings"),
+                "connection": N_("connection")}
+
+Text = str | Msg
 
 
-def write(db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "",
-          action: str = "") -> None:
+def _stored(text: Text) -> tuple[str, str | None, str | None]:
+    """(English text, key, JSON parameters) of a message; a plain string has no key."""
+    if isinstance(text, Msg):
+        data = text.as_json()
+        return text.english(), data["key"], json.dumps(data["params"], ensure_ascii=False)
+    return text, None, None
+
+
+def write(db: sqlite_utils.Database, kind: str, table: str, message: Text, *, record: str = "",
+          action: Text = "") -> None:
     """Add a log row. Inside a transaction it commits or rolls back with the data it describes."""
     if kind not in KINDS:
         raise ValueError(f"log kind {kind!r} is not one of {KINDS}")
     if table not in TABLES:
         raise ValueError(f"log table {table!r} is not one of {TABLES}")
+    message_text, message_key, message_params = _stored(message)
+    action_text, action_key, action_params = _stored(action)
     with transaction(db):
-        add_log_row(db, utcnow(), kind, table, str(record), message, action)
+        add_log_row(db, utcnow(), kind, table, str(record), message_text, action_text, message_key, message_params,
+                    action_key, action_params)
 
 
 def info(db, table, message, **kw):
@@ -47,6 +72,9 @@ def error(db, table, message, **kw):
 RECORDS_PER_TABLE = 200
 
 
+LIKE_THE_ROWS_ABOVE = msg("like the rows above")
+
+
 @dataclass
 class Records:
     """Rows naming each record a run deactivates, removes or skips: the first `limit` per
@@ -56,18 +84,19 @@ class Records:
     written: Counter = field(default_factory=Counter)  # (kind, table) -> rows written
     left: Counter = field(default_factory=Counter)  # (kind, table) -> rows not written
 
-    def write(self, db: sqlite_utils.Database, kind: str, table: str, message: str, *, record: str = "",
-              action: str = "") -> None:
+    def write(self, db: sqlite_utils.Database, kind: str, table: str, message: Text, *, record: str = "",
+              action: Text = "") -> None:
         if self.written[kind, table] >= self.limit:
             self.left[kind, table] += 1
             return
         self.written[kind, table] += 1
         write(db, kind, table, message, record=record, action=action)
 
-    def finish(self, db: sqlite_utils.Database, where: dict[tuple[str, str], str]) -> None:
+    def finish(self, db: sqlite_utils.Database, where: dict[tuple[str, str], Text]) -> None:
         """One row per kind and table with rows left out: "... and N more: <where to see them>"."""
         for (kind, table), count in self.left.items():
-            write(db, kind, table, f"... and {count} more: {where.get((kind, table), 'like the rows above')}")
+            where_to_look = where.get((kind, table), LIKE_THE_ROWS_ABOVE)
+            write(db, kind, table, msg("... and {count} more: {where}", count=count, where=where_to_look))
         self.left.clear()
 
 
@@ -80,8 +109,20 @@ class LogFilter:
 
 
 def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
-    """Log rows newest first, as dicts with the keys at, kind, table, record, message, action."""
-    return log_rows(db, where.kinds, where.table, where.since, where.limit)
+    """Log rows newest first, as dicts with the keys at, kind, table, record, and message and action
+    rendered in the language in force, each beside its key and parameters (`message_key`,
+    `message_params`; None for a row written as plain text, which is shown as written)."""
+    return [{"at": row["at"], "kind": row["kind"], "table": row["table"], "record": row["record"],
+             **_rendered("message", row), **_rendered("action", row)}
+            for row in log_rows(db, where.kinds, where.table, where.since, where.limit)]
+
+
+def _rendered(part: str, row: dict) -> dict:
+    key, params = row[f"{part}_key"], row[f"{part}_params"]
+    if key is None:
+        return {part: row[part], f"{part}_key": None, f"{part}_params": None}
+    data = {"key": key, "params": json.loads(params)}
+    return {part: Msg.from_json(data).render(), f"{part}_key": key, f"{part}_params": data["params"]}
 
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:

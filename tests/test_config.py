@@ -51,7 +51,7 @@ x = 1
     assert result.exit_code == 1
     assert result.output == (
         f"Error: config {path} has 7 problems:\n"
-        "  [extra]: unknown table (known: exact, store, settings, workorders, log)\n"
+        "  [extra]: unknown table (known: exact, store, settings, workorders, log, interface)\n"
         "  [exact] base_url: must be a string, got 12 (int)\n"
         "  [settings] division: must be a whole number, got '123'\n"
         "  [settings] item_groups: must be a list of strings, got 'Diensten'\n"

@@ -23,6 +23,7 @@ def test_rows_newest_first_and_kinds(filled):
     assert rows[0] == {
         "at": rows[0]["at"], "kind": "error", "table": "workorder", "record": "WO00007",
         "message": "no customer on the work order", "action": "set a customer from Exact on the work order",
+        "message_key": None, "message_params": None, "action_key": None, "action_params": None,
     }
 
 

@@ -4,6 +4,7 @@ import io
 import subprocess
 import sys
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -53,7 +54,7 @@ def test_workorder_pdf_has_every_field(db, number):
         "Lekkage verhelpen, € 12,50 korting afgesproken", "José Brûlée, 01-12-2026 08:30",
         "M100", "Kraan ½\" messing", "1,5", "K7", "Koppelstuk 15 mm", "12",
         "Totaal werktijd", "2:45 (2,75 uur)", "Totaal reistijd", "0:15 (0,25 uur)", "Gereed gemeld op",
-        completed.replace(tzinfo=UTC).astimezone().strftime("%d-%m-%Y %H:%M"),
+        completed.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M"),
     ):
         assert expected in text, expected
     # Time per employee and kind: José's two work bookings are one line.

@@ -23,5 +23,5 @@ def exact_run(app: App, name: str) -> Iterator[sqlite_utils.Database]:
         with app.sync_run(name) as db, budget.carried(db, app.client):
             yield db
     except DailyLimitReached as exc:
-        click.echo(daily_limit_message(name, exc), err=True)
+        click.echo(str(daily_limit_message(name, exc)), err=True)
         raise click.exceptions.Exit(0) from None

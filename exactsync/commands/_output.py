@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from exactsync.timeutil import parse
+from exactsync.i18n import _
+from exactsync.timeutil import for_people
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,11 +49,10 @@ def print_json_lines(values: Iterable[dict]) -> None:
 
 
 def local_time(iso_utc: str | None) -> str:
-    """A stored UTC timestamp in this machine's time zone, for people."""
+    """A stored UTC timestamp in the office's time zone ([interface] timezone), for people."""
     if not iso_utc:
-        return "never"
-    at = parse(iso_utc)
-    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return _("never")
+    return for_people(iso_utc)
 
 
 def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exactsync import config as config_mod
+from exactsync import i18n
 from exactsync.app import App, pass_app
 from exactsync.connect import check_redirect_uri
 from exactsync.errors import ExactsyncError
@@ -15,9 +16,12 @@ from exactsync.errors import ExactsyncError
 @click.option("--base-url", default=None, help="Exact Online site, e.g. https://start.exactonline.be.")
 @click.option("--redirect-uri", default="",
               help="Redirect URI of your app in the Exact App Center: the https address registered there.")
+@click.option("--language", type=click.Choice(i18n.LANGUAGES), default=None,
+              help="[interface] language: the language of everything exactsync prints (default en).")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @pass_app
-def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: str, force: bool):
+def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: str, language: str | None,
+                 force: bool):
     """Create the config file (mode 0600) with every key and its default.
 
     The client secret is best kept out of the file: set EXACTSYNC_CLIENT_SECRET.
@@ -33,6 +37,9 @@ def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: s
         check_redirect_uri(redirect_uri)
     exact = {k: v for k, v in {"client_id": client_id, "base_url": base_url, "redirect_uri": redirect_uri}.items()
              if v}
-    config_mod.write_new(path, {"exact": exact} if exact else {})
+    overrides = {"exact": exact} if exact else {}
+    if language:
+        overrides["interface"] = {"language": language}
+    config_mod.write_new(path, overrides)
     todo = "the client secret" if redirect_uri else "the client secret and [exact] redirect_uri"
     click.echo(f"wrote {path}; next: set {todo} and run `exactsync connect`")

@@ -10,15 +10,16 @@ import click
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.i18n import _, msg
 from exactsync.store import get_state
-from exactsync.timeutil import iso
+from exactsync.timeutil import iso, office_zone
 
 _DURATION = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_since(text: str) -> str:
-    """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in local time -> ISO UTC."""
+    """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in the office's time zone -> ISO UTC."""
     match = _DURATION.match(text.strip())
     if match:
         at = datetime.now(UTC) - timedelta(**{_UNITS[match[2]]: int(match[1])})
@@ -26,11 +27,10 @@ def parse_since(text: str) -> str:
         try:
             at = datetime.fromisoformat(text.strip())
         except ValueError:
-            raise click.BadParameter(
-                f"{text!r} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'"
-            ) from None
+            raise click.BadParameter(msg("{text} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'",
+                                         text=repr(text)).render()) from None
         if at.tzinfo is None:
-            at = at.astimezone()
+            at = at.replace(tzinfo=office_zone())
     return iso(at)
 
 
@@ -59,7 +59,8 @@ def log_command(app: App, level: str | None, kind: str | None, table_name: str |
       exactsync log --json --limit 1000 > log.jsonl
     """
     if kind and level:
-        raise click.UsageError(f"--kind and --{level}s both choose the kinds: give one of them")
+        raise click.UsageError(msg("--kind and --{option} both choose the kinds: give one of them",
+                                   option=f"{level}s").render())
     kinds = (kind,) if kind else {"error": ("error",), "warning": ("warning", "error")}.get(level, logmod.KINDS)
     where = logmod.LogFilter(kinds=kinds, table=table_name, since=since, limit=limit)
     rows = logmod.rows(app.db, where)
@@ -68,8 +69,9 @@ def log_command(app: App, level: str | None, kind: str | None, table_name: str |
         return
     mutation = _output.local_time(get_state(app.db, "highest_mutation_at"))
     _output.stdout().print(_output.table(
-        ["time", "kind", "table", "record", "message", "action to take"],
-        ([_output.local_time(r["at"]), r["kind"], r["table"], r["record"], r["message"], r["action"]] for r in rows),
+        [_("Time"), _("Kind of message"), _("Table"), _("Record"), _("Message"), _("Action to take")],
+        ([_output.local_time(r["at"]), _(logmod.KIND_LABELS[r["kind"]]), _(logmod.TABLE_LABELS[r["table"]]),
+          r["record"], r["message"], r["action"]] for r in rows),
         row_styles=[_output.KIND_STYLES[r["kind"]] for r in rows],
-        caption=f"highest mutation date: {mutation}   ({len(rows)} rows shown)",
+        caption=msg("highest mutation date: {date}   (rows shown: {count})", date=mutation, count=len(rows)).render(),
     ))

@@ -13,6 +13,7 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
+from exactsync.i18n import _, msg, number
 from exactsync.store import get_state
 from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
@@ -53,26 +54,32 @@ def login_state(tokens: TokenStore) -> dict:
 
 def _login_line(login: dict) -> str:
     if login["state"] == "connected":
-        return "connected"
-    what = {"expired": f"expired or revoked (found {_output.local_time(login['since'])})",
-            "missing": "not logged in", "unreadable": "the token file is unreadable"}[login["state"]]
-    return f"{what}: run exactsync connect"
+        return _("connected")
+    if login["state"] == "expired":
+        return msg("expired or revoked (found {time}): run exactsync connect",
+                   time=_output.local_time(login["since"])).render()
+    return {"missing": _("not logged in: run exactsync connect"),
+            "unreadable": _("the token file is unreadable: run exactsync connect")}[login["state"]]
 
 
 def _daily_calls_line(calls: dict) -> str:
     if not calls["seen_at"]:
-        return "not seen yet (the first pull or push shows them)"
-    seen = f"seen {_output.local_time(calls['seen_at'])}"
+        return _("not seen yet (the first pull or push shows them)")
+    seen, resets = _output.local_time(calls["seen_at"]), _output.local_time(calls["resets_at"])
     if calls["remaining"] is None:
-        return f"unknown: Exact's day has reset since they were {seen}"
-    of_limit = f" of {calls['limit']:,}" if calls["limit"] else ""
-    return f"{calls['remaining']:,}{of_limit} left ({seen}; resets {_output.local_time(calls['resets_at'])})"
+        return msg("unknown: Exact's day has reset since they were seen {seen}", seen=seen).render()
+    if not calls["limit"]:
+        return msg("{remaining} left (seen {seen}; resets {resets})", remaining=number(calls["remaining"]),
+                   seen=seen, resets=resets).render()
+    return msg("{remaining} of {limit} left (seen {seen}; resets {resets})", remaining=number(calls["remaining"]),
+               limit=number(calls["limit"]), seen=seen, resets=resets).render()
 
 
 def _run_line(run: dict) -> str:
     if not run["at"]:
-        return "never"
-    return f"{_output.local_time(run['at'])} ({run['outcome']})"
+        return _("never")
+    # The outcome is stored as the English text marked in sync/runs.py, and translated here.
+    return f"{_output.local_time(run['at'])} ({_(run['outcome'])})"
 
 
 @click.command("status")
@@ -90,19 +97,20 @@ def status_command(app: App, as_json: bool):
     """
     status = collect(app.db)
     status["login"] = login_state(TokenStore.beside(app.config.store_path))
+    reason = status["inactive_reason"]
     if as_json:
-        _output.print_json(status)
+        _output.print_json({**status, "inactive_reason": reason and str(reason)})
         return
     rows = [
-        ["integration", status["inactive_reason"] or "active"],
-        ["division", str(status["division"] or "not connected")],
-        ["Exact login", _login_line(status["login"])],
-        ["last pull", _run_line(status["last_pull"])],
-        ["last push", _run_line(status["last_push"])],
-        ["highest mutation date", _output.local_time(status["highest_mutation_at"])],
-        ["work orders queued for Exact", str(status["workorders_queued"])],
-        ["work orders failed", str(status["workorders_failed"])],
-        ["errors in the last 24 hours", str(status["errors_last_24h"])],
-        ["Exact calls left today", _daily_calls_line(status["exact_daily_calls"])],
+        [_("integration"), str(reason) if reason else _("active")],
+        [_("administration (division)"), str(status["division"] or _("not connected"))],
+        [_("Exact login"), _login_line(status["login"])],
+        [_("last pull"), _run_line(status["last_pull"])],
+        [_("last push"), _run_line(status["last_push"])],
+        [_("highest mutation date"), _output.local_time(status["highest_mutation_at"])],
+        [_("work orders queued for Exact"), str(status["workorders_queued"])],
+        [_("work orders failed"), str(status["workorders_failed"])],
+        [_("errors in the last 24 hours"), str(status["errors_last_24h"])],
+        [_("Exact calls left today"), _daily_calls_line(status["exact_daily_calls"])],
     ]
     _output.stdout().print(_output.table(["", ""], rows, title=f"exactsync ({app.config.store_path})"))

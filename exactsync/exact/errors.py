@@ -4,10 +4,10 @@ reaches the user as a readable `Error: ...` line, never as a traceback."""
 from __future__ import annotations
 
 import errno
-from datetime import UTC, datetime
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.scopes import scope_of, tick_action
+from exactsync.timeutil import for_people, iso
 
 
 class ExactApiError(ExactsyncError):
@@ -48,7 +48,7 @@ class DailyLimitReached(ExactsyncError):
         self.resets_at = resets_at
         self.when = "tomorrow"
         if resets_at:
-            self.when = "at " + datetime.fromtimestamp(resets_at, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+            self.when = "at " + for_people(iso(resets_at), "%Y-%m-%d %H:%M")
         super().__init__(f"Exact's daily API limit for this division is spent; it resets {self.when}")
 
 

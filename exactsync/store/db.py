@@ -310,12 +310,27 @@ def _relink_by_address_text(db: sqlite_utils.Database) -> None:
             db.execute("UPDATE work_orders SET work_address_key = ? WHERE id = ?", [same[0], order_id])
 
 
+def _m900_log_message_keys(db: sqlite_utils.Database) -> None:
+    """Log rows kept language-neutral: the message's and the action's key (the English template) and
+    parameters (JSON), rendered in the reader's language. Rows from before keep only their English."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE log ADD COLUMN message_key TEXT;
+        ALTER TABLE log ADD COLUMN message_params TEXT;
+        ALTER TABLE log ADD COLUMN action_key TEXT;
+        ALTER TABLE log ADD COLUMN action_params TEXT
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
     ("400_pull_sync_state", _m400_pull_sync_state),
     ("600_push_outbox_status", _m600_push_outbox_status),
     ("700_work_address_keys", _m700_work_address_keys),
+    ("900_log_message_keys", _m900_log_message_keys),
 ]
 
 

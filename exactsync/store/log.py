@@ -1,22 +1,33 @@
-"""The log table: one row per event (R16)."""
+"""The log table: one row per event (R16).
+
+A row keeps its message and action as English text and, when written as a message object,
+their key (the English template) and parameters as JSON, so each reader sees them in their
+own language; rows from before that have the text only (key NULL).
+"""
 
 from __future__ import annotations
 
 import sqlite_utils
 
+_COLUMNS = ("at, kind, tbl AS \"table\", record, message, message_key, message_params, "
+            "action, action_key, action_params")
+
 
 def add_log_row(db: sqlite_utils.Database, at: str, kind: str, table: str, record: str, message: str,
-                action: str) -> None:
+                action: str, message_key: str | None = None, message_params: str | None = None,
+                action_key: str | None = None, action_params: str | None = None) -> None:
     """Runs inside the caller's transaction."""
     db.execute(
-        "INSERT INTO log (at, kind, tbl, record, message, action) VALUES (?, ?, ?, ?, ?, ?)",
-        [at, kind, table, record, message, action],
+        "INSERT INTO log (at, kind, tbl, record, message, action, message_key, message_params, action_key, "
+        "action_params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [at, kind, table, record, message, action, message_key, message_params, action_key, action_params],
     )
 
 
 def log_rows(db: sqlite_utils.Database, kinds: tuple[str, ...], table: str | None, since: str | None,
              limit: int | None) -> list[dict]:
-    """Log rows newest first, as dicts with the keys at, kind, table, record, message, action."""
+    """Log rows newest first, as dicts with the keys at, kind, table, record, and message and action
+    each with its _key and _params (JSON text, or None)."""
     clauses = [f"kind IN ({', '.join('?' * len(kinds))})"]
     params: list = list(kinds)
     if table:
@@ -25,10 +36,7 @@ def log_rows(db: sqlite_utils.Database, kinds: tuple[str, ...], table: str | Non
     if since:
         clauses.append("at >= ?")
         params.append(since)
-    sql = (
-        "SELECT at, kind, tbl AS \"table\", record, message, action FROM log "
-        f"WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC"
-    )
+    sql = f"SELECT {_COLUMNS} FROM log WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)

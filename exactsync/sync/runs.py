@@ -12,8 +12,16 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, ReconnectNeeded, ScopeViolation
 from exactsync.exact.scopes import tick_action
+from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, set_state, store_failure, transaction
-from exactsync.timeutil import utcnow
+from exactsync.timeutil import for_people, iso, utcnow
+
+# A run's outcome as `status` shows it: stored in English, translated where it is read.
+OK, FAILED = N_("ok"), N_("failed")
+NO_SCOPE = N_("failed: the Exact app lacks a scope")
+LIMIT_SPENT = N_("stopped: Exact's daily call limit is spent")
+LOGIN_EXPIRED = N_("failed: the Exact login must be renewed")
+NEXT_RUN_TRIES = N_("see the message; the next run tries again")
 
 
 @contextlib.contextmanager
@@ -25,26 +33,26 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
         yield
     except ScopeViolation as exc:
         # One row for the run, whichever work order or record it was on: none of them is at fault.
-        log.error(db, "connection", f"{name} stopped: {exc}",
-                  action=tick_action(exc.scope) + "; nothing is lost, the next run continues")
-        _record(db, name, "failed: the Exact app lacks a scope")
+        log.error(db, "connection", msg("{run} stopped: {error}", run=name, error=message_of(exc)),
+                  action=msg("{tick}; nothing is lost, the next run continues", tick=tick_action(exc.scope)))
+        _record(db, name, NO_SCOPE)
         raise
     except DailyLimitReached as exc:
         _note_daily_limit(db, name, exc)
-        _record(db, name, "stopped: Exact's daily call limit is spent")
+        _record(db, name, LIMIT_SPENT)
         raise
     except ReconnectNeeded as exc:
         # One row while the login stays broken (found_at: an earlier run wrote it), not one every
         # 5 minutes; status keeps showing it.
-        _login_failed(db, name, exc, "run exactsync connect to log in to Exact again",
-                      "failed: the Exact login must be renewed", said_before=exc.found_at is not None)
+        _login_failed(db, name, exc, msg("run exactsync connect to log in to Exact again"), LOGIN_EXPIRED,
+                      said_before=exc.found_at is not None)
         raise
     except LoginUnavailable as exc:
-        _login_failed(db, name, exc, "see the message; the next run tries again", "failed")
+        _login_failed(db, name, exc, msg(NEXT_RUN_TRIES), FAILED)
         raise
     except ExactsyncError as exc:
-        log.error(db, "connection", f"{name} failed: {exc}", action="see the message; the next run tries again")
-        _record(db, name, "failed")
+        log.error(db, "connection", _failed(name, exc), action=msg(NEXT_RUN_TRIES))
+        _record(db, name, FAILED)
         raise
     except sqlite3.DatabaseError as exc:
         failure = store_failure(exc)
@@ -52,19 +60,23 @@ def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
             raise
         # On a full disk or a damaged store the row may not fit either; the CLI still prints the error.
         with contextlib.suppress(sqlite3.DatabaseError):
-            log.error(db, "connection", f"{name} failed: {failure}", action="free disk space or restore the store")
-            _record(db, name, "failed")
+            log.error(db, "connection", _failed(name, failure), action=msg("free disk space or restore the store"))
+            _record(db, name, FAILED)
         raise failure from None
     else:
-        _record(db, name, "ok")
+        _record(db, name, OK)
 
 
-def _login_failed(db: sqlite_utils.Database, name: str, exc: LoginUnavailable, action: str, outcome: str,
+def _failed(name: str, exc: BaseException) -> Msg:
+    return msg("{run} failed: {error}", run=name, error=message_of(exc))
+
+
+def _login_failed(db: sqlite_utils.Database, name: str, exc: LoginUnavailable, action: Msg, outcome: str,
                   said_before: bool = False) -> None:
     # The login's folder may be on a full disk, the store's too: then the CLI's error line is all there is.
     with contextlib.suppress(sqlite3.DatabaseError):
         if not said_before:
-            log.error(db, "connection", f"{name} failed: {exc}", action=action)
+            log.error(db, "connection", _failed(name, exc), action=action)
         _record(db, name, outcome)
 
 
@@ -76,12 +88,16 @@ def _note_daily_limit(db: sqlite_utils.Database, name: str, exc: DailyLimitReach
         return
     with transaction(db):
         log.warning(db, "connection", daily_limit_message(name, exc),
-                    action="nothing: the first run after the reset continues where this one stopped")
+                    action=msg("nothing: the first run after the reset continues where this one stopped"))
         set_state(db, **{key: reset})
 
 
-def daily_limit_message(name: str, exc: DailyLimitReached) -> str:
-    return f"{name} stopped: Exact's daily call limit is reached; {name} resumes after the reset {exc.when}"
+def daily_limit_message(name: str, exc: DailyLimitReached) -> Msg:
+    if not exc.resets_at:
+        return msg("{run} stopped: Exact's daily call limit is reached; {run} resumes after the reset tomorrow",
+                   run=name)
+    return msg("{run} stopped: Exact's daily call limit is reached; {run} resumes after the reset at {time}",
+               run=name, time=for_people(iso(exc.resets_at), "%Y-%m-%d %H:%M"))
 
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:

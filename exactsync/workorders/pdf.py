@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from exactsync.timeutil import parse
+from exactsync.timeutil import for_people, parse
 from exactsync.workorders.lifecycle import details
 
 if TYPE_CHECKING:
@@ -226,6 +226,5 @@ def _dutch_date(iso_date: str) -> str:
 
 
 def _local(iso_utc: str) -> str:
-    """A stored UTC time in this machine's time zone: push runs where the work orders live."""
-    at = parse(iso_utc).astimezone()
-    return at.strftime("%d-%m-%Y %H:%M")
+    """A stored UTC time in the office's time zone: the machine may run on UTC."""
+    return for_people(iso_utc, "%d-%m-%Y %H:%M")
