@@ -269,13 +269,13 @@ def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
     connect(sandbox, config_path, verified=False, **{**GOOD, "journal": "60"})
     result = run("--lang", "nl", "check-settings")
     assert result.exit_code == 1
-    for dutch_text in ("instelling", "waarde", "controle", "zo herstelt u het", "in orde",
+    for dutch_text in ("instelling", "waarde", "controle", "te nemen actie", "in orde",
                        "Foutmelding: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
         assert dutch_text in result.output
     rows = {v["value"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
     assert rows["60"]["problem"] == "dagboek 60 (Inkoopboek) is een dagboek van het soort inkoop, geen verkoopdagboek"
     assert rows["Sales invoices"]["problem"].startswith(
-        "deze app mag haar niet gebruiken, en exactsync heeft haar nodig voor de conceptfacturen")
+        "deze app mag die niet gebruiken, en exactsync heeft die nodig voor de conceptfacturen")
     assert rows["Sales invoices"]["fix"] == ("vink \"Sales invoices\" aan voor deze app in het App Center van Exact "
                                              "en voer dan exactsync connect uit")
     assert dutch_words_only(result.output) == set()
