@@ -1,5 +1,7 @@
 """Exceptions that library code raises; the CLI edge turns them into `Error: ...` and exit 1."""
 
+from functools import reduce
+
 from exactsync.i18n import Msg, msg
 
 
@@ -11,9 +13,8 @@ class ConfigError(ExactsyncError):
     def __init__(self, path, problems: list[Msg]):
         self.path = path
         self.problems = problems
-        lines = msg("  {problem}", problem=problems[0])
-        for problem in problems[1:]:
-            lines = msg("{lines}\n  {problem}", lines=lines, problem=problem)
+        lines = reduce(lambda lines, problem: msg("{lines}\n  {problem}", lines=lines, problem=problem),
+                       problems[1:], msg("  {problem}", problem=problems[0]))
         # One message for one and one for more: English and Dutch both have just these two forms.
         if len(problems) == 1:
             super().__init__(msg("config {path} has {count} problem:\n{lines}", path=str(path), count=1, lines=lines))

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 import sqlite_utils
 
@@ -144,8 +145,9 @@ def judge_item_groups(names: tuple[str, ...], groups: list[dict]) -> Verdict:
         same_but_case = sorted(s for s in spelled if s.casefold() == name.casefold())
         problems.append(msg("item group {name} does not exist", name=repr(name)))
         if same_but_case:
-            fixes.append(msg("the field is case-sensitive: write {spellings}",
-                             spellings=_either(repr(s) for s in same_but_case)))
+            spellings = reduce(lambda either, other: msg("{either} or {other}", either=either, other=other),
+                               (repr(s) for s in same_but_case))
+            fixes.append(msg("the field is case-sensitive: write {spellings}", spellings=spellings))
         else:
             fixes.append(msg("check the spelling of {name} in Exact (Artikelgroepen)", name=repr(name)))
     if problems:
@@ -155,19 +157,7 @@ def judge_item_groups(names: tuple[str, ...], groups: list[dict]) -> Verdict:
 
 def _listed(parts: list[Msg]) -> Msg:
     """Several problems (or fixes) as one message: "a; b; c"."""
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = msg("{listed}; {next}", listed=joined, next=part)
-    return joined
-
-
-def _either(spellings) -> Msg | str:
-    """'A' or 'a': the spellings one of which the user means."""
-    first, *rest = spellings
-    joined: Msg | str = first
-    for spelling in rest:
-        joined = msg("{either} or {other}", either=joined, other=spelling)
-    return joined
+    return reduce(lambda listed, part: msg("{listed}; {next}", listed=listed, next=part), parts)
 
 
 def judge_choice(setting: str, value: str) -> Verdict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 import click
 
 from exactsync import log
@@ -70,11 +72,7 @@ def _count(problems) -> Msg:
              (msg("{count} scope is missing", count=scopes) if scopes == 1
               else msg("{count} scopes are missing", count=scopes)) if scopes else None,
              msg("{count} could not be checked", count=unchecked) if unchecked else None]
-    counted = [p for p in parts if p]
-    joined = counted[0]
-    for part in counted[1:]:
-        joined = msg("{counts}, {next}", counts=joined, next=part)
-    return joined
+    return reduce(lambda counts, part: msg("{counts}, {next}", counts=counts, next=part), (p for p in parts if p))
 
 
 @click.command("settings")
