@@ -298,3 +298,25 @@ def test_settings_and_a_refused_pull_in_dutch_have_no_english(run, sandbox, conf
     assert "gewijzigd (gecontroleerd: 'both')" in shown and "sindsdien gewijzigd" in shown
     assert dutch_words_only(shown, *GOOD["item_groups"], "none", "both", "workorder_number") == set()
     assert "changed (verified: 'both')" in run("--lang", "en", "settings").output
+
+
+def test_settings_that_could_not_be_checked_say_so_in_dutch(run, sandbox, config_path):
+    sandbox.set_scopes(ALL_BUT["Organization administration"])
+    connect(sandbox, config_path, verified=False, **GOOD)
+    result = run("--lang", "nl", "check-settings")
+    assert "Foutmelding: 13 niet te controleren; er is niets vastgelegd" in result.output
+    assert dutch_words_only(result.output) == set()
+    rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
+    assert rows["journal"]["problem"] == "niet gecontroleerd: de administratie kon niet gecontroleerd worden"
+    assert rows["journal"]["fix"] == "herstel eerst de administratie"
+    assert rows["division"]["problem"] == ("niet gecontroleerd: deze app mag de scope \"Organization administration\" "
+                                           "van Exact niet gebruiken")
+
+
+def test_a_case_only_difference_is_named_in_dutch(run, sandbox, config_path):
+    connect(sandbox, config_path, verified=False, **{**GOOD, "item_groups": ["klein materiaal", "X"]})
+    rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
+    assert rows["item_groups"]["problem"] == ("artikelgroep 'klein materiaal' bestaat niet; "
+                                              "artikelgroep 'X' bestaat niet")
+    assert rows["item_groups"]["fix"] == ("het veld let op hoofdletters: schrijf 'Klein materiaal' of 'klein Materiaal'; "
+                                          "controleer de schrijfwijze van 'X' in Exact (Artikelgroepen)")
