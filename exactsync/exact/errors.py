@@ -37,6 +37,7 @@ class ScopeViolation(ExactApiError):
         self.scope = scope_of(request.split(" ", 1)[-1]) or ""  # "": an endpoint exactsync has no scope for
         which = msg("Exact's scope \"{scope}\"", scope=self.scope) if self.scope else \
             msg("the scope of this endpoint")
+        # Its own message in place of ExactApiError's: what is refused and which box to tick.
         self.args = (msg("Exact refused {request}: this app may not use {which} (Exact answered {status}: "
                          "{message}): {action}", request=request, which=which, status=status, message=message,
                          action=tick_action(self.scope)),)
