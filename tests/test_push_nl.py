@@ -9,6 +9,7 @@ import pytest
 from test_i18n import english_in
 
 from exactsync import i18n
+from exactsync.sync import invoice, push
 
 from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
 
@@ -91,3 +92,22 @@ def test_retry_says_in_dutch_what_it_did_and_why_it_refuses(sandbox, config_path
     assert run("--lang", "nl", "push", "--retry", number).output == f"{number} staat weer in de wachtrij\n"
     db.execute("UPDATE work_orders SET status = 'failed' WHERE number = ?", [number])
     assert run("--lang", "en", "push", "--retry", number).output == f"{number} queued again\n"
+
+
+def test_the_reasons_pull_and_cleanup_stored_read_in_dutch_in_a_refusal():
+    problems = {"A": push.item_problem("A", "ended in Exact on 2026-01-31"),
+                "B": push.item_problem("B", "is not a sales item in Exact"),
+                "C": push.item_problem("C", "deleted in Exact")}
+    refused = invoice.material_refusal("WO00007", problems)
+    i18n.use("nl")
+    assert str(refused.message) == ("werkbon WO00007: materiaalartikel(en) 'A' (is in Exact beëindigd op 2026-01-31), "
+                                    "'B' (is geen verkoopartikel in Exact), 'C' (verwijderd in Exact) kunnen niet "
+                                    "gefactureerd worden")
+    fixable = invoice.material_refusal("WO00007", {"A": problems["A"], "B": problems["B"]})
+    assert str(fixable.action) == ("verwijder of verschuif de einddatum van artikel 'A' in Exact; maak artikel 'B' in "
+                                   "Exact weer een verkoopartikel; de volgende pull en push versturen de werkbon")
+    assert fixable.message.english() == ("work order WO00007: material item(s) 'A' (ended in Exact on 2026-01-31), "
+                                         "'B' (is not a sales item in Exact) cannot be invoiced")
+    # A reason outside the known ones is shown as stored.
+    assert invoice.shown_reason("is in item group 9, which is not in [settings] item_groups") == (
+        "is in item group 9, which is not in [settings] item_groups")

@@ -176,15 +176,16 @@ class ItemProblem:
     fix: Msg | str = ""
 
 
-# The reasons pull stores for an inactive customer or item (exactsync.sync.mapping) that a refusal
-# names, in the reader's language; any other stored reason is shown as stored.
+# The reasons pull and cleanup store for an inactive customer or item (exactsync.sync.mapping) that a
+# refusal names, in the reader's language; any other stored reason is shown as stored.
 REASON_PATTERNS = (
     (f"{NOT_A_CUSTOMER} (status ", ")", N_("is not a customer in Exact (status {value})")),
     (ENDED, "", N_("ended in Exact on {value}")),
 )
 REASONS = {NOT_A_SALES_ITEM: N_("is not a sales item in Exact"),
            "is not allowed for sales in Exact": N_("is not allowed for sales in Exact"),
-           "is blocked in Exact": N_("is blocked in Exact")}
+           "is blocked in Exact": N_("is blocked in Exact"),
+           "deleted in Exact": N_("deleted in Exact")}  # written by cleanup (exactsync.store.records)
 
 
 def shown_reason(reason: str) -> str | Msg:

@@ -293,9 +293,12 @@ def stops_the_run(exc: Exception) -> bool:
 def broken(number: str, exc: Exception) -> tuple[Msg, Msg]:
     """The error row (message, action) for a work order that push could not handle."""
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    what = type(exc).__name__
+    if where:
+        place = f"{Path(where.filename).name}:{where.lineno}"
+        what = msg("{error_type} at {place}", error_type=what, place=place)
     return (msg("work order {number} could not be handled by push ({where}: {error}); the other work orders are "
-                "not held up", number=number, where=f"{type(exc).__name__}{at}", error=message_of(exc)),
+                "not held up", number=number, where=what, error=message_of(exc)),
             msg("report this message; {number} stays queued and each push tries it again", number=number))
 
 
@@ -334,8 +337,9 @@ class Push:
         for position, order in enumerate(orders):
             if self.clock() >= deadline:
                 self.result.left = len(orders) - position
+                seconds = f"{max_seconds:g}"
                 log.info(self.db, "workorder", msg("push used its {seconds} s: {count} work order(s) left for the "
-                                                   "next run", seconds=f"{max_seconds:g}", count=self.result.left),
+                                                   "next run", seconds=seconds, count=self.result.left),
                          action=msg("none: the next push continues"))
                 break
             self.isolated(order["number"], self.send, order)
