@@ -7,11 +7,12 @@ import json
 
 import pytest
 from test_i18n import english_in
+from test_push import unknown_in_exact
 
-from exactsync import i18n
+from exactsync import i18n, log
 from exactsync.sync import invoice, push
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from push_helpers import archived, connected_store, customer_codes, fast_sandbox, run_push, sales_item_codes
 
 
 @pytest.fixture
@@ -111,3 +112,17 @@ def test_the_reasons_pull_and_cleanup_stored_read_in_dutch_in_a_refusal():
     # A reason outside the known ones is shown as stored.
     assert invoice.shown_reason("is in item group 9, which is not in [settings] item_groups") == (
         "is in item group 9, which is not in [settings] item_groups")
+
+
+def test_a_work_order_exact_refused_reads_in_dutch(sandbox, config_path):
+    _, db = connected_store(sandbox, config_path, default_item=sales_item_codes(sandbox)[0])
+    number = archived(db, customer_codes(db)[0])
+    unknown_in_exact(db, number)
+    # A 500, then nothing found in Exact: a refusal, tried again from the next run (Amsterdam time).
+    for hours in (0, 0.1):
+        run_push(config_path, db, clock=lambda hours=hours: 1_900_000_000.0 + hours * 3600)
+    i18n.use("nl")
+    [row] = [r for r in log.rows(db, log.LogFilter(kinds=("error",), table="workorder")) if r["record"] == number]
+    assert row["message"] == (f"werkbon {number}: Exact weigerde de factuur: Ongeldige referentie: Besteld door "
+                              "(00000000-0000-4000-8000-0000000000ff)")
+    assert row["action"] == "kijk wat Exact meldt; push probeert het opnieuw vanaf 2030-03-17 18:52:40 (poging 2 van 5)"
