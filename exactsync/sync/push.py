@@ -82,7 +82,7 @@ def attachment_step(kind: str) -> str:
     return f"attachment:{kind}"
 
 
-# A step as people read it in a log row: its name, translated.
+# Each step's name as people read it in a log row: marked here for the catalog, translated by step_label.
 STEP_LABELS = (N_("invoice"), N_("invoice link"), N_("document:workorder"), N_("attachment:workorder"),
                N_("document:forms"), N_("attachment:forms"))
 
