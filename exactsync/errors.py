@@ -1,6 +1,8 @@
 """Exceptions that library code raises; the CLI edge turns them into `Error: ...` and exit 1."""
 
-from exactsync.i18n import msg
+from functools import reduce
+
+from exactsync.i18n import Msg, msg
 
 
 class ExactsyncError(Exception):
@@ -8,13 +10,14 @@ class ExactsyncError(Exception):
 
 
 class ConfigError(ExactsyncError):
-    def __init__(self, path, problems: list[str]):
+    def __init__(self, path, problems: list[Msg]):
         self.path = path
         self.problems = problems
-        # Rendered now: the refusal is printed at once, in the language in force.
-        lines = "\n".join(f"  {p}" for p in problems)
+        lines = reduce(lambda lines, problem: msg("{lines}\n  {problem}", lines=lines, problem=problem),
+                       problems[1:], msg("  {problem}", problem=problems[0]))
+        # One message for one and one for more: English and Dutch both have just these two forms.
         if len(problems) == 1:
-            super().__init__(msg("config {path} has 1 problem:\n{lines}", path=str(path), lines=lines))
+            super().__init__(msg("config {path} has {count} problem:\n{lines}", path=str(path), count=1, lines=lines))
         else:
             super().__init__(msg("config {path} has {count} problems:\n{lines}", path=str(path),
                                  count=len(problems), lines=lines))
