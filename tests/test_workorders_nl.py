@@ -98,7 +98,7 @@ def test_workorder_show_and_list_in_dutch(run, db, shop):
         assert dutch in shown
     assert english_in(shown) == set()
     listed = ok(run("--lang", "nl", "workorder", "list"))
-    assert "1 werkbonnen" in listed and "gereed" in listed and english_in(listed) == set()
+    assert "werkbonnen: 1" in listed and "gereed" in listed and english_in(listed) == set()
     english = ok(run("--lang", "en", "workorder", "show", number))
     assert f"work order {number}" in english and "completed" in english and "work 90 min, travel 15 min" in english
 
