@@ -79,7 +79,7 @@ def test_an_import_with_problems_lists_them_by_entry_and_field_in_dutch(run, db,
     [row] = log.rows(db, log.LogFilter(kinds=("warning",), limit=None))
     assert row["message"].startswith(f"import of {path} refused, nothing imported: 6 problems, the first: entry 0")
     dutch_log = ok(run("--lang", "nl", "log", "--json"))
-    assert f"import van {path} geweigerd, niets geïmporteerd: 6 problemen, het eerste: werkbon 0" in dutch_log
+    assert f"import van {path} geweigerd, niets geïmporteerd: problemen: 6, het eerste: werkbon 0" in dutch_log
     english = run("--lang", "en", "workorder", "import", str(path))
     assert english.exit_code == 1 and f"Error: {path} has 6 problems; nothing was imported:" in english.stderr
     assert "entry 0, description: the description must not be empty" in english.stderr
