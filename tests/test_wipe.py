@@ -51,7 +51,7 @@ def test_wipe_all_empties_every_part_and_keeps_log_numbering_and_login(run, db, 
     assert get_state(db, "wiped_at")
     messages = [r["message"] for r in db["log"].rows]
     assert messages[0] == "something worth keeping"
-    assert messages[-1].startswith("wiped customers, work_addresses, items, workorders: ")
+    assert messages[-1].startswith("wiped customers, work addresses, items, work orders: ")
     assert tokens.exists()
 
 

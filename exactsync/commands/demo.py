@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import msg
 
 
 @click.command("demo")
@@ -37,7 +38,7 @@ def demo_command(ctx: click.Context, keep_dir: Path | None, customers: int):
             demo_mod.Demo(Path(folder), customers, cli).run()
         return
     if keep_dir.exists() and any(keep_dir.iterdir()):
-        raise ExactsyncError(f"{keep_dir} is not empty: give --keep a new or empty folder")
+        raise ExactsyncError(msg("{folder} is not empty: give --keep a new or empty folder", folder=str(keep_dir)))
     keep_dir.mkdir(parents=True, exist_ok=True)
     demo_mod.Demo(keep_dir.resolve(), customers, cli).run()
     click.echo(demo_mod.how_to_explore(keep_dir.resolve()))
