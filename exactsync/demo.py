@@ -281,7 +281,7 @@ class Demo:
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started
-        return "\n" + msg("Demo finished in {seconds} s.", seconds=f"{seconds:.1f}").render()
+        return "\n" + msg("Demo finished in {seconds} s.", seconds=format(seconds, ".1f")).render()
 
     # -- running and printing commands -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import click
 
 from exactsync import activation
 from exactsync.app import App, pass_app
+from exactsync.cli import UsageRefused, confirm
 from exactsync.exact import TokenStore
 from exactsync.i18n import _
 
@@ -30,10 +31,10 @@ def deactivate_command(app: App, yes: bool):
         return
     if not yes:
         if not sys.stdin.isatty():
-            raise click.UsageError(_("deactivate asks for confirmation, and there is no terminal to ask on: "
-                                     "pass --yes to deactivate without asking"))
-        click.confirm(_("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from "
-                        "it, until `exactsync activate`"), abort=True, err=True)
+            raise UsageRefused(_("deactivate asks for confirmation, and there is no terminal to ask on: "
+                                 "pass --yes to deactivate without asking"))
+        confirm(_("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from it, "
+                  "until `exactsync activate`"))
     changed = activation.deactivate(app.db)
     click.echo(_("integration deactivated") if changed else _("integration was already not active"), err=True)
 

@@ -6,6 +6,7 @@ import click
 
 from exactsync import wipe
 from exactsync.app import App, pass_app
+from exactsync.cli import confirm
 from exactsync.commands import _output
 from exactsync.i18n import N_, _, msg
 
@@ -57,8 +58,7 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     if "workorders" in parts and not force:
         wipe.refuse_losing_archived(app.db)
     if not yes:
-        click.confirm(msg("Wipe {parts}? This cannot be undone", parts=", ".join(_(LABELS[p]) for p in parts)).render(),
-                      abort=True, err=True)
+        confirm(msg("Wipe {parts}? This cannot be undone", parts=", ".join(_(LABELS[p]) for p in parts)).render())
     with app.exclusive_run() as db:
         wiped = wipe.wipe(db, parts, force=force)
     click.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)
