@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from exactsync import config as config_mod
+from exactsync import i18n
 from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
@@ -130,9 +131,10 @@ def demo_environment(folder: Path) -> Iterator[None]:
 
 
 class Demo:
-    def __init__(self, folder: Path, customers: int, cli: click.Command):
+    def __init__(self, folder: Path, customers: int, cli: click.Command, language: str = i18n.DEFAULT_LANGUAGE):
         self.started = time.perf_counter()
         self.cli = cli  # the root command, which every step runs as the admin would
+        self.language = language  # of the narration, and of the demo's config, so of every command
         self.folder = folder
         self.customers = customers
         self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
@@ -165,8 +167,9 @@ class Demo:
         sandbox = self.sandbox
         self.heading(_("Create the config, with the app's client id, secret and redirect URI from the Exact App "
                        "Center"))
+        language = ["--language", self.language] if self.language != i18n.DEFAULT_LANGUAGE else []
         self.command("init", "--client-id", sandbox.client_id, "--base-url", sandbox.base_url,
-                     "--redirect-uri", sandbox.redirect_uri)
+                     "--redirect-uri", sandbox.redirect_uri, *language)
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
         config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
         self.comment(_("edit exactsync.toml, [exact]:"))
@@ -183,7 +186,7 @@ class Demo:
         sys.stdin = PastingAdmin(printed)
         try:
             with contextlib.redirect_stdout(printed):
-                code = _invoke(self.cli, args)
+                code = self.invoke(args)
         finally:
             sys.stdin = stdin
         if code != 0:
@@ -299,7 +302,7 @@ class Demo:
         self.show_command("exactsync", *args)
         output = io.StringIO()
         with contextlib.redirect_stdout(output) if capture else contextlib.nullcontext():
-            code = _invoke(self.cli, list(args))
+            code = self.invoke(list(args))
         if capture:
             click.echo(output.getvalue().rstrip("\n"))
         if (code != 0) != expect_failure:
@@ -307,6 +310,13 @@ class Demo:
         if expect_failure:
             self.comment(msg("exit status {code}: nothing was created", code=code))
         return output.getvalue().strip()
+
+    def invoke(self, args: list[str]) -> int:
+        """Run one command; the narration after it stays in the demo's language, whatever the command set."""
+        try:
+            return _invoke(self.cli, args)
+        finally:
+            i18n.use(self.language)
 
 
 def stopped_at(args: list[str] | tuple[str, ...], code: int) -> DemoFailed:
@@ -333,14 +343,15 @@ def render_invoice(invoice: dict) -> str:
     remarks = " / ".join(filter(None, (invoice.get("Remarks") or "").splitlines()))
     lines = [msg("draft sales invoice (Status {status}) in journal {journal}", status=str(invoice["Status"]),
                  journal=str(invoice["Journal"])).render()]
-    lines += [f"  {label:<12} {value}" for label, value in ((_("customer"), invoice["OrderedByName"]),
-                                                          (_("your ref"), invoice["YourRef"]),
-                                                          (_("description"), invoice["Description"]),
-                                                          (_("remarks"), remarks))]
+    fields = ((_("customer"), invoice["OrderedByName"]), (_("your ref"), invoice["YourRef"]),
+              (_("description"), invoice["Description"]), (_("remarks"), remarks))
+    width = max(12, *(len(label) for label, _value in fields))
+    lines += [f"  {label:<{width}} {value}" for label, value in fields]
     for line in invoice["SalesInvoiceLines"]["results"]:  # expanded, Exact wraps the lines in "results"
         lines.append(f"  {_quantity(line['Quantity']):>8} x {line['ItemCode']:<10} {line['Description']:<34} "
                      f"{Decimal(str(line['AmountFC'])):>10.2f}")
-    lines.append(f"  {_('total (excl. VAT)'):>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
+    total = _("total (excl. VAT)")
+    lines.append(f"  {total:>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
     return "\n".join(lines)
 
 
