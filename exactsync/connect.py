@@ -26,12 +26,12 @@ from exactsync import log, wipe
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.auth import Authenticator, OAuthApp
-from exactsync.i18n import _, msg
+from exactsync.i18n import Msg, _, msg
 from exactsync.store import set_state, transaction
 from exactsync.timeutil import utcnow
 
 
-def register_hint():
+def register_hint() -> Msg:
     return msg("the https address registered for your app in the Exact App Center (README: Connect to your Exact "
                "administration)")
 
@@ -109,5 +109,5 @@ def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactCl
     return division
 
 
-def connected(division: int):
+def connected(division: int) -> Msg:
     return msg("connected to Exact Online division {division}; the integration is active", division=str(division))

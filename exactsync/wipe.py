@@ -39,13 +39,12 @@ PARTS = (
 )
 PART_NAMES = tuple(p.name for p in PARTS)
 _BY_NAME = {p.name: p for p in PARTS}
-# What people read for a part and a table (translated where shown).
-PART_LABELS = {"customers": N_("customers"), "work_addresses": N_("work addresses"), "items": N_("items"),
-               "workorders": N_("work orders")}
+# What people read for a table, and for a part: its first table (translated where shown).
 TABLE_LABELS = {"customers": N_("customers"), "work_addresses": N_("work addresses"), "items": N_("items"),
                 "item_groups": N_("item groups"), "work_orders": N_("work orders"),
                 "time_bookings": N_("time bookings"), "materials": N_("materials"), "forms": N_("forms"),
                 "form_answers": N_("form answers"), "outbox": N_("outbox")}
+PART_LABELS = {p.name: TABLE_LABELS[p.tables[0]] for p in PARTS}
 
 
 @dataclass
