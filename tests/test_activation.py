@@ -7,7 +7,7 @@ import sys
 from datetime import date, timedelta
 
 import pytest
-from test_i18n import _defaults_afterwards, english_in_dutch  # noqa: F401 (the fixture resets the language)
+from test_i18n import english_in_dutch
 
 from exactsync import activation
 from exactsync.app import App

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
-from test_i18n import _defaults_afterwards, english_in_dutch  # noqa: F401 (the fixture resets the language)
+from test_i18n import english_in_dutch
 
 from exactsync import config as config_mod
 from exactsync import connect as connect_mod

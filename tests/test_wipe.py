@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from test_i18n import _defaults_afterwards, english_in_dutch  # noqa: F401 (the fixture resets the language)
+from test_i18n import english_in_dutch
 
 from exactsync import log, wipe
 from exactsync.store import get_state, set_state, transaction, utcnow
