@@ -60,20 +60,20 @@ def deactivate(db: sqlite_utils.Database) -> bool:
             return False
         # The first run after this warns, even when a warning was written earlier today.
         set_state(db, active=0, deactivated_at=utcnow(), **{WARNED_ON_KEY: None})
-        log.info(db, "connection", "integration deactivated: nothing is pulled from or pushed to Exact",
-                 action="run `exactsync activate` to resume")
+        log.info(db, "connection", msg("integration deactivated: nothing is pulled from or pushed to Exact"),
+                 action=msg("run `exactsync activate` to resume"))
     return True
 
 
 def activate(db: sqlite_utils.Database, tokens: TokenStore) -> bool:
     """Switch on again; False when it already was on."""
     if not tokens.exists():
-        raise ExactsyncError("exactsync has never been connected to Exact (no login stored): "
-                             "run `exactsync connect`, which also activates the integration")
+        raise ExactsyncError(msg("exactsync has never been connected to Exact (no login stored): "
+                                 "run `exactsync connect`, which also activates the integration"))
     with transaction(db):
         if is_active(db):
             return False
         set_state(db, active=1, activated_at=utcnow())
-        log.info(db, "connection", "integration activated: pull and push resume from where they stopped",
-                 action="none")
+        log.info(db, "connection", msg("integration activated: pull and push resume from where they stopped"),
+                 action=msg("none"))
     return True

@@ -16,7 +16,7 @@ import click
 from exactsync import __version__, i18n
 from exactsync.config import DEFAULT_CONFIG_NAME
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import msg
+from exactsync.i18n import _, msg
 
 # Every command: its module in exactsync.commands, the command object there, and its short help (the
 # first sentence of its docstring; tests/test_cli.py keeps them equal). A command's module, and what
@@ -71,6 +71,28 @@ class UserError(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(msg("Error: {message}", message=self.format_message()).render(), file=file, err=file is None)
+
+
+class UsageRefused(UserError):
+    """`Error: ...` (exit 2): a command refused as called, e.g. a question with nobody to answer it."""
+
+    exit_code = 2
+
+
+class Declined(click.ClickException):
+    """The admin answered no: nothing changed (exit 1)."""
+
+    def __init__(self):
+        super().__init__("")
+
+    def show(self, file=None) -> None:
+        click.echo(_("Aborted!"), file=file, err=file is None)
+
+
+def confirm(question: str) -> None:
+    """Ask `question` on the terminal; a no stops the command with nothing changed."""
+    if not click.confirm(question, err=True):
+        raise Declined()
 
 
 class ExactsyncGroup(click.Group):

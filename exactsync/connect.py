@@ -26,35 +26,40 @@ from exactsync import log, wipe
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.auth import Authenticator, OAuthApp
+from exactsync.i18n import Msg, _, msg
 from exactsync.store import set_state, transaction
 from exactsync.timeutil import utcnow
 
-REGISTER_HINT = "the https address registered for your app in the Exact App Center (README: Connect to your Exact " \
-                "administration)"
+
+def register_hint() -> Msg:
+    return msg("the https address registered for your app in the Exact App Center (README: Connect to your Exact "
+               "administration)")
 
 
 def check_ready(config: config_mod.Config, db: sqlite_utils.Database) -> None:
     """Refuse to start when the app is not configured or the store holds data that did not come from Exact."""
     missing = OAuthApp.from_config(config).missing_credentials()
     if missing:
-        raise ExactsyncError(f"{' and '.join(missing)} not set in {config.path}: copy them from your app in the "
-                             "Exact App Center")
+        raise ExactsyncError(msg("{names} not set in {path}: copy them from your app in the Exact App Center",
+                                 names=msg("{first} and {second}", first=missing[0], second=missing[1])
+                                 if len(missing) == 2 else missing[0], path=str(config.path)))
     check_redirect_uri(config.redirect_uri)
     found = wipe.not_from_exact(db)
     if found:
-        held = ", ".join(f"{n} {what}" for what, n in found.items())
-        raise ExactsyncError(f"the store holds data that did not come from Exact ({held}); Exact leads, so wipe "
-                             "it first: run `exactsync wipe --all` (or, when reconnecting, wipe the parts named)")
+        held = wipe.counted(found)
+        raise ExactsyncError(msg("the store holds data that did not come from Exact ({held}); Exact leads, so wipe "
+                                 "it first: run `exactsync wipe --all` (or, when reconnecting, wipe the parts named)",
+                                 held=held))
 
 
 def check_redirect_uri(redirect_uri: str) -> None:
     """Exact registers only a public https redirect URI (CD step1; picqer#463): anything else cannot work."""
     if not redirect_uri:
-        raise ExactsyncError(f"[exact] redirect_uri is not set: set it to {REGISTER_HINT}")
+        raise ExactsyncError(msg("[exact] redirect_uri is not set: set it to {hint}", hint=register_hint()))
     parts = urlsplit(redirect_uri)
     if parts.scheme != "https" or not parts.hostname:
-        raise ExactsyncError(f"[exact] redirect_uri {redirect_uri!r} is not an https address, and Exact accepts "
-                             f"no other: set it to {REGISTER_HINT}")
+        raise ExactsyncError(msg("[exact] redirect_uri {uri} is not an https address, and Exact accepts no other: "
+                                 "set it to {hint}", uri=repr(redirect_uri), hint=register_hint()))
 
 
 def open_in_browser(url: str) -> bool:
@@ -73,19 +78,20 @@ def pasted_address(answers: IO[str]) -> str:
     for line in answers:
         if line.strip():
             return line.strip()
-    raise ExactsyncError("no address was pasted: run `exactsync connect` where you can paste, and paste the "
-                         "address the browser ended on")
+    raise ExactsyncError(msg("no address was pasted: run `exactsync connect` where you can paste, and paste the "
+                             "address the browser ended on"))
 
 
 def log_in(auth: Authenticator, answers: IO[str], open_browser: Callable[[str], bool] | None) -> None:
     """Show the login address, take the pasted answer, exchange its code and save the login."""
     login_url, state = auth.app.authorize_url()
-    click.echo("Open this address in a browser, log in to Exact and allow access:", err=True)
+    click.echo(_("Open this address in a browser, log in to Exact and allow access:"), err=True)
     click.echo(login_url)
     if open_browser is not None and open_browser(login_url):
-        click.echo("(opened in your browser)", err=True)
-    click.echo(f"Exact then sends the browser to {auth.app.redirect_uri} (that page may show an error: fine). "
-               "Paste here the whole address from the browser's address bar, within 3 minutes:", err=True)
+        click.echo(_("(opened in your browser)"), err=True)
+    click.echo(msg("Exact then sends the browser to {uri} (that page may show an error: fine). Paste here the "
+                   "whole address from the browser's address bar, within 3 minutes:",
+                   uri=auth.app.redirect_uri).render(), err=True)
     auth.exchange_code(pasted_address(answers), state)
 
 
@@ -98,6 +104,10 @@ def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactCl
     client.division = division
     with transaction(db):
         set_state(db, active=1, division=division, connected_at=utcnow())
-        log.info(db, "connection", f"connected to Exact Online division {division}; the integration is active",
-                 action="none: `exactsync pull` reads customers and items")
+        log.info(db, "connection", connected(division),
+                 action=msg("none: `exactsync pull` reads customers and items"))
     return division
+
+
+def connected(division: int) -> Msg:
+    return msg("connected to Exact Online division {division}; the integration is active", division=str(division))

@@ -26,9 +26,11 @@ from pathlib import Path
 import click
 
 from exactsync import config as config_mod
+from exactsync import i18n
 from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
+from exactsync.i18n import Msg, _, msg
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.login import address_landed_on
 from exactsync.store import open_store
@@ -66,7 +68,8 @@ def cast_from(sandbox: Sandbox) -> Cast:
                  if a["Status"] == "C" and a["IsSales"] and not a["Blocked"] and a["EndDate"] is None]
     customers.sort(key=lambda a: (a["Code"].strip() != "25", int(a["Code"])))
     if len(customers) < 2:
-        raise DemoFailed("the sandbox holds fewer than two active customers: run the demo with more --customers")
+        raise DemoFailed(msg("the sandbox holds fewer than two active customers: run the demo with more "
+                             "--customers"))
     group_of = {g["ID"]: g["Description"] for g in sandbox.item_groups.values()}
     sellable: dict[str, list[str]] = {name: [] for name in ITEM_GROUPS}
     for item in sorted(sandbox.items.values(), key=lambda i: i["Code"]):
@@ -108,8 +111,8 @@ class PastingAdmin(io.TextIOBase):
         self.pasted = True
         landed_on = address_landed_on(self.printed.getvalue().strip())
         shown = re.sub(r"code=[^&]*", "code=(hidden)", landed_on)
-        self.printed.screen.write(f"# the browser logs in, allows access and lands on the app's address; "
-                                  f"pasted:\n{shown}\n")
+        self.printed.screen.write("# " + _("the browser logs in, allows access and lands on the app's address; "
+                                           "pasted:") + f"\n{shown}\n")
         return landed_on + "\n"
 
 
@@ -128,9 +131,10 @@ def demo_environment(folder: Path) -> Iterator[None]:
 
 
 class Demo:
-    def __init__(self, folder: Path, customers: int, cli: click.Command):
+    def __init__(self, folder: Path, customers: int, cli: click.Command, language: str = i18n.DEFAULT_LANGUAGE):
         self.started = time.perf_counter()
         self.cli = cli  # the root command, which every step runs as the admin would
+        self.language = language  # of the narration, and of the demo's config, so of every command
         self.folder = folder
         self.customers = customers
         self.sandbox = Sandbox(seed=SEED, customers=customers, items=ITEMS)
@@ -143,7 +147,7 @@ class Demo:
             self.start_sandbox()
             self.connect()
             self.set_settings(cast)
-            self.heading("Pull customers and items from Exact (first pull: everything, with progress)")
+            self.heading(_("Pull customers and items from Exact (first pull: everything, with progress)"))
             self.command("pull")
             number = self.book_full_work_order(cast)
             doomed = self.work_order_for_doomed_customer(cast)
@@ -154,22 +158,24 @@ class Demo:
 
     def start_sandbox(self) -> None:
         sandbox = self.sandbox
-        self.heading(f"Start an Exact Online sandbox: {len(sandbox.accounts)} customers, "
-                     f"{len(sandbox.items)} items in {len(sandbox.item_groups)} groups")
+        self.heading(msg("Start an Exact Online sandbox: {customers} customers, {items} items in {groups} groups",
+                         customers=len(sandbox.accounts), items=len(sandbox.items), groups=len(sandbox.item_groups)))
         self.show_command("exactsync", "sandbox", "serve", "--customers", str(self.customers), "--items", str(ITEMS))
-        click.echo(f"# here it runs inside the demo, at {sandbox.base_url}")
+        self.comment(msg("here it runs inside the demo, at {url}", url=sandbox.base_url))
 
     def connect(self) -> None:
         sandbox = self.sandbox
-        self.heading("Create the config, with the app's client id, secret and redirect URI from the Exact App Center")
+        self.heading(_("Create the config, with the app's client id, secret and redirect URI from the Exact App "
+                       "Center"))
+        language = ["--language", self.language] if self.language != i18n.DEFAULT_LANGUAGE else []
         self.command("init", "--client-id", sandbox.client_id, "--base-url", sandbox.base_url,
-                     "--redirect-uri", sandbox.redirect_uri)
+                     "--redirect-uri", sandbox.redirect_uri, *language)
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
         config_mod.update(config, "exact", "client_secret", sandbox.client_secret)
-        click.echo("# edit exactsync.toml, [exact]:\n"
-                   "#   client_secret = \"...\"   (or set EXACTSYNC_CLIENT_SECRET; never shown)")
-        self.heading("Log in to Exact and allow access, then paste the address the browser lands on "
-                     "(the sandbox consents by itself)")
+        self.comment(_("edit exactsync.toml, [exact]:"))
+        self.comment('  client_secret = "..."   ' + _("(or set EXACTSYNC_CLIENT_SECRET; never shown)"))
+        self.heading(_("Log in to Exact and allow access, then paste the address the browser lands on "
+                       "(the sandbox consents by itself)"))
         self.log_in()
 
     def log_in(self) -> None:
@@ -180,28 +186,28 @@ class Demo:
         sys.stdin = PastingAdmin(printed)
         try:
             with contextlib.redirect_stdout(printed):
-                code = _invoke(self.cli, args)
+                code = self.invoke(args)
         finally:
             sys.stdin = stdin
         if code != 0:
-            raise DemoFailed(f"`exactsync {shlex.join(args)}` exited {code}; the demo stopped there")
+            raise stopped_at(args, code)
 
     def set_settings(self, cast: Cast) -> None:
-        self.heading("Choose the settings, then let Exact check every one of them")
+        self.heading(_("Choose the settings, then let Exact check every one of them"))
         settings = {"journal": "70", "travel_time_item": cast.travel_item, "work_time_item": cast.work_item,
                     "item_groups": list(ITEM_GROUPS), "memo": "both", "default_item": cast.default_item,
                     "your_ref": "both", "pdfs": "both"}
         config = config_mod.load(Path(DEFAULT_CONFIG_NAME))
-        click.echo("# edit exactsync.toml, [settings]:")
+        self.comment(_("edit exactsync.toml, [settings]:"))
         for name, value in settings.items():
             config = config_mod.update(config, "settings", name, value)
             shown = "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, list) else f'"{value}"'
-            click.echo(f"#   {name} = {shown}")
+            self.comment(f"  {name} = {shown}")
         self.command("check-settings")
 
     def book_full_work_order(self, cast: Cast) -> str:
         code = cast.customer_code
-        self.heading(f"A work address for customer {code}, and a work order booked in full")
+        self.heading(msg("A work address for customer {code}, and a work order booked in full", code=code))
         address_id = self.command("workaddress", "add", code, "--street", "Kerkstraat 12", "--postcode", "3511 LX",
                                   "--city", "Utrecht", "--name", "Kantine", capture=True)
         number = self.command("workorder", "create", "--customer", code, "--work-address", address_id,
@@ -222,35 +228,37 @@ class Demo:
 
     def work_order_for_doomed_customer(self, cast: Cast) -> str:
         code = cast.doomed_customer_code
-        self.heading(f"A second work order, for customer {code}, archived too")
+        self.heading(msg("A second work order, for customer {code}, archived too", code=code))
         number = self.command("workorder", "create", "--customer", code, "--description", "Cv-ketel onderhoud",
                               capture=True)
         self.command("workorder", "book-time", number, "--employee", "Anna Bakker", "--work", "45")
         self.command("workorder", "complete", number)
         self.command("workorder", "archive", number)
-        self.heading(f"Meanwhile, in Exact, customer {code} is deleted; the next pull brings that over")
+        self.heading(msg("Meanwhile, in Exact, customer {code} is deleted; the next pull brings that over",
+                         code=code))
         self.sandbox.delete_account(cast.doomed_customer_guid)
-        click.echo("# (the demo deletes it in the sandbox; in real life someone does it in Exact)")
+        self.comment(_("(the demo deletes it in the sandbox; in real life someone does it in Exact)"))
         self.command("pull")
         return number
 
     def show_refused_customer(self) -> None:
-        self.heading("A work order needs a customer from Exact: an unknown one is refused at once")
+        self.heading(_("A work order needs a customer from Exact: an unknown one is refused at once"))
         self.command("workorder", "create", "--customer", "99999", "--description", "Dakgoot reinigen",
                      expect_failure=True)
 
     def push_and_show(self, number: str, doomed: str) -> None:
-        self.heading("Push: archived work orders become draft invoices in Exact, with their PDFs")
+        self.heading(_("Push: archived work orders become draft invoices in Exact, with their PDFs"))
         self.command("push", "--dry-run")
         self.command("push")
-        self.heading(f"The log: {number} went through; {doomed} cannot be invoiced, and the log says what to do")
+        self.heading(msg("The log: {number} went through; {doomed} cannot be invoiced, and the log says what to do",
+                         number=number, doomed=doomed))
         self.command("log")
         self.command("status")
-        self.heading(f"The invoice of {number} as Exact holds it")
+        self.heading(msg("The invoice of {number} as Exact holds it", number=number))
         self.show_invoice(number)
 
     def fix_refused(self, doomed: str, cast: Cast) -> None:
-        self.heading(f"The fix: put {doomed} on a customer that is in Exact, and push again")
+        self.heading(msg("The fix: put {doomed} on a customer that is in Exact, and push again", doomed=doomed))
         self.command("workorder", "set-customer", doomed, "--customer", cast.customer_code)
         self.command("push")
         self.command("status")
@@ -263,22 +271,28 @@ class Demo:
         finally:
             db.close()
         if not invoice_id:
-            raise DemoFailed(f"push recorded no Exact invoice for {number}; see `exactsync log --errors`")
+            raise DemoFailed(msg("push recorded no Exact invoice for {number}; see `exactsync log --errors`",
+                                 number=number))
         client = ExactClient.from_config(config)
         path = f"salesinvoice/SalesInvoices(guid'{invoice_id}')?$expand=SalesInvoiceLines"
-        click.echo(click.style(f"# GET {client.url(path)}   (Exact's REST API, with the stored login)", fg="cyan"))
+        click.echo(click.style(f"# GET {client.url(path)}   " + _("(Exact's REST API, with the stored login)"),
+                               fg="cyan"))
         click.echo(render_invoice(client.get_one(path)))
         documents = [d["Subject"] for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
-        click.echo(f"  documents on the customer's card: {', '.join(documents) or 'none'}")
+        click.echo("  " + msg("documents on the customer's card: {documents}",
+                              documents=", ".join(documents) or _("none")).render())
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started
-        return f"\nDemo finished in {seconds:.1f} s."
+        return "\n" + msg("Demo finished in {seconds} s.", seconds=format(seconds, ".1f")).render()
 
     # -- running and printing commands -------------------------------------------------------------------
 
-    def heading(self, text: str) -> None:
+    def heading(self, text: str | Msg) -> None:
         click.echo(click.style(f"\n== {text}", bold=True))
+
+    def comment(self, text: str | Msg) -> None:
+        click.echo(f"# {text}")
 
     def show_command(self, *args: str) -> None:
         click.echo(click.style("$ " + shlex.join(args), fg="cyan"))
@@ -288,14 +302,26 @@ class Demo:
         self.show_command("exactsync", *args)
         output = io.StringIO()
         with contextlib.redirect_stdout(output) if capture else contextlib.nullcontext():
-            code = _invoke(self.cli, list(args))
+            code = self.invoke(list(args))
         if capture:
             click.echo(output.getvalue().rstrip("\n"))
         if (code != 0) != expect_failure:
-            raise DemoFailed(f"`exactsync {shlex.join(args)}` exited {code}; the demo stopped there")
+            raise stopped_at(args, code)
         if expect_failure:
-            click.echo(f"# exit status {code}: nothing was created")
+            self.comment(msg("exit status {code}: nothing was created", code=code))
         return output.getvalue().strip()
+
+    def invoke(self, args: list[str]) -> int:
+        """Run one command; the narration after it stays in the demo's language, whatever the command set."""
+        try:
+            return _invoke(self.cli, args)
+        finally:
+            i18n.use(self.language)
+
+
+def stopped_at(args: list[str] | tuple[str, ...], code: int) -> DemoFailed:
+    return DemoFailed(msg("`exactsync {command}` exited {code}; the demo stopped there", command=shlex.join(args),
+                          code=code))
 
 
 def _invoke(cli: click.Command, args: list[str]) -> int:
@@ -314,15 +340,18 @@ def _quantity(value) -> str:
 
 
 def render_invoice(invoice: dict) -> str:
-    lines = [f"draft sales invoice (Status {invoice['Status']}) in journal {invoice['Journal']}",
-             f"  customer     {invoice['OrderedByName']}",
-             f"  your ref     {invoice['YourRef']}",
-             f"  description  {invoice['Description']}",
-             f"  remarks      {' / '.join(filter(None, (invoice.get('Remarks') or '').splitlines()))}"]
+    remarks = " / ".join(filter(None, (invoice.get("Remarks") or "").splitlines()))
+    lines = [msg("draft sales invoice (Status {status}) in journal {journal}", status=str(invoice["Status"]),
+                 journal=str(invoice["Journal"])).render()]
+    fields = ((_("customer"), invoice["OrderedByName"]), (_("your ref"), invoice["YourRef"]),
+              (_("description"), invoice["Description"]), (_("remarks"), remarks))
+    width = max(12, *(len(label) for label, _value in fields))
+    lines += [f"  {label:<{width}} {value}" for label, value in fields]
     for line in invoice["SalesInvoiceLines"]["results"]:  # expanded, Exact wraps the lines in "results"
         lines.append(f"  {_quantity(line['Quantity']):>8} x {line['ItemCode']:<10} {line['Description']:<34} "
                      f"{Decimal(str(line['AmountFC'])):>10.2f}")
-    lines.append(f"  {'total (excl. VAT)':>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
+    total = _("total (excl. VAT)")
+    lines.append(f"  {total:>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
     return "\n".join(lines)
 
 
@@ -330,9 +359,11 @@ def how_to_explore(folder: Path) -> str:
     """What to type next in a kept demo folder; the sandbox is gone, so only offline commands still work."""
     number = "WO00001"
     examples = "\n".join("  " + e.format(number=number) for e in OFFLINE_EXAMPLES)
-    return (f"\nKept {folder}: config {folder / DEFAULT_CONFIG_NAME}, store {folder / 'exactsync.db'}.\n"
-            f"The sandbox stopped with the demo, so these work (they read only the local store):\n"
+    kept = msg("Kept {folder}: config {config}, store {store}.", folder=str(folder),
+               config=str(folder / DEFAULT_CONFIG_NAME), store=str(folder / "exactsync.db"))
+    return (f"\n{kept}\n"
+            + _("The sandbox stopped with the demo, so these work (they read only the local store):") + "\n"
             f"  cd {shlex.quote(str(folder))}\n{examples}\n"
-            "pull, push, check-settings and connect need Exact: `exactsync sandbox serve` starts a new sandbox "
-            "with new credentials,\nso put its base_url, client_id and client_secret in the config and run "
-            "`exactsync wipe --all` and `exactsync connect`.")
+            + _("pull, push, check-settings and connect need Exact: `exactsync sandbox serve` starts a new sandbox "
+                "with new credentials,\nso put its base_url, client_id and client_secret in the config and run "
+                "`exactsync wipe --all` and `exactsync connect`."))

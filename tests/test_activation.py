@@ -7,6 +7,7 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from test_i18n import english_in_dutch
 
 from exactsync import activation
 from exactsync.app import App
@@ -93,6 +94,41 @@ def test_deactivate_asks_first_on_a_terminal(config_path, db):
     code, shown = deactivate_on_a_terminal(config_path, "y")
     assert code == 0 and "integration deactivated" in shown
     assert get_state(db, "active") == "0"
+
+
+def test_deactivate_and_activate_in_dutch(run, db, tmp_path):
+    set_state(db, active=1)
+    refused = run("--lang", "nl", "deactivate")
+    assert (refused.exit_code, refused.output) == (2, "Foutmelding: deactivate vraagt om bevestiging, en er is geen "
+                                                      "terminal om dat te vragen: geef --yes mee om zonder vragen te "
+                                                      "deactiveren\n")
+    assert get_state(db, "active") == "1"
+    assert run("--lang", "nl", "deactivate", "--yes").output == "koppeling gedeactiveerd\n"
+    assert run("--lang", "nl", "deactivate").output == "koppeling was al niet actief\n"
+    never = run("--lang", "nl", "activate")
+    assert (never.exit_code, never.output) == (1, "Foutmelding: exactsync is nog nooit met Exact gekoppeld (geen "
+                                                  "inlog opgeslagen): voer `exactsync connect` uit, dat ook de "
+                                                  "koppeling activeert\n")
+    (tmp_path / "exactsync.db.tokens.json").write_text("{}")
+    assert run("--lang", "nl", "activate").output == "koppeling geactiveerd\n"
+    assert run("--lang", "nl", "activate").output == "koppeling was al actief\n"
+    rows = [json.loads(line) for line in run("--lang", "nl", "log", "--json").output.splitlines()]
+    assert [(r["message"], r["action"]) for r in rows] == [
+        ("koppeling geactiveerd: pull en push gaan verder waar ze gebleven waren", "geen"),
+        ("koppeling gedeactiveerd: er wordt niets uit Exact opgehaald of naar Exact verstuurd",
+         "voer `exactsync activate` uit om verder te gaan")]
+    assert english_in_dutch(run("--lang", "nl", "log").output) == set()
+    assert run("--lang", "en", "deactivate", "--yes").output == "integration deactivated\n"
+
+
+@pytest.mark.slow
+def test_deactivate_asks_in_dutch_on_a_terminal(config_path, db, monkeypatch):
+    monkeypatch.setenv("EXACTSYNC_LANG", "nl")
+    set_state(db, active=1)
+    code, shown = deactivate_on_a_terminal(config_path, "n")
+    assert "De koppeling deactiveren? Vanaf nu gaan er geen facturen naar Exact" in shown
+    assert code == 1 and shown.rstrip().endswith("Afgebroken!") and get_state(db, "active") == "1"
+    assert english_in_dutch(shown.replace("[y/N]", "")) == set()
 
 
 SINCE = "the integration is deactivated since {}: no invoices go to Exact; exactsync activate resumes"

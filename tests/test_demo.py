@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from test_i18n import english_in_dutch
 
 
 def exactsync_command() -> list[str]:
@@ -18,11 +20,12 @@ def exactsync_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "exactsync"]
 
 
-def run_demo(tmp_path: Path, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+def run_demo(tmp_path: Path, *args: str, env: dict | None = None,
+             before: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, float]:
     temp = tmp_path / "tmp"
     temp.mkdir(exist_ok=True)
     started = time.perf_counter()
-    done = subprocess.run([*exactsync_command(), "demo", *args], capture_output=True, text=True,
+    done = subprocess.run([*exactsync_command(), *before, "demo", *args], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "TMPDIR": str(temp), **(env or {})})
     return done, time.perf_counter() - started
 
@@ -109,3 +112,22 @@ def test_demo_keep_refuses_a_folder_with_files(tmp_path):
     assert done.returncode == 1
     assert "is not empty: give --keep a new or empty folder" in done.stderr
     assert [p.name for p in (tmp_path / "busy").iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.slow
+def test_the_demo_narrates_in_dutch_and_runs_its_commands_in_dutch(tmp_path):
+    done, _ = run_demo(tmp_path, "--keep", str(tmp_path / "try"), "--customers", "40", before=("--lang", "nl"))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "\n== Klanten en artikelen uit Exact ophalen (eerste pull: alles, met voortgang)\n$ exactsync pull\n" in out
+    assert " --redirect-uri https://exactsync.example/callback --language nl\n" in out  # the config speaks Dutch
+    assert "conceptverkoopfactuur (Status 20) in dagboek 70" in out and "  uw referentie WO00001 / PO-881" in out
+    assert "documenten op de klantkaart: Werkbon WO00001, Formulieren WO00001" in out
+    assert "\nDemo klaar in " in out and "\nBewaard in " in out
+    assert "gekoppeld met Exact Online-administratie 123456; de koppeling is actief" in done.stderr
+    # The narration: headings, comments (the settings' names stay as they are) and what follows the demo.
+    narration = [line for line in out.splitlines() if line.startswith(("== ", "# ", "Demo ", "Bewaard ", "De ", "pull, "))
+                 and not line.startswith("#   ")]
+    assert len(narration) > 20
+    # Addresses, paths, setting and command names stay as they are.
+    assert english_in_dutch(re.sub(r"\S*/\S+|\[\w+\]|check-settings", "", "\n".join(narration))) == set()

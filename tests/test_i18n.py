@@ -51,6 +51,11 @@ def english_in(text: str) -> set[str]:
     return {word for word in re.findall(r"[A-Za-z]+", text) if word.lower() in ENGLISH}
 
 
+def english_in_dutch(text: str) -> set[str]:
+    """The tell-tale English words in a Dutch text, but its options (`--work-addresses`) and "of" (Dutch for "or")."""
+    return english_in(re.sub(r"--[\w-]+", "", text)) - {"of"}
+
+
 def extracted() -> set[str]:
     """Every message marked in the code, extracted as `make catalogs` does (babel.cfg), offline."""
     method_map, options_map = parse_mapping_cfg(io.StringIO((ROOT / "babel.cfg").read_text()))

@@ -152,3 +152,23 @@ def test_expired_access_token_gets_401_until_refreshed(sb):
     assert api.get("current/Me").status_code == 401
     api.tokens = token_call(sb, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"]).json()
     assert api.get("current/Me").status_code == 200
+
+
+@pytest.mark.slow
+def test_sandbox_serve_speaks_dutch():
+    serve = [sys.executable, "-m", "exactsync", "--lang", "nl", "sandbox", "serve", "--port", "0", "--customers", "3",
+             "--items", "2"]
+    process = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        settings = [process.stdout.readline() for _ in range(4)]
+        shown = process.stderr.readline()
+    finally:
+        process.kill()
+        process.wait()
+    assert settings[0].startswith('base_url = "http://127.0.0.1:')  # the config's keys stay as they are
+    assert shown == "administratie 123456: 3 klanten, 2 artikelen. Ctrl-C stopt.\n"
+    refused = subprocess.run([*serve, "--redirect-uri", "http://localhost:8765/callback"], capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 2
+    assert "redirect-URI 'http://localhost:8765/callback': Exact registreert alleen een openbaar https-adres" in \
+        refused.stderr

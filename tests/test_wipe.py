@@ -1,9 +1,13 @@
+import json
+
 import pytest
+from test_i18n import english_in_dutch
 
 from exactsync import log, wipe
 from exactsync.store import get_state, set_state, transaction, utcnow
 from exactsync.workorders import addresses, lifecycle
 
+from cli_results import ok
 from factories import add_customer
 
 
@@ -51,7 +55,7 @@ def test_wipe_all_empties_every_part_and_keeps_log_numbering_and_login(run, db, 
     assert get_state(db, "wiped_at")
     messages = [r["message"] for r in db["log"].rows]
     assert messages[0] == "something worth keeping"
-    assert messages[-1].startswith("wiped customers, work_addresses, items, workorders: ")
+    assert messages[-1].startswith("wiped customers, work addresses, items, work orders: ")
     assert tokens.exists()
 
 
@@ -142,3 +146,39 @@ def test_wiping_work_orders_too_keeps_nothing_for_them(run, db):
     in_use(db)
     assert run("wipe", "--customers", "--workorders", "--yes", "--force").exit_code == 0
     assert (db["work_orders"].count, db["work_addresses"].count, db["customers"].count) == (0, 0, 0)
+
+
+# --- in Dutch ------------------------------------------------------------------------------------------------
+
+def test_the_counts_the_question_and_the_kept_summary_read_in_dutch(run, db):
+    made = in_use(db)
+    shown = run("--lang", "nl", "wipe")
+    assert shown.exit_code == 0
+    for dutch in ("onderdeel", "rijen", "klanten (met hun werkadressen)", "6 werkadressen, 3 klanten",
+                  "artikelen en artikelgroepen", "niets gewist: kies onderdelen"):
+        assert dutch in shown.output
+    assert english_in_dutch(shown.output) == set()
+    declined = run("--lang", "nl", "wipe", "--customers", input="n\n")
+    assert declined.exit_code == 1 and "klanten (met hun werkadressen) wissen?" in declined.output
+    assert declined.output.endswith("Afgebroken!\n") and db["customers"].count == 3
+    result = run("--lang", "nl", "wipe", "--customers", "--yes")
+    assert result.stderr.endswith("wipe: 4 werkadressen, 1 klanten verwijderd; bewaard: 2 werkadressen, 2 klanten, "
+                                  "omdat werkbonnen die nog niet naar Exact zijn verstuurd ze gebruiken (WO00001, "
+                                  "WO00002); de volgende pull werkt ze bij\n")
+    assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
+    row_nl = json.loads(ok(run("--lang", "nl", "log", "--json")).splitlines()[0])  # newest first
+    assert row_nl["message"].startswith("klanten gewist: 4 werkadressen, 1 klanten verwijderd; bewaard: ")
+    assert row_nl["action"] == "geen: de volgende pull haalt de gewiste klanten en artikelen opnieuw uit Exact"
+    assert english_in_dutch(row_nl["message"] + " " + row_nl["action"]) == set()
+    row_en = json.loads(ok(run("--lang", "en", "log", "--json")).splitlines()[0])
+    assert row_en["message"].startswith("wiped customers: 4 work addresses, 1 customers deleted; kept 2 work addresses")
+
+
+def test_a_refused_wipe_says_so_in_dutch(run, db):
+    fill(db, archived_status="archived", invoice_id=None)
+    result = run("--lang", "nl", "wipe", "--workorders", "--yes")
+    assert result.exit_code == 1
+    assert result.output.endswith("Foutmelding: gearchiveerde werkbonnen nog niet in Exact: 1 (WO00001), en dat kan "
+                                  "niet voor de eerste koppeling: bewaar hun pdf's (`exactsync workorder pdf`) en "
+                                  "geef daarna --force mee om ze te verwijderen\n")
+    assert db["work_orders"].count == 1

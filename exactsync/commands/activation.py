@@ -8,7 +8,9 @@ import click
 
 from exactsync import activation
 from exactsync.app import App, pass_app
+from exactsync.cli import UsageRefused, confirm
 from exactsync.exact import TokenStore
+from exactsync.i18n import _
 
 
 @click.command("deactivate")
@@ -25,16 +27,16 @@ def deactivate_command(app: App, yes: bool):
       exactsync deactivate
     """
     if not activation.is_active(app.db):
-        click.echo("integration was already not active", err=True)
+        click.echo(_("integration was already not active"), err=True)
         return
     if not yes:
         if not sys.stdin.isatty():
-            raise click.UsageError("deactivate asks for confirmation, and there is no terminal to ask on: "
-                                   "pass --yes to deactivate without asking")
-        click.confirm("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from it, "
-                      "until `exactsync activate`", abort=True, err=True)
+            raise UsageRefused(_("deactivate asks for confirmation, and there is no terminal to ask on: "
+                                 "pass --yes to deactivate without asking"))
+        confirm(_("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from it, "
+                  "until `exactsync activate`"))
     changed = activation.deactivate(app.db)
-    click.echo("integration deactivated" if changed else "integration was already not active", err=True)
+    click.echo(_("integration deactivated") if changed else _("integration was already not active"), err=True)
 
 
 @click.command("activate")
@@ -48,4 +50,4 @@ def activate_command(app: App):
       exactsync activate
     """
     changed = activation.activate(app.db, TokenStore.beside(app.config.store_path))
-    click.echo("integration activated" if changed else "integration was already active", err=True)
+    click.echo(_("integration activated") if changed else _("integration was already active"), err=True)

@@ -32,4 +32,4 @@ def connect_command(app: App, no_browser: bool):
     connect.check_ready(app.config, app.db)
     connect.log_in(app.client.auth, sys.stdin, None if no_browser else connect.open_in_browser)
     division = connect.finish(app.config, app.db, app.client)
-    click.echo(f"connected to Exact Online division {division}; the integration is active", err=True)
+    click.echo(connect.connected(division).render(), err=True)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from exactsync import i18n
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import msg
 
 
 @click.command("demo")
@@ -31,13 +33,14 @@ def demo_command(ctx: click.Context, keep_dir: Path | None, customers: int):
     # Imported here: the sandbox it brings is not worth loading on every cron run of other commands.
     from exactsync import demo as demo_mod
 
-    cli = ctx.find_root().command
+    root = ctx.find_root()
+    cli, language = root.command, root.params.get("language") or i18n.DEFAULT_LANGUAGE
     if keep_dir is None:
         with tempfile.TemporaryDirectory(prefix="exactsync-demo-") as folder:
-            demo_mod.Demo(Path(folder), customers, cli).run()
+            demo_mod.Demo(Path(folder), customers, cli, language).run()
         return
     if keep_dir.exists() and any(keep_dir.iterdir()):
-        raise ExactsyncError(f"{keep_dir} is not empty: give --keep a new or empty folder")
+        raise ExactsyncError(msg("{folder} is not empty: give --keep a new or empty folder", folder=str(keep_dir)))
     keep_dir.mkdir(parents=True, exist_ok=True)
-    demo_mod.Demo(keep_dir.resolve(), customers, cli).run()
+    demo_mod.Demo(keep_dir.resolve(), customers, cli, language).run()
     click.echo(demo_mod.how_to_explore(keep_dir.resolve()))

@@ -9,6 +9,7 @@ from exactsync import i18n
 from exactsync.app import App, pass_app
 from exactsync.connect import check_redirect_uri
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import msg
 
 
 @click.command("init")
@@ -32,7 +33,8 @@ def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: s
     """
     path = app.config_path
     if path.exists() and not force:
-        raise ExactsyncError(f"{path} already exists: edit it, or pass --force to start again from the defaults")
+        raise ExactsyncError(msg("{path} already exists: edit it, or pass --force to start again from the defaults",
+                                 path=str(path)))
     if redirect_uri:
         check_redirect_uri(redirect_uri)
     exact = {k: v for k, v in {"client_id": client_id, "base_url": base_url, "redirect_uri": redirect_uri}.items()
@@ -41,5 +43,7 @@ def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: s
     if language:
         overrides["interface"] = {"language": language}
     config_mod.write_new(path, overrides)
-    todo = "the client secret" if redirect_uri else "the client secret and [exact] redirect_uri"
-    click.echo(f"wrote {path}; next: set {todo} and run `exactsync connect`")
+    if language and not app.language_chosen:  # the new config's language, as every next command will speak
+        i18n.use(language)
+    todo = msg("the client secret") if redirect_uri else msg("the client secret and [exact] redirect_uri")
+    click.echo(msg("wrote {path}; next: set {todo} and run `exactsync connect`", path=str(path), todo=todo).render())

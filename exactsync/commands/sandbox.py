@@ -7,6 +7,7 @@ import threading
 import click
 
 from exactsync.exact.scopes import SCOPES
+from exactsync.i18n import _, msg
 from exactsync.sandbox import DEFAULT_REDIRECT_URI, Sandbox, check_redirect_uri
 
 
@@ -63,8 +64,9 @@ def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: 
         click.echo(f"client_id = \"{sandbox.client_id}\"")
         click.echo(f"client_secret = \"{sandbox.client_secret}\"")
         click.echo(f"redirect_uri = \"{sandbox.redirect_uri}\"")
-        click.echo(f"division {sandbox.division}: {customers} customers, {items} items. Ctrl-C stops.", err=True)
+        click.echo(msg("division {division}: {customers} customers, {items} items. Ctrl-C stops.",
+                       division=str(sandbox.division), customers=customers, items=items).render(), err=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
-            click.echo("stopped", err=True)
+            click.echo(_("stopped"), err=True)

@@ -6,13 +6,15 @@ import click
 
 from exactsync import wipe
 from exactsync.app import App, pass_app
+from exactsync.cli import confirm
 from exactsync.commands import _output
+from exactsync.i18n import N_, _, msg
 
 LABELS = {
-    "customers": "customers (with their work addresses)",
-    "work_addresses": "work addresses",
-    "items": "items and item groups",
-    "workorders": "work orders (with bookings, materials, forms and what push was sending)",
+    "customers": N_("customers (with their work addresses)"),
+    "work_addresses": N_("work addresses"),
+    "items": N_("items and item groups"),
+    "workorders": N_("work orders (with bookings, materials, forms and what push was sending)"),
 }
 
 
@@ -48,15 +50,15 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     parts = list(wipe.PART_NAMES) if everything else [name for name in wipe.PART_NAMES if chosen[name]]
     counts = wipe.counts(app.db)
     _output.stdout().print(_output.table(
-        ["part", "rows"], ([LABELS[p], wipe.rows_text(counts[p])] for p in wipe.PART_NAMES)))
+        [_("part"), _("rows")], ([_(LABELS[p]), str(wipe.rows_text(counts[p]))] for p in wipe.PART_NAMES)))
     if not parts:
-        click.echo("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all",
+        click.echo(_("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all"),
                    err=True)
         return
     if "workorders" in parts and not force:
         wipe.refuse_losing_archived(app.db)
     if not yes:
-        click.confirm(f"Wipe {', '.join(LABELS[p] for p in parts)}? This cannot be undone", abort=True, err=True)
+        confirm(msg("Wipe {parts}? This cannot be undone", parts=", ".join(_(LABELS[p]) for p in parts)).render())
     with app.exclusive_run() as db:
         wiped = wipe.wipe(db, parts, force=force)
-    click.echo(f"wipe: {wiped.summary()}", err=True)
+    click.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from exactsync.exact.scopes import SCOPES
+from exactsync.i18n import msg
 from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
 from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
@@ -33,7 +34,7 @@ def check_redirect_uri(redirect_uri: str) -> str:
     """What the App Center would refuse to register (CD step1; picqer#463)."""
     parts = urlsplit(redirect_uri)
     if parts.scheme != "https" or not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1"):
-        raise ValueError(f"redirect URI {redirect_uri!r}: Exact registers only a public https address")
+        raise ValueError(msg("redirect URI {uri}: Exact registers only a public https address", uri=repr(redirect_uri)))
     return redirect_uri
 
 
@@ -182,7 +183,8 @@ class Sandbox:
         scopes = frozenset(scopes)
         unknown = sorted(scopes - set(SCOPES))
         if unknown:
-            raise ValueError(f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
+            raise ValueError(msg("unknown scope {scope}; known: {scopes}", scope=repr(unknown[0]),
+                                 scopes=", ".join(SCOPES)))
         with self.lock:
             self.scopes = scopes
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from exactsync.i18n import N_
+
 # Archived but not (yet) an invoice in Exact: deleting these would lose work silently.
 NOT_IN_EXACT = "status IN ('archived', 'failed') AND exact_invoice_id IS NULL"
 # Rows a wipe keeps whatever was chosen, so that no work order that has not reached
@@ -41,9 +43,9 @@ def numbers_using_kept_addresses(db: sqlite_utils.Database) -> list[str]:
 def made_locally(db: sqlite_utils.Database) -> dict[str, int]:
     """{what: rows} of the customers, items and item groups that did not come from Exact."""
     local = {
-        "customers made locally": "SELECT count(*) FROM customers WHERE exact_id IS NULL",
-        "items made locally": "SELECT count(*) FROM items WHERE exact_id IS NULL",
-        "item groups made locally": "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
+        N_("customers made locally"): "SELECT count(*) FROM customers WHERE exact_id IS NULL",
+        N_("items made locally"): "SELECT count(*) FROM items WHERE exact_id IS NULL",
+        N_("item groups made locally"): "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
     }
     return {what: db.execute(sql).fetchone()[0] for what, sql in local.items()}
 
