@@ -219,9 +219,9 @@ def test_a_row_without_a_code_is_skipped_with_a_row_naming_it(connected, sandbox
     pull_ok(run)
     warnings = [(r["table"], r["record"], r["message"], r["action"]) for r in log.rows(db, log.LogFilter(kinds=("warning",)))]
     assert sorted(warnings) == [
-        ("customer", account, f"pull skipped customer {sandbox.accounts[account]['Name']!r} (Exact ID {account}): it "
+        ("customer", account, f"pull skipped customer '{sandbox.accounts[account]['Name']}' (Exact ID {account}): it "
                               "has no code in Exact", "fix the record in Exact; the next pull takes it"),
-        ("item", item, f"pull skipped item {sandbox.items[item]['Description']!r} (Exact ID {item}): it has no code "
+        ("item", item, f"pull skipped item '{sandbox.items[item]['Description']}' (Exact ID {item}): it has no code "
                        "in Exact", "fix the record in Exact; the next pull takes it")]
     messages = [r["message"] for r in log.rows(db, log.LogFilter())]
     assert any(m.startswith("pull customers: ") and m.endswith(", 1 skipped") for m in messages), messages
