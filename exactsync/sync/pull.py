@@ -387,10 +387,10 @@ def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
     try:
         yield
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"  # Python's words, for support
         raise ExactsyncError(msg("Exact sent a {path} row that is not what Exact sends ({problem}): nothing of that "
                                  "page was stored; the next run tries again, and if this stays, report it to "
-                                 "support with this message", path=entity.path,
-                                 problem=f"{type(exc).__name__}: {exc}")) from None
+                                 "support with this message", path=entity.path, problem=problem)) from None
 
 
 def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
