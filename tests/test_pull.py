@@ -570,7 +570,7 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run, english_afte
     english = ok(run("--lang", "en", "items", "--all", "--search", item["Description"]))
     assert "item_group_code" in english and "is not a sales item in Exact" in english and " rows" in english
     too_long = run("--lang", "nl", "items", "--search", "x" * 1001)
-    assert too_long.exit_code == 2 and "ten hoogste 1.000 tekens, dit zijn er 1.001" in too_long.output
+    assert too_long.exit_code == 2 and "ten hoogste 1000 tekens, dit zijn er 1.001" in too_long.output
 
 
 def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db, english_afterwards):

@@ -18,7 +18,7 @@ MAX_SEARCH_LENGTH = 1000
 def _bounded_search(ctx: click.Context, param: click.Parameter, text: str | None) -> str | None:
     if text is not None and len(text) > MAX_SEARCH_LENGTH:
         raise click.BadParameter(msg("at most {limit} characters, got {length}: search for a part of the code or "
-                                     "name", limit=number(MAX_SEARCH_LENGTH), length=number(len(text))).render())
+                                     "name", limit=MAX_SEARCH_LENGTH, length=number(len(text))).render())
     return text
 
 
