@@ -343,7 +343,7 @@ def ignore_one_timestamp_floor(monkeypatch) -> list[int]:
 
 @pytest.mark.parametrize("moved", [True, False], ids=["moved", "not-moved"])
 def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch,
-                                                                        moved):
+                                                                        moved, english_afterwards):
     pull_ok(run)
     victim = moved_with_a_lost_deletion(sandbox) if moved else None
     ignored = ignore_one_timestamp_floor(monkeypatch)
@@ -355,6 +355,11 @@ def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connecte
                m.endswith("reading the division's move date now") for m in messages), messages
     full_read = "Exact moved the division and reset its timestamps: reading everything again"
     assert (full_read in messages) == moved
+    dutch = [r["message"] for r in logged(run, "nl")]
+    assert any(m.startswith("Exact stuurde sync/CRM/Accounts-regels met een Timestamp van ") and
+               m.endswith("de verhuisdatum van de administratie wordt nu gelezen") for m in dutch), dutch
+    assert ("Exact heeft de administratie verhuisd en de tijdstempels opnieuw genummerd: alles wordt opnieuw gelezen"
+            in dutch) == moved
     assert stored_customers(db) == expected_customers(sandbox)
     if moved:
         assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?",
@@ -548,6 +553,14 @@ def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connec
     assert ("eerste pull: alles wordt gelezen", "") in pairs.values()
     read_in_dutch = " ".join(r["message"] + " " + r["action"] for r in dutch)
     assert english_in(without(read_in_dutch, name, description)) == set()
+
+
+def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language(english_afterwards):
+    from exactsync.commands.pull import _reading
+
+    assert _reading("accounts", 12_345) == "reading accounts 12,345 rows"
+    i18n.use("nl")
+    assert _reading("accounts", 12_345) == "relaties lezen: 12.345 regels"
 
 
 def test_customers_and_items_list_in_dutch(connected, sandbox, run, english_afterwards):
