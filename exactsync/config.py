@@ -33,18 +33,19 @@ class Key:
     choices: tuple[str, ...] = ()
     minimum: int = 0  # for int keys
     maximum: int | None = None  # for int keys
-    check: Callable[[str], str | None] | None = None  # for str keys: the problem with a value, or None
+    check: Callable[[str], i18n.Msg | None] | None = None  # for str keys: the problem with a value, or None
 
     @property
     def dotted(self) -> str:
         return f"[{self.table}] {self.name}"
 
 
-def _time_zone_problem(name: str) -> str | None:
+def _time_zone_problem(name: str) -> i18n.Msg | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"{name!r} is not an IANA time zone name, such as Europe/Amsterdam or Europe/Brussels"
+        return i18n.msg("{name} is not an IANA time zone name, such as Europe/Amsterdam or Europe/Brussels",
+                        name=repr(name))
     return None
 
 
@@ -194,24 +195,25 @@ def _read_toml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [f"cannot read the file: {exc}"]) from None
+        raise ConfigError(path, [i18n.msg("cannot read the file: {error}", error=str(exc))]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+        raise ConfigError(path, [i18n.msg("not valid TOML: {error}", error=str(exc))]) from None
     except ValueError as exc:  # a number past Python's 4,300-digit limit on int()
-        raise ConfigError(path, [f"not valid TOML: {str(exc).split(';')[0]}"]) from None
+        raise ConfigError(path, [i18n.msg("not valid TOML: {error}", error=str(exc).split(";")[0])]) from None
 
 
-def validate(raw: dict) -> tuple[list[str], dict]:
+def validate(raw: dict) -> tuple[list[i18n.Msg], dict]:
     """Check `raw` against KEYS; return (problems, values with defaults)."""
-    problems: list[str] = []
+    problems: list[i18n.Msg] = []
     values: dict = {table: {} for table in TABLES}
     for table, content in raw.items():
         if table not in values:
-            problems.append(f"[{table}]: unknown table (known: {', '.join(TABLES)})")
+            problems.append(i18n.msg("[{table}]: unknown table (known: {tables})", table=table,
+                                     tables=", ".join(TABLES)))
         elif not isinstance(content, dict):
-            problems.append(f"[{table}]: must be a table")
+            problems.append(i18n.msg("[{table}]: must be a table", table=table))
     for key in KEYS:
         content = raw.get(key.table, {})
         if not isinstance(content, dict):
@@ -219,33 +221,34 @@ def validate(raw: dict) -> tuple[list[str], dict]:
         value = content.get(key.name, key.default)
         problem = _check_value(key, value)
         if problem:
-            problems.append(f"{key.dotted}: {problem}")
+            problems.append(i18n.msg("{key}: {problem}", key=key.dotted, problem=problem))
         values[key.table][key.name] = value
     known = {(k.table, k.name) for k in KEYS}
     for table, content in raw.items():
         if table in values and isinstance(content, dict):
             for name in content:
                 if (table, name) not in known:
-                    problems.append(f"[{table}] {name}: unknown key")
+                    problems.append(i18n.msg("[{table}] {name}: unknown key", table=table, name=name))
     return problems, values
 
 
-def _check_value(key: Key, value) -> str | None:
+def _check_value(key: Key, value) -> i18n.Msg | None:
     if key.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"must be a whole number, got {_show(value)}"
+            return i18n.msg("must be a whole number, got {value}", value=_show(value))
         if value < key.minimum:
-            floor = f"must be {key.minimum} or more" if key.minimum else "must not be negative"
-            return f"{floor}, got {value}"
+            if key.minimum:
+                return i18n.msg("must be {minimum} or more, got {value}", minimum=key.minimum, value=str(value))
+            return i18n.msg("must not be negative, got {value}", value=str(value))
         if key.maximum is not None and value > key.maximum:
-            return f"must be at most {key.maximum}, got {value}"
+            return i18n.msg("must be at most {maximum}, got {value}", maximum=key.maximum, value=str(value))
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"must be a list of strings, got {_show(value)}"
+            return i18n.msg("must be a list of strings, got {value}", value=_show(value))
     elif not isinstance(value, str):
-        return f"must be a string, got {_show(value)}"
+        return i18n.msg("must be a string, got {value}", value=_show(value))
     elif key.choices and value not in key.choices:
-        return f"must be one of {', '.join(key.choices)}; got {_show(value)}"
+        return i18n.msg("must be one of {choices}; got {value}", choices=", ".join(key.choices), value=_show(value))
     elif key.check:
         return key.check(value)
     return None

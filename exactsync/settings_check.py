@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 import sqlite_utils
 
@@ -22,21 +23,22 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded, ScopeViolation
 from exactsync.exact.scopes import tick_action
+from exactsync.i18n import Msg, message_of, msg
 from exactsync.store import get_state, set_state
 from exactsync.sync import mapping
 from exactsync.timeutil import utcnow
 
 SALES_JOURNAL_TYPE = 20
-JOURNAL_TYPES = {10: "cash", 12: "bank", 16: "payment service", 20: "sales", 21: "sales return",
-                 22: "purchase", 23: "purchase return", 90: "general"}
+JOURNAL_TYPES = {10: msg("cash"), 12: msg("bank"), 16: msg("payment service"), 20: msg("sales"),
+                 21: msg("sales return"), 22: msg("purchase"), 23: msg("purchase return"), 90: msg("general")}
 
 
 @dataclass(frozen=True)
 class Verdict:
     setting: str  # a [settings] key, or "scope" for a scope the settings need (value: its name)
-    value: str
-    problem: str = ""  # empty when the setting is OK
-    fix: str = ""
+    value: str | Msg
+    problem: str | Msg = ""  # empty when the setting is OK
+    fix: str | Msg = ""
     checked: bool = True  # False: Exact could not be asked, so the value may well be right
 
     @property
@@ -49,23 +51,24 @@ class ScopeProbe:
     """One cheap read that only succeeds when the app may use `scope` (see exactsync.exact.scopes)."""
 
     scope: str
-    used_for: str
+    used_for: Msg
     path: str
     params: dict
     needed: Callable[[Settings], bool] = lambda settings: True
 
 
 SCOPE_PROBES = (
-    ScopeProbe("Organization administration", "the division and deletions in Exact", "system/Divisions",
+    ScopeProbe("Organization administration", msg("the division and deletions in Exact"), "system/Divisions",
                {"$select": "Code", "$top": "1"}),
-    ScopeProbe("Crm accounts", "customers and their addresses", "sync/CRM/Accounts",
+    ScopeProbe("Crm accounts", msg("customers and their addresses"), "sync/CRM/Accounts",
                {"$filter": "Timestamp gt 1L", "$select": "Timestamp", "$top": "1"}),
-    ScopeProbe("Logistics items", "items and item groups", "sync/Logistics/Items",
+    ScopeProbe("Logistics items", msg("items and item groups"), "sync/Logistics/Items",
                {"$filter": "Timestamp gt 1L", "$select": "Timestamp", "$top": "1"}),
-    ScopeProbe("Financial generalledgers", "the sales journal", "financial/Journals", {"$select": "Code", "$top": "1"}),
-    ScopeProbe("Sales invoices", "the draft sales invoices", "salesinvoice/SalesInvoices",
+    ScopeProbe("Financial generalledgers", msg("the sales journal"), "financial/Journals",
+               {"$select": "Code", "$top": "1"}),
+    ScopeProbe("Sales invoices", msg("the draft sales invoices"), "salesinvoice/SalesInvoices",
                {"$select": "InvoiceID", "$top": "1"}),
-    ScopeProbe("Organization documents", "the PDFs on the customer's documents", "documents/DocumentTypes",
+    ScopeProbe("Organization documents", msg("the PDFs on the customer's documents"), "documents/DocumentTypes",
                {"$select": "ID", "$top": "1"}, needed=lambda settings: settings.pdfs != "none"),
 )
 
@@ -84,31 +87,35 @@ def fingerprint(settings: Settings) -> str:
 def judge_division(division: int, divisions: list[dict]) -> Verdict:
     value = str(division)
     if division == 0:
-        return Verdict("division", value, "no division is set",
-                       "run exactsync connect, or set [settings] division to the number shown top left in Exact")
+        return Verdict("division", value, msg("no division is set"),
+                       msg("run exactsync connect, or set [settings] division to the number shown top left in Exact"))
     if not any(odata.parse_int64(d.get("Code")) == division for d in divisions):
         known = ", ".join(str(odata.parse_int64(d.get("Code"))) for d in divisions[:10])
-        return Verdict("division", value, f"division {division} is not known in Exact for this login",
-                       f"use one of: {known}" if known else "log in to Exact with a user of that administration")
+        return Verdict("division", value, msg("division {division} is not known in Exact for this login",
+                                              division=division),
+                       msg("use one of: {divisions}", divisions=known) if known
+                       else msg("log in to Exact with a user of that administration"))
     return Verdict("division", value)
 
 
 def judge_journal(code: str, journals: list[dict]) -> Verdict:
     if not code:
-        return Verdict("journal", code, "no sales journal is set",
-                       "set [settings] journal to the code of your sales journal, e.g. \"70\"")
+        return Verdict("journal", code, msg("no sales journal is set"),
+                       msg("set [settings] journal to the code of your sales journal, e.g. \"70\""))
     match = next((j for j in journals if str(j.get("Code", "")).strip() == code), None)
     if match is None:
         sales = ", ".join(f"{str(j['Code']).strip()} ({j.get('Description', '')})"
                           for j in sorted(journals, key=lambda j: str(j["Code"]).strip())
                           if j.get("Type") == SALES_JOURNAL_TYPE)
-        return Verdict("journal", code, f"journal {code} does not exist in this division",
-                       f"sales journals here: {sales}" if sales else "create a sales journal in Exact")
+        return Verdict("journal", code, msg("journal {code} does not exist in this division", code=code),
+                       msg("sales journals here: {journals}", journals=sales) if sales
+                       else msg("create a sales journal in Exact"))
     if match.get("Type") != SALES_JOURNAL_TYPE:
-        kind = JOURNAL_TYPES.get(match.get("Type"), f"type {match.get('Type')}")
+        kind = JOURNAL_TYPES.get(match.get("Type")) or msg("type {type}", type=str(match.get("Type")))
         return Verdict("journal", code,
-                       f"journal {code} ({match.get('Description', '')}) is a {kind} journal, not a sales journal",
-                       "choose a journal of type sales (Verkoopboek)")
+                       msg("journal {code} ({description}) is a {kind} journal, not a sales journal",
+                           code=code, description=str(match.get("Description", "")), kind=kind),
+                       msg("choose a journal of type sales (Verkoopboek)"))
     return Verdict("journal", code)
 
 
@@ -117,39 +124,48 @@ def judge_item(setting: str, code: str, items: list[dict], today: date) -> Verdi
         return Verdict(setting, code)  # empty: that line is simply not booked
     match = next((i for i in items if str(i.get("Code", "")).strip() == code), None)
     if match is None:
-        return Verdict(setting, code, f"item {code} does not exist in Exact",
-                       "use the code of an existing sales item, or leave it empty to not book this line")
+        return Verdict(setting, code, msg("item {code} does not exist in Exact", code=code),
+                       msg("use the code of an existing sales item, or leave it empty to not book this line"))
     inactive = mapping.item_inactive_reason(match, today)
     if inactive:
-        return Verdict(setting, code, f"item {code} {inactive}", "choose an active sales item in Exact")
+        return Verdict(setting, code, msg("item {code} {reason}", code=code, reason=inactive),
+                       msg("choose an active sales item in Exact"))
     return Verdict(setting, code)
 
 
 def judge_item_groups(names: tuple[str, ...], groups: list[dict]) -> Verdict:
     value = ", ".join(names)
     if not names:
-        return Verdict("item_groups", "(all groups)")
+        return Verdict("item_groups", msg("(all groups)"))
     spelled = {g.get(field) for g in groups for field in ("Code", "Description") if g.get(field)}
     problems, fixes = [], []
     for name in names:
         if name in spelled:
             continue
         same_but_case = sorted(s for s in spelled if s.casefold() == name.casefold())
-        problems.append(f"item group {name!r} does not exist")
+        problems.append(msg("item group {name} does not exist", name=repr(name)))
         if same_but_case:
-            fixes.append(f"the field is case-sensitive: write {' or '.join(repr(s) for s in same_but_case)}")
+            spellings = reduce(lambda either, other: msg("{either} or {other}", either=either, other=other),
+                               (repr(s) for s in same_but_case))
+            fixes.append(msg("the field is case-sensitive: write {spellings}", spellings=spellings))
         else:
-            fixes.append(f"check the spelling of {name!r} in Exact (Artikelgroepen)")
+            fixes.append(msg("check the spelling of {name} in Exact (Artikelgroepen)", name=repr(name)))
     if problems:
-        return Verdict("item_groups", value, "; ".join(problems), "; ".join(fixes))
+        return Verdict("item_groups", value, _listed(problems), _listed(fixes))
     return Verdict("item_groups", value)
+
+
+def _listed(parts: list[Msg]) -> Msg:
+    """Several problems (or fixes) as one message: "a; b; c"."""
+    return reduce(lambda listed, part: msg("{listed}; {next}", listed=listed, next=part), parts)
 
 
 def judge_choice(setting: str, value: str) -> Verdict:
     choices = next(k.choices for k in KEYS if k.table == "settings" and k.name == setting)
     if value not in choices:
         listed = ", ".join(choices)
-        return Verdict(setting, value, f"{value!r} is not one of {listed}", f"set one of {listed}")
+        return Verdict(setting, value, msg("{value} is not one of {choices}", value=repr(value), choices=listed),
+                       msg("set one of {choices}", choices=listed))
     return Verdict(setting, value)
 
 
@@ -157,14 +173,17 @@ def judge_document_type(code: int, types: list[dict]) -> Verdict:
     value = str(code)
     creatable = sorted((t for t in types if t.get("DocumentIsCreatable")), key=lambda t: odata.parse_int64(t["ID"]))
     listing = ", ".join(f"{odata.parse_int64(t['ID'])} ({t.get('Description', '')})" for t in creatable)
-    hint = f"set [settings] document_type to one that can be created here: {listing}" if listing else \
-        "no document type can be created in this division: set [settings] pdfs = \"none\", or ask Exact support"
+    hint = msg("set [settings] document_type to one that can be created here: {types}", types=listing) if listing \
+        else msg("no document type can be created in this division: set [settings] pdfs = \"none\", "
+                 "or ask Exact support")
     match = next((t for t in types if odata.parse_int64(t.get("ID")) == code), None)
     if match is None:
-        return Verdict("document_type", value, f"document type {code} does not exist in this division", hint)
+        return Verdict("document_type", value, msg("document type {code} does not exist in this division",
+                                                   code=code), hint)
     if not match.get("DocumentIsCreatable"):
-        return Verdict("document_type", value, f"documents of type {code} ({match.get('Description', '')}) "
-                                               "cannot be created", hint)
+        return Verdict("document_type", value, msg("documents of type {code} ({description}) cannot be created",
+                                                   code=code, description=str(match.get("Description", ""))),
+                       hint)
     return Verdict("document_type", value)
 
 
@@ -189,12 +208,12 @@ def check_all(client, settings: Settings, today: date) -> list[Verdict]:
         reads.append(("document_type", str(settings.document_type),
                       lambda: judge_document_type(settings.document_type, _document_types(client))))
     else:
-        verdicts.append(Verdict("document_type", f"{settings.document_type} (not used: pdfs is none)"))
+        verdicts.append(Verdict("document_type", msg("{type} (not used: pdfs is none)", type=settings.document_type)))
     for name, value, check in reads:
         if not division.ok:
-            why = "is not valid" if division.checked else "could not be checked"
-            verdicts.append(Verdict(name, value, f"not checked: the division {why}", "fix the division first",
-                                    checked=False))
+            why = msg("not checked: the division is not valid") if division.checked \
+                else msg("not checked: the division could not be checked")
+            verdicts.append(Verdict(name, value, why, msg("fix the division first"), checked=False))
         else:
             verdicts.append(_guarded(name, value, check))
     verdicts += [judge_choice(name, getattr(settings, name)) for name in ("memo", "your_ref", "pdfs")]
@@ -207,32 +226,35 @@ def reach(client) -> int:
     try:
         return odata.parse_int64(client.me()["CurrentDivision"])
     except ReconnectNeeded as exc:
-        raise NotReached(f"could not log in to Exact: {exc}; no setting was checked") from None
+        raise NotReached(msg("could not log in to Exact: {error}; no setting was checked",
+                             error=message_of(exc))) from None
     except DailyLimitReached as exc:
-        raise NotReached(f"{exc}; no setting was checked: run check-settings again after the reset") from None
+        raise NotReached(msg("{error}; no setting was checked: run check-settings again after the reset",
+                             error=message_of(exc))) from None
     except ExactApiError as exc:
         if exc.request == "POST token":
-            raise NotReached(f"could not log in to Exact ({exc}); no setting was checked: check [exact] client_id "
-                             "and client_secret, then run exactsync connect") from None
-        raise NotReached(f"Exact could not say who is logged in ({exc}); no setting was checked: run "
-                         "check-settings again later") from None
+            raise NotReached(msg("could not log in to Exact ({error}); no setting was checked: check [exact] "
+                                 "client_id and client_secret, then run exactsync connect",
+                                 error=message_of(exc))) from None
+        raise NotReached(msg("Exact could not say who is logged in ({error}); no setting was checked: run "
+                             "check-settings again later", error=message_of(exc))) from None
     except ExactsyncError as exc:
-        raise NotReached(f"could not reach Exact ({exc}); no setting was checked: check the network and "
-                         "[exact] base_url, then run check-settings again") from None
+        raise NotReached(msg("could not reach Exact ({error}); no setting was checked: check the network and "
+                             "[exact] base_url, then run check-settings again", error=message_of(exc))) from None
 
 
 def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
     try:
         return check()
     except ScopeViolation as exc:
-        return Verdict(name, value, f"not checked: this app may not use Exact's scope \"{exc.scope}\"",
-                       tick_action(exc.scope), checked=False)
+        return Verdict(name, value, msg("not checked: this app may not use Exact's scope \"{scope}\"",
+                                        scope=exc.scope), tick_action(exc.scope), checked=False)
     except DailyLimitReached as exc:
-        return Verdict(name, value, f"could not check: {exc}", "run check-settings again after the daily limit resets",
-                       checked=False)
+        return Verdict(name, value, msg("could not check: {error}", error=message_of(exc)),
+                       msg("run check-settings again after the daily limit resets"), checked=False)
     except (ExactApiError, ExactsyncError) as exc:
-        return Verdict(name, value, f"could not check: {exc}",
-                       "run check-settings again; if it persists, see exactsync log", checked=False)
+        return Verdict(name, value, msg("could not check: {error}", error=message_of(exc)),
+                       msg("run check-settings again; if it persists, see exactsync log"), checked=False)
 
 
 def _scope_check(client, probe: ScopeProbe) -> Callable[[], Verdict]:
@@ -240,8 +262,9 @@ def _scope_check(client, probe: ScopeProbe) -> Callable[[], Verdict]:
         try:
             client.get(probe.path, probe.params)
         except ScopeViolation as exc:
-            return Verdict("scope", probe.scope, f"this app may not use it, and exactsync needs it for "
-                                                 f"{probe.used_for} (Exact answered {exc.status}: {exc.message})",
+            return Verdict("scope", probe.scope,
+                           msg("this app may not use it, and exactsync needs it for {use} (Exact answered "
+                               "{status}: {message})", use=probe.used_for, status=exc.status, message=exc.message),
                            tick_action(probe.scope))
         return Verdict("scope", probe.scope)
     return check
@@ -297,11 +320,11 @@ def verified_settings(db: sqlite_utils.Database) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def unverified_reason(db: sqlite_utils.Database, settings: Settings) -> str | None:
+def unverified_reason(db: sqlite_utils.Database, settings: Settings) -> Msg | None:
     """Why pull, push and cleanup may not run with these settings (None when they may)."""
     stored = get_state(db, "settings_fingerprint")
     if stored is None:
-        return "settings were never checked: run exactsync check-settings"
+        return msg("settings were never checked: run exactsync check-settings")
     if stored != fingerprint(settings):
-        return "settings changed since they were checked: run exactsync check-settings"
+        return msg("settings changed since they were checked: run exactsync check-settings")
     return None

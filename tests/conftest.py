@@ -9,15 +9,20 @@ import pytest
 from click.testing import CliRunner
 
 from exactsync import config as config_mod
+from exactsync import i18n, timeutil
 from exactsync.cli import cli
 from exactsync.store import open_store
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
-    for name in ("EXACTSYNC_CONFIG", "EXACTSYNC_CLIENT_SECRET", "EXACTSYNC_LOCK_WAIT"):
+    for name in ("EXACTSYNC_CONFIG", "EXACTSYNC_CLIENT_SECRET", "EXACTSYNC_LOCK_WAIT", i18n.LANG_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    # A command run in-process with --lang nl (or a Dutch config) sets the language for the
+    # process; every test starts in English, in the default office zone.
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+    timeutil.use_office_zone(timeutil.DEFAULT_OFFICE_ZONE)
 
 
 @pytest.fixture

@@ -61,6 +61,26 @@ x = 1
     )
 
 
+def test_a_config_with_errors_says_so_in_dutch(tmp_path, run):
+    path = write(tmp_path / "bad.toml", '[settings]\nmemo = "everything"\ndivision = -1\n\n[log]\nretention_days = 99999\n'
+                                        '[extra]\n[interface]\ntimezone = "Amsterdam"\nlanguag = "nl"\n')
+    result = run("--lang", "nl", "--config", str(path), "status")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Foutmelding: configuratie {path} heeft 6 problemen:\n"
+        "  [extra]: onbekende tabel (bekend: exact, store, settings, workorders, log, interface)\n"
+        "  [settings] division: mag niet negatief zijn, maar is -1\n"
+        "  [settings] memo: moet een van none, work_address, work_description, both zijn, maar is 'everything'\n"
+        "  [log] retention_days: mag hoogstens 36500 zijn, maar is 99999\n"
+        "  [interface] timezone: 'Amsterdam' is geen IANA-tijdzonenaam, zoals Europe/Amsterdam of Europe/Brussels\n"
+        "  [interface] languag: onbekende sleutel\n")
+    broken = write(tmp_path / "broken.toml", "[exact]\nclient_id = \n")
+    assert run("--lang", "nl", "--config", str(broken), "status").output.startswith(
+        f"Foutmelding: configuratie {broken} heeft 1 probleem:\n  geen geldige TOML: ")
+    assert run("--lang", "en", "--config", str(path), "status").output.startswith(
+        f"Error: config {path} has 6 problems:\n  [extra]: unknown table")
+
+
 def test_invalid_toml_names_the_file_and_the_line(tmp_path, run):
     path = write(tmp_path / "broken.toml", "[exact]\nclient_id = \n")
     result = run("--config", str(path), "status")

@@ -75,6 +75,20 @@ def test_a_scope_missing_during_push_is_one_error_and_costs_no_work_order_a_try(
     assert len(sandbox.invoices) == len(numbers) and len(sandbox.documents) == len(numbers)
 
 
+def test_a_missing_scope_is_said_in_dutch(sandbox, config_path, run):
+    config, db, numbers = store_with_orders(sandbox, config_path, count=1)
+    without(sandbox, "Sales invoices")
+    result = run("--lang", "nl", "push")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Foutmelding: Exact weigerde POST salesinvoice/SalesInvoices: deze app mag de scope \"Sales invoices\" van "
+        "Exact niet gebruiken (Exact antwoordde 403: Forbidden - Application Scope Violated): vink \"Sales invoices\" "
+        "aan voor deze app in het App Center van Exact en voer dan exactsync connect uit")
+    [error] = errors(db)
+    assert error["action_key"] == "{tick}; nothing is lost, the next run continues"
+    assert run("--lang", "en", "log").output.count("tick \"Sales invoices\" for this app in Exact's App Center") == 1
+
+
 def test_a_scope_missing_during_pull_is_one_error(sandbox, config_path, run):
     config, db, _ = store_with_orders(sandbox, config_path, count=0)
     without(sandbox, "Crm accounts")

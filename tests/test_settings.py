@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_i18n import english_in
 
 from exactsync import config as config_mod
 from exactsync import log
@@ -249,6 +250,73 @@ def test_document_type_judgement_reads_ids_as_exact_writes_them_and_names_no_cre
     types = [{"ID": "183", "Description": "General Attachment", "DocumentIsCreatable": True}]
     assert judge_document_type(183, types).ok
     refused = judge_document_type(10, [{"ID": 10, "Description": "Sales invoice", "DocumentIsCreatable": False}])
-    assert refused.problem == "documents of type 10 (Sales invoice) cannot be created"
-    assert refused.fix == ("no document type can be created in this division: set [settings] pdfs = \"none\", "
+    assert str(refused.problem) == "documents of type 10 (Sales invoice) cannot be created"
+    assert str(refused.fix) == ("no document type can be created in this division: set [settings] pdfs = \"none\", "
                            "or ask Exact support")
+
+
+# --- Dutch (issue 17) ----------------------------------------------------------------------------------------
+
+def dutch_words_only(text: str, *names: str) -> set[str]:
+    """The English words left in `text` once the setting names, which stay as they are, are taken out."""
+    for name in sorted({*config_mod.SETTING_NAMES, "settings", *names}, key=len, reverse=True):
+        text = text.replace(name, "")
+    return english_in(text)
+
+
+def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
+    sandbox.set_scopes(ALL_BUT["Sales invoices"])
+    connect(sandbox, config_path, verified=False, **{**GOOD, "journal": "60"})
+    result = run("--lang", "nl", "check-settings")
+    assert result.exit_code == 1
+    for dutch_text in ("instelling", "waarde", "controle", "te nemen actie", "in orde",
+                       "Foutmelding: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
+        assert dutch_text in result.output
+    rows = {v["value"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
+    assert rows["60"]["problem"] == "dagboek 60 (Inkoopboek) is een dagboek van het soort inkoop, geen verkoopdagboek"
+    assert rows["Sales invoices"]["problem"].startswith(
+        "deze app mag die niet gebruiken, en exactsync heeft die nodig voor de conceptfacturen")
+    assert rows["Sales invoices"]["fix"] == ("vink \"Sales invoices\" aan voor deze app in het App Center van Exact "
+                                             "en voer dan exactsync connect uit")
+    assert dutch_words_only(result.output) == set()
+    rows = [json.loads(line) for line in run("--lang", "nl", "log", "--json").stdout.splitlines()]
+    assert {r["message_key"] for r in rows} == {"{setting}: {problem}"}
+    assert all(r["action_key"] for r in rows) and dutch_words_only(" ".join(r["message"] + r["action"] for r in rows)) \
+        == set()
+    english = run("--lang", "en", "check-settings").output
+    assert "Error: 1 setting is not valid, 1 scope is missing; nothing was recorded" in english
+    assert "journal 60 (Inkoopboek) is a purchase journal, not a sales journal" in english
+
+
+def test_settings_and_a_refused_pull_in_dutch_have_no_english(run, sandbox, config_path):
+    assert check(run, sandbox, config_path)[0].exit_code == 0
+    config_mod.update(config_mod.load(config_path), "settings", "memo", "none")
+    refused = run("--lang", "nl", "pull")
+    assert refused.output.endswith("Foutmelding: instellingen gewijzigd sinds de controle: voer exactsync "
+                                   "check-settings uit\n")
+    shown = run("--lang", "nl", "settings").output
+    assert "gewijzigd (gecontroleerd: 'both')" in shown and "sindsdien gewijzigd" in shown
+    assert dutch_words_only(shown, *GOOD["item_groups"], "none", "both", "workorder_number") == set()
+    assert "changed (verified: 'both')" in run("--lang", "en", "settings").output
+
+
+def test_settings_that_could_not_be_checked_say_so_in_dutch(run, sandbox, config_path):
+    sandbox.set_scopes(ALL_BUT["Organization administration"])
+    connect(sandbox, config_path, verified=False, **GOOD)
+    result = run("--lang", "nl", "check-settings")
+    assert "Foutmelding: 13 niet te controleren; er is niets vastgelegd" in result.output
+    assert dutch_words_only(result.output) == set()
+    rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
+    assert rows["journal"]["problem"] == "niet gecontroleerd: de administratie kon niet gecontroleerd worden"
+    assert rows["journal"]["fix"] == "herstel eerst de administratie"
+    assert rows["division"]["problem"] == ("niet gecontroleerd: deze app mag de scope \"Organization administration\" "
+                                           "van Exact niet gebruiken")
+
+
+def test_a_case_only_difference_is_named_in_dutch(run, sandbox, config_path):
+    connect(sandbox, config_path, verified=False, **{**GOOD, "item_groups": ["klein materiaal", "X"]})
+    rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
+    assert rows["item_groups"]["problem"] == ("artikelgroep 'klein materiaal' bestaat niet; "
+                                              "artikelgroep 'X' bestaat niet")
+    assert rows["item_groups"]["fix"] == ("het veld let op hoofdletters: schrijf 'Klein materiaal' of 'klein Materiaal'; "
+                                          "controleer de schrijfwijze van 'X' in Exact (Artikelgroepen)")

@@ -8,6 +8,7 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.commands._budget import exact_run
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import N_, _, msg
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push as push_mod
 
@@ -36,7 +37,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
       exactsync push --retry WO00042
     """
     if retry_number:
-        click.echo(f"{push_mod.retry(app.db, retry_number)} queued again", err=True)
+        click.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
     elif dry_run:
         _show_preview(app, as_json)
     else:
@@ -45,20 +46,32 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
                                    company_name=app.config.get("workorders", "company_name")).run(max_seconds)
         if as_json:
             _output.print_json(result.summary())
-        click.echo(", ".join(f"{len(v) if isinstance(v, list) else v} {k.replace('_', ' ')}"
-                             for k, v in result.summary().items()), err=True)
+        click.echo(summary_line(result.summary()), err=True)
+
+
+# The summary's counts as the last line says them.
+SUMMARY_LABELS = {"sent": N_("sent"), "refused": N_("refused"), "retrying": N_("retrying"), "failed": N_("failed"),
+                  "paused": N_("paused"), "waiting": N_("waiting"), "errored": N_("errored"),
+                  "adopted": N_("adopted"), "left_for_next_run": N_("left for next run")}
+
+
+def summary_line(summary: dict) -> str:
+    """"2 sent, 1 refused, ...": each count before its label, in the reader's language."""
+    return ", ".join(msg("{count} {label}", count=len(value) if isinstance(value, list) else value,
+                         label=_(SUMMARY_LABELS[key])).render() for key, value in summary.items())
 
 
 def _show_preview(app: App, as_json: bool) -> None:
     settings = verified_settings(app.db)
     if settings is None:
-        raise ExactsyncError("settings were never checked: run exactsync check-settings")
+        raise ExactsyncError(msg("settings were never checked: run exactsync check-settings"))
     shown = push_mod.preview(app.db, settings)
     if as_json:
         return _output.print_json(shown)
     rows = [[s["number"], _outcome(s), *_invoice_cells(s["invoice"])] for s in shown]
-    _output.stdout().print(_output.table(["work order", "outcome", "lines", "your ref", "remarks", "pdfs"], rows,
-                                         caption=f"{len(shown)} work order(s) queued; nothing was sent"))
+    columns = [_("work order"), _("outcome"), _("lines"), _("your ref"), _("remarks"), _("pdfs")]
+    _output.stdout().print(_output.table(columns, rows, caption=msg("{count} work order(s) queued; nothing was sent",
+                                                                    count=len(shown)).render()))
 
 
 def _invoice_cells(invoice: dict | None) -> list[str]:
@@ -66,14 +79,19 @@ def _invoice_cells(invoice: dict | None) -> list[str]:
         return ["", "", "", ""]
     return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
             invoice["your_ref"], invoice["remarks"], "\n".join(
-                p["file_name"] + (" (linked to the invoice)" if p["file_name"] == invoice["linked_pdf"] else "")
+                p["file_name"] + (" " + _("(linked to the invoice)") if p["file_name"] == invoice["linked_pdf"] else "")
                 for p in invoice["pdfs"])]
 
 
 def _outcome(shown: dict) -> str:
     if shown["error"]:
-        return "cannot be handled: " + shown["error"]["message"]
-    if shown["exact_invoice_id"]:
-        linked = f", {shown['invoice']['linked_pdf']} linked to it" if shown["invoice"]["linked_pdf"] else ""
-        return f"invoice {shown['exact_invoice_id']} is in Exact; its PDFs would be sent{linked}"
-    return "refused: " + shown["refusal"]["message"] if shown["refusal"] else "would be sent"
+        return msg("cannot be handled: {error}", error=shown["error"]["message"]).render()
+    invoice = shown["exact_invoice_id"]
+    if invoice and shown["invoice"]["linked_pdf"]:
+        return msg("invoice {invoice} is in Exact; its PDFs would be sent, {pdf} linked to it", invoice=invoice,
+                   pdf=shown["invoice"]["linked_pdf"]).render()
+    if invoice:
+        return msg("invoice {invoice} is in Exact; its PDFs would be sent", invoice=invoice).render()
+    if shown["refusal"]:
+        return msg("refused: {reason}", reason=shown["refusal"]["message"]).render()
+    return _("would be sent")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 import click
 
 from exactsync import log
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import Msg, _, message_of, msg
 from exactsync.settings_check import NotReached, check_all, fingerprint, record_verified, verified_settings
 from exactsync.store import get_state
 from exactsync.timeutil import amsterdam_today
@@ -35,37 +38,41 @@ def check_settings_command(app: App, as_json: bool):
     try:
         verdicts = check_all(app.client, settings, amsterdam_today())
     except NotReached as exc:
-        log.error(db, "settings", str(exc), record="check-settings", action="see the message; nothing was recorded")
+        log.error(db, "settings", message_of(exc), record="check-settings",
+                  action=msg("see the message; nothing was recorded"))
         raise
     problems = [v for v in verdicts if not v.ok]
     if as_json:
-        _output.print_json([{"setting": v.setting, "value": v.value, "ok": v.ok, "checked": v.checked,
-                             "problem": v.problem, "fix": v.fix} for v in verdicts])
+        _output.print_json([{"setting": v.setting, "value": str(v.value), "ok": v.ok, "checked": v.checked,
+                             "problem": str(v.problem), "fix": str(v.fix)} for v in verdicts])
     else:
         _output.stdout().print(_output.table(
-            ["setting", "value", "check", "how to fix"],
-            ([v.setting, v.value, "OK" if v.ok else v.problem, v.fix] for v in verdicts),
+            [_("setting"), _("value"), _("check"), _("how to fix")],
+            ([v.setting, str(v.value), _("OK") if v.ok else str(v.problem), str(v.fix)] for v in verdicts),
             row_styles=["green" if v.ok else "red" for v in verdicts],
         ))
     if problems:
         for verdict in problems:
-            log.error(db, "settings", f"{verdict.setting}: {verdict.problem}", record=verdict.setting,
-                      action=verdict.fix)
-        raise ExactsyncError(f"{_count(problems)}; nothing was recorded. Fix them and check again")
+            log.error(db, "settings", msg("{setting}: {problem}", setting=verdict.setting, problem=verdict.problem),
+                      record=verdict.setting, action=verdict.fix)
+        raise ExactsyncError(msg("{counts}; nothing was recorded. Fix them and check again", counts=_count(problems)))
     record_verified(db, settings)
-    log.info(db, "settings", "all settings checked and verified; they apply from now on")
-    click.echo("all settings OK; they apply from now on", err=True)
+    log.info(db, "settings", msg("all settings checked and verified; they apply from now on"))
+    click.echo(_("all settings OK; they apply from now on"), err=True)
 
 
-def _count(problems) -> str:
-    """E.g. "2 settings are not valid, 1 scope is missing, 1 setting could not be checked"."""
-    scopes = [v for v in problems if v.setting == "scope" and v.checked]
-    invalid = [v for v in problems if v.setting != "scope" and v.checked]
-    unchecked = [v for v in problems if not v.checked]
-    parts = [f"{len(invalid)} {'setting is' if len(invalid) == 1 else 'settings are'} not valid" if invalid else "",
-             f"{len(scopes)} {'scope is' if len(scopes) == 1 else 'scopes are'} missing" if scopes else "",
-             f"{len(unchecked)} could not be checked" if unchecked else ""]
-    return ", ".join(p for p in parts if p)
+def _count(problems) -> Msg:
+    """E.g. "2 settings are not valid, 1 scope is missing, 2 could not be checked"."""
+    scopes = sum(1 for v in problems if v.setting == "scope" and v.checked)
+    invalid = sum(1 for v in problems if v.setting != "scope" and v.checked)
+    unchecked = sum(1 for v in problems if not v.checked)
+    # One message for one and one for more: English and Dutch both have just these two forms.
+    parts = [(msg("{count} setting is not valid", count=invalid) if invalid == 1
+              else msg("{count} settings are not valid", count=invalid)) if invalid else None,
+             (msg("{count} scope is missing", count=scopes) if scopes == 1
+              else msg("{count} scopes are missing", count=scopes)) if scopes else None,
+             msg("{count} could not be checked", count=unchecked) if unchecked else None]
+    return reduce(lambda counts, part: msg("{counts}, {next}", counts=counts, next=part), (p for p in parts if p))
 
 
 @click.command("settings")
@@ -92,8 +99,11 @@ def settings_command(app: App, as_json: bool):
     rows = []
     for name, value in current.as_dict().items():
         before = (verified or {}).get(name)
-        note = "" if verified is None or before == value else f"changed (verified: {before!r})"
+        note = "" if verified is None or before == value else msg("changed (verified: {before})",
+                                                                    before=repr(before)).render()
         rows.append([name, str(value), note])
     when = _output.local_time(status["verified_at"])
-    verdict = "changed since: run exactsync check-settings" if status["changed_since_verified"] else "unchanged since"
-    _output.stdout().print(_output.table(["setting", "value", ""], rows, caption=f"last verified: {when} ({verdict})"))
+    verdict = msg("changed since: run exactsync check-settings") if status["changed_since_verified"] \
+        else msg("unchanged since")
+    caption = msg("last verified: {when} ({verdict})", when=when, verdict=verdict).render()
+    _output.stdout().print(_output.table([_("setting"), _("value"), ""], rows, caption=caption))

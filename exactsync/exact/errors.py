@@ -7,6 +7,7 @@ import errno
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.scopes import scope_of, tick_action
+from exactsync.i18n import msg
 from exactsync.timeutil import for_people, iso
 
 
@@ -34,11 +35,12 @@ class ScopeViolation(ExactApiError):
     def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
         super().__init__(status, message, reason, request=request)
         self.scope = scope_of(request.split(" ", 1)[-1]) or ""  # "": an endpoint exactsync has no scope for
-
-    def __str__(self) -> str:
-        which = f"Exact's scope \"{self.scope}\"" if self.scope else "the scope of this endpoint"
-        return (f"Exact refused {self.request}: this app may not use {which} (Exact answered {self.status}: "
-                f"{self.message}): {tick_action(self.scope)}")
+        which = msg("Exact's scope \"{scope}\"", scope=self.scope) if self.scope else \
+            msg("the scope of this endpoint")
+        # Its own message in place of ExactApiError's: what is refused and which box to tick.
+        self.args = (msg("Exact refused {request}: this app may not use {which} (Exact answered {status}: "
+                         "{message}): {action}", request=request, which=which, status=status, message=message,
+                         action=tick_action(self.scope)),)
 
 
 class DailyLimitReached(ExactsyncError):

@@ -11,6 +11,8 @@ current/Me and hrm/Divisions are listed there with no scope ("-").
 
 from __future__ import annotations
 
+from exactsync.i18n import Msg, msg
+
 SCOPES: dict[str, tuple[str, ...]] = {
     "Organization administration": ("system/Divisions", "sync/Deleted"),
     "Crm accounts": ("crm/Accounts", "crm/Addresses", "sync/CRM/Accounts", "sync/CRM/Addresses"),
@@ -29,7 +31,8 @@ def scope_of(path: str) -> str | None:
     return _BY_PATH.get(entity.lower())
 
 
-def tick_action(scope: str) -> str:
+def tick_action(scope: str) -> Msg:
     """What the admin does about a missing scope ("": one exactsync has no name for)."""
-    which = f"\"{scope}\"" if scope else "the scope of that endpoint"
-    return f"tick {which} for this app in Exact's App Center, then run exactsync connect"
+    if not scope:
+        return msg("tick the scope of that endpoint for this app in Exact's App Center, then run exactsync connect")
+    return msg("tick \"{scope}\" for this app in Exact's App Center, then run exactsync connect", scope=scope)

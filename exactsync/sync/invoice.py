@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from exactsync.sync.mapping import NOT_A_CUSTOMER
+from exactsync.i18n import N_, Msg, msg
+from exactsync.sync.mapping import ENDED, NOT_A_CUSTOMER, NOT_A_SALES_ITEM
 
 # Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
 # 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
@@ -86,7 +87,7 @@ class Invoice:
     your_ref: str = ""
     remarks: str = ""
     pdfs: list[Pdf] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
 
     def wire(self) -> dict:
         """The POST body. No Status: Exact makes a new invoice 20 (open, the draft office staff confirm)."""
@@ -103,7 +104,7 @@ class Invoice:
                 "description": self.description, "your_ref": self.your_ref, "remarks": self.remarks,
                 "lines": [line.shown() for line in self.lines],
                 "pdfs": [{"subject": p.subject, "file_name": p.file_name} for p in self.pdfs],
-                "warnings": self.warnings}
+                "warnings": [str(warning) for warning in self.warnings]}
 
 
 def build(order: dict, minutes: dict[str, int], materials: list[dict], settings: dict,
@@ -129,8 +130,9 @@ def build(order: dict, minutes: dict[str, int], materials: list[dict], settings:
                       pdfs=pdfs(settings["pdfs"], number, has_forms))
     reference = your_ref(settings["your_ref"], number, order["customer_reference"])
     if len(reference) > YOUR_REF_MAX_LENGTH:
-        invoice.warnings.append(f"your reference {reference!r} is longer than Exact's {YOUR_REF_MAX_LENGTH} "
-                                f"characters: sent as {reference[:YOUR_REF_MAX_LENGTH]!r}")
+        invoice.warnings.append(msg("your reference {reference} is longer than Exact's {length} characters: "
+                                    "sent as {sent}", reference=repr(reference), length=YOUR_REF_MAX_LENGTH,
+                                    sent=repr(reference[:YOUR_REF_MAX_LENGTH])))
         reference = reference[:YOUR_REF_MAX_LENGTH]
     invoice.your_ref = reference
     return invoice
@@ -161,8 +163,8 @@ def pdf(kind: str, number: str) -> Pdf:
 
 @dataclass(frozen=True)
 class Refusal:
-    message: str
-    action: str
+    message: Msg
+    action: Msg
 
 
 @dataclass(frozen=True)
@@ -170,8 +172,41 @@ class ItemProblem:
     """Why a material's item cannot be invoiced, and what the office can do about it in Exact
     (`fix` empty: nothing brings it back)."""
 
-    why: str
-    fix: str = ""
+    why: str | Msg
+    fix: Msg | str = ""
+
+
+# The reasons pull and cleanup store for an inactive customer or item (exactsync.sync.mapping) that a
+# refusal names, in the reader's language; any other stored reason is shown as stored.
+REASON_PATTERNS = (
+    (f"{NOT_A_CUSTOMER} (status ", ")", N_("is not a customer in Exact (status {value})")),
+    (ENDED, "", N_("ended in Exact on {value}")),
+)
+REASONS = {NOT_A_SALES_ITEM: N_("is not a sales item in Exact"),
+           "is not allowed for sales in Exact": N_("is not allowed for sales in Exact"),
+           "is blocked in Exact": N_("is blocked in Exact"),
+           "deleted in Exact": N_("deleted in Exact")}  # written by cleanup (exactsync.store.records)
+
+
+def shown_reason(reason: str) -> str | Msg:
+    """A stored reason as a message parameter: translated when it is one of the known ones."""
+    if reason in REASONS:
+        return msg(REASONS[reason])
+    for start, end, template in REASON_PATTERNS:
+        if reason.startswith(start) and reason.endswith(end) and len(reason) > len(start) + len(end):
+            return msg(template, value=reason[len(start):len(reason) - len(end)])
+    return reason
+
+
+# A list of any length as one message: "A, B, C" is "{first}, {rest}" nested.
+COMMA_LIST, SEMICOLON_LIST = N_("{first}, {rest}"), N_("{first}; {rest}")
+
+
+def listed(parts: list[str | Msg], template: str) -> str | Msg:
+    result = parts[-1]
+    for part in reversed(parts[:-1]):
+        result = msg(template, first=part, rest=result)
+    return result
 
 
 def refusal(order: dict, customer: dict | None, address: dict | None, materials: list[dict],
@@ -188,54 +223,61 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
     label = " ".join(filter(None, (order["customer_code"], f"({order['customer_name']})" if order["customer_name"]
                                    else ""))) or "?"
     if not order["customer_code"] and not order["customer_exact_id"]:
-        return Refusal(f"work order {number} has no customer: an invoice needs a customer (debtor) from Exact",
-                       f"give it one: exactsync workorder set-customer {number} --customer CODE; "
-                       "the next push sends it")
+        return Refusal(msg("work order {number} has no customer: an invoice needs a customer (debtor) from Exact",
+                           number=number),
+                       msg("give it one: exactsync workorder set-customer {number} --customer CODE; "
+                           "the next push sends it", number=number))
     if not order["customer_exact_id"]:
-        return Refusal(f"work order {number}: customer {label} is not from Exact, so it cannot be invoiced",
-                       f"exactsync workorder set-customer {number} --customer CODE, with a customer from Exact "
-                       "(one added there arrives with the next pull)")
+        return Refusal(msg("work order {number}: customer {customer} is not from Exact, so it cannot be invoiced",
+                           number=number, customer=label),
+                       msg("exactsync workorder set-customer {number} --customer CODE, with a customer from Exact "
+                           "(one added there arrives with the next pull)", number=number))
     if customer is None:
-        return Refusal(f"work order {number}: customer {label} is no longer in Exact (deleted there and "
-                       "removed by cleanup)", "restore the customer in Exact (the next pull and push send it), or "
-                       f"exactsync workorder set-customer {number} --customer CODE")
+        return Refusal(msg("work order {number}: customer {customer} is no longer in Exact (deleted there and "
+                           "removed by cleanup)", number=number, customer=label),
+                       msg("restore the customer in Exact (the next pull and push send it), or "
+                           "exactsync workorder set-customer {number} --customer CODE", number=number))
     if customer["inactive_reason"].startswith(NOT_A_CUSTOMER):
         # Exact refuses an invoice for it with a 500 (picqer#172): refused here, without the call.
-        return Refusal(f"work order {number}: customer {label} {customer['inactive_reason']}, so Exact refuses "
-                       "an invoice for it", "make the account a customer in Exact (status Customer) and the next "
-                       "pull and push send it, or choose another customer: exactsync workorder set-customer "
-                       f"{number} --customer CODE")
+        return Refusal(msg("work order {number}: customer {customer} {reason}, so Exact refuses an invoice for it",
+                           number=number, customer=label, reason=shown_reason(customer["inactive_reason"])),
+                       msg("make the account a customer in Exact (status Customer) and the next pull and push "
+                           "send it, or choose another customer: exactsync workorder set-customer {number} "
+                           "--customer CODE", number=number))
     if not customer["active"]:
-        why = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
-        return Refusal(f"work order {number}: customer {label} is inactive in Exact{why}",
-                       "make the customer active in Exact again; the next pull and push send it")
+        inactive = msg("work order {number}: customer {customer} is inactive in Exact", number=number, customer=label)
+        if customer["inactive_reason"]:
+            inactive = msg("{inactive} ({reason})", inactive=inactive, reason=shown_reason(customer["inactive_reason"]))
+        return Refusal(inactive, msg("make the customer active in Exact again; the next pull and push send it"))
     if address is None or address["customer_id"] != customer["id"]:
-        return Refusal(f"work order {number}: its work address is not linked to customer {label}",
-                       f"choose one of its work addresses: exactsync workorder set-customer {number} --customer "
-                       f"{order['customer_code']} --work-address ID (see exactsync workaddress list "
-                       f"{order['customer_code']}); the next push sends it")
+        return Refusal(msg("work order {number}: its work address is not linked to customer {customer}",
+                           number=number, customer=label),
+                       msg("choose one of its work addresses: exactsync workorder set-customer {number} --customer "
+                           "{code} --work-address ID (see exactsync workaddress list {code}); the next push sends it",
+                           number=number, code=order["customer_code"]))
     problems = {m["item_code"]: problem for m in materials if (problem := item_problem(m))}
     if problems:
         return material_refusal(number, problems)
     if not invoice.lines:
-        return Refusal(f"work order {number} has nothing to invoice: no booked time with a time item set, "
-                       "no materials and no default item",
-                       "set [settings] default_item (or the time item for the time it has booked) and run "
-                       "exactsync check-settings; the next push sends it with the items then set")
+        return Refusal(msg("work order {number} has nothing to invoice: no booked time with a time item set, "
+                           "no materials and no default item", number=number),
+                       msg("set [settings] default_item (or the time item for the time it has booked) and run "
+                           "exactsync check-settings; the next push sends it with the items then set"))
     return None
 
 
 def material_refusal(number: str, problems: dict[str, ItemProblem]) -> Refusal:
     """The materials of an archived work order cannot be changed: the action is what the office
     can do in Exact, or, for an item that is gone for good, making the invoice there by hand."""
-    items = ", ".join(f"{code!r} ({problem.why})" for code, problem in problems.items())
-    message = f"work order {number}: material item(s) {items} cannot be invoiced"
+    items = listed([msg("{item} ({why})", item=repr(code), why=problem.why) for code, problem in problems.items()],
+                   COMMA_LIST)
+    message = msg("work order {number}: material item(s) {items} cannot be invoiced", number=number, items=items)
     if all(problem.fix for problem in problems.values()):
-        return Refusal(message, "; ".join(problem.fix for problem in problems.values()) +
-                       "; the next pull and push send it")
-    return Refusal(message, f"an item deleted in Exact cannot come back, and the materials of an archived work order "
-                            f"cannot be changed: make this invoice by hand in Exact (exactsync workorder show {number} "
-                            "lists the lines)")
+        return Refusal(message, msg("{fixes}; the next pull and push send it",
+                                    fixes=listed([problem.fix for problem in problems.values()], SEMICOLON_LIST)))
+    return Refusal(message, msg("an item deleted in Exact cannot come back, and the materials of an archived work "
+                                "order cannot be changed: make this invoice by hand in Exact (exactsync workorder "
+                                "show {number} lists the lines)", number=number))
 
 
 def _number(quantity: Decimal) -> int | float:

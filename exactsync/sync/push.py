@@ -40,17 +40,18 @@ from pathlib import Path
 
 import sqlite_utils
 
-from exactsync import log
+from exactsync import i18n, log
 from exactsync.config import ITEM_SETTINGS
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
+from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, outbox, raise_mutation_date, records, set_state, store_failure, transaction
 from exactsync.store.log import latest_message
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials, update_work_order
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
-from exactsync.timeutil import amsterdam_today, iso, parse, utcnow
+from exactsync.timeutil import amsterdam_today, for_people, iso, parse, utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import WorkOrderError, get_work_order
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
@@ -79,6 +80,15 @@ def document_step(kind: str) -> str:
 
 def attachment_step(kind: str) -> str:
     return f"attachment:{kind}"
+
+
+# Each step's name as people read it in a log row: marked here for the catalog, translated by step_label.
+STEP_LABELS = (N_("invoice"), N_("invoice link"), N_("document:workorder"), N_("attachment:workorder"),
+               N_("document:forms"), N_("attachment:forms"))
+
+
+def step_label(step: str) -> Msg:
+    return msg(step)
 
 
 OUTCOMES = (
@@ -143,9 +153,10 @@ class ErrorBudget:
         if endpoint not in self.warned:
             self.warned.add(endpoint)
             resume = iso(min(times) + 3600)
-            log.warning(self.db, "workorder", f"push paused posting to {endpoint}: Exact refused {len(times)} calls "
-                        "there in the last hour, and it blocks the app after 10",
-                        action=f"see the errors above; push resumes from {resume}")
+            log.warning(self.db, "workorder", msg("push paused posting to {endpoint}: Exact refused {count} calls "
+                                                  "there in the last hour, and it blocks the app after 10",
+                                                  endpoint=endpoint, count=len(times)),
+                        action=msg("see the errors above; push resumes from {time}", time=for_people(resume)))
         return False
 
 
@@ -198,7 +209,7 @@ def material_problem(material: dict, stored: dict | None, exact_item: Callable[[
     setting made it inactive, or the store no longer has it."""
     item_id, code = material["item_exact_id"], material["item_code"]
     if not item_id:
-        return invoice_mod.ItemProblem("is not an item from Exact")
+        return invoice_mod.ItemProblem(msg("is not an item from Exact"))
     if stored is not None:
         if stored["active"]:
             return None
@@ -210,17 +221,20 @@ def material_problem(material: dict, stored: dict | None, exact_item: Callable[[
         return None
     item = exact_item(item_id)
     if item is None:
-        return invoice_mod.ItemProblem("is no longer in Exact")
+        return invoice_mod.ItemProblem(msg("is no longer in Exact"))
     why = mapping.item_inactive_reason(item, today)
     return item_problem(code, why) if why else None
 
 
 def item_problem(code: str, why: str) -> invoice_mod.ItemProblem:
+    shown = invoice_mod.shown_reason(why)
     if why == mapping.NOT_A_SALES_ITEM:
-        return invoice_mod.ItemProblem(why, f"make item {code!r} a sales item in Exact again")
+        return invoice_mod.ItemProblem(shown, msg("make item {item} a sales item in Exact again", item=repr(code)))
     if why.startswith(mapping.ENDED):
-        return invoice_mod.ItemProblem(why, f"remove or move the end date of item {code!r} in Exact")
-    return invoice_mod.ItemProblem(why or "is inactive in Exact")  # deleted there: nothing brings it back
+        return invoice_mod.ItemProblem(shown, msg("remove or move the end date of item {item} in Exact",
+                                                  item=repr(code)))
+    # deleted there: nothing brings it back
+    return invoice_mod.ItemProblem(shown if why else msg("is inactive in Exact"))
 
 
 def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
@@ -254,13 +268,14 @@ def preview(db: sqlite_utils.Database, settings: dict) -> list[dict]:
             if stops_the_run(exc):
                 raise
             message, action = broken(order["number"], exc)
-            shown.append({**entry, "error": {"message": message, "action": action}})
+            shown.append({**entry, "error": {"message": str(message), "action": str(action)}})
             continue
         if order["exact_invoice_id"]:
             refused = None  # as in push: once the invoice is in Exact, its PDFs go whatever changed since
         linked = linked_pdf(built)
         shown.append({**entry, "invoice": {**built.shown(), "linked_pdf": linked.file_name if linked else None},
-                      "refusal": {"message": refused.message, "action": refused.action} if refused else None})
+                      "refusal": {"message": str(refused.message), "action": str(refused.action)} if refused
+                      else None})
     return shown
 
 
@@ -275,18 +290,21 @@ def stops_the_run(exc: Exception) -> bool:
     return isinstance(exc, ExactsyncError) and not isinstance(exc, WorkOrderError)
 
 
-def broken(number: str, exc: Exception) -> tuple[str, str]:
+def broken(number: str, exc: Exception) -> tuple[Msg, Msg]:
     """The error row (message, action) for a work order that push could not handle."""
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return (f"work order {number} could not be handled by push ({type(exc).__name__}{at}: {exc}); "
-            "the other work orders are not held up",
-            f"report this message; {number} stays queued and each push tries it again")
+    what = type(exc).__name__
+    if where:
+        place = f"{Path(where.filename).name}:{where.lineno}"
+        what = msg("{error_type} at {place}", error_type=what, place=place)
+    return (msg("work order {number} could not be handled by push ({where}: {error}); the other work orders are "
+                "not held up", number=number, where=what, error=message_of(exc)),
+            msg("report this message; {number} stays queued and each push tries it again", number=number))
 
 
-def last_logged(db: sqlite_utils.Database, number: str, message: str) -> bool:
+def last_logged(db: sqlite_utils.Database, number: str, message: Msg) -> bool:
     """Is `message` the latest log row about work order `number`? Then it is not written again."""
-    return latest_message(db, "workorder", number) == message
+    return latest_message(db, "workorder", number) == message.english()
 
 
 def exact_may_work_for(client) -> float:
@@ -319,8 +337,10 @@ class Push:
         for position, order in enumerate(orders):
             if self.clock() >= deadline:
                 self.result.left = len(orders) - position
-                log.info(self.db, "workorder", f"push used its {max_seconds:g} s: {self.result.left} work "
-                         "order(s) left for the next run", action="none: the next push continues")
+                seconds = f"{max_seconds:g}"
+                log.info(self.db, "workorder", msg("push used its {seconds} s: {count} work order(s) left for the "
+                                                   "next run", seconds=seconds, count=self.result.left),
+                         action=msg("none: the next push continues"))
                 break
             self.isolated(order["number"], self.send, order)
         return self.result
@@ -354,9 +374,10 @@ class Push:
         if found:
             self.done(row["work_order_id"], row["step"], found)
             self.result.adopted += 1
-            log.info(self.db, "workorder", f"work order {row['number']}: {row['step']} found in Exact ({found}) "
-                     "after an interrupted send; adopted, not sent again", record=row["number"],
-                     action="none")
+            log.info(self.db, "workorder", msg("work order {number}: {step} found in Exact ({found}) after an "
+                                               "interrupted send; adopted, not sent again", number=row["number"],
+                                               step=step_label(row["step"]), found=found),
+                     record=row["number"], action=msg("none"))
         elif row["last_status"] is not None:
             self.refused_by_exact(row["work_order_id"], row["number"], row["step"], row["last_error"])
         else:
@@ -373,11 +394,13 @@ class Push:
     def wait_for_exact(self, row: dict) -> None:
         """Leave a step that got no answer in flight until Exact is done with it; say so once."""
         number = row["number"]
-        message = (f"work order {number}: its {row['step']} went to Exact at {row['updated_at']} and no answer came "
-                   "(the run was stopped or the network failed); Exact may still be storing it, so push looks it "
-                   f"up from {iso(self.exact_done_at(row))} and sends nothing for {number} before then")
+        message = msg("work order {number}: its {step} went to Exact at {sent} and no answer came (the run was "
+                      "stopped or the network failed); Exact may still be storing it, so push looks it up from "
+                      "{time} and sends nothing for {number} before then", number=number,
+                      step=step_label(row["step"]), sent=for_people(row["updated_at"]),
+                      time=for_people(iso(self.exact_done_at(row))))
         if not last_logged(self.db, number, message):
-            log.info(self.db, "workorder", message, record=number, action="none: a later push goes on with it")
+            log.info(self.db, "workorder", message, record=number, action=msg("none: a later push goes on with it"))
         self.result.note(number, "waiting")
 
     def find(self, row: dict) -> str | None:
@@ -416,8 +439,8 @@ class Push:
                 return
             built, _ = plan(parts, self.settings, self.item_ids())
             for warning in built.warnings:
-                log.warning(self.db, "workorder", f"work order {number}: {warning}", record=number,
-                            action="none, or shorten the customer reference")
+                log.warning(self.db, "workorder", msg("work order {number}: {warning}", number=number, warning=warning),
+                            record=number, action=msg("none, or shorten the customer reference"))
             if not self.step(order, INVOICE_STEP, INVOICE_ENDPOINT, built.wire, key="InvoiceID"):
                 return
         documents = {}
@@ -468,9 +491,10 @@ class Push:
                 self.errors.count(endpoint)
             with transaction(self.db):
                 outbox.mark_uncertain(self.db, order["id"], step, exc.message or str(exc), exc.status)
-                log.warning(self.db, "workorder", f"work order {order['number']}: {step}: {exc}",
+                log.warning(self.db, "workorder", msg("work order {number}: {step}: {error}", number=order["number"],
+                                                      step=step_label(step), error=message_of(exc)),
                             record=order["number"],
-                            action="none: the next push looks it up in Exact before sending anything again")
+                            action=msg("none: the next push looks it up in Exact before sending anything again"))
             self.result.note(order["number"], "retrying")
             return None
         except ScopeViolation:
@@ -515,17 +539,20 @@ class Push:
                     self.sent_unlinked(work_order_id, number, attempts, message)
                     return
                 update_work_order(self.db, work_order_id, {"status": "failed"})
-                log.error(self.db, "workorder", f"work order {number} failed: Exact refused its {step} {attempts} "
-                          f"times: {message}", record=number,
-                          action=f"correct the cause in Exact or in the work order, then run "
-                                 f"exactsync push --retry {number}")
+                log.error(self.db, "workorder", msg("work order {number} failed: Exact refused its {step} {count} "
+                                                    "times: {error}", number=number, step=step_label(step),
+                                                    count=attempts, error=message),
+                          record=number, action=msg("correct the cause in Exact or in the work order, then run "
+                                                    "exactsync push --retry {number}", number=number))
                 self.result.note(number, "failed")
                 return
             retry_at = iso(self.clock() + RETRY_DELAYS[attempts - 1].total_seconds())
             outbox.mark_refused(self.db, work_order_id, step, message, retry_at)
-            log.error(self.db, "workorder", f"work order {number}: Exact refused its {step}: {message}",
-                      record=number, action=f"check what Exact says; push tries again from {retry_at} "
-                                            f"(try {attempts + 1} of {MAX_ATTEMPTS})")
+            log.error(self.db, "workorder", msg("work order {number}: Exact refused its {step}: {error}", number=number,
+                                                step=step_label(step), error=message),
+                      record=number, action=msg("check what Exact says; push tries again from {time} (try {attempt} "
+                                                "of {attempts})", time=for_people(retry_at), attempt=attempts + 1,
+                                                attempts=MAX_ATTEMPTS))
         self.result.note(number, "retrying")
 
     def sent_unlinked(self, work_order_id: int, number: str, attempts: int, message: str) -> None:
@@ -533,32 +560,37 @@ class Push:
         document or booked the invoice meanwhile). No retry could change that: the work order is sent."""
         invoice_id = self.exact_id_of(work_order_id, INVOICE_STEP)
         update_work_order(self.db, work_order_id, {"status": "sent", "exact_invoice_id": invoice_id})
-        log.warning(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id} with its "
-                    f"PDFs, but Exact refused {attempts} times to link its PDF to the invoice: {message}",
-                    record=number, action="none: its PDFs are on the customer's card in Exact; link the document "
-                                          "on the invoice there if it is wanted")
+        log.warning(self.db, "workorder", msg("work order {number} sent to Exact as draft invoice {invoice} with its "
+                                              "PDFs, but Exact refused {count} times to link its PDF to the invoice: "
+                                              "{error}", number=number, invoice=invoice_id, count=attempts,
+                                              error=message),
+                    record=number, action=msg("none: its PDFs are on the customer's card in Exact; link the document "
+                                              "on the invoice there if it is wanted"))
         raise_mutation_date(self.db, utcnow())
         self.result.note(number, "sent")
 
     def refuse(self, order: dict, refused: invoice_mod.Refusal, invoice_step: dict | None) -> None:
         """Log a refusal once per reason (not every 5 minutes); the work order stays queued."""
         self.result.note(order["number"], "refused")
-        if invoice_step and invoice_step["last_error"] == refused.message:
+        said = refused.message.english()  # the outbox keeps the English text: the same whoever reads
+        if invoice_step and invoice_step["last_error"] == said:
             return
         with transaction(self.db):
-            outbox.set_last_error(self.db, order["id"], INVOICE_STEP, refused.message)
+            outbox.set_last_error(self.db, order["id"], INVOICE_STEP, said)
             log.error(self.db, "workorder", refused.message, record=order["number"], action=refused.action)
 
     def sent(self, order: dict, built: invoice_mod.Invoice) -> None:
         number = order["number"]
         invoice_id = self.exact_id_of(order["id"], INVOICE_STEP)
-        pdfs = f" with {', '.join(p.file_name for p in built.pdfs)}" if built.pdfs else ""
+        message = msg("work order {number} sent to Exact as draft invoice {invoice}", number=number, invoice=invoice_id)
+        if built.pdfs:
+            message = msg("{sent} with {pdfs}", sent=message, pdfs=", ".join(p.file_name for p in built.pdfs))
         if linked := linked_pdf(built):
-            pdfs += f" ({linked.file_name} linked to the invoice)"
+            message = msg("{sent} ({pdf} linked to the invoice)", sent=message, pdf=linked.file_name)
         with transaction(self.db):
             update_work_order(self.db, order["id"], {"status": "sent", "exact_invoice_id": invoice_id})
-            log.info(self.db, "workorder", f"work order {number} sent to Exact as draft invoice {invoice_id}{pdfs}",
-                     record=number, action="none: check and confirm the draft invoice in Exact")
+            log.info(self.db, "workorder", message, record=number,
+                     action=msg("none: check and confirm the draft invoice in Exact"))
             raise_mutation_date(self.db, utcnow())
         self.result.note(number, "sent")
 
@@ -605,10 +637,11 @@ class Push:
             size = len(self.pdf_bytes(pdf.kind, built.number))
             if size > MAX_PDF_BYTES:
                 return invoice_mod.Refusal(
-                    f"work order {built.number}: its PDF {pdf.file_name} is {size:,} bytes, more than the "
-                    f"{MAX_PDF_BYTES:,} Exact takes in one call", "make the work order smaller (fewer forms or "
-                    "materials), or leave this PDF out with [settings] pdfs and run exactsync check-settings; "
-                    "the next push sends it")
+                    msg("work order {number}: its PDF {pdf} is {size} bytes, more than the {most} Exact takes in one "
+                        "call", number=built.number, pdf=pdf.file_name, size=i18n.number(size),
+                        most=i18n.number(MAX_PDF_BYTES)),
+                    msg("make the work order smaller (fewer forms or materials), or leave this PDF out with "
+                        "[settings] pdfs and run exactsync check-settings; the next push sends it"))
         return None
 
     def pdf_bytes(self, kind: str, number: str) -> bytes:
@@ -672,22 +705,28 @@ def exact_item_id(client, code: str, setting: str) -> str:
     item = next((r for r in rows if str(r.get("Code", "")).strip() == code), None)
     why = "does not exist in Exact" if item is None else mapping.item_inactive_reason(item, amsterdam_today())
     if why:
-        raise ExactsyncError(f"item {code} of [settings] {setting} {why}: correct the setting and run "
-                             "exactsync check-settings; nothing was sent")
+        raise ExactsyncError(msg("item {code} of [settings] {setting} {why}: correct the setting and run "
+                                 "exactsync check-settings; nothing was sent", code=code, setting=setting,
+                                 why=msg("does not exist in Exact") if item is None else invoice_mod.shown_reason(why)))
     return item["ID"]
 
 
 # --- failed work orders ----------------------------------------------------------------------
 
+# A work order's status as a word in a sentence (exactsync.workorders.lifecycle.STATUSES).
+STATUS_WORDS = (N_("open"), N_("planned"), N_("completed"), N_("archived"), N_("sent"))
+
+
 def retry(db: sqlite_utils.Database, number: str) -> str:
     """Queue a failed work order again, with a fresh count of tries; return its number."""
     order = get_work_order(db, number)
     if order["status"] != "failed":
-        raise ExactsyncError(f"work order {order['number']} is {order['status']}, not failed: only a failed work "
-                             "order can be retried (an archived one is sent by the next push anyway)")
+        raise ExactsyncError(msg("work order {number} is {status}, not failed: only a failed work order can be "
+                                 "retried (an archived one is sent by the next push anyway)",
+                                 number=order["number"], status=msg(order["status"])))
     with transaction(db):
         update_work_order(db, order["id"], {"status": "archived"})
         outbox.reset_failed_steps(db, order["id"])
-        log.info(db, "workorder", f"work order {order['number']} queued again for Exact", record=order["number"],
-                 action="none: the next push sends it")
+        log.info(db, "workorder", msg("work order {number} queued again for Exact", number=order["number"]),
+                 record=order["number"], action=msg("none: the next push sends it"))
     return order["number"]
