@@ -75,7 +75,7 @@ def test_a_refused_work_orders_row_reads_in_dutch_and_in_english_and_the_summary
     assert english["message"] == f"work order {blocked}: customer {label} is inactive in Exact (is blocked in Exact)"
     assert english["action"] == "make the customer active in Exact again; the next pull and push send it"
     assert (dutch["message_key"], dutch["message_params"]) == (english["message_key"], english["message_params"])
-    [sent] = [r for r in rows["nl"] if r["record"] == good and r["kind"] == "info" and "conceptfactuur" in r["message"]]
+    [sent] = [r for r in rows["nl"] if r["record"] == good and r["kind"] == "info" and "verstuurd" in r["message"]]
     assert english_in(sent["message"] + " " + sent["action"]) == set()
     assert run("--lang", "en", "push").stderr.startswith("0 sent, 1 refused, 0 retrying")
 

@@ -6,6 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.i18n import _, msg
 from exactsync.workorders import addresses
 
 
@@ -61,10 +62,11 @@ def list_command(app: App, customer_code: str, as_json: bool):
         _output.print_json([{**r, "from_exact": bool(r["exact_address_id"])} for r in rows])
         return
     _output.stdout().print(_output.table(
-        ["id", "name", "street", "postcode", "city", "country", "from Exact"],
+        [_("id"), _("name"), _("street"), _("postcode"), _("city"), _("country"), _("from Exact")],
         ([str(r["id"]), r["name"], r["street"], r["postcode"], r["city"], r["country"],
-          "yes" if r["exact_address_id"] else ""] for r in rows),
-        title=f"work addresses of customer {customer['code'].strip()} {customer['name']}",
+          _("yes") if r["exact_address_id"] else ""] for r in rows),
+        title=msg("work addresses of customer {code} {name}", code=customer["code"].strip(),
+                  name=customer["name"]).render(),
     ))
 
 
@@ -80,4 +82,5 @@ def remove_command(app: App, address_id: int):
       exactsync workaddress remove 12
     """
     address = addresses.remove(app.db, address_id)
-    click.echo(f"removed work address {address_id}: {', '.join(addresses.address_lines(address))}", err=True)
+    click.echo(msg("removed work address {id}: {address}", id=address_id,
+                   address=", ".join(addresses.address_lines(address))).render(), err=True)

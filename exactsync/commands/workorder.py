@@ -10,24 +10,38 @@ import click
 
 from exactsync.app import App, lock_wait_seconds, pass_app
 from exactsync.commands import _output
+from exactsync.i18n import N_, Msg, _, msg
 from exactsync.locks import Busy
 from exactsync.store import run_lock
 from exactsync.workorders import importer, lifecycle, pdf
 from exactsync.workorders.lookup import (
+    KIND_LABELS,
     MAX_BOOKING_MINUTES,
+    STATUS_LABELS,
     WorkOrderError,
     get_work_order,
     parse_answer,
     parse_quantity,
 )
 
+# The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
+STEP_LABELS = {"invoice": N_("invoice"), "invoice link": N_("invoice link"),
+               "document:workorder": N_("document:workorder"), "document:forms": N_("document:forms"),
+               "attachment:workorder": N_("attachment:workorder"), "attachment:forms": N_("attachment:forms")}
+STATE_LABELS = {"pending": N_("pending"), "in_flight": N_("in_flight"), "done": N_("done"), "failed": N_("failed")}
+
 
 def _prefix(app: App) -> str:
     return app.config.get("workorders", "number_prefix")
 
 
-def _done(message: str) -> None:
-    click.echo(message, err=True)
+def _done(message: Msg) -> None:
+    click.echo(message.render(), err=True)
+
+
+def _label(labels: dict[str, str], key: str) -> str:
+    """A stored English key in the reader's language; a key without a label as it is."""
+    return _(labels[key]) if key in labels else key
 
 
 @click.group("workorder")
@@ -83,7 +97,7 @@ def set_customer_command(app: App, number: str, customer_code: str, work_address
     with _no_run_busy(app, number) if archived else contextlib.nullcontext():
         lifecycle.set_customer(app.db, number, customer_code=customer_code, work_address_id=work_address_id,
                                run_locked=archived)
-    _done(f"{number} is now for customer {customer_code}")
+    _done(msg("{number} is now for customer {customer}", number=number, customer=customer_code))
 
 
 @contextlib.contextmanager
@@ -93,8 +107,9 @@ def _no_run_busy(app: App, number: str) -> Iterator[None]:
         with run_lock(app.config.store_path, lock_wait_seconds()):
             yield
     except Busy:
-        raise WorkOrderError(f"work order {number} was not changed: a push (or another run) is busy and may be "
-                             "sending it; run the command again when that run has finished") from None
+        raise WorkOrderError(msg("work order {number} was not changed: a push (or another run) is busy and may be "
+                                 "sending it; run the command again when that run has finished",
+                                 number=number)) from None
 
 
 @workorder_group.command("plan")
@@ -111,7 +126,11 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
       exactsync workorder plan WO00001 --employee "Jan de Vries" --date 2026-12-01 --time 08:30
     """
     lifecycle.plan(app.db, number, employee=employee, on=on, at=at)
-    _done(f"planned {number} for {employee} on {on} {at}".rstrip())
+    if at:
+        _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee, date=on,
+                  time=at))
+    else:
+        _done(msg("planned {number} for {employee} on {date}", number=number, employee=employee, date=on))
 
 
 @workorder_group.command("book-time")
@@ -146,7 +165,7 @@ def remove_time_command(app: App, number: str, booking_id: int):
       exactsync workorder remove-time WO00001 3
     """
     lifecycle.remove_time(app.db, number, booking_id)
-    _done(f"removed time booking {booking_id} from {number}")
+    _done(msg("removed time booking {id} from {number}", id=booking_id, number=number))
 
 
 @workorder_group.command("add-material")
@@ -178,7 +197,7 @@ def remove_material_command(app: App, number: str, material_id: int):
       exactsync workorder remove-material WO00001 2
     """
     lifecycle.remove_material(app.db, number, material_id)
-    _done(f"removed material {material_id} from {number}")
+    _done(msg("removed material {id} from {number}", id=material_id, number=number))
 
 
 @workorder_group.command("form")
@@ -199,7 +218,8 @@ def form_command(app: App, number: str, form_name: str, answers: tuple[str, ...]
     except WorkOrderError as exc:
         raise click.BadParameter(str(exc), param_hint="--answer") from None
     lifecycle.fill_form(app.db, number, form_name, pairs)
-    _done(f"filled in form {form_name!r} on {number} ({len(pairs)} answers)")
+    _done(msg("filled in form {name} on {number} ({count} answers)", name=repr(form_name), number=number,
+              count=len(pairs)))
 
 
 @workorder_group.command("complete")
@@ -213,7 +233,7 @@ def complete_command(app: App, number: str):
       exactsync workorder complete WO00001
     """
     lifecycle.complete(app.db, number)
-    _done(f"{number} is completed; archive it to send it to Exact")
+    _done(msg("{number} is completed; archive it to send it to Exact", number=number))
 
 
 @workorder_group.command("archive")
@@ -227,7 +247,7 @@ def archive_command(app: App, number: str):
       exactsync workorder archive WO00001
     """
     lifecycle.archive(app.db, number)
-    _done(f"{number} is archived and queued for Exact")
+    _done(msg("{number} is archived and queued for Exact", number=number))
 
 
 @workorder_group.command("list")
@@ -247,12 +267,13 @@ def list_command(app: App, status: str | None, as_json: bool):
         _output.print_json(rows)
         return
     _output.stdout().print(_output.table(
-        ["number", "status", "customer", "description", "planned", "completed", "archived"],
-        ([r["number"], r["status"], f"{r['customer_code']} {r['customer_name']}", r["description"],
+        [_("number"), _("status"), _("customer"), _("description"), _("planned"), _("completed"), _("archived")],
+        ([r["number"], _label(STATUS_LABELS, r["status"]), f"{r['customer_code']} {r['customer_name']}",
+          r["description"],
           " ".join(filter(None, (r["planned_employee"], r["planned_date"], r["planned_time"]))),
           _output.local_time(r["completed_at"]) if r["completed_at"] else "",
           _output.local_time(r["archived_at"]) if r["archived_at"] else ""] for r in rows),
-        caption=f"{len(rows)} work orders",
+        caption=msg("{count} work orders", count=len(rows)).render(),
     ))
 
 
@@ -281,32 +302,35 @@ def show_command(app: App, number: str, as_json: bool):
 def _show_tables(order: dict) -> list:
     planned = order["planned"] or {}
     fields = [
-        ["status", order["status"]],
-        ["customer", f"{order['customer']['code']} {order['customer']['name']}"],
-        ["work address", ", ".join(order["work_address"]["lines"])],
-        ["description", order["description"]],
-        ["customer reference", order["customer_reference"]],
-        ["planned", " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
-        ["completed", _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
-        ["archived", _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
-        ["Exact invoice", order["exact_invoice_id"] or ""],
+        [_("status"), _label(STATUS_LABELS, order["status"])],
+        [_("customer"), f"{order['customer']['code']} {order['customer']['name']}"],
+        [_("work address"), ", ".join(order["work_address"]["lines"])],
+        [_("description"), order["description"]],
+        [_("customer reference"), order["customer_reference"]],
+        [_("planned"), " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
+        [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
+        [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
+        [_("Exact invoice"), order["exact_invoice_id"] or ""],
     ]
+    totals = order["totals"]
     tables = [
-        _output.table(["", ""], fields, title=f"work order {order['number']}"),
-        _output.table(["id", "employee", "kind", "minutes"],
-                      ([str(h["id"]), h["employee"], h["kind"], str(h["minutes"])] for h in order["hours"]),
-                      title="hours", caption=f"work {order['totals']['work_minutes']} min, "
-                                             f"travel {order['totals']['travel_minutes']} min"),
-        _output.table(["id", "item", "description", "quantity"],
+        _output.table(["", ""], fields, title=msg("work order {number}", number=order["number"]).render()),
+        _output.table([_("id"), _("employee"), _("kind"), _("minutes")],
+                      ([str(h["id"]), h["employee"], _label(KIND_LABELS, h["kind"]), str(h["minutes"])]
+                       for h in order["hours"]),
+                      title=_("hours"), caption=msg("work {work} min, travel {travel} min", work=totals["work_minutes"],
+                                                    travel=totals["travel_minutes"]).render()),
+        _output.table([_("id"), _("item"), _("description"), _("quantity")],
                       ([str(m["id"]), m["item"], m["description"], m["quantity"]] for m in order["materials"]),
-                      title="materials"),
+                      title=_("materials")),
     ]
-    tables += [_output.table(["question", "answer"], ([a["question"], a["answer"]] for a in form["answers"]),
-                             title=f"form {form['name']}") for form in order["forms"]]
+    tables += [_output.table([_("question"), _("answer")], ([a["question"], a["answer"]] for a in form["answers"]),
+                             title=msg("form {name}", name=form["name"]).render()) for form in order["forms"]]
     if order["push"]:
-        tables.append(_output.table(["step", "state", "Exact id", "attempts", "last error"],
-                                    ([p["step"], p["state"], p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
-                                     for p in order["push"]), title="push to Exact"))
+        tables.append(_output.table([_("step"), _("state"), _("Exact id"), _("attempts"), _("last error")],
+                                    ([_label(STEP_LABELS, p["step"]), _label(STATE_LABELS, p["state"]),
+                                      p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
+                                     for p in order["push"]), title=_("push to Exact")))
     return tables
 
 
@@ -328,7 +352,7 @@ def import_command(app: App, file: Path):
     numbers = importer.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app), source=str(file))
     for number in numbers:
         click.echo(number)
-    _done(f"imported {len(numbers)} work orders from {file}")
+    _done(msg("imported {count} work orders from {file}", count=len(numbers), file=str(file)))
 
 
 @workorder_group.command("pdf")
@@ -349,5 +373,6 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
     try:
         out.write_bytes(content)
     except OSError as exc:
-        raise WorkOrderError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
-    _done(f"wrote {out} ({len(content)} bytes)")
+        raise WorkOrderError(msg("cannot write {file}: {error}; choose another --out", file=str(out),
+                                 error=str(exc.strerror))) from None
+    _done(msg("wrote {file} ({size} bytes)", file=str(out), size=len(content)))

@@ -30,6 +30,7 @@ from exactsync.config import SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import ExactApiError, LoginExpired, LoginUnavailable
 from exactsync.exact.tokens import Tokens, TokenStore
+from exactsync.i18n import message_of, msg
 from exactsync.timeutil import utcnow
 
 # Exact allows a refresh only in the last 30 s of a token's life; refresh 15 s before the end.
@@ -85,8 +86,9 @@ class OAuthApp:
             yield
             return
         if parts.scheme != "http" or not _is_loopback(parts.hostname):
-            raise ExactsyncError(f"[exact] base_url {self.base_url!r} must start with https:// (plain http only "
-                                 "for the sandbox on this machine): use your country's https://start.exactonline...")
+            raise ExactsyncError(msg("[exact] base_url {url} must start with https:// (plain http only for the "
+                                     "sandbox on this machine): use your country's https://start.exactonline...",
+                                     url=repr(self.base_url)))
         with _plain_http_lock:
             before = os.environ.get(PLAIN_HTTP_PERMISSION)
             os.environ[PLAIN_HTTP_PERMISSION] = "1"
@@ -158,21 +160,23 @@ class Authenticator:
             tokens = self._token_call({"grant_type": "authorization_code", "authorization_response": address.strip(),
                                        "state": state})
         except MismatchingStateError:
-            raise ExactsyncError("the pasted address does not belong to this login (state mismatch), so it was "
-                                 "ignored: run `exactsync connect` again and paste the address it leads to") from None
+            raise ExactsyncError(msg("the pasted address does not belong to this login (state mismatch), so it "
+                                     "was ignored: run `exactsync connect` again and paste the address it leads "
+                                     "to")) from None
         except AccessDeniedError:
-            raise ConsentDenied("access was not allowed in Exact (consent denied): run `exactsync connect` "
-                                "again and click allow") from None
+            raise ConsentDenied(msg("access was not allowed in Exact (consent denied): run `exactsync connect` "
+                                    "again and click allow")) from None
         except OAuth2Error:
-            raise ExactsyncError("the pasted address holds no authorization code: paste the whole address the "
-                                 f"browser ended on, starting with {self.app.redirect_uri}") from None
+            raise ExactsyncError(msg("the pasted address holds no authorization code: paste the whole address the "
+                                     "browser ended on, starting with {redirect_uri}",
+                                     redirect_uri=self.app.redirect_uri)) from None
         except (TokenRefused, ExactApiError) as exc:
             # a used or expired code gets a bare 400 "Bad Request" (PQ-README; gh:picqer#96)
             if isinstance(exc, ExactApiError) and exc.status != 400:
                 raise
             reason = exc.message if isinstance(exc, ExactApiError) else str(exc)
-            raise ExactsyncError(f"Exact refused the authorization code ({reason}); a code works once and only "
-                                 "for 3 minutes: run `exactsync connect` again") from None
+            raise ExactsyncError(msg("Exact refused the authorization code ({reason}); a code works once and only "
+                                     "for 3 minutes: run `exactsync connect` again", reason=reason)) from None
         with self.tokens.locked():
             self.tokens.save(tokens)
 
@@ -185,8 +189,8 @@ class Authenticator:
             if not still_needed(current):
                 return current.access_token
             if not self.app.client_secret:
-                raise LoginUnavailable("[exact] client_secret is not set (nor EXACTSYNC_CLIENT_SECRET): copy it "
-                                       "from your app in the Exact App Center")
+                raise LoginUnavailable(msg("[exact] client_secret is not set (nor EXACTSYNC_CLIENT_SECRET): copy it "
+                                           "from your app in the Exact App Center"))
             # Exact burns the refresh token it is given: only spend it once the new pair has room on disk.
             with self.tokens.reserve() as reservation:
                 try:
@@ -203,7 +207,7 @@ class Authenticator:
                     raise
                 except ExactsyncError as exc:
                     # No answer, or not Exact's kind: the login's trouble, never the caller's call's.
-                    raise LoginUnavailable(str(exc)) from None
+                    raise LoginUnavailable(message_of(exc)) from None
                 reservation.fill(fresh)
             return fresh.access_token
 
@@ -239,8 +243,8 @@ class Authenticator:
                                               include_client_id=True, client_secret=self.app.client_secret,
                                               timeout=TOKEN_TIMEOUT)
         except requests.RequestException as exc:
-            raise ExactsyncError(f"cannot reach Exact at {self.app.token_url} ({type(exc).__name__}): "
-                                 "check [exact] base_url and the network, then try again") from None
+            raise ExactsyncError(msg("cannot reach Exact at {url} ({error}): check [exact] base_url and the network, "
+                                     "then try again", url=self.app.token_url, error=type(exc).__name__)) from None
         except (OAuth2Error, ValueError, Warning):
             if not answered:
                 raise  # the pasted address, refused before any call
@@ -255,7 +259,7 @@ class Authenticator:
 
 
 def _unlike_exact(answer: requests.Response) -> ExactApiError:
-    return ExactApiError(answer.status_code, "the token answer is not what Exact sends", request="POST token")
+    return ExactApiError(answer.status_code, msg("the token answer is not what Exact sends"), request="POST token")
 
 
 def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
@@ -276,14 +280,15 @@ def token_error(answer: requests.Response, *, refreshing: bool) -> Exception:
                                                          and error == "access_denied"):
         return TooEarly()
     if error == "invalid_client":
-        return LoginUnavailable(
+        return LoginUnavailable(msg(
             "Exact refused the client ID or client secret (invalid_client): copy both again from the Exact "
-            "App Center into [exact] client_id and client_secret (or EXACTSYNC_CLIENT_SECRET)")
+            "App Center into [exact] client_id and client_secret (or EXACTSYNC_CLIENT_SECRET)"))
     refused = ("invalid_grant", "unauthorized_client") + (("invalid_request",) if refreshing else ())
     if error in refused or answer.status_code == 401:
         return TokenRefused(description or error or f"HTTP {answer.status_code}")
     if refreshing:
-        said = description or error or reason or "no message"
-        return LoginUnavailable(f"Exact did not renew the login this time (HTTP {answer.status_code}: {said}); "
-                                "the login is kept: nothing to do, the next run tries again")
+        said = description or error or reason or msg("no message")
+        return LoginUnavailable(msg("Exact did not renew the login this time (HTTP {status}: {said}); the login is "
+                                    "kept: nothing to do, the next run tries again",
+                                    status=answer.status_code, said=said))
     return ExactApiError(answer.status_code, description or error, reason, request="POST token")

@@ -28,6 +28,7 @@ from exactsync.exact.errors import (
 )
 from exactsync.exact.ratelimit import RateLimits, is_daily_429, seconds_until
 from exactsync.exact.tokens import TokenStore
+from exactsync.i18n import msg
 
 CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_TIMEOUT_SECONDS = 120  # [exact] timeout_seconds
@@ -69,7 +70,7 @@ class ExactClient:
     def me(self) -> dict:
         rows, _ = self._rows("GET", f"{self.base_url}/api/v1/current/Me")
         if not rows:
-            raise ExactApiError(200, "current/Me returned no user", request="GET current/Me")
+            raise ExactApiError(200, msg("current/Me returned no user"), request="GET current/Me")
         return rows[0]
 
     def pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
@@ -81,8 +82,9 @@ class ExactClient:
             yield rows
             seen.add(url)
             if next_url in seen:
-                raise PagingLoop(f"Exact's next-page link for {path} points back at a page already read "
-                                 f"({next_url}); stopped instead of reading forever: try again later")
+                raise PagingLoop(msg("Exact's next-page link for {path} points back at a page already read "
+                                     "({url}); stopped instead of reading forever: try again later",
+                                     path=path, url=next_url))
             url, params = next_url, None
 
     def get(self, path: str, params: dict | None = None) -> list[dict]:
@@ -108,8 +110,8 @@ class ExactClient:
 
     def url(self, path: str) -> str:
         if not self.division:
-            raise ExactsyncError("no Exact division is set: run `exactsync connect`, "
-                                 "or set [settings] division in the config")
+            raise ExactsyncError(msg("no Exact division is set: run `exactsync connect`, "
+                                     "or set [settings] division in the config"))
         return f"{self.base_url}/api/v1/{self.division}/{path.lstrip('/')}"
 
     # --- one call --------------------------------------------------------------
@@ -125,9 +127,10 @@ class ExactClient:
             kind = answer.headers.get("Content-Type", "no content type")
             if method != "GET":
                 # Exact took the write but did not say what it stored: only reading back can tell.
-                raise UncertainOutcome(_describe(method, url), f"Exact answered {answer.status_code} with "
-                                       f"{kind} instead of the stored entity") from None
-            raise ExactApiError(answer.status_code, f"the answer is {kind}, not OData JSON",
+                raise UncertainOutcome(_describe(method, url), msg(
+                    "Exact answered {status} with {kind} instead of the stored entity",
+                    status=answer.status_code, kind=kind)) from None
+            raise ExactApiError(answer.status_code, msg("the answer is {kind}, not OData JSON", kind=kind),
                                 request=_describe(method, url)) from None
         return rows, next_url
 
@@ -183,16 +186,17 @@ class _Tries:
 
     def after_no_answer(self, what: str) -> float:
         if self.method != "GET":
-            raise UncertainOutcome(self.request, f"no answer from Exact ({what})")
+            raise UncertainOutcome(self.request, msg("no answer from Exact ({what})", what=what))
         if self.get_retries >= GET_RETRIES:
-            raise ExactsyncError(f"{self.request}: no answer from Exact ({what}) after {GET_RETRIES + 1} tries: "
-                                 "check the network, the next run tries again")
+            raise ExactsyncError(msg("{request}: no answer from Exact ({what}) after {tries} tries: check the "
+                                     "network, the next run tries again",
+                                     request=self.request, what=what, tries=GET_RETRIES + 1))
         return self._get_retry()
 
     def after_401(self) -> None:
         # Refused before anything happened, so even a POST may go again, once, with a new token.
         if self.refreshed:
-            raise ReconnectNeeded(f"Exact refused a fresh access token for {self.request}")
+            raise ReconnectNeeded(msg("Exact refused a fresh access token for {request}", request=self.request))
         self.refreshed = True
 
     def after_429(self, answer: requests.Response, limits: RateLimits, now: float) -> float:
@@ -205,7 +209,8 @@ class _Tries:
 
     def after_server_error(self, answer: requests.Response) -> float:
         if self.method != "GET":
-            raise UncertainOutcome(self.request, f"Exact answered {answer.status_code}", status=answer.status_code,
+            raise UncertainOutcome(self.request, msg("Exact answered {status}", status=answer.status_code),
+                                   status=answer.status_code,
                                    message=error_message(answer))
         if answer.status_code not in (502, 503, 504) or self.get_retries >= GET_RETRIES:
             raise api_error(answer, self.request)

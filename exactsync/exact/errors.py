@@ -7,24 +7,26 @@ import errno
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.scopes import scope_of, tick_action
-from exactsync.i18n import msg
+from exactsync.i18n import Msg, msg
 from exactsync.timeutil import for_people, iso
 
 
 class ExactApiError(ExactsyncError):
     """Exact answered with an error: `status`, Exact's own `message` (often Dutch) and the `Reason` header."""
 
-    def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
+    def __init__(self, status: int, message: str | Msg, reason: str = "", *, request: str = ""):
         self.status = status
-        self.message = message
+        # Exact's own words are data, kept as Exact wrote them; exactsync's own (a msg) in the reader's language.
+        self.message = str(message)
         self.reason = reason
         self.request = request
-        text = f"Exact answered {status}"
+        said = message or msg("no message")
         if request:
-            text += f" to {request}"
-        text += f": {message or 'no message'}"
+            text = msg("Exact answered {status} to {request}: {message}", status=status, request=request, message=said)
+        else:
+            text = msg("Exact answered {status}: {message}", status=status, message=said)
         if reason:
-            text += f" (Reason: {reason})"
+            text = msg("{error} (Reason: {reason})", error=text, reason=reason)
         super().__init__(text)
 
 
@@ -48,10 +50,11 @@ class DailyLimitReached(ExactsyncError):
 
     def __init__(self, resets_at: float | None):
         self.resets_at = resets_at
-        self.when = "tomorrow"
         if resets_at:
-            self.when = "at " + for_people(iso(resets_at), "%Y-%m-%d %H:%M")
-        super().__init__(f"Exact's daily API limit for this division is spent; it resets {self.when}")
+            super().__init__(msg("Exact's daily API limit for this division is spent; it resets at {time}",
+                                 time=for_people(iso(resets_at), "%Y-%m-%d %H:%M")))
+        else:
+            super().__init__(msg("Exact's daily API limit for this division is spent; it resets tomorrow"))
 
 
 class LoginUnavailable(ExactsyncError):
@@ -65,8 +68,8 @@ class ReconnectNeeded(LoginUnavailable):
     # When an earlier run already found (and reported) this very problem; None when it is news.
     found_at: str | None = None
 
-    def __init__(self, why: str):
-        super().__init__(f"{why}: run `exactsync connect` to log in to Exact again")
+    def __init__(self, why: str | Msg):
+        super().__init__(msg("{why}: run `exactsync connect` to log in to Exact again", why=why))
 
 
 class LoginExpired(ReconnectNeeded):
@@ -76,39 +79,44 @@ class LoginExpired(ReconnectNeeded):
     def __init__(self, exact_said: str, *, found_at: str | None = None):
         self.exact_said = exact_said
         self.found_at = found_at
-        super().__init__(f"the Exact login has expired or was revoked (Exact: {exact_said})")
+        super().__init__(msg("the Exact login has expired or was revoked (Exact: {exact_said})", exact_said=exact_said))
 
 
 class TokenFileUnwritable(LoginUnavailable):
     """The folder of the token file cannot take it: the disk is full, it is read-only, or not ours.
     `outcome` says what became of the login; `then` what to run once the folder is fixed."""
 
-    def __init__(self, folder, error: OSError, *, outcome: str, then: str = "run exactsync again"):
+    def __init__(self, folder, error: OSError, *, outcome: Msg, then: Msg | None = None):
         problem, action = folder_problem(error)
-        super().__init__(f"cannot write the Exact login in {folder}: {problem}; {outcome}: {action}, then {then}")
+        super().__init__(msg("cannot write the Exact login in {folder}: {problem}; {outcome}: {action}, then {then}",
+                             folder=str(folder), problem=problem, outcome=outcome, action=action,
+                             then=then or msg("run exactsync again")))
 
 
-def folder_problem(error: OSError) -> tuple[str, str]:
+def folder_problem(error: OSError) -> tuple[Msg, Msg]:
     """What is wrong with a folder that refused a write, and what to do about it."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full", "free some space there"
+        return msg("the disk is full"), msg("free some space there")
     if error.errno == errno.EROFS:
-        return "the folder is on a read-only file system", "make it writable again"
+        return msg("the folder is on a read-only file system"), msg("make it writable again")
     if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied", "give the user that runs exactsync write access to the folder"
-    return f"the disk gives an error ({error.strerror or error})", "check the disk"
+        return msg("permission denied"), msg("give the user that runs exactsync write access to the folder")
+    return msg("the disk gives an error ({error})", error=error.strerror or str(error)), msg("check the disk")
 
 
 class UncertainOutcome(ExactsyncError):
     """A write whose fate is unknown (timeout, dropped connection, 5xx). Exact may have stored it:
     reconcile by reading back before writing again, never re-post blindly."""
 
-    def __init__(self, request: str, why: str, *, status: int | None = None, message: str = ""):
+    def __init__(self, request: str, why: str | Msg, *, status: int | None = None, message: str = ""):
         self.request = request
         self.status = status
         self.message = message
-        detail = f" ({message})" if message else ""
-        super().__init__(f"{request}: {why}{detail}; Exact may or may not have stored it")
+        if message:
+            super().__init__(msg("{request}: {why} ({message}); Exact may or may not have stored it",
+                                 request=request, why=why, message=message))
+        else:
+            super().__init__(msg("{request}: {why}; Exact may or may not have stored it", request=request, why=why))
 
 
 class PagingLoop(ExactsyncError):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import LoginExpired, ReconnectNeeded, TokenFileUnwritable
+from exactsync.i18n import msg
 from exactsync.locks import Busy, flock
 from exactsync.privatefile import fsync_folder, open_private, write_all
 
@@ -83,13 +84,13 @@ class TokenStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
-            raise ReconnectNeeded(f"the Exact login in {self.path} is unreadable") from None
+            raise ReconnectNeeded(msg("the Exact login in {path} is unreadable", path=str(self.path))) from None
 
     def login(self) -> Tokens:
         """The stored login, or ReconnectNeeded when there is none or Exact refused it before."""
         tokens = self.load()
         if tokens is None:
-            raise ReconnectNeeded("exactsync is not logged in to Exact")
+            raise ReconnectNeeded(msg("exactsync is not logged in to Exact"))
         if tokens.refused_at:
             raise LoginExpired(tokens.refusal, found_at=tokens.refused_at)
         return tokens
@@ -131,8 +132,9 @@ class TokenStore:
             try:
                 stack.enter_context(flock(self.lock_path, wait_seconds))
             except Busy:
-                raise ExactsyncError(f"another exactsync process has held {self.lock_path} for {wait_seconds:.0f} "
-                                     "s while refreshing the Exact login: try again in a minute") from None
+                raise ExactsyncError(msg("another exactsync process has held {lock} for {seconds} s while refreshing "
+                                         "the Exact login: try again in a minute",
+                                         lock=str(self.lock_path), seconds=round(wait_seconds))) from None
             except OSError as exc:
                 raise self._unwritable(exc) from None
             yield
@@ -155,7 +157,8 @@ class TokenStore:
 
     def _unwritable(self, exc: OSError) -> TokenFileUnwritable:
         # Before the refresh call: nothing was spent.
-        return TokenFileUnwritable(self.path.parent, exc, outcome="the login on disk is intact (nothing was renewed)")
+        return TokenFileUnwritable(self.path.parent, exc,
+                                   outcome=msg("the login on disk is intact (nothing was renewed)"))
 
 
 class Reservation:
@@ -178,18 +181,19 @@ class Reservation:
             os.ftruncate(self.fd, len(data))
             os.fsync(self.fd)
         except OSError as exc:
-            raise TokenFileUnwritable(store.path.parent, exc, outcome="Exact renewed the login, the new one "
-                                      "could not be written and the old one is spent",
-                                      then="run exactsync connect") from None
+            raise TokenFileUnwritable(store.path.parent, exc, outcome=msg("Exact renewed the login, the new one "
+                                                              "could not be written and the old one is spent"),
+                                      then=msg("run exactsync connect")) from None
         self.complete = True
         try:
             os.replace(store.next_path, store.path)
         except OSError as exc:
-            raise TokenFileUnwritable(store.path.parent, exc, outcome=f"the new login is saved in "
-                                      f"{store.next_path.name}, which the next run puts in place") from None
+            raise TokenFileUnwritable(store.path.parent, exc, outcome=msg(
+                "the new login is saved in {file}, which the next run puts in place",
+                file=store.next_path.name)) from None
         try:
             fsync_folder(store.path.parent)
         except OSError as exc:
-            raise TokenFileUnwritable(store.path.parent, exc, outcome="the new login is in place, but a power cut "
-                                      "could still undo that") from None
+            raise TokenFileUnwritable(store.path.parent, exc, outcome=msg("the new login is in place, but a power cut "
+                                                              "could still undo that")) from None
 

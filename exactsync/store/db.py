@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from exactsync.errors import StoreError
+from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
 from exactsync.timeutil import utcnow
 
@@ -362,29 +363,32 @@ def open_store(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at `path`, migrated to the current schema."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise StoreError(f"the folder of the store {path} does not exist: create it or change [store] path")
+        raise StoreError(msg("the folder of the store {path} does not exist: create it or change [store] path",
+                                 path=str(path)))
     if path.is_dir():
-        raise StoreError(f"the store {path} is a folder: point [store] path at a file, e.g. exactsync.db")
+        raise StoreError(msg("the store {path} is a folder: point [store] path at a file, e.g. exactsync.db",
+                                 path=str(path)))
     try:
         if not path.exists():
             _create(path)
         elif path.stat().st_size == 0:
-            raise StoreError(
-                f"the store {path} is an empty file (0 bytes): it was cut off (a failed copy or restore, or a "
+            raise StoreError(msg(
+                "the store {path} is an empty file (0 bytes): it was cut off (a failed copy or restore, or a "
                 "full disk), so the work orders, the outbox and the activation it held are gone; restore it from a "
-                "backup, or, to start over, delete the empty file and run exactsync connect")
+                "backup, or, to start over, delete the empty file and run exactsync connect", path=str(path)))
         _make_private(path)
         return _open(path)
     except sqlite3.DatabaseError as exc:
-        raise (store_failure(exc, path) or StoreError(
-            f"cannot open the store {path} ({exc}): if this happens again, check the file with "
-            f"sqlite3 {path} 'PRAGMA integrity_check' and restore it from a backup only if that finds damage")
+        raise (store_failure(exc, path) or StoreError(msg(
+            "cannot open the store {path} ({error}): if this happens again, check the file with "
+            "sqlite3 {path} 'PRAGMA integrity_check' and restore it from a backup only if that finds damage",
+            path=str(path), error=str(exc)))
         ) from None
     except OSError as exc:  # creating the new store's file
         full = sqlite3.SQLITE_FULL if exc.errno == errno.ENOSPC else 0
-        raise (_disk_problem(path, exc.strerror, full) or StoreError(
-            f"cannot create the store {path} ({exc.strerror}): point [store] path at a file this user may write, "
-            "e.g. exactsync.db")) from None
+        raise (_disk_problem(path, exc.strerror, full) or StoreError(msg(
+            "cannot create the store {path} ({error}): point [store] path at a file this user may write, "
+            "e.g. exactsync.db", path=str(path), error=str(exc.strerror)))) from None
 
 
 def _open(path: Path) -> sqlite_utils.Database:
@@ -452,10 +456,9 @@ def _make_private(path: Path) -> None:
 def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
     tables = set(db.table_names())
     if tables and "migrations" not in tables:
-        raise StoreError(
-            f"{path} is an SQLite file of another program (tables: {', '.join(sorted(tables)[:5])}): "
-            "point [store] path at a new file"
-        )
+        raise StoreError(msg(
+            "{path} is an SQLite file of another program (tables: {tables}): point [store] path at a new file",
+            path=str(path), tables=", ".join(sorted(tables)[:5])))
 
 
 def store_failure(exc: sqlite3.Error, path: Path | None = None) -> StoreError | None:
@@ -474,47 +477,50 @@ def store_failure(exc: sqlite3.Error, path: Path | None = None) -> StoreError | 
     if damaged:
         return _damaged(exc, path)
     if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return StoreError(f"the store cannot be read or written ({exc}): check that the disk has free space, "
-                          "and that the store's folder and files are writable for this user; keep the store: "
-                          "it holds the work orders waiting for Exact")
+        return StoreError(msg("the store cannot be read or written ({error}): check that the disk has free space, "
+                              "and that the store's folder and files are writable for this user; keep the store: "
+                              "it holds the work orders waiting for Exact", error=str(exc)))
     return None
 
 
 def _damaged(exc: sqlite3.Error, path: Path | None) -> StoreError:
-    return StoreError(f"{path or 'the store'} is not a usable exactsync store ({exc}): restore it from a backup; "
-                      "only without one, move it away (its work orders are lost) and run exactsync connect "
-                      "to start a new store")
+    return StoreError(msg("{store} is not a usable exactsync store ({error}): restore it from a backup; "
+                          "only without one, move it away (its work orders are lost) and run exactsync connect "
+                          "to start a new store", store=str(path) if path else msg("the store"), error=str(exc)))
 
 
 def _disk_problem(path: Path, error: str, primary: int) -> StoreError | None:
     """What is wrong with the disk or the permissions under the store, if anything; `error`
     is what the system said, `primary` SQLite's primary result code (0 for none)."""
     folder = path.parent
-    keep = "; the store itself is fine: keep it" if path.exists() else ""
+    keep = msg("; the store itself is fine: keep it") if path.exists() else ""
     try:
         disk = os.statvfs(folder)
     except OSError:
         return None
     if disk.f_flag & os.ST_RDONLY:
-        return StoreError(f"the store {path} is on a read-only file system ({error}): mount it read-write, "
-                          f"or move the store to a writable disk and change [store] path{keep}")
+        return StoreError(msg("the store {path} is on a read-only file system ({error}): mount it read-write, "
+                              "or move the store to a writable disk and change [store] path{keep}",
+                              path=str(path), error=str(error), keep=keep))
     if not os.access(folder, os.W_OK | os.X_OK):
-        return StoreError(f"the folder {folder} is not writable for this user ({error}): SQLite writes "
-                          f"{path.name}-wal and {path.name}-shm beside the store; make the folder writable "
-                          f"for the user running exactsync (chown or chmod){keep}")
+        return StoreError(msg("the folder {folder} is not writable for this user ({error}): SQLite writes "
+                              "{name}-wal and {name}-shm beside the store; make the folder writable "
+                              "for the user running exactsync (chown or chmod){keep}",
+                              folder=str(folder), error=str(error), name=path.name, keep=keep))
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if file.exists() and not os.access(file, os.R_OK | os.W_OK):
-            return StoreError(f"{file} is not readable and writable for this user ({error}): give it to the user "
-                              f"running exactsync (chown, then chmod 600){keep}")
+            return StoreError(msg("{file} is not readable and writable for this user ({error}): give it to the "
+                                  "user running exactsync (chown, then chmod 600){keep}",
+                                  file=str(file), error=str(error), keep=keep))
     free = disk.f_bavail * disk.f_frsize
     if primary == sqlite3.SQLITE_FULL or free < LOW_SPACE_BYTES:
-        return _disk_full(f"{free // 1024} KiB free; {error}")
+        return _disk_full(msg("{free} KiB free; {error}", free=number(free // 1024), error=str(error)))
     return None
 
 
-def _disk_full(detail: str) -> StoreError:
-    return StoreError(f"the disk holding the store is full ({detail}): what was being written was rolled back; "
-                      "free some space, then run the command again")
+def _disk_full(detail: str | Msg) -> StoreError:
+    return StoreError(msg("the disk holding the store is full ({detail}): what was being written was rolled back; "
+                          "free some space, then run the command again", detail=detail))
 
 
 @contextlib.contextmanager
@@ -546,11 +552,12 @@ def run_lock(store_path: Path, wait_seconds: float) -> Iterator[None]:
     try:
         fd = open_lock_file(lock_path)
     except IsADirectoryError:
-        raise StoreError(f"the run lock {lock_path} is a folder: exactsync creates that file itself; move the "
-                         "folder away, then run the command again") from None
+        raise StoreError(msg("the run lock {lock} is a folder: exactsync creates that file itself; move the "
+                             "folder away, then run the command again", lock=str(lock_path))) from None
     except OSError as exc:
-        raise (_disk_problem(Path(store_path), exc.strerror, 0) or StoreError(
-            f"cannot open the run lock {lock_path} ({exc.strerror}): make it readable and writable for the user "
-            "running exactsync, or delete it (exactsync creates it again)")) from None
+        raise (_disk_problem(Path(store_path), exc.strerror, 0) or StoreError(msg(
+            "cannot open the run lock {lock} ({error}): make it readable and writable for the user "
+            "running exactsync, or delete it (exactsync creates it again)",
+            lock=str(lock_path), error=str(exc.strerror)))) from None
     with held(fd, wait_seconds):
         yield

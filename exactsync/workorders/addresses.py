@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
+from exactsync.i18n import msg
 from exactsync.store import records, transaction
 from exactsync.store.workorders import unlink_work_address, unsent_numbers_using_address
 from exactsync.timeutil import utcnow
@@ -36,16 +37,17 @@ def add(db: sqlite_utils.Database, customer_code: str, *, street: str, postcode:
     values = {
         "customer_id": customer["id"],
         "name": name.strip(),
-        "street": required_text(street, "the street"),
+        "street": required_text(street, msg("the street")),
         "postcode": postcode.strip(),
-        "city": required_text(city, "the city"),
+        "city": required_text(city, msg("the city")),
         "country": country.strip().upper(),
         "created_at": utcnow(),
     }
     with transaction(db):
         address_id = records.add_work_address(db, values)
-        log.info(db, "work_address", f"work address added to customer {customer_label(customer)}: "
-                 + ", ".join(address_lines(values)), record=str(address_id))
+        log.info(db, "work_address", msg("work address added to customer {customer}: {address}",
+                                         customer=customer_label(customer), address=", ".join(address_lines(values))),
+                 record=str(address_id))
     return get_work_address(db, address_id)
 
 
@@ -64,10 +66,9 @@ def first_of_customer(db: sqlite_utils.Database, customer: dict) -> dict:
     rows = addresses_of(db, customer)
     if not rows:
         code = customer["code"].strip()
-        raise WorkOrderError(
-            f"customer {customer_label(customer)} has no work address: add one with "
-            f"exactsync workaddress add {code} --street ... --postcode ... --city ..."
-        )
+        raise WorkOrderError(msg("customer {customer} has no work address: add one with "
+                                 "exactsync workaddress add {code} --street ... --postcode ... --city ...",
+                                 customer=customer_label(customer), code=code))
     return rows[0]
 
 
@@ -75,21 +76,18 @@ def remove(db: sqlite_utils.Database, address_id: int) -> dict:
     """Remove a work address that no unsent work order uses; return the removed row."""
     address = get_work_address(db, address_id)
     if address["exact_address_id"]:
-        raise WorkOrderError(
-            f"work address {address_id} is the customer's address from Exact: change or remove it in Exact"
-        )
+        raise WorkOrderError(msg("work address {id} is the customer's address from Exact: change or remove it "
+                                 "in Exact", id=str(address_id)))
     in_use = unsent_numbers_using_address(db, address["key"])
     if in_use:
-        raise WorkOrderError(
-            f"work address {address_id} is used by work order {', '.join(in_use)}, not yet sent to Exact: "
-            "remove it once those are sent"
-        )
+        raise WorkOrderError(msg("work address {id} is used by work order {numbers}, not yet sent to Exact: "
+                                 "remove it once those are sent", id=str(address_id), numbers=", ".join(in_use)))
     with transaction(db):
         # Sent work orders keep the address as text (their snapshot); only the link goes.
         unlink_work_address(db, address["key"])
         records.delete_work_address(db, address_id)
-        log.info(db, "work_address", "work address removed: " + ", ".join(address_lines(address)),
-                 record=str(address_id))
+        log.info(db, "work_address", msg("work address removed: {address}",
+                                         address=", ".join(address_lines(address))), record=str(address_id))
     return address
 
 

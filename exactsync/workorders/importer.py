@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from exactsync import log
+from exactsync.i18n import Msg, message_of, msg, number
 from exactsync.store import transaction
 from exactsync.workorders import addresses, lifecycle
 from exactsync.workorders.lookup import (
@@ -25,6 +26,7 @@ from exactsync.workorders.lookup import (
     parse_quantity,
     parse_time,
     required_text,
+    shown,
     usable_customer,
     usable_item,
 )
@@ -36,59 +38,83 @@ IMPORT_STATUSES = ("open", "completed", "archived")
 
 
 class ImportRefused(WorkOrderError):
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[Msg]):
         self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
+        # Rendered now: the refusal is printed at once, in the language in force.
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} {noun}; nothing was imported:\n{lines}\n"
-                         "fix them in the file and import it again")
+        if len(problems) == 1:
+            text = msg("{source} has 1 problem; nothing was imported:\n{lines}\nfix them in the file and import "
+                       "it again", source=source, lines=lines)
+        else:
+            text = msg("{source} has {count} problems; nothing was imported:\n{lines}\nfix them in the file and "
+                       "import it again", source=source, count=number(len(problems)), lines=lines)
+        super().__init__(text)
 
 
 class _Checker:
-    """Runs the shared checks, collecting each refusal as `entry N, field: message`."""
+    """Runs the shared checks, collecting each refusal as `entry N, field: message`. A place
+    (`where`) is a msg: "entry" is in the reader's language, the field names are the file's."""
 
     def __init__(self):
-        self.problems: list[str] = []
+        self.problems: list[Msg] = []
 
-    def __call__(self, where: str, check: Callable, *args):
+    def __call__(self, where: Msg, check: Callable, *args):
         try:
             return check(*args)
         except WorkOrderError as exc:
-            self.problems.append(f"{where}: {exc}")
+            self.problem(where, message_of(exc))
             return None
 
-    def fields(self, where: str, value, known: tuple[str, ...]) -> dict:
+    def problem(self, where: Msg, problem: str | Msg) -> None:
+        self.problems.append(msg("{where}: {problem}", where=where, problem=problem))
+
+    def fields(self, where: Msg, value, known: tuple[str, ...]) -> dict:
         """The object at `where`, its unknown fields reported; {} if it is no object. A missing
         field is reported by the check of its value."""
         if not isinstance(value, dict):
-            self.problems.append(f"{where}: must be an object with {', '.join(known)}")
+            self.problem(where, msg("must be an object with {fields}", fields=", ".join(known)))
             return {}
         for name in value:
             if name not in known:
-                self.problems.append(f"{where}: unknown field {name!r} (known: {', '.join(known)})")
+                self.problem(where, msg("unknown field {name} (known: {fields})", name=repr(name),
+                                        fields=", ".join(known)))
         return value
 
-    def items(self, where: str, value) -> list:
+    def items(self, where: Msg, value) -> list:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problems.append(f"{where}: must be a list")
+            self.problem(where, msg("must be a list"))
             return []
         return value
+
+
+def _field(where: Msg, name: str) -> Msg:
+    return msg("{where}, {field}", where=where, field=name)
+
+
+def _member(where: Msg, name: str) -> Msg:
+    return msg("{where}.{field}", where=where, field=name)
+
+
+def _index(where: Msg, index: int) -> Msg:
+    return msg("{where}[{index}]", where=where, index=index)
 
 
 def read_entries(path: Path) -> list:
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"), parse_int=_json_int)
     except OSError as exc:
-        raise WorkOrderError(f"cannot read {path}: {exc.strerror}") from None
+        raise WorkOrderError(msg("cannot read {path}: {error}", path=str(path), error=str(exc.strerror))) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WorkOrderError(f"{path} is not valid JSON ({exc}): fix the file and import it again") from None
+        raise WorkOrderError(msg("{path} is not valid JSON ({error}): fix the file and import it again",
+                                 path=str(path), error=str(exc))) from None
     except RecursionError:
-        raise WorkOrderError(f"{path} is nested too deeply to be a list of work orders: "
-                             "fix the file and import it again") from None
+        raise WorkOrderError(msg("{path} is nested too deeply to be a list of work orders: "
+                                 "fix the file and import it again", path=str(path))) from None
     if not isinstance(entries, list):
-        raise WorkOrderError(f"{path} must hold a list of work orders ([{{...}}, ...]), not a {type(entries).__name__}")
+        raise WorkOrderError(msg("{path} must hold a list of work orders ([{{...}}, ...]), not a {kind}",
+                                 path=str(path), kind=type(entries).__name__))
     return entries
 
 
@@ -98,50 +124,54 @@ def _json_int(digits: str) -> int | Decimal:
     return int(digits) if len(digits) <= 40 else Decimal(digits)
 
 
-def check_entries(db: sqlite_utils.Database, entries: list) -> tuple[list[str], list[dict]]:
+def check_entries(db: sqlite_utils.Database, entries: list) -> tuple[list[Msg], list[dict]]:
     """Check every entry; return (problems, the entries resolved to what the store needs)."""
     check = _Checker()
-    resolved = [_check_entry(db, check, f"entry {i}", entry) for i, entry in enumerate(entries)]
+    resolved = [_check_entry(db, check, msg("entry {index}", index=i), entry) for i, entry in enumerate(entries)]
     return check.problems, resolved
 
 
-def _check_entry(db, check: _Checker, where: str, entry) -> dict:
+def _check_entry(db, check: _Checker, where: Msg, entry) -> dict:
     check.fields(where, entry, ENTRY_FIELDS)
     if not isinstance(entry, dict):
         return {}
-    customer = check(f"{where}, customer", usable_customer, db, entry.get("customer", ""))
-    description = check(f"{where}, description", required_text, entry.get("description"), "the description")
+    customer = check(_field(where, "customer"), usable_customer, db, entry.get("customer", ""))
+    description = check(_field(where, "description"), required_text, entry.get("description"),
+                        msg("the description"))
     reference = entry.get("customer_reference", "")
     if not isinstance(reference, str):
-        check.problems.append(f"{where}, customer_reference: must be text")
+        check.problem(_field(where, "customer_reference"), msg("must be text"))
     status = entry.get("status", "open")
     if status not in IMPORT_STATUSES:
-        check.problems.append(f"{where}, status: must be one of {', '.join(IMPORT_STATUSES)}, got {status!r}")
+        check.problem(_field(where, "status"), msg("must be one of {choices}, got {value}",
+                                                   choices=", ".join(IMPORT_STATUSES), value=shown(status)))
+    materials, forms = _field(where, "materials"), _field(where, "forms")
     return {
         "customer": customer,
-        "work_address": _check_work_address(db, check, f"{where}, work_address", customer, entry.get("work_address")),
+        "work_address": _check_work_address(db, check, _field(where, "work_address"), customer,
+                                            entry.get("work_address")),
         "description": description,
         "customer_reference": reference if isinstance(reference, str) else "",
-        "planned": _check_planned(check, f"{where}, planned", entry.get("planned")),
-        "hours": _check_all_hours(check, f"{where}, hours", entry.get("hours")),
-        "materials": [_check_material(db, check, f"{where}, materials[{i}]", m) for i, m in
-                      enumerate(check.items(f"{where}, materials", entry.get("materials")))],
-        "forms": [_check_form(check, f"{where}, forms[{i}]", f) for i, f in
-                  enumerate(check.items(f"{where}, forms", entry.get("forms")))],
+        "planned": _check_planned(check, _field(where, "planned"), entry.get("planned")),
+        "hours": _check_all_hours(check, _field(where, "hours"), entry.get("hours")),
+        "materials": [_check_material(db, check, _index(materials, i), m) for i, m in
+                      enumerate(check.items(materials, entry.get("materials")))],
+        "forms": [_check_form(check, _index(forms, i), f) for i, f in
+                  enumerate(check.items(forms, entry.get("forms")))],
         "status": status,
     }
 
 
-def _check_work_address(db, check: _Checker, where: str, customer: dict | None, value):
+def _check_work_address(db, check: _Checker, where: Msg, customer: dict | None, value):
     """An address id of the customer, a new address as a dict, or None for the customer's first one."""
     if isinstance(value, dict):
         fields = check.fields(where, value, ADDRESS_FIELDS)
         texts = {name: fields.get(name, "NL" if name == "country" else "") for name in ADDRESS_FIELDS}
         for name, text in texts.items():
             if not isinstance(text, str):
-                check.problems.append(f"{where}.{name}: must be text")
-        check(f"{where}.street", required_text, texts["street"], "the street")
-        check(f"{where}.city", required_text, texts["city"], "the city")
+                check.problem(_member(where, name), msg("must be text"))
+        check(_member(where, "street"), required_text, texts["street"], msg("the street"))
+        check(_member(where, "city"), required_text, texts["city"], msg("the city"))
         return texts
     if customer is None:
         return None
@@ -150,79 +180,81 @@ def _check_work_address(db, check: _Checker, where: str, customer: dict | None, 
     elif isinstance(value, int) and not isinstance(value, bool):
         address = check(where, address_of_customer, db, value, customer)
     else:
-        check.problems.append(f"{where}: must be a work address id or an object with {', '.join(ADDRESS_FIELDS)}")
+        check.problem(where, msg("must be a work address id or an object with {fields}",
+                                 fields=", ".join(ADDRESS_FIELDS)))
         address = None
     return address["id"] if address else None
 
 
-def _check_planned(check: _Checker, where: str, value) -> dict | None:
+def _check_planned(check: _Checker, where: Msg, value) -> dict | None:
     if value is None:
         return None
     fields = check.fields(where, value, ("employee", "date", "time"))
     if not isinstance(value, dict):
         return None
     return {
-        "employee": check(f"{where}.employee", required_text, fields.get("employee"), "the employee"),
-        "on": check(f"{where}.date", parse_date, fields.get("date", "")),
-        "at": check(f"{where}.time", parse_time, fields["time"]) if fields.get("time") else "",
+        "employee": check(_member(where, "employee"), required_text, fields.get("employee"), msg("the employee")),
+        "on": check(_member(where, "date"), parse_date, fields.get("date", "")),
+        "at": check(_member(where, "time"), parse_time, fields["time"]) if fields.get("time") else "",
     }
 
 
-def _check_all_hours(check: _Checker, where: str, value) -> list[dict]:
-    hours = [_check_hours(check, f"{where}[{i}]", h) for i, h in enumerate(check.items(where, value))]
+def _check_all_hours(check: _Checker, where: Msg, value) -> list[dict]:
+    hours = [_check_hours(check, _index(where, i), h) for i, h in enumerate(check.items(where, value))]
     for kind in lifecycle.KINDS:
         total = sum(h["minutes"] for h in hours if h.get("kind") == kind and h.get("minutes"))
         check(where, lifecycle.check_time_total, kind, total)
     return hours
 
 
-def _check_hours(check: _Checker, where: str, value) -> dict:
+def _check_hours(check: _Checker, where: Msg, value) -> dict:
     fields = check.fields(where, value, ("kind", "minutes", "employee"))
     if not isinstance(value, dict):
         return {}
     if fields.get("kind") not in lifecycle.KINDS:
-        check.problems.append(f"{where}.kind: must be work or travel, got {fields.get('kind')!r}")
+        check.problem(_member(where, "kind"), msg("must be work or travel, got {value}",
+                                                  value=shown(fields.get("kind"))))
     return {
         "kind": fields.get("kind"),
-        "minutes": check(f"{where}.minutes", parse_minutes, fields.get("minutes", "")),
-        "employee": check(f"{where}.employee", required_text, fields.get("employee"), "the employee"),
+        "minutes": check(_member(where, "minutes"), parse_minutes, fields.get("minutes", "")),
+        "employee": check(_member(where, "employee"), required_text, fields.get("employee"), msg("the employee")),
     }
 
 
-def _check_material(db, check: _Checker, where: str, value) -> dict:
+def _check_material(db, check: _Checker, where: Msg, value) -> dict:
     fields = check.fields(where, value, ("item", "quantity", "description"))
     if not isinstance(value, dict):
         return {}
     description = fields.get("description", "")
     if not isinstance(description, str):
-        check.problems.append(f"{where}.description: must be text")
+        check.problem(_member(where, "description"), msg("must be text"))
     return {
-        "item": check(f"{where}.item", usable_item, db, fields.get("item", "")),
-        "quantity": check(f"{where}.quantity", parse_quantity, fields.get("quantity", "")),
+        "item": check(_member(where, "item"), usable_item, db, fields.get("item", "")),
+        "quantity": check(_member(where, "quantity"), parse_quantity, fields.get("quantity", "")),
         "description": description if isinstance(description, str) else "",
     }
 
 
-def _check_form(check: _Checker, where: str, value) -> dict:
+def _check_form(check: _Checker, where: Msg, value) -> dict:
     fields = check.fields(where, value, ("name", "answers"))
     if not isinstance(value, dict):
         return {}
     answers = fields.get("answers")
     if not isinstance(answers, dict) or not answers:
-        check.problems.append(f"{where}.answers: must be an object of question: answer, with at least one")
+        check.problem(_member(where, "answers"), msg("must be an object of question: answer, with at least one"))
         answers = {}
     return {
-        "name": check(f"{where}.name", required_text, fields.get("name"), "the form name"),
-        "answers": [_form_answer(check, f"{where}.answers.{question}", question, answer)
+        "name": check(_member(where, "name"), required_text, fields.get("name"), msg("the form name")),
+        "answers": [_form_answer(check, _member(_member(where, "answers"), question), question, answer)
                     for question, answer in answers.items()],
     }
 
 
-def _form_answer(check: _Checker, where: str, question: str, answer) -> tuple[str, str] | None:
+def _form_answer(check: _Checker, where: Msg, question: str, answer) -> tuple[str, str] | None:
     if not question.strip():
-        check.problems.append(f"{where}: the question must not be empty")
+        check.problem(where, msg("the question must not be empty"))
     if not isinstance(answer, (str, int, float)) or isinstance(answer, bool):
-        check.problems.append(f"{where}: the answer must be text or a number")
+        check.problem(where, msg("the answer must be text or a number"))
         return None
     return question.strip(), str(answer).strip()
 
@@ -235,12 +267,15 @@ def import_entries(db: sqlite_utils.Database, entries: list, *, prefix: str, sou
         problems, resolved = check_entries(db, entries)
         numbers = [] if problems else [_store_entry(db, entry, prefix) for entry in resolved]
         if numbers:
-            log.info(db, "workorder", f"imported {len(numbers)} work orders from {source}: "
-                     f"{numbers[0]} to {numbers[-1]}", record=source)
+            log.info(db, "workorder", msg("imported {count} work orders from {source}: {first} to {last}",
+                                          count=number(len(numbers)), source=source, first=numbers[0],
+                                          last=numbers[-1]),
+                     record=source)
     if problems:
-        log.warning(db, "workorder", f"import of {source} refused, nothing imported: {len(problems)} problems, "
-                    f"the first: {problems[0]}", record=source,
-                    action="fix every problem the import printed, then import the file again")
+        log.warning(db, "workorder", msg("import of {source} refused, nothing imported: {count} problems, "
+                                         "the first: {problem}", source=source, count=number(len(problems)),
+                                         problem=problems[0]), record=source,
+                    action=msg("fix every problem the import printed, then import the file again"))
         raise ImportRefused(source, problems)
     return numbers
 

@@ -13,11 +13,13 @@ from decimal import Decimal
 import sqlite_utils
 
 from exactsync import log
+from exactsync.i18n import Msg, msg
 from exactsync.store import get_state, outbox, records, set_state, transaction
 from exactsync.store import workorders as store
 from exactsync.timeutil import utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
+    KIND_LABELS,
     WorkOrderError,
     address_of_customer,
     changeable_work_order,
@@ -29,6 +31,7 @@ from exactsync.workorders.lookup import (
     parse_time,
     quantity_text,
     required_text,
+    status_label,
     usable_customer,
     usable_item,
 )
@@ -80,7 +83,7 @@ def create(db: sqlite_utils.Database, *, prefix: str, customer_code: str, descri
         address = address_of_customer(db, work_address_id, customer)
     values = {
         **_snapshot(customer, address),
-        "description": required_text(description, "the description"),
+        "description": required_text(description, msg("the description")),
         "customer_reference": customer_reference.strip(),
         "status": "open",
         "created_at": utcnow(),
@@ -101,21 +104,23 @@ def set_customer(db: sqlite_utils.Database, number: str, *, customer_code: str,
     with transaction(db):
         order = get_work_order(db, number)
         if order["status"] == "sent" or _invoice_may_be_in_exact(db, order):
-            raise WorkOrderError(
-                f"work order {order['number']} already has its invoice in Exact (or is being sent): "
-                "change the customer on the draft invoice in Exact instead")
+            raise WorkOrderError(msg(
+                "work order {number} already has its invoice in Exact (or is being sent): "
+                "change the customer on the draft invoice in Exact instead", number=order["number"]))
         if order["status"] == "archived" and not run_locked:
-            raise WorkOrderError(f"work order {order['number']} was archived meanwhile, so push may be sending it: "
-                                 "run the command again")
+            raise WorkOrderError(msg("work order {number} was archived meanwhile, so push may be sending it: "
+                                     "run the command again", number=order["number"]))
         customer = usable_customer(db, customer_code)
         if work_address_id is None:
             address = addresses.first_of_customer(db, customer)
         else:
             address = address_of_customer(db, work_address_id, customer)
         store.update_work_order(db, order["id"], _snapshot(customer, address))
-        log.info(db, "workorder", f"work order {order['number']} now for customer {customer_label(customer)}",
+        log.info(db, "workorder", msg("work order {number} now for customer {customer}", number=order["number"],
+                                      customer=customer_label(customer)),
                  record=order["number"],
-                 action="none: the next exactsync push sends it" if order["status"] in ("archived", "failed") else "")
+                 action=msg("none: the next exactsync push sends it") if order["status"] in ("archived", "failed")
+                 else "")
 
 
 def _invoice_may_be_in_exact(db: sqlite_utils.Database, order: dict) -> bool:
@@ -127,9 +132,10 @@ def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: 
     """Plan the work order for an employee (yourself or a colleague) on a date, optionally at a time."""
     order = changeable_work_order(db, number)
     if order["status"] == "completed":
-        raise WorkOrderError(f"work order {order['number']} is already completed: there is nothing left to plan")
+        raise WorkOrderError(msg("work order {number} is already completed: there is nothing left to plan",
+                                 number=order["number"]))
     values = {
-        "planned_employee": required_text(employee, "the employee"),
+        "planned_employee": required_text(employee, msg("the employee")),
         "planned_date": parse_date(on),
         "planned_time": parse_time(at) if at else "",
         "status": "planned",
@@ -141,10 +147,10 @@ def plan(db: sqlite_utils.Database, number: str, *, employee: str, on: str, at: 
 def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_by_kind: dict) -> list[int]:
     """Book work and/or travel minutes for an employee; return the new booking ids."""
     order = changeable_work_order(db, number)
-    employee = required_text(employee, "the employee")
+    employee = required_text(employee, msg("the employee"))
     bookings = {kind: parse_minutes(m) for kind, m in minutes_by_kind.items() if m is not None}
     if not bookings:
-        raise WorkOrderError("nothing to book: give --work MINUTES, --travel MINUTES or both")
+        raise WorkOrderError(msg("nothing to book: give --work MINUTES, --travel MINUTES or both"))
     with transaction(db):
         booked = store.booked_minutes(db, order["id"])
         for kind, minutes in bookings.items():
@@ -161,25 +167,24 @@ def book_time(db: sqlite_utils.Database, number: str, *, employee: str, minutes_
 def check_time_total(kind: str, minutes: int) -> None:
     """Refuse `minutes` of `kind` time in total on one work order beyond MAX_ORDER_MINUTES."""
     if minutes > MAX_ORDER_MINUTES:
-        raise WorkOrderError(
-            f"{kind} time on the work order would add up to {minutes} minutes, more than the {MAX_ORDER_MINUTES} "
-            f"({MAX_ORDER_MINUTES // 60} hours) one work order may hold: check the bookings; split a job "
-            "that large over several work orders")
+        raise WorkOrderError(msg(
+            "{kind} time on the work order would add up to {minutes} minutes, more than the {max} ({hours} hours) "
+            "one work order may hold: check the bookings; split a job that large over several work orders",
+            kind=msg(KIND_LABELS.get(kind, kind)), minutes=minutes, max=MAX_ORDER_MINUTES,
+            hours=MAX_ORDER_MINUTES // 60))
 
 
-def _remove_line(db: sqlite_utils.Database, number: str, table: str, line_id: int, what: str) -> None:
+def _remove_line(db: sqlite_utils.Database, number: str, table: str, line_id: int, what: Msg) -> None:
     order = changeable_work_order(db, number)
     with transaction(db):
         removed = is_row_id(line_id) and store.remove_line(db, table, line_id, order["id"])
         if not removed:
-            raise WorkOrderError(
-                f"{what} {line_id} is not on work order {order['number']}: "
-                f"see the ids in exactsync workorder show {order['number']}"
-            )
+            raise WorkOrderError(msg("{what} {id} is not on work order {number}: see the ids in exactsync "
+                                     "workorder show {number}", what=what, id=str(line_id), number=order["number"]))
 
 
 def remove_time(db: sqlite_utils.Database, number: str, booking_id: int) -> None:
-    _remove_line(db, number, "time_bookings", booking_id, "time booking")
+    _remove_line(db, number, "time_bookings", booking_id, msg("time booking"))
 
 
 def add_material(db: sqlite_utils.Database, number: str, item_code: str, quantity: Decimal,
@@ -196,15 +201,16 @@ def add_material(db: sqlite_utils.Database, number: str, item_code: str, quantit
 
 
 def remove_material(db: sqlite_utils.Database, number: str, material_id: int) -> None:
-    _remove_line(db, number, "materials", material_id, "material")
+    _remove_line(db, number, "materials", material_id, msg("material"))
 
 
 def fill_form(db: sqlite_utils.Database, number: str, name: str, answers: list[tuple[str, str]]) -> int:
     """Fill in a custom form; filling a form of the same name again replaces its answers."""
     order = changeable_work_order(db, number)
-    name = required_text(name, "the form name")
+    name = required_text(name, msg("the form name"))
     if not answers:
-        raise WorkOrderError(f"form {name!r} has no answers: give at least one --answer \"question=answer\"")
+        raise WorkOrderError(msg("form {name} has no answers: give at least one --answer \"question=answer\"",
+                                 name=repr(name)))
     with transaction(db):
         return store.replace_form(db, order["id"], name, answers, utcnow())
 
@@ -213,10 +219,8 @@ def complete(db: sqlite_utils.Database, number: str) -> None:
     """Mark the work order completed ("gereed")."""
     order = changeable_work_order(db, number)
     if order["status"] == "completed":
-        raise WorkOrderError(
-            f"work order {order['number']} is already completed: archive it with "
-            f"exactsync workorder archive {order['number']}"
-        )
+        raise WorkOrderError(msg("work order {number} is already completed: archive it with "
+                                 "exactsync workorder archive {number}", number=order["number"]))
     with transaction(db):
         store.update_work_order(db, order["id"], {"status": "completed", "completed_at": utcnow()})
 
@@ -225,15 +229,15 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
     """Archive a completed work order: it is queued for push and read-only from now on."""
     order = changeable_work_order(db, number)
     if order["status"] != "completed":
-        raise WorkOrderError(
-            f"work order {order['number']} is {order['status']}, not completed: complete it first with "
-            f"exactsync workorder complete {order['number']}, then archive it"
-        )
+        raise WorkOrderError(msg("work order {number} is {status}, not completed: complete it first with "
+                                 "exactsync workorder complete {number}, then archive it",
+                                 number=order["number"], status=status_label(order["status"])))
     with transaction(db):
         store.update_work_order(db, order["id"], {**_current_snapshot(db, order), "status": "archived",
                                                   "archived_at": utcnow()})
-        log.info(db, "workorder", f"work order {order['number']} archived: queued for Exact as a draft invoice",
-                 record=order["number"], action="none: the next exactsync push sends it")
+        log.info(db, "workorder", msg("work order {number} archived: queued for Exact as a draft invoice",
+                                      number=order["number"]),
+                 record=order["number"], action=msg("none: the next exactsync push sends it"))
 
 
 def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:

@@ -11,10 +11,15 @@ from decimal import Decimal, InvalidOperation
 import sqlite_utils
 
 from exactsync.errors import ExactsyncError
+from exactsync.i18n import N_, Msg, _, msg, number
 from exactsync.store import records
 from exactsync.store.workorders import work_order_by_number
 
 READ_ONLY_STATUSES = ("archived", "sent", "failed")
+# The statuses and kinds of time as people read them (the store keeps the English word).
+STATUS_LABELS = {"open": N_("open"), "planned": N_("planned"), "completed": N_("completed"),
+                 "archived": N_("archived"), "sent": N_("sent"), "failed": N_("failed")}
+KIND_LABELS = {"work": N_("work"), "travel": N_("travel")}
 # Bounds at entry, so that a typo or a hostile file never becomes an absurd invoice (README, workorder).
 # One booking is one stretch of work or travel by one person: at most a day; longer work is booked per day.
 MAX_BOOKING_MINUTES = 24 * 60
@@ -42,18 +47,18 @@ def find_customer(db: sqlite_utils.Database, code: str) -> dict:
     """
     typed = str(code).strip()
     if not typed:
-        raise WorkOrderError("the customer code is empty: give the code as it is in Exact, e.g. 25")
+        raise WorkOrderError(msg("the customer code is empty: give the code as it is in Exact, e.g. 25"))
     rows = records.customers_by_code(db, typed)
     if not rows and typed.isdigit():
         rows = records.customers_by_number(db, typed.lstrip("0"))
     if not rows:
-        raise WorkOrderError(
-            f"customer {typed} does not exist: check the code in Exact; a customer added there "
-            "arrives with the next exactsync pull"
-        )
+        raise WorkOrderError(msg(
+            "customer {code} does not exist: check the code in Exact; a customer added there "
+            "arrives with the next exactsync pull", code=typed))
     if len(rows) > 1:
         codes = ", ".join(r["code"].strip() for r in rows)
-        raise WorkOrderError(f"customer code {typed} matches {codes}: type the code exactly as it is in Exact")
+        raise WorkOrderError(msg("customer code {code} matches {codes}: type the code exactly as it is in Exact",
+                                 code=typed, codes=codes))
     return rows[0]
 
 
@@ -62,15 +67,14 @@ def usable_customer(db: sqlite_utils.Database, code: str) -> dict:
     customer = find_customer(db, code)
     label = customer_label(customer)
     if not customer["exact_id"]:
-        raise WorkOrderError(
-            f"customer {label} was created locally, not in Exact: only customers from Exact can be "
-            "invoiced; add the customer in Exact and run exactsync pull"
-        )
+        raise WorkOrderError(msg(
+            "customer {customer} was created locally, not in Exact: only customers from Exact can be "
+            "invoiced; add the customer in Exact and run exactsync pull", customer=label))
     if not customer["active"]:
         reason = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
-        raise WorkOrderError(
-            f"customer {label} is inactive in Exact{reason}: make it active in Exact, or choose another customer"
-        )
+        raise WorkOrderError(msg(
+            "customer {customer} is inactive in Exact{reason}: make it active in Exact, or choose another customer",
+            customer=label, reason=reason))
     return customer
 
 
@@ -84,12 +88,12 @@ def usable_item(db: sqlite_utils.Database, code: str) -> dict:
     typed = str(code).strip()
     item = records.item_by_code(db, typed)
     if item is None or not item["exact_id"]:
-        raise WorkOrderError(
-            f"item '{typed}' is not an item from Exact: choose an item pulled from Exact "
-            "(one added there arrives with the next exactsync pull)"
-        )
+        raise WorkOrderError(msg(
+            "item '{code}' is not an item from Exact: choose an item pulled from Exact "
+            "(one added there arrives with the next exactsync pull)", code=typed))
     if not item["active"]:
-        raise WorkOrderError(f"item '{typed}' is inactive in Exact: choose another item, or make it active in Exact")
+        raise WorkOrderError(msg("item '{code}' is inactive in Exact: choose another item, or make it active in Exact",
+                                 code=typed))
     return item
 
 
@@ -98,9 +102,8 @@ def usable_item(db: sqlite_utils.Database, code: str) -> dict:
 def get_work_address(db: sqlite_utils.Database, address_id: int) -> dict:
     address = records.work_address_by_id(db, address_id) if is_row_id(address_id) else None
     if address is None:
-        raise WorkOrderError(
-            f"work address {address_id} does not exist: see exactsync workaddress list CUSTOMER_CODE"
-        )
+        raise WorkOrderError(msg("work address {id} does not exist: see exactsync workaddress list CUSTOMER_CODE",
+                                 id=str(address_id)))
     return address
 
 
@@ -108,17 +111,18 @@ def address_of_customer(db: sqlite_utils.Database, address_id: int, customer: di
     """The work address, refused when it belongs to another customer (R4: it could not be invoiced)."""
     address = get_work_address(db, address_id)
     if address["customer_id"] != customer["id"]:
-        raise WorkOrderError(
-            f"work address {address_id} belongs to another customer, not to customer {customer_label(customer)}: "
-            f"choose one from exactsync workaddress list {customer['code'].strip()}, or add one there"
-        )
+        raise WorkOrderError(msg(
+            "work address {id} belongs to another customer, not to customer {customer}: "
+            "choose one from exactsync workaddress list {code}, or add one there",
+            id=str(address_id), customer=customer_label(customer), code=customer["code"].strip()))
     return address
 
 
 def get_work_order(db: sqlite_utils.Database, number: str) -> dict:
     order = work_order_by_number(db, str(number).strip())
     if order is None:
-        raise WorkOrderError(f"work order {number} does not exist: see exactsync workorder list")
+        raise WorkOrderError(msg("work order {number} does not exist: see exactsync workorder list",
+                                 number=str(number)))
     return order
 
 
@@ -126,10 +130,10 @@ def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
     """The work order, refused once archived: from then on it belongs to the invoice in Exact."""
     order = get_work_order(db, number)
     if order["status"] in READ_ONLY_STATUSES:
-        raise WorkOrderError(
-            f"work order {order['number']} is {order['status']} and can no longer be changed: "
-            "corrections are possible until it is archived; correct the draft invoice in Exact instead"
-        )
+        raise WorkOrderError(msg(
+            "work order {number} is {status} and can no longer be changed: "
+            "corrections are possible until it is archived; correct the draft invoice in Exact instead",
+            number=order["number"], status=status_label(order["status"])))
     return order
 
 
@@ -137,6 +141,11 @@ def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def status_label(status: str) -> Msg:
+    """A work order's status in the reader's language."""
+    return msg(STATUS_LABELS.get(status, status))
 
 
 def is_row_id(value) -> bool:
@@ -147,7 +156,7 @@ def shown(value) -> str:
     """A refused value in a message: short, and never past Python's limit on turning an int into text."""
     if isinstance(value, (int, Decimal)) and not (isinstance(value, Decimal) and value.is_nan()) \
             and abs(value) >= 10**40:
-        return "a number of more than 40 digits"
+        return _("a number of more than 40 digits")
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -161,8 +170,8 @@ def parse_minutes(value) -> int:
     else:
         minutes = 0
     if not 1 <= minutes <= MAX_BOOKING_MINUTES:
-        raise WorkOrderError(f"minutes must be a whole number from 1 to {MAX_BOOKING_MINUTES} (24 hours) per "
-                             f"booking, got {shown(value)}: book longer work per day")
+        raise WorkOrderError(msg("minutes must be a whole number from 1 to {max} (24 hours) per booking, got "
+                                 "{value}: book longer work per day", max=MAX_BOOKING_MINUTES, value=shown(value)))
     return minutes
 
 
@@ -174,10 +183,11 @@ def parse_quantity(value) -> Decimal:
     except InvalidOperation:
         quantity = Decimal("NaN")
     if not quantity.is_finite() or quantity <= 0:
-        raise WorkOrderError(f"quantity must be a number above 0 such as 1.5, got {shown(value)}")
+        raise WorkOrderError(msg("quantity must be a number above 0 such as 1.5, got {value}", value=shown(value)))
     if quantity > MAX_QUANTITY or quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_DECIMALS)):
-        raise WorkOrderError(f"quantity must be at most {MAX_QUANTITY:,} with at most {QUANTITY_DECIMALS} "
-                             f"decimals (what Exact keeps), got {shown(value)}")
+        raise WorkOrderError(msg("quantity must be at most {max} with at most {decimals} decimals (what Exact "
+                                 "keeps), got {value}", max=number(MAX_QUANTITY), decimals=QUANTITY_DECIMALS,
+                                 value=shown(value)))
     return quantity
 
 
@@ -204,21 +214,22 @@ def parse_date(value) -> str:
             raise ValueError
         date.fromisoformat(text)
     except ValueError:
-        raise WorkOrderError(f"date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got {value!r}") from None
+        raise WorkOrderError(msg("date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got {value}",
+                                 value=repr(value))) from None
     return text
 
 
 def parse_time(value) -> str:
     text = str(value).strip()
     if not _TIME.match(text):
-        raise WorkOrderError(f"time must be HH:MM on a 24-hour clock, e.g. 08:30, got {value!r}")
+        raise WorkOrderError(msg("time must be HH:MM on a 24-hour clock, e.g. 08:30, got {value}", value=repr(value)))
     return text
 
 
-def required_text(value, what: str) -> str:
+def required_text(value, what: Msg) -> str:
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
     if not text:
-        raise WorkOrderError(f"{what} must not be empty")
+        raise WorkOrderError(msg("{what} must not be empty", what=what))
     return text
 
 
@@ -226,5 +237,5 @@ def parse_answer(text: str) -> tuple[str, str]:
     """'question=answer' -> (question, answer); the first '=' separates them."""
     question, sep, answer = text.partition("=")
     if not sep or not question.strip():
-        raise WorkOrderError(f"answer {text!r} is not question=answer, e.g. \"Meterstand=1234\"")
+        raise WorkOrderError(msg("answer {text} is not question=answer, e.g. \"Meterstand=1234\"", text=repr(text)))
     return question.strip(), answer.strip()
