@@ -343,7 +343,7 @@ def ignore_one_timestamp_floor(monkeypatch) -> list[int]:
 
 @pytest.mark.parametrize("moved", [True, False], ids=["moved", "not-moved"])
 def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connected, sandbox, run, db, monkeypatch,
-                                                                        moved, english_afterwards):
+                                                                        moved):
     pull_ok(run)
     victim = moved_with_a_lost_deletion(sandbox) if moved else None
     ignored = ignore_one_timestamp_floor(monkeypatch)
@@ -489,13 +489,6 @@ def test_lists_find_codes(connected, sandbox, run):
 
 # --- in Dutch or English (issue 17) ------------------------------------------------------
 
-@pytest.fixture
-def english_afterwards():
-    """A command run with --lang nl leaves the process in Dutch: the next test expects English."""
-    yield
-    i18n.use(i18n.DEFAULT_LANGUAGE)
-
-
 def said(result) -> str:
     """What a run that succeeded said on stderr."""
     assert result.exit_code == 0, result.output
@@ -525,8 +518,7 @@ def block_a_customer_and_end_an_item_for_sales(sandbox) -> tuple[dict, dict]:
     return customer, item
 
 
-def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connected, sandbox, run, db,
-                                                                          english_afterwards):
+def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connected, sandbox, run, db):
     assert "pull klaar in" in said(run("--lang", "nl", "pull"))
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     output = said(run("--lang", "nl", "pull"))
@@ -555,7 +547,7 @@ def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connec
     assert english_in(without(read_in_dutch, name, description)) == set()
 
 
-def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language(english_afterwards):
+def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language():
     from exactsync.commands.pull import _reading
 
     assert _reading("accounts", 12_345) == "reading accounts 12,345 rows"
@@ -563,7 +555,7 @@ def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language(english
     assert _reading("accounts", 12_345) == "relaties lezen: 12.345 regels"
 
 
-def test_customers_and_items_list_in_dutch(connected, sandbox, run, english_afterwards):
+def test_customers_and_items_list_in_dutch(connected, sandbox, run):
     pull_ok(run)
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     pull_ok(run)
@@ -586,7 +578,7 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run, english_afte
     assert too_long.exit_code == 2 and "ten hoogste 1000 tekens, dit zijn er 1.001" in too_long.output
 
 
-def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db, english_afterwards):
+def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db):
     pull_ok(run)
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     pull_ok(run)
