@@ -11,8 +11,9 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+from test_i18n import english_in
 
-from exactsync import log
+from exactsync import i18n, log
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox import odata as sandbox_odata
@@ -21,6 +22,7 @@ from exactsync.store import get_state, open_store, set_state
 from exactsync.sync import pull
 
 from budget_helpers import exact_day_passes
+from cli_results import ok
 from fakes import FakeClock
 from sandbox_login import connect
 
@@ -219,9 +221,9 @@ def test_a_row_without_a_code_is_skipped_with_a_row_naming_it(connected, sandbox
     pull_ok(run)
     warnings = [(r["table"], r["record"], r["message"], r["action"]) for r in log.rows(db, log.LogFilter(kinds=("warning",)))]
     assert sorted(warnings) == [
-        ("customer", account, f"pull skipped customer {sandbox.accounts[account]['Name']!r} (Exact ID {account}): it "
+        ("customer", account, f"pull skipped customer '{sandbox.accounts[account]['Name']}' (Exact ID {account}): it "
                               "has no code in Exact", "fix the record in Exact; the next pull takes it"),
-        ("item", item, f"pull skipped item {sandbox.items[item]['Description']!r} (Exact ID {item}): it has no code "
+        ("item", item, f"pull skipped item '{sandbox.items[item]['Description']}' (Exact ID {item}): it has no code "
                        "in Exact", "fix the record in Exact; the next pull takes it")]
     messages = [r["message"] for r in log.rows(db, log.LogFilter())]
     assert any(m.startswith("pull customers: ") and m.endswith(", 1 skipped") for m in messages), messages
@@ -353,6 +355,11 @@ def test_a_sync_answer_below_its_checkpoint_reads_the_move_date_at_once(connecte
                m.endswith("reading the division's move date now") for m in messages), messages
     full_read = "Exact moved the division and reset its timestamps: reading everything again"
     assert (full_read in messages) == moved
+    dutch = [r["message"] for r in logged(run, "nl")]
+    assert any(m.startswith("Exact stuurde sync/CRM/Accounts-regels met een Timestamp van ") and
+               m.endswith("de verhuisdatum van de administratie wordt nu gelezen") for m in dutch), dutch
+    assert ("Exact heeft de administratie verhuisd en de tijdstempels opnieuw genummerd: alles wordt opnieuw gelezen"
+            in dutch) == moved
     assert stored_customers(db) == expected_customers(sandbox)
     if moved:
         assert db.execute("SELECT active, inactive_reason FROM customers WHERE exact_id = ?",
@@ -478,6 +485,118 @@ def test_lists_find_codes(connected, sandbox, run):
     group = next(iter(sandbox.item_groups.values()))["Description"]
     items = json.loads(run("items", "--group", group, "--json").output)
     assert items and all(i["item_group_description"] == group for i in items)
+
+
+# --- in Dutch or English (issue 17) ------------------------------------------------------
+
+def said(result) -> str:
+    """What a run that succeeded said on stderr."""
+    assert result.exit_code == 0, result.output
+    return result.stderr
+
+
+def logged(run, language: str) -> list[dict]:
+    return [json.loads(line) for line in ok(run("--lang", language, "log", "--json", "--limit", "1000")).splitlines()]
+
+
+def without(text: str, *values: str) -> str:
+    """`text` without the data in it (names, streets), which is neither Dutch nor English."""
+    for value in values:
+        text = text.replace(value, "")
+    return text
+
+
+# Commands and setting names stay as they are in Dutch.
+NAMES_KEPT = ("[settings] item_groups", "exactsync customers --all", "exactsync items --all")
+
+
+def block_a_customer_and_end_an_item_for_sales(sandbox) -> tuple[dict, dict]:
+    customer = sandbox.accounts[next(iter(expected_customers(sandbox)))]
+    item = sandbox.items[next(iter(expected_items(sandbox)))]
+    sandbox.block_account(customer["ID"])
+    sandbox.update_item(item["ID"], IsSalesItem=False)
+    return customer, item
+
+
+def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connected, sandbox, run, db):
+    assert "pull klaar in" in said(run("--lang", "nl", "pull"))
+    customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
+    output = said(run("--lang", "nl", "pull"))
+    assert english_in(output) == set() and output.startswith("pull klaar in 4 aanroepen: relaties +0 ~1 -1")
+    assert said(run("--lang", "en", "pull")).startswith("pulled in 4 calls: accounts +0 ~0 -0")
+    code, name = customer["Code"].strip(), customer["Name"]
+    item_code, description = item["Code"].strip(), item["Description"]
+    dutch, english = logged(run, "nl"), logged(run, "en")
+    assert [(r["message_key"], r["message_params"]) for r in dutch] == [
+        (r["message_key"], r["message_params"]) for r in english]  # the same rows, stored once
+    pairs = {(e["message"], e["action"]): (d["message"], d["action"]) for d, e in zip(dutch, english, strict=True)}
+    no_longer_picked = ("none: it can no longer be picked for new work orders (Exact leads; make it active there if "
+                        "this is wrong)")
+    assert pairs[f"customer {code} ({name}) is blocked in Exact: deactivated by pull", no_longer_picked] == (
+        f"klant {code} ({name}) is geblokkeerd in Exact: gedeactiveerd door pull",
+        "geen: het kan niet meer gekozen worden voor nieuwe werkbonnen (Exact is leidend; maak het daar weer actief "
+        "als dit niet klopt)")
+    assert pairs[f"item {item_code} ({description}) is not a sales item in Exact: deactivated by pull",
+                 no_longer_picked][0] == (
+        f"artikel {item_code} ({description}) is geen verkoopartikel in Exact: gedeactiveerd door pull")
+    assert pairs["pull customers: 0 added, 1 changed, 1 deactivated", ""] == (
+        "pull klanten: 0 toegevoegd, 1 gewijzigd, 1 gedeactiveerd", "")
+    assert pairs["pull: nothing changed in Exact", ""] == ("pull: niets gewijzigd in Exact", "")
+    assert ("eerste pull: alles wordt gelezen", "") in pairs.values()
+    read_in_dutch = " ".join(r["message"] + " " + r["action"] for r in dutch)
+    assert english_in(without(read_in_dutch, name, description)) == set()
+
+
+def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language():
+    from exactsync.commands.pull import _reading
+
+    assert _reading("accounts", 12_345) == "reading accounts 12,345 rows"
+    i18n.use("nl")
+    assert _reading("accounts", 12_345) == "relaties lezen: 12.345 regels"
+
+
+def test_customers_and_items_list_in_dutch(connected, sandbox, run):
+    pull_ok(run)
+    customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
+    pull_ok(run)
+    shown = ok(run("--lang", "nl", "customers", "--all", "--search", customer["Name"]))
+    for dutch in ("naam", "adres", "plaats", "land", "reden inactief", "is geblokkeerd in Exact", "1 regels"):
+        assert dutch in shown
+    row_values = (customer["Name"], customer["AddressLine1"] or "", customer["City"] or "")
+    assert english_in(without(shown, *row_values)) == set()
+    assert "is blocked in Exact" in ok(run("--lang", "en", "customers", "--all", "--search", customer["Name"]))
+    [found] = json.loads(ok(run("--lang", "nl", "customers", "--all", "--json", "--search", customer["Name"])))
+    assert (found["code"], found["inactive_reason"]) == (customer["Code"].strip(), "is geblokkeerd in Exact")
+
+    shown = ok(run("--lang", "nl", "items", "--all", "--search", item["Description"]))
+    for dutch in ("omschrijving", "artikelgroep (code)", "eenheid", "is geen verkoopartikel in Exact", " regels"):
+        assert dutch in shown
+    assert english_in(without(shown, *(i["Description"] for i in sandbox.items.values()))) == set()
+    english = ok(run("--lang", "en", "items", "--all", "--search", item["Description"]))
+    assert "item_group_code" in english and "is not a sales item in Exact" in english and " rows" in english
+    too_long = run("--lang", "nl", "items", "--search", "x" * 1001)
+    assert too_long.exit_code == 2 and "ten hoogste 1000 tekens, dit zijn er 1.001" in too_long.output
+
+
+def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db):
+    pull_ok(run)
+    customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
+    pull_ok(run)
+    before = {r["message"] for r in logged(run, "en")}
+    output = said(run("--lang", "nl", "cleanup"))
+    assert output.startswith("verwijderd: 1 werkadres(sen), 1 klant(en), 1 artikel(en), 0 artikelgroep(en)")
+    code, name = customer["Code"].strip(), customer["Name"]
+    dutch = [(d["message"], d["action"]) for d, e in zip(logged(run, "nl"), logged(run, "en"), strict=True)
+             if e["message"] not in before]
+    assert (f"klant {code} ({name}) is geblokkeerd in Exact: verwijderd door cleanup", "geen") in dutch
+    assert (f"artikel {item['Code'].strip()} ({item['Description']}) is geen verkoopartikel in Exact: verwijderd "
+            "door cleanup", "geen") in dutch
+    assert ("cleanup verwijderde 1 klant(en) die niet (meer) in Exact staan", "") in dutch
+    assert any(m.endswith(f" van klant {code}: door cleanup verwijderd met de klant") for m, _ in dutch)
+    streets = [a["AddressLine1"] or "" for a in sandbox.addresses.values() if a["Account"] == customer["ID"]]
+    read_in_dutch = " ".join(f"{m} {a}" for m, a in dutch)
+    assert english_in(without(read_in_dutch, name, item["Description"], customer["City"] or "", *streets)) == set(), (
+        read_in_dutch)
 
 
 # --- killed at any moment: the rerun ends where an uninterrupted pull ends ----------------

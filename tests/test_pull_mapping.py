@@ -99,3 +99,31 @@ def test_deleted_key_and_modified():
         2, "6bd6e3ea-4a56-4c1c-9b3a-0f7a4c2b1e01")
     # 1782404464260 ms is 16:21:04 Amsterdam summer time, so 14:21:04 UTC.
     assert mapping.modified_utc(accounts()[0]) == "2026-06-25T14:21:04Z"
+
+
+def test_a_stored_reason_is_read_back_as_its_message_in_either_language():
+    from exactsync import i18n
+
+    ended = mapping.account_inactive_reason({**accounts()[0], "EndDate": "/Date(1795737600000)/"}, TODAY)
+    stored = [mapping.account_inactive_reason(accounts()[1], TODAY), ended,
+              mapping.account_inactive_reason({**accounts()[0], "Status": None}, TODAY),
+              mapping.item_inactive_reason(item(), TODAY, ("materialen",)),
+              mapping.item_inactive_reason(item(ItemGroupCode="", ItemGroupDescription=""), TODAY, ("MAT",))]
+    assert [str(mapping.reason_message(reason)) for reason in stored] == stored  # English reads as stored
+    assert mapping.reason_message(ended) == i18n.msg(mapping.ENDED_ON, day="2026-11-27")
+    assert ended.startswith(mapping.ENDED) and stored[2].startswith(mapping.NOT_A_CUSTOMER)
+    i18n.use("nl")
+    assert [str(mapping.reason_message(reason)) for reason in stored] == [
+        "is geen klant in Exact (status A)", "is in Exact beëindigd op 2026-11-27",
+        "is geen klant in Exact (geen status)",
+        "zit in artikelgroep MAT, die niet in [settings] item_groups staat",
+        "heeft geen artikelgroep en valt dus buiten [settings] item_groups"]
+    # A reason that is none of the templates (an older version's) is shown as stored.
+    assert mapping.reason_message("was weird in Exact") == "was weird in Exact"
+
+
+def test_only_the_item_groups_setting_made_these_inactive():
+    assert mapping.only_outside_item_groups("is in item group MAT, which is not in [settings] item_groups")
+    assert mapping.only_outside_item_groups("has no item group, so it is not in [settings] item_groups")
+    assert not mapping.only_outside_item_groups("is not a sales item in Exact")
+    assert not mapping.only_outside_item_groups("ended in Exact on 2026-11-27")

@@ -11,19 +11,19 @@ from exactsync.commands._output import is_terminal, stderr
 
 
 @contextlib.contextmanager
-def row_counter(label: str) -> Iterator[Callable[[str, int], None]]:
-    """Yields `update(entity, rows_so_far)`; shows one line per entity while on a terminal."""
+def row_counter(line: Callable[[str, int], str]) -> Iterator[Callable[[str, int], None]]:
+    """Yields `update(entity, rows_so_far)`; shows one line per entity while on a terminal,
+    `line(entity, rows_so_far)` (in the reader's language)."""
     if not is_terminal():
         yield lambda entity, rows: None
         return
-    columns = (SpinnerColumn(), TextColumn(f"{label} [bold]{{task.fields[entity]}}"),
-               TextColumn("{task.completed:,} rows"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.fields[line]}", markup=False), TimeElapsedColumn())
     with Progress(*columns, console=stderr(), transient=False) as progress:
         tasks: dict[str, int] = {}
 
         def update(entity: str, rows: int) -> None:
             if entity not in tasks:
-                tasks[entity] = progress.add_task("", total=None, entity=entity)
-            progress.update(tasks[entity], completed=rows)
+                tasks[entity] = progress.add_task("", total=None, line=line(entity, 0))
+            progress.update(tasks[entity], completed=rows, line=line(entity, rows))
 
         yield update

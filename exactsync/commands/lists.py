@@ -6,7 +6,9 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.i18n import N_, _, msg, number
 from exactsync.store.records import list_customers, list_items
+from exactsync.sync.mapping import reason_message
 
 # SQLite refuses a LIKE pattern past 50,000 bytes ("LIKE or GLOB pattern too complex"); no code,
 # name or description comes near this many characters, and 4 bytes each stay far below SQLite's limit.
@@ -15,17 +17,31 @@ MAX_SEARCH_LENGTH = 1000
 
 def _bounded_search(ctx: click.Context, param: click.Parameter, text: str | None) -> str | None:
     if text is not None and len(text) > MAX_SEARCH_LENGTH:
-        raise click.BadParameter(f"at most {MAX_SEARCH_LENGTH} characters, got {len(text):,}: search for a part "
-                                 "of the code or name")
+        raise click.BadParameter(msg("at most {limit} characters, got {length}: search for a part of the code or "
+                                     "name", limit=MAX_SEARCH_LENGTH, length=number(len(text))).render())
     return text
 
 
+# The column headers, by the store's column names (the keys of --json).
+HEADERS = {"code": N_("code"), "name": N_("name"), "address": N_("address"), "postcode": N_("postcode"),
+           "city": N_("city"), "country": N_("country"), "description": N_("description"),
+           "item_group_code": N_("item_group_code"), "item_group_description": N_("item_group_description"),
+           "unit": N_("unit"), "inactive_reason": N_("inactive_reason")}
+
+
+def _shown(row: dict) -> dict:
+    """The row with its inactive reason (stored in English) in the reader's language."""
+    return {**row, "inactive_reason": str(reason_message(row["inactive_reason"]))}
+
+
 def _show(rows: list[dict], columns: list[str], as_json: bool) -> None:
+    rows = [_shown(r) for r in rows]
     if as_json:
         _output.print_json(rows)
         return
-    _output.stdout().print(_output.table(columns, ([str(r[c] if r[c] is not None else "") for c in columns]
-                                                   for r in rows), caption=f"{len(rows)} rows"))
+    _output.stdout().print(_output.table([_(HEADERS[c]) for c in columns],
+                                         ([str(r[c] if r[c] is not None else "") for c in columns] for r in rows),
+                                         caption=msg("{count} rows", count=number(len(rows))).render()))
 
 
 @click.command("customers")

@@ -7,8 +7,13 @@ import click
 from exactsync.app import App, pass_app
 from exactsync.commands._budget import exact_run
 from exactsync.commands._progress import row_counter
+from exactsync.i18n import N_, _, msg, number
 from exactsync.sync import cleanup as cleanup_mod
 from exactsync.sync import pull as pull_mod
+
+# What a pull reads and counts, by its name in PullResult.counts.
+ENTITY_LABELS = {"accounts": N_("accounts"), "addresses": N_("addresses"), "items": N_("items"),
+                 "deleted": N_("deleted"), "ended": N_("ended")}
 
 
 @click.command("pull")
@@ -24,10 +29,16 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with exact_run(app, "pull") as db, row_counter("reading") as progress:
+    with exact_run(app, "pull") as db, row_counter(_reading) as progress:
         result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
-        summary = ", ".join(f"{name} +{c.added} ~{c.changed} -{c.deactivated}" for name, c in result.counts.items())
-        click.echo(f"pulled in {result.calls} calls: {summary}", err=True)
+        summary = ", ".join(f"{_(ENTITY_LABELS[name])} +{number(c.added)} ~{number(c.changed)} "
+                            f"-{number(c.deactivated)}" for name, c in result.counts.items())
+        click.echo(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render(),
+                   err=True)
+
+
+def _reading(entity: str, rows: int) -> str:
+    return msg("reading {entity} {rows} rows", entity=_(ENTITY_LABELS[entity]), rows=number(rows)).render()
 
 
 @click.command("cleanup")
@@ -44,4 +55,6 @@ def cleanup_command(app: App):
     """
     with app.sync_run("cleanup") as db:
         removed = cleanup_mod.cleanup(db)
-        click.echo("removed " + ", ".join(f"{n} {t.replace('_', ' ')}(s)" for t, n in removed.items()), err=True)
+        click.echo(msg("removed {work_address} work address(es), {customer} customer(s), {item} item(s), "
+                       "{item_group} item group(s)", **{table: number(n) for table, n in removed.items()}).render(),
+                   err=True)

@@ -130,28 +130,32 @@ def relink_work_addresses(db: sqlite_utils.Database, addresses: list[dict]) -> N
 
 
 # --- deactivating (inside the caller's transaction) --------------------------------
-# Each marks active rows of `table` (customers or items) inactive with a reason and
-# returns (code, name, reason) of each.
+# Each marks active rows of `table` (customers or items) inactive with the reason it is
+# given (sync/mapping.py's) and returns (code, name, reason) of each.
 
-def _deactivate(db: sqlite_utils.Database, table: str, reason: str, where: str, params: list) -> list[tuple]:
+def _deactivate(db: sqlite_utils.Database, table: str, reason: str, where: str, params: list,
+                reason_sql: str = "?") -> list[tuple]:
+    """`reason_sql` is the SQL that makes the stored reason out of the parameter `reason`."""
     return db.execute(
-        f"UPDATE {table} SET active = 0, inactive_reason = {reason}, updated_at = ? WHERE active = 1 AND {where} "
-        f"RETURNING code, {NAME_COLUMN[table]}, inactive_reason", [utcnow(), *params]).fetchall()
+        f"UPDATE {table} SET active = 0, inactive_reason = {reason_sql}, updated_at = ? WHERE active = 1 AND {where} "
+        f"RETURNING code, {NAME_COLUMN[table]}, inactive_reason", [reason, utcnow(), *params]).fetchall()
 
 
-def deactivate_deleted(db: sqlite_utils.Database, table: str, exact_id: str) -> list[tuple[str, str, str]]:
-    return _deactivate(db, table, "'deleted in Exact'", "exact_id = ?", [exact_id])
+def deactivate_deleted(db: sqlite_utils.Database, table: str, exact_id: str, reason: str
+                       ) -> list[tuple[str, str, str]]:
+    return _deactivate(db, table, reason, "exact_id = ?", [exact_id])
 
 
-def deactivate_unseen(db: sqlite_utils.Database, table: str, generation: int) -> list[tuple[str, str, str]]:
+def deactivate_unseen(db: sqlite_utils.Database, table: str, generation: int, reason: str
+                      ) -> list[tuple[str, str, str]]:
     """The rows from Exact that the full read `generation` did not see."""
-    return _deactivate(db, table, "'no longer in Exact'",
-                       "exact_id IS NOT NULL AND coalesce(seen_generation, 0) < ?", [generation])
+    return _deactivate(db, table, reason, "exact_id IS NOT NULL AND coalesce(seen_generation, 0) < ?", [generation])
 
 
-def deactivate_ended(db: sqlite_utils.Database, table: str, today: str) -> list[tuple[str, str, str]]:
-    """The rows whose EndDate is before `today` (ISO date)."""
-    return _deactivate(db, table, "'ended in Exact on ' || end_date", "end_date IS NOT NULL AND end_date < ?", [today])
+def deactivate_ended(db: sqlite_utils.Database, table: str, today: str, reason: str) -> list[tuple[str, str, str]]:
+    """The rows whose EndDate is before `today` (ISO date); `reason` has {day} for the end date."""
+    return _deactivate(db, table, reason, "end_date IS NOT NULL AND end_date < ?", [today],
+                       reason_sql="replace(?, '{day}', end_date)")
 
 
 # --- item groups -------------------------------------------------------------------
@@ -207,7 +211,7 @@ REMOVABLE = "exact_id IS NULL OR active = 0"
 BOOKED_NOT_SENT = ("exact_id IN (SELECT m.item_exact_id FROM materials m JOIN work_orders w ON w.id = m.work_order_id "
                    "WHERE w.status != 'sent' AND m.item_exact_id IS NOT NULL)")
 REMOVABLE_ITEM = f"exact_id IS NULL OR (active = 0 AND NOT {BOOKED_NOT_SENT})"
-WHY = "CASE WHEN exact_id IS NULL THEN 'is not from Exact' ELSE inactive_reason END"
+WHY = "CASE WHEN exact_id IS NULL THEN ? ELSE inactive_reason END"  # ?: the reason of a row not from Exact
 
 
 def work_addresses_of_removable_customers(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
@@ -217,26 +221,28 @@ def work_addresses_of_removable_customers(db: sqlite_utils.Database) -> list[tup
             WHERE c.id IN (SELECT id FROM customers WHERE {REMOVABLE}) ORDER BY w.id""").fetchall()
 
 
-def _delete_returning(db: sqlite_utils.Database, table: str, name: str, where: str, why: str) -> list[tuple]:
-    return db.execute(f"DELETE FROM {table} WHERE {where} RETURNING code, {name}, {why}").fetchall()
+def _delete_returning(db: sqlite_utils.Database, table: str, name: str, where: str, why: str,
+                      not_from_exact: str) -> list[tuple]:
+    return db.execute(f"DELETE FROM {table} WHERE {where} RETURNING code, {name}, {why}", [not_from_exact]).fetchall()
 
 
-def remove_customers(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
+def remove_customers(db: sqlite_utils.Database, not_from_exact: str) -> list[tuple[str, str, str]]:
     """Delete the customers not (or no longer) from Exact, with their work addresses (ON DELETE
-    CASCADE); return (code, name, why) of each. Runs inside the caller's transaction."""
-    return _delete_returning(db, "customers", "name", REMOVABLE, WHY)
+    CASCADE); return (code, name, why) of each, why `not_from_exact` for those added locally.
+    Runs inside the caller's transaction."""
+    return _delete_returning(db, "customers", "name", REMOVABLE, WHY, not_from_exact)
 
 
-def remove_items(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
+def remove_items(db: sqlite_utils.Database, not_from_exact: str) -> list[tuple[str, str, str]]:
     """Delete the items not (or no longer) from Exact but those a work order not yet sent books;
-    return (code, description, why) of each. Runs inside the caller's transaction."""
-    return _delete_returning(db, "items", "description", REMOVABLE_ITEM, WHY)
+    return (code, description, why) of each, as `remove_customers`. Runs inside the caller's transaction."""
+    return _delete_returning(db, "items", "description", REMOVABLE_ITEM, WHY, not_from_exact)
 
 
-def remove_item_groups(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
-    """Delete the item groups not from Exact; return (code, description, why) of each. Runs inside
-    the caller's transaction."""
-    return _delete_returning(db, "item_groups", "description", "exact_id IS NULL", "'is not from Exact'")
+def remove_item_groups(db: sqlite_utils.Database, not_from_exact: str) -> list[tuple[str, str, str]]:
+    """Delete the item groups not from Exact; return (code, description, `not_from_exact`) of each.
+    Runs inside the caller's transaction."""
+    return _delete_returning(db, "item_groups", "description", "exact_id IS NULL", "?", not_from_exact)
 
 
 def count_inactive_items_booked(db: sqlite_utils.Database) -> int:

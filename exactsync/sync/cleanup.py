@@ -11,12 +11,22 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
+from exactsync.i18n import N_, msg
 from exactsync.store import records as store
 from exactsync.store import transaction
+from exactsync.sync import mapping
 
+TABLES = ("customer", "work_address", "item", "item_group")
 # The rows past log.RECORDS_PER_TABLE are gone: the count row says how many went in all.
-MORE = {("info", table): "removed as well (the cleanup count row has them all)"
-        for table in ("customer", "work_address", "item", "item_group")}
+MORE = {("info", table): msg("removed as well (the cleanup count row has them all)") for table in TABLES}
+REMOVED = {"customer": N_("customer {code} ({name}) {reason}: removed by cleanup"),
+           "item": N_("item {code} ({name}) {reason}: removed by cleanup"),
+           "item_group": N_("item group {code} ({name}) {reason}: removed by cleanup")}
+REMOVED_COUNT = {"work_address": N_("cleanup removed {count} work address(es) that are not (or no longer) in Exact"),
+                 "customer": N_("cleanup removed {count} customer(s) that are not (or no longer) in Exact"),
+                 "item": N_("cleanup removed {count} item(s) that are not (or no longer) in Exact"),
+                 "item_group": N_("cleanup removed {count} item group(s) that are not (or no longer) in Exact")}
+NONE = msg("none")
 
 
 def cleanup(db: sqlite_utils.Database) -> dict[str, int]:
@@ -27,29 +37,31 @@ def cleanup(db: sqlite_utils.Database) -> dict[str, int]:
         # Work addresses go with their customer (ON DELETE CASCADE): logged first, while they are there.
         addresses = store.work_addresses_of_removable_customers(db)
         for address_id, street, city, code in addresses:
-            place = ", ".join(filter(None, (street, city))) or "no address"
-            records.write(db, "info", "work_address", f"work address {address_id} ({place}) of customer {code}: "
-                          "removed by cleanup with its customer", record=str(address_id), action="none")
+            place = ", ".join(filter(None, (street, city))) or msg("no address")
+            records.write(db, "info", "work_address",
+                          msg("work address {id} ({place}) of customer {code}: removed by cleanup with its customer",
+                              id=address_id, place=place, code=code), record=str(address_id), action=NONE)
         removed = {
             "work_address": len(addresses),
-            "customer": _log_removed(db, records, "customer", store.remove_customers(db)),
-            "item": _log_removed(db, records, "item", store.remove_items(db)),
-            "item_group": _log_removed(db, records, "item_group", store.remove_item_groups(db)),
+            "customer": _log_removed(db, records, "customer", store.remove_customers(db, mapping.NOT_FROM_EXACT)),
+            "item": _log_removed(db, records, "item", store.remove_items(db, mapping.NOT_FROM_EXACT)),
+            "item_group": _log_removed(db, records, "item_group", store.remove_item_groups(db, mapping.NOT_FROM_EXACT)),
         }
         records.finish(db, MORE)
         for table, count in removed.items():
-            log.info(db, table, f"cleanup removed {count} {table.replace('_', ' ')}(s) "
-                                "that are not (or no longer) in Exact")
+            log.info(db, table, msg(REMOVED_COUNT[table], count=count))
         kept = store.count_inactive_items_booked(db)
         if kept:
-            log.info(db, "item", f"cleanup kept {kept} inactive item(s) that work orders not yet in Exact book",
-                     action="none: they cannot be picked; push decides whether they can still be invoiced")
+            log.info(db, "item", msg("cleanup kept {count} inactive item(s) that work orders not yet in Exact book",
+                                     count=kept),
+                     action=msg("none: they cannot be picked; push decides whether they can still be invoiced"))
     return removed
 
 
-def _log_removed(db: sqlite_utils.Database, records: log.Records, noun: str, gone: list[tuple[str, str, str]]) -> int:
-    """A log row for each (code, name, why) removed from the log table `noun`; return how many."""
+def _log_removed(db: sqlite_utils.Database, records: log.Records, table: str, gone: list[tuple[str, str, str]]) -> int:
+    """A log row for each (code, name, why) removed from the log table `table`; return how many."""
     for code, label, reason in sorted(gone):
-        records.write(db, "info", noun, f"{noun.replace('_', ' ')} {code} ({label}) {reason or 'is inactive'}: "
-                      "removed by cleanup", record=code, action="none")
+        records.write(db, "info", table, msg(REMOVED[table], code=code, name=label,
+                                             reason=mapping.reason_message(reason or mapping.INACTIVE)),
+                      record=code, action=NONE)
     return len(gone)

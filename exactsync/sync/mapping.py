@@ -2,6 +2,11 @@
 
 Dates: Exact writes Amsterdam local time as if it were UTC, so "has this ended"
 is decided on the Amsterdam calendar date (`today` is an Amsterdam date).
+
+Why a customer or item is inactive (customers.inactive_reason, items.inactive_reason) is
+stored as English text, one of the N_-marked REASONS filled in, so that the store reads
+as it always did and push can test a reason's kind. `reason_message` turns a stored
+reason back into its `msg(...)`, to show or log it in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,11 +15,48 @@ import re
 from datetime import date
 
 from exactsync.exact import odata
+from exactsync.i18n import N_, Msg, msg
 from exactsync.timeutil import iso
 
 CUSTOMER_STATUS = "C"
-NOT_A_CUSTOMER = "is not a customer in Exact"  # the reason's start; push refuses such a work order (picqer#172)
 MAIN_VISIT_ADDRESS_TYPE = 1
+
+# --- why a customer or item is inactive ---------------------------------------------
+
+NOT_A_CUSTOMER_STATUS = N_("is not a customer in Exact (status {status})")
+NOT_A_CUSTOMER_NO_STATUS = N_("is not a customer in Exact (no status)")
+NOT_A_CUSTOMER = "is not a customer in Exact"  # both reasons' start; push refuses such a work order (picqer#172)
+NOT_FOR_SALES = N_("is not allowed for sales in Exact")
+BLOCKED = N_("is blocked in Exact")
+ENDED_ON = N_("ended in Exact on {day}")
+ENDED = ENDED_ON.removesuffix("{day}")
+NOT_A_SALES_ITEM = N_("is not a sales item in Exact")
+IN_OTHER_ITEM_GROUP = N_("is in item group {group}, which is not in [settings] item_groups")
+IN_NO_ITEM_GROUP = N_("has no item group, so it is not in [settings] item_groups")
+DELETED = N_("deleted in Exact")  # sync/Deleted named it
+NO_LONGER_IN_EXACT = N_("no longer in Exact")  # a full read did not see it
+NOT_FROM_EXACT = N_("is not from Exact")  # added locally (cleanup removes it)
+INACTIVE = N_("is inactive")  # a row without a reason (cleanup names it so)
+REASONS = (NOT_A_CUSTOMER_STATUS, NOT_A_CUSTOMER_NO_STATUS, NOT_FOR_SALES, BLOCKED, ENDED_ON, NOT_A_SALES_ITEM,
+           IN_OTHER_ITEM_GROUP, IN_NO_ITEM_GROUP, DELETED, NO_LONGER_IN_EXACT, NOT_FROM_EXACT, INACTIVE)
+
+
+def _pattern(template: str) -> re.Pattern:
+    """A regular expression matching `template` filled in, one named group per placeholder."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+)" for i, part in enumerate(parts)))
+
+
+_REASON_PATTERNS = tuple((template, _pattern(template)) for template in REASONS)
+
+
+def reason_message(stored: str) -> Msg | str:
+    """The message of a stored inactive reason, to render in the reader's language; a text
+    that is none of REASONS (written by an older version) is returned as it is."""
+    for template, pattern in _REASON_PATTERNS:
+        if found := pattern.fullmatch(stored):
+            return msg(template, **found.groupdict())
+    return stored
 
 
 def _text(payload: dict, field: str) -> str:
@@ -51,25 +93,21 @@ def _date(payload: dict, field: str) -> date | None:
     return parsed.date() if parsed else None
 
 
-ENDED = "ended in Exact on "
-NOT_A_SALES_ITEM = "is not a sales item in Exact"
-OUTSIDE_ITEM_GROUPS = "which is not in [settings] item_groups"
-
-
 def _ended_reason(end: date | None, today: date) -> str:
     if end is not None and today > end:
-        return f"{ENDED}{end.isoformat()}"
+        return ENDED_ON.format(day=end.isoformat())
     return ""
 
 
 def account_inactive_reason(account: dict, today: date) -> str:
     """Why this account may not be picked for new work orders ('' when it may)."""
     if account.get("Status") != CUSTOMER_STATUS:
-        return f"{NOT_A_CUSTOMER} (status {account.get('Status') or 'none'})"
+        status = account.get("Status")
+        return NOT_A_CUSTOMER_STATUS.format(status=status) if status else NOT_A_CUSTOMER_NO_STATUS
     if account.get("IsSales") is False:
-        return "is not allowed for sales in Exact"
+        return NOT_FOR_SALES
     if account.get("Blocked"):
-        return "is blocked in Exact"
+        return BLOCKED
     return _ended_reason(_date(account, "EndDate"), today)
 
 
@@ -109,15 +147,16 @@ def item_inactive_reason(item: dict, today: date, item_groups: tuple[str, ...] =
     if item.get("IsSalesItem") is False:
         return NOT_A_SALES_ITEM
     if item_groups and not item_group_names(item) & set(item_groups):
-        group = _text(item, "ItemGroupCode") or "none"
-        return f"is in item group {group}, {OUTSIDE_ITEM_GROUPS}"
+        group = _text(item, "ItemGroupCode")
+        return IN_OTHER_ITEM_GROUP.format(group=group) if group else IN_NO_ITEM_GROUP
     return _ended_reason(_date(item, "EndDate"), today)
 
 
 def only_outside_item_groups(reason: str) -> bool:
     """Whether `item_inactive_reason` gave `reason` for the item groups setting: the item was a
     sales item then (that is checked first), only its end date was not looked at."""
-    return reason.endswith(OUTSIDE_ITEM_GROUPS)
+    found = reason_message(reason)
+    return isinstance(found, Msg) and found.template in (IN_OTHER_ITEM_GROUP, IN_NO_ITEM_GROUP)
 
 
 def ended_reason(end: str | None, today: date) -> str:

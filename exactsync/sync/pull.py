@@ -28,6 +28,7 @@ from exactsync import log
 from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
+from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction
 from exactsync.store import records as store
 from exactsync.sync import mapping
@@ -80,20 +81,24 @@ class SyncEntity:
 RECORD_OF = {"customers": (log.TABLE_OF["customers"], "name"), "items": (log.TABLE_OF["items"], "description")}
 # Where the rows past log.RECORDS_PER_TABLE can be seen.
 MORE_RECORDS = {("info", "customer"): "exactsync customers --all", ("info", "item"): "exactsync items --all"}
+DEACTIVATED = {"customers": N_("customer {code} ({name}) {reason}: deactivated by pull"),
+               "items": N_("item {code} ({name}) {reason}: deactivated by pull")}
+SKIPPED = {"customers": N_("pull skipped customer '{name}' (Exact ID {exact_id}): {reason}"),
+           "items": N_("pull skipped item '{name}' (Exact ID {exact_id}): {reason}")}
 
 
 def log_deactivated(db, records: log.Records, table: str, code: str, name: str, reason: str) -> None:
-    """One info row: this customer or item can no longer be picked, and why."""
-    noun = RECORD_OF[table][0]
-    records.write(db, "info", noun, f"{noun} {code} ({name}) {reason}: deactivated by pull", record=code,
-                  action="none: it can no longer be picked for new work orders (Exact leads; make it active "
-                         "there if this is wrong)")
+    """One info row: this customer or item can no longer be picked, and why (`reason` as stored)."""
+    records.write(db, "info", RECORD_OF[table][0],
+                  msg(DEACTIVATED[table], code=code, name=name, reason=mapping.reason_message(reason)), record=code,
+                  action=msg("none: it can no longer be picked for new work orders (Exact leads; make it active "
+                             "there if this is wrong)"))
 
 
-def log_skipped(db, records: log.Records, table: str, row: dict, reason: str) -> None:
+def log_skipped(db, records: log.Records, table: str, row: dict, reason: Msg) -> None:
     noun, name = RECORD_OF[table]
-    records.write(db, "warning", noun, f"pull skipped {noun} {row[name]!r} (Exact ID {row['exact_id']}): {reason}",
-                  record=row["exact_id"], action="fix the record in Exact; the next pull takes it")
+    records.write(db, "warning", noun, msg(SKIPPED[table], name=row[name], exact_id=row["exact_id"], reason=reason),
+                  record=row["exact_id"], action=msg("fix the record in Exact; the next pull takes it"))
 
 
 # --- saving pages -------------------------------------------------------------
@@ -150,7 +155,7 @@ def _keep(db, table: str, rows: list[dict], ctx: Context) -> tuple[list[dict], C
         log_deactivated(db, ctx.records, table, row["code"], row[RECORD_OF[table][1]], row["inactive_reason"])
     for row in no_codes:
         counts.skipped["no code in Exact"] += 1
-        log_skipped(db, ctx.records, table, row, "it has no code in Exact")
+        log_skipped(db, ctx.records, table, row, msg("it has no code in Exact"))
     return kept, counts, touched
 
 
@@ -188,7 +193,8 @@ def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
         if entity_type not in DELETED_TABLES:
             continue
         table = DELETED_TABLES[entity_type]
-        counts.deactivated += _log_deactivated(db, ctx.records, table, store.deactivate_deleted(db, table, key), counts)
+        gone = store.deactivate_deleted(db, table, key, mapping.DELETED)
+        counts.deactivated += _log_deactivated(db, ctx.records, table, gone, counts)
     return counts
 
 
@@ -204,7 +210,8 @@ def _log_deactivated(db, records: log.Records, table: str, gone: list[tuple[str,
 
 def _sweep(table: str) -> Callable[[sqlite_utils.Database, int, log.Records], int]:
     def sweep(db, generation: int, records: log.Records) -> int:
-        return _log_deactivated(db, records, table, store.deactivate_unseen(db, table, generation), Counts())
+        unseen = store.deactivate_unseen(db, table, generation, mapping.NO_LONGER_IN_EXACT)
+        return _log_deactivated(db, records, table, unseen, Counts())
     return sweep
 
 
@@ -264,7 +271,7 @@ def start_full_read(db, entities: Iterable[SyncEntity]) -> int:
 @dataclass
 class PullResult:
     counts: dict[str, Counts] = field(default_factory=dict)
-    full_read_reasons: list[str] = field(default_factory=list)
+    full_read_reasons: list[Msg] = field(default_factory=list)
     calls: int = 0
 
 
@@ -272,24 +279,26 @@ def scope(settings: Settings) -> str:
     return json.dumps({"division": settings.division, "item_groups": list(settings.item_groups)})
 
 
-def full_read_reasons(db, settings: Settings, division_move_date: str | None, now: datetime) -> dict[str, list[str]]:
+def full_read_reasons(db, settings: Settings, division_move_date: str | None, now: datetime
+                      ) -> list[tuple[Msg, list[str]]]:
     """Which entities must be read in full, and why, before this pull (empty when none)."""
     everything = [e.name for e in ENTITIES]
     last = json.loads(get_state(db, "sync_scope") or "null")
     if load_checkpoint(db, ACCOUNTS.name) is None or last is None:
-        return {"first pull: reading everything": everything}
+        return [(msg("first pull: reading everything"), everything)]
     if last["division"] != settings.division:
-        return {f"division changed from {last['division']} to {settings.division}: reading everything": everything}
+        return [(msg("division changed from {old} to {new}: reading everything", old=last["division"],
+                     new=settings.division), everything)]
     stored_move = get_state(db, "division_move_date")
     if division_move_date and division_move_date != stored_move:
-        return {"Exact moved the division and reset its timestamps: reading everything again": everything}
+        return [(msg("Exact moved the division and reset its timestamps: reading everything again"), everything)]
     last_ok = get_state(db, "last_complete_pull_at")
     if last_ok and now - parse(last_ok) > timedelta(days=DELETED_LOG_DAYS):
-        why = f"last complete pull is older than Exact keeps deletions ({DELETED_LOG_DAYS} days): reading everything"
-        return {why: everything}
+        return [(msg("last complete pull is older than Exact keeps deletions ({days} days): reading everything",
+                     days=DELETED_LOG_DAYS), everything)]
     if list(settings.item_groups) != last["item_groups"]:
-        return {"item groups changed in the settings: reading all items again": [ITEMS.name]}
-    return {}
+        return [(msg("item groups changed in the settings: reading all items again"), [ITEMS.name])]
+    return []
 
 
 def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime | None = None,
@@ -303,8 +312,8 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
         _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=True)
     except TimestampsWentBack as exc:
         # Whole pages before this one are stored; the move date decides how to go on.
-        log.warning(db, "connection", f"{exc}: reading the division's move date now",
-                    action="none: a moved division is read again in full by this pull")
+        log.warning(db, "connection", msg("{problem}: reading the division's move date now", problem=message_of(exc)),
+                    action=msg("none: a moved division is read again in full by this pull"))
         reasons = _start(db, settings, _division_move_date(client, settings.division), True, now, result)
         _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=False)
     _refresh_item_groups(client, db, force=bool(reasons), now=now)
@@ -317,12 +326,12 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
 
 
 def _start(db, settings: Settings, move_date: str | None, move_date_read: bool, now: datetime,
-           result: PullResult) -> dict[str, list[str]]:
+           result: PullResult) -> list[tuple[Msg, list[str]]]:
     """Start the full reads this pull needs; returns them (reason -> entity names). The move
     date is stored with them, and with the day it was read, so a kill cannot lose a move."""
     reasons = full_read_reasons(db, settings, move_date, now)
     with transaction(db):
-        for reason, names in reasons.items():
+        for reason, names in reasons:
             log.info(db, "connection", reason)
             result.full_read_reasons.append(reason)
             start_full_read(db, [e for e in ENTITIES if e.name in names])
@@ -378,9 +387,10 @@ def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
     try:
         yield
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ExactsyncError(f"Exact sent a {entity.path} row that is not what Exact sends ({type(exc).__name__}: "
-                             f"{exc}): nothing of that page was stored; the next run tries again, and if this "
-                             "stays, report it to support with this message") from None
+        problem = f"{type(exc).__name__}: {exc}"  # Python's words, for support
+        raise ExactsyncError(msg("Exact sent a {path} row that is not what Exact sends ({problem}): nothing of that "
+                                 "page was stored; the next run tries again, and if this stays, report it to "
+                                 "support with this message", path=entity.path, problem=problem)) from None
 
 
 def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
@@ -395,8 +405,9 @@ def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple
         with _rows_as_exact_sends(entity):
             stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
             if watch and stamps and min(stamps) <= checkpoint.timestamp:
-                raise TimestampsWentBack(f"Exact sent {entity.path} rows with a Timestamp of {min(stamps)}, at or "
-                                         f"below the checkpoint {checkpoint.timestamp} it was asked to read after")
+                raise TimestampsWentBack(msg("Exact sent {path} rows with a Timestamp of {timestamp}, at or below the "
+                                             "checkpoint {checkpoint} it was asked to read after", path=entity.path,
+                                             timestamp=str(min(stamps)), checkpoint=str(checkpoint.timestamp)))
             # Moving the checkpoint per page is only safe while Exact returns rows in Timestamp order.
             ordered = ordered and stamps == sorted(stamps) and (not stamps or stamps[0] > highest)
             with transaction(db):
@@ -473,8 +484,9 @@ def _refresh_item_groups(client, db, *, force: bool, now: datetime) -> None:
         kept = {g["exact_id"] for g in groups}
         for exact_id, code, description in store.item_groups_from_exact(db):
             if exact_id not in kept:
-                log.info(db, "item_group", f"item group {code} ({description}) no longer in Exact: removed by pull",
-                         record=code, action="none: Exact leads")
+                log.info(db, "item_group", msg("item group {code} ({description}) no longer in Exact: removed by pull",
+                                               code=code, description=description),
+                         record=code, action=msg("none: Exact leads"))
         store.replace_item_groups(db, groups)
         set_state(db, item_groups_read_at=utcnow())
 
@@ -484,26 +496,38 @@ def _deactivate_ended(db, today: date) -> Counts:
     counts, records = Counts(), log.Records()
     with transaction(db):
         for table in ("customers", "items"):
-            ended = store.deactivate_ended(db, table, today.isoformat())
+            ended = store.deactivate_ended(db, table, today.isoformat(), mapping.ENDED_ON)
             counts.deactivated += _log_deactivated(db, records, table, ended, counts)
         records.finish(db, MORE_RECORDS)
     return counts
 
 
+# The count rows: per entity its log table and what it counts; deletions and ended records per log table.
+COUNTED = {"accounts": ("customer", N_("customers")), "addresses": ("work_address", N_("customer addresses")),
+           "items": ("item", N_("items"))}
+DEACTIVATED_COUNT = {("deleted", "customer"): N_("pull deletions: {count} customer(s) deactivated"),
+                     ("deleted", "item"): N_("pull deletions: {count} item(s) deactivated"),
+                     ("ended", "customer"): N_("pull ended: {count} customer(s) deactivated"),
+                     ("ended", "item"): N_("pull ended: {count} item(s) deactivated")}
+
+
 def _log_counts(db, result: PullResult) -> None:
     """The run's summary: a count row per entity that changed; each record has its own row."""
-    labels = {"accounts": ("customer", "customers"), "addresses": ("work_address", "customer addresses"),
-              "items": ("item", "items")}
     changed = {name: c for name, c in result.counts.items() if c.added or c.changed or c.deactivated or c.skipped}
     if not changed:
         # Every 5 minutes from cron: one row says the pull ran, without five rows of zeros.
-        log.info(db, "customer", "pull: nothing changed in Exact")
+        log.info(db, "customer", msg("pull: nothing changed in Exact"))
     for name, counts in changed.items():
-        if name not in labels:  # deletions and ended: customers and items, each on its own table
+        if name not in COUNTED:  # deletions and ended: customers and items, each on its own table
             for table, rows in counts.tables.items():
-                log.info(db, table, f"pull {'deletions' if name == 'deleted' else name}: {rows} {table}(s) deactivated")
+                log.info(db, table, msg(DEACTIVATED_COUNT[name, table], count=rows))
             continue
-        table, label = labels[name]
-        skipped = sum(counts.skipped.values())
-        log.info(db, table, f"pull {label}: {counts.added} added, {counts.changed} changed, "
-                            f"{counts.deactivated} deactivated" + (f", {skipped} skipped" if skipped else ""))
+        table, label = COUNTED[name]
+        numbers = {"what": msg(label), "added": counts.added, "changed": counts.changed,
+                   "deactivated": counts.deactivated}
+        if skipped := sum(counts.skipped.values()):
+            log.info(db, table, msg("pull {what}: {added} added, {changed} changed, {deactivated} deactivated, "
+                                    "{skipped} skipped", **numbers, skipped=skipped))
+        else:
+            log.info(db, table, msg("pull {what}: {added} added, {changed} changed, {deactivated} deactivated",
+                                    **numbers))
