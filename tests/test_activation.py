@@ -7,7 +7,6 @@ import sys
 from datetime import date, timedelta
 
 import pytest
-from test_i18n import english_in_dutch
 
 from exactsync import activation
 from exactsync.app import App
@@ -16,6 +15,8 @@ from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
 from exactsync.timeutil import amsterdam_today
+
+from language_helpers import english_in
 
 
 def log_rows(db):
@@ -117,7 +118,7 @@ def test_deactivate_and_activate_in_dutch(run, db, tmp_path):
         ("koppeling geactiveerd: pull en push gaan verder waar ze gebleven waren", "geen"),
         ("koppeling gedeactiveerd: er wordt niets uit Exact opgehaald of naar Exact verstuurd",
          "voer `exactsync activate` uit om verder te gaan")]
-    assert english_in_dutch(run("--lang", "nl", "log").output) == set()
+    assert english_in(run("--lang", "nl", "log").output) == set()
     assert run("--lang", "en", "deactivate", "--yes").output == "integration deactivated\n"
 
 
@@ -128,7 +129,7 @@ def test_deactivate_asks_in_dutch_on_a_terminal(config_path, db, monkeypatch):
     code, shown = deactivate_on_a_terminal(config_path, "n")
     assert "De koppeling deactiveren? Vanaf nu gaan er geen facturen naar Exact" in shown
     assert code == 1 and shown.rstrip().endswith("Afgebroken!") and get_state(db, "active") == "1"
-    assert english_in_dutch(shown.replace("[y/N]", "")) == set()
+    assert english_in(shown.replace("[y/N]", "")) == set()
 
 
 SINCE = "the integration is deactivated since {}: no invoices go to Exact; exactsync activate resumes"

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
-from test_i18n import english_in_dutch
 
 from exactsync import config as config_mod
 from exactsync import connect as connect_mod
@@ -21,6 +20,7 @@ from exactsync.sandbox import Sandbox, login
 from exactsync.store import get_state, set_state, utcnow
 
 from exact_helpers import connect, connected, point_config_at
+from language_helpers import english_in
 from sandbox_login import connect as connect_store
 
 CONNECTED = "connected to Exact Online division 123456; the integration is active\n"
@@ -331,7 +331,7 @@ def test_connect_instructs_and_reports_in_dutch(config, db, run, monkeypatch):
             "tonen: geen probleem). Plak hier binnen 3 minuten het hele adres uit de adresbalk van de browser:"
             in result.stderr)
     assert result.stderr.endswith("gekoppeld met Exact Online-administratie 123456; de koppeling is actief\n")
-    assert english_in_dutch(result.stderr) == set()
+    assert english_in(result.stderr) == set()
     monkeypatch.delenv("EXACTSYNC_LANG")
     [row] = [json.loads(line) for line in run("--lang", "nl", "log", "--json").output.splitlines()]
     assert (row["message"], row["action"]) == ("gekoppeld met Exact Online-administratie 123456; de koppeling is "
@@ -346,7 +346,7 @@ def test_a_refused_connect_says_why_in_dutch(run, config, db, sandbox):
     assert "Open dit adres in een browser" in nothing_pasted.output
     assert nothing_pasted.output.endswith("Foutmelding: er is geen adres geplakt: voer `exactsync connect` uit waar "
                                           "u kunt plakken, en plak het adres waar de browser op uitkwam\n")
-    assert english_in_dutch(nothing_pasted.stderr) == set()  # the login address alone on stdout
+    assert english_in(nothing_pasted.stderr) == set()  # the login address alone on stdout
     config_mod.update(config, "exact", "redirect_uri", "http://127.0.0.1:8765/callback")
     not_https = run("--lang", "nl", "connect", "--no-browser", input="")
     assert not_https.output == ("Foutmelding: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "

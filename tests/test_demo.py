@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_i18n import english_in_dutch
+
+from language_helpers import english_in
 
 
 def exactsync_command() -> list[str]:
@@ -130,4 +131,4 @@ def test_the_demo_narrates_in_dutch_and_runs_its_commands_in_dutch(tmp_path):
                  and not line.startswith("#   ")]
     assert len(narration) > 20
     # Addresses, paths, setting and command names stay as they are.
-    assert english_in_dutch(re.sub(r"\S*/\S+|\[\w+\]|check-settings", "", "\n".join(narration))) == set()
+    assert english_in(re.sub(r"\S*/\S+|\[\w+\]|check-settings", "", "\n".join(narration))) == set()

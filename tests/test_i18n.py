@@ -1,9 +1,9 @@
 """Dutch or English (issue 17): the catalog covers every message, the log is stored language-neutral and
 read in each reader's language, and people read times in the office's time zone."""
 
+import ast
 import io
 import json
-import re
 import string
 import time
 from datetime import UTC, datetime
@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from exactsync import activation, i18n, log, timeutil
+from exactsync import activation, i18n, log
 from exactsync import config as config_mod
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.i18n import msg
@@ -27,35 +27,12 @@ from exactsync.workorders import workorder_pdf
 
 from cli_results import ok
 from factories import add_customer
+from language_helpers import english_in
 
 ROOT = Path(__file__).parent.parent
 CATALOG = ROOT / "exactsync" / "locale" / "nl" / "LC_MESSAGES" / "exactsync.po"
 
 # Words that only an untranslated English text would put in front of a Dutch reader.
-ENGLISH = {"the", "and", "of", "not", "never", "yet", "active", "run", "runs", "failed", "stopped", "left", "seen",
-           "last", "work", "order", "orders", "errors", "error", "hours", "login", "calls", "today", "message", "table",
-           "action", "kind", "time", "record", "highest", "mutation", "date", "rows", "shown", "connected",
-           "division", "integration", "warning", "connection", "customer", "item", "settings", "reset", "resumes",
-           "limit", "daily", "reached", "spent", "nothing", "lost", "busy", "queued", "tomorrow", "after", "to"}
-
-
-@pytest.fixture(autouse=True)
-def _defaults_afterwards():
-    """The language and the office's zone are the process's: leave them as the next test expects."""
-    yield
-    i18n.use(i18n.DEFAULT_LANGUAGE)
-    timeutil.use_office_zone(timeutil.DEFAULT_OFFICE_ZONE)
-
-
-def english_in(text: str) -> set[str]:
-    return {word for word in re.findall(r"[A-Za-z]+", text) if word.lower() in ENGLISH}
-
-
-def english_in_dutch(text: str) -> set[str]:
-    """The tell-tale English words in a Dutch text, but its options (`--work-addresses`) and "of" (Dutch for "or")."""
-    return english_in(re.sub(r"--[\w-]+", "", text)) - {"of"}
-
-
 def extracted() -> set[str]:
     """Every message marked in the code, extracted as `make catalogs` does (babel.cfg), offline."""
     method_map, options_map = parse_mapping_cfg(io.StringIO((ROOT / "babel.cfg").read_text()))
@@ -221,3 +198,20 @@ def test_on_a_utc_machine_the_werkbon_says_when_it_was_completed_in_amsterdam_ti
     db.execute("UPDATE work_orders SET completed_at = '2026-01-15T10:31:00Z' WHERE number = ?", [number])
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(workorder_pdf(db, number, ""))).pages)
     assert "Gereed gemeld op 15-01-2026 11:31" in text
+
+
+def test_every_log_row_is_written_as_a_message_not_as_text():
+    """A row stored as text reads in one language only: every message and action given to the
+    log (log.info/warning/error/write, Records.write) is a msg(...) or a value holding one."""
+    written_as_text = []
+    for path in sorted((ROOT / "exactsync").rglob("*.py")):
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in ("info", "warning", "error", "write")
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id in ("log", "records")):
+                continue
+            position = 3 if call.func.attr == "write" else 2
+            given = call.args[position:position + 1] + [k.value for k in call.keywords if k.arg == "action"]
+            written_as_text += [f"{path.relative_to(ROOT)}:{call.lineno}" for value in given
+                                if isinstance(value, ast.Constant | ast.JoinedStr | ast.BinOp)]
+    assert written_as_text == []

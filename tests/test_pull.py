@@ -11,7 +11,6 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from test_i18n import english_in
 
 from exactsync import i18n, log
 from exactsync.exact import ExactClient
@@ -24,6 +23,7 @@ from exactsync.sync import pull
 from budget_helpers import exact_day_passes
 from cli_results import ok
 from fakes import FakeClock
+from language_helpers import english_in
 from sandbox_login import connect
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")

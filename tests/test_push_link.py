@@ -8,7 +8,6 @@ import sqlite3
 import time
 
 import pytest
-from test_push_faults import kill, start_push, wait_for
 from test_push_safety import push_cli, short_timeout_store
 
 from exactsync import config as config_mod
@@ -17,6 +16,7 @@ from exactsync.sync import push
 from fakes import FakeClock
 from push_helpers import archived, assert_exactly_once, customer_codes, fast_sandbox, run_push
 from sandbox_helpers import Api
+from test_push_faults import kill, start_push, wait_for
 
 LINK = ("PUT", "salesinvoice/SalesInvoices")
 PUTS = " ".join(LINK)

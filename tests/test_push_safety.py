@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from test_push_faults import kill, start_push, wait_for
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -22,6 +21,7 @@ from exactsync.sync import push
 from exactsync.workorders.lookup import WorkOrderError
 
 from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from test_push_faults import kill, start_push, wait_for
 
 TIMEOUT_SECONDS = 2  # [exact] timeout_seconds: Exact's answer window, short enough to wait out in a test
 SLOW_MS = 3000  # Exact's answer to the slowed call; it stores the record at the end, whoever still listens

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_i18n import english_in
 
 from exactsync import config as config_mod
 from exactsync import log
@@ -17,6 +16,7 @@ from exactsync.sandbox import Sandbox
 from exactsync.settings_check import judge_document_type
 from exactsync.store import get_state
 
+from language_helpers import english_in
 from sandbox_login import connect
 
 GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",

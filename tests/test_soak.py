@@ -26,7 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -38,6 +37,7 @@ from exactsync.sync import push
 from exactsync.workorders import lifecycle
 
 from push_helpers import connected_store, fast_sandbox, in_exact, sales_item_codes
+from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
 

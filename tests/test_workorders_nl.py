@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from test_i18n import english_in as tell_tale_words
 
 from exactsync import config as config_mod
 from exactsync import i18n, log, timeutil
@@ -16,6 +15,7 @@ from exactsync.workorders.lookup import MAX_BOOKING_MINUTES
 
 from cli_results import ok, refused
 from factories import add_customer, add_item
+from language_helpers import english_in as tell_tale_words
 from push_helpers import connected_store, fast_sandbox
 
 # "of" is Dutch too ("or"), as in "verlopen of ingetrokken".

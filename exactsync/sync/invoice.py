@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from exactsync.i18n import N_, Msg, msg
-from exactsync.sync.mapping import ENDED, NOT_A_CUSTOMER, NOT_A_SALES_ITEM
+from exactsync.sync import mapping
+from exactsync.sync.mapping import NOT_A_CUSTOMER
 
 # Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
 # 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
@@ -176,28 +177,6 @@ class ItemProblem:
     fix: Msg | str = ""
 
 
-# The reasons pull and cleanup store for an inactive customer or item (exactsync.sync.mapping) that a
-# refusal names, in the reader's language; any other stored reason is shown as stored.
-REASON_PATTERNS = (
-    (f"{NOT_A_CUSTOMER} (status ", ")", N_("is not a customer in Exact (status {value})")),
-    (ENDED, "", N_("ended in Exact on {value}")),
-)
-REASONS = {NOT_A_SALES_ITEM: N_("is not a sales item in Exact"),
-           "is not allowed for sales in Exact": N_("is not allowed for sales in Exact"),
-           "is blocked in Exact": N_("is blocked in Exact"),
-           "deleted in Exact": N_("deleted in Exact")}  # written by cleanup (exactsync.store.records)
-
-
-def shown_reason(reason: str) -> str | Msg:
-    """A stored reason as a message parameter: translated when it is one of the known ones."""
-    if reason in REASONS:
-        return msg(REASONS[reason])
-    for start, end, template in REASON_PATTERNS:
-        if reason.startswith(start) and reason.endswith(end) and len(reason) > len(start) + len(end):
-            return msg(template, value=reason[len(start):len(reason) - len(end)])
-    return reason
-
-
 # A list of any length as one message: "A, B, C" is "{first}, {rest}" nested.
 COMMA_LIST, SEMICOLON_LIST = N_("{first}, {rest}"), N_("{first}; {rest}")
 
@@ -240,14 +219,15 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
     if customer["inactive_reason"].startswith(NOT_A_CUSTOMER):
         # Exact refuses an invoice for it with a 500 (picqer#172): refused here, without the call.
         return Refusal(msg("work order {number}: customer {customer} {reason}, so Exact refuses an invoice for it",
-                           number=number, customer=label, reason=shown_reason(customer["inactive_reason"])),
+                           number=number, customer=label, reason=mapping.reason_message(customer["inactive_reason"])),
                        msg("make the account a customer in Exact (status Customer) and the next pull and push "
                            "send it, or choose another customer: exactsync workorder set-customer {number} "
                            "--customer CODE", number=number))
     if not customer["active"]:
         inactive = msg("work order {number}: customer {customer} is inactive in Exact", number=number, customer=label)
         if customer["inactive_reason"]:
-            inactive = msg("{inactive} ({reason})", inactive=inactive, reason=shown_reason(customer["inactive_reason"]))
+            reason = mapping.reason_message(customer["inactive_reason"])
+            inactive = msg("{inactive} ({reason})", inactive=inactive, reason=reason)
         return Refusal(inactive, msg("make the customer active in Exact again; the next pull and push send it"))
     if address is None or address["customer_id"] != customer["id"]:
         return Refusal(msg("work order {number}: its work address is not linked to customer {customer}",

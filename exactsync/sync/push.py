@@ -227,7 +227,7 @@ def material_problem(material: dict, stored: dict | None, exact_item: Callable[[
 
 
 def item_problem(code: str, why: str) -> invoice_mod.ItemProblem:
-    shown = invoice_mod.shown_reason(why)
+    shown = mapping.reason_message(why)
     if why == mapping.NOT_A_SALES_ITEM:
         return invoice_mod.ItemProblem(shown, msg("make item {item} a sales item in Exact again", item=repr(code)))
     if why.startswith(mapping.ENDED):
@@ -707,7 +707,7 @@ def exact_item_id(client, code: str, setting: str) -> str:
     if why:
         raise ExactsyncError(msg("item {code} of [settings] {setting} {why}: correct the setting and run "
                                  "exactsync check-settings; nothing was sent", code=code, setting=setting,
-                                 why=msg("does not exist in Exact") if item is None else invoice_mod.shown_reason(why)))
+                                 why=msg("does not exist in Exact") if item is None else mapping.reason_message(why)))
     return item["ID"]
 
 

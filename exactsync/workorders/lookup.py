@@ -14,6 +14,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, Msg, _, msg, number
 from exactsync.store import records
 from exactsync.store.workorders import work_order_by_number
+from exactsync.sync import mapping
 
 READ_ONLY_STATUSES = ("archived", "sent", "failed")
 # The statuses and kinds of time as people read them (the store keeps the English word).
@@ -71,10 +72,11 @@ def usable_customer(db: sqlite_utils.Database, code: str) -> dict:
             "customer {customer} was created locally, not in Exact: only customers from Exact can be "
             "invoiced; add the customer in Exact and run exactsync pull", customer=label))
     if not customer["active"]:
-        reason = f" ({customer['inactive_reason']})" if customer["inactive_reason"] else ""
-        raise WorkOrderError(msg(
-            "customer {customer} is inactive in Exact{reason}: make it active in Exact, or choose another customer",
-            customer=label, reason=reason))
+        inactive = msg("customer {customer} is inactive in Exact", customer=label)
+        if customer["inactive_reason"]:
+            inactive = msg("{inactive} ({reason})", inactive=inactive,
+                           reason=mapping.reason_message(customer["inactive_reason"]))
+        raise WorkOrderError(msg("{inactive}: make it active in Exact, or choose another customer", inactive=inactive))
     return customer
 
 
