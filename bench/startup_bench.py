@@ -1,6 +1,6 @@
 """CLI start-up: `exactsync --help` and `exactsync status` (on a new store) against
 `python -c pass` on the same interpreter, as ratios measured in the same run; beside them,
-importing the libraries status cannot do without (click, sqlite-utils, rich).
+importing the libraries status cannot do without (click, sqlite-utils).
 
 cron starts exactsync every 5 minutes, so its start-up is paid hundreds of times a day.
 
@@ -58,8 +58,7 @@ def main() -> None:
         medians = median_seconds({
             "python -c pass (baseline)": [sys.executable, "-c", "pass"],
             # What status cannot do without: the floor under its figure.
-            "import click, sqlite_utils, rich": [sys.executable, "-c",
-                                                 "import click, sqlite_utils, rich.console, rich.table"],
+            "import click, sqlite_utils": [sys.executable, "-c", "import click, sqlite_utils"],
             "exactsync --help": [*exactsync, "--help"],
             "exactsync status": [*exactsync, "status"],
         }, args.runs, cwd)

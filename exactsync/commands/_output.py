@@ -74,5 +74,14 @@ def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = 
     return result
 
 
+def print_key_values(title: str, rows: list[list[str]]) -> None:
+    """A title and one line per label and value, the labels padded to one width. Plain text, not a
+    rich table: importing rich alone would cost `status` a quarter of its start-up."""
+    width = max(len(label) for label, _value in rows)
+    click.echo(title)
+    for label, value in rows:
+        click.echo(f"  {label.ljust(width)}  {value}")
+
+
 def is_terminal() -> bool:
     return sys.stderr.isatty()

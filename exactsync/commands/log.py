@@ -60,7 +60,7 @@ def log_command(app: App, level: str | None, kind: str | None, table_name: str |
     """
     if kind and level:
         raise click.UsageError(msg("--kind and --{option} both choose the kinds: give one of them",
-                                   option=f"{level}s").render())
+                                   option=level + "s").render())
     kinds = (kind,) if kind else {"error": ("error",), "warning": ("warning", "error")}.get(level, logmod.KINDS)
     where = logmod.LogFilter(kinds=kinds, table=table_name, since=since, limit=limit)
     rows = logmod.rows(app.db, where)

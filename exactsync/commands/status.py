@@ -113,4 +113,4 @@ def status_command(app: App, as_json: bool):
         [_("errors in the last 24 hours"), str(status["errors_last_24h"])],
         [_("Exact calls left today"), _daily_calls_line(status["exact_daily_calls"])],
     ]
-    _output.stdout().print(_output.table(["", ""], rows, title=f"exactsync ({app.config.store_path})"))
+    _output.print_key_values(f"exactsync ({app.config.store_path})", rows)
