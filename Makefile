@@ -26,7 +26,7 @@ test: $(BIN)/exactsync
 # soak-style runs, the full demo); the -m here replaces the "not soak" of pyproject's addopts.
 test-fast: $(BIN)/exactsync
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not slow and not soak"
+	$(BIN)/python -m pytest -n auto -m "not slow and not soak"
 
 bench: $(BIN)/exactsync
 	$(BIN)/python -m bench

@@ -245,8 +245,13 @@ def _check_value(key: Key, value) -> i18n.Msg | None:
     elif key.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return i18n.msg("must be a list of strings, got {value}", value=_show(value))
+        if any("\x00" in v for v in value):
+            return i18n.msg("must not hold a NUL character, got {value}", value=_show(value))
     elif not isinstance(value, str):
         return i18n.msg("must be a string, got {value}", value=_show(value))
+    elif "\x00" in value:
+        # No file name, URL or code can hold one; the operating system refuses a path with one.
+        return i18n.msg("must not hold a NUL character, got {value}", value=_show(value))
     elif key.choices and value not in key.choices:
         return i18n.msg("must be one of {choices}; got {value}", choices=", ".join(key.choices), value=_show(value))
     elif key.check:

@@ -90,6 +90,9 @@ toml_values = st.one_of(st.text(max_size=30), st.integers(min_value=-2**63, max_
 
 @ANY_CHECK
 @given(key=st.sampled_from(config_mod.KEYS), value=toml_values)
+# A store path with a NUL byte once crashed the open with a traceback (found by this test).
+@example(key=next(k for k in config_mod.KEYS if k.dotted == "[store] path"), value="a\x00b")
+@example(key=next(k for k in config_mod.KEYS if k.dotted == "[settings] item_groups"), value=["x\x00"])
 def test_any_value_of_any_type_for_any_key_is_taken_or_refused_naming_the_key(tmp_path, run, key, value):
     path = tmp_path / "any.toml"
     path.write_text(tomli_w.dumps({key.table: {key.name: value}}), encoding="utf-8")

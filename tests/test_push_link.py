@@ -56,8 +56,9 @@ def document_id(sandbox, subject: str) -> str:
 
 # --- faults on the link --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, puts, adopted", [("drop_after_commit", 1, 1), ("error500", 2, 0),
-                                                 ("drop_before", 2, 0)])
+@pytest.mark.parametrize("kind, puts, adopted", [("drop_after_commit", 1, 1),
+                                                 pytest.param("error500", 2, 0, marks=pytest.mark.slow),
+                                                 pytest.param("drop_before", 2, 0, marks=pytest.mark.slow)])
 def test_a_fault_on_the_link_ends_with_exactly_one_of_everything_and_the_link_set(sandbox, run, queue,
                                                                                   kind, puts, adopted):
     db, numbers = queue
@@ -77,6 +78,7 @@ def test_a_fault_on_the_link_ends_with_exactly_one_of_everything_and_the_link_se
     assert linked_document(sandbox, db, numbers[0]) == document_id(sandbox, f"Werkbon {numbers[0]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["while Exact answers", "before the answer is recorded"])
 def test_kill_9_on_the_link_ends_with_exactly_one_of_everything_after_the_next_run(sandbox, config_path, queue,
                                                                                   moment):
@@ -110,6 +112,7 @@ def test_kill_9_on_the_link_ends_with_exactly_one_of_everything_after_the_next_r
     assert_exactly_once(sandbox, db, numbers)
 
 
+@pytest.mark.slow
 def test_a_rerun_right_after_kill_9_while_exact_still_stores_the_link_sends_it_again_harmlessly(sandbox, config_path):
     db = short_timeout_store(sandbox, config_path, pdfs="both")
     number = archived(db, customer_codes(db)[0])
@@ -130,6 +133,7 @@ def test_a_rerun_right_after_kill_9_while_exact_still_stores_the_link_sends_it_a
     assert_exactly_once(sandbox, db, [number])
 
 
+@pytest.mark.slow
 def test_a_link_exact_keeps_refusing_backs_off_then_leaves_the_work_order_sent_with_a_warning(sandbox, config_path,
                                                                                               queue):
     db, numbers = queue
@@ -197,7 +201,9 @@ def without_the_link(monkeypatch):
     monkeypatch.setattr(push, "linked_pdf", lambda built: None)
 
 
-@pytest.mark.parametrize("stopped", ["at its werkbon's attachment", "after its last step, before it was marked sent"])
+@pytest.mark.parametrize("stopped", ["at its werkbon's attachment",
+                                     pytest.param("after its last step, before it was marked sent",
+                                                  marks=pytest.mark.slow)])
 def test_a_work_order_half_sent_by_the_old_steps_completes_with_the_link(sandbox, config_path, run, queue,
                                                                          monkeypatch, stopped):
     db, numbers = queue

@@ -67,7 +67,8 @@ def remarks_of(sandbox) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("new_customers", [3, pytest.param(0, marks=pytest.mark.slow)])
-@pytest.mark.parametrize("parts", [["--customers"], ["--work-addresses"], ["--customers", "--items"]])
+@pytest.mark.parametrize("parts", [["--customers"], pytest.param(["--work-addresses"], marks=pytest.mark.slow),
+                                   pytest.param(["--customers", "--items"], marks=pytest.mark.slow)])
 def test_reactivation_with_a_wipe_sends_every_archived_work_order(sandbox, pulled, run, new_customers, parts):
     numbers, addresses = three_archived(run, material=sales_item_codes(sandbox)[1])
     ok(run("deactivate", "--yes"))

@@ -93,7 +93,7 @@ class Sandbox:
         self._server = SandboxHTTPServer(("127.0.0.1", self.port), self)
         self.port = self._server.server_address[1]
         # a short poll interval keeps stop() quick: tests start and stop many sandboxes
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="exact-sandbox",
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), name="exact-sandbox",
                                         daemon=True)
         self._thread.start()
         return self
