@@ -21,13 +21,6 @@ def sandbox(monkeypatch):
         yield sb
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """--lang sets the process's language: leave English for the next test."""
-    yield
-    i18n.use(i18n.DEFAULT_LANGUAGE)
-
-
 def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):
     codes = sales_item_codes(sandbox)
     _, db = connected_store(sandbox, config_path, work_time_item=codes[0], your_ref="workorder_number",

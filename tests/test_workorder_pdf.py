@@ -125,7 +125,8 @@ def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(ru
     fonts = [TTFont(pdf.FONT_DIR / name).getBestCmap() for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")]
     assert not any(ord(c) in font for font in fonts for c in UNKNOWN_TO_THE_FONT + "".join(LOOK_ALIKES) + "\x1b\x00")
     odd = f"{UNKNOWN_TO_THE_FONT} {''.join(LOOK_ALIKES)} \x1b[31mrood\x00\ttab"
-    config_mod.update(config_mod.load(config_path), "workorders", "company_name", f"Bedrijf {odd}")
+    # A config refuses a NUL character outright; the other odd characters it keeps.
+    config_mod.update(config_mod.load(config_path), "workorders", "company_name", f"Bedrijf {odd}".replace("\x00", ""))
     ok(run("workaddress", "add", "25", "--street", f"Straat {odd}", "--city", "Delft"))
     ok(run("workorder", "add-material", number, "K7", "1", "--description", f"Materiaal {odd}"))
     ok(run("workorder", "form", number, f"Formulier\n{odd}", "--answer", f"Vraag {odd}=Antwoord\n{odd}"))

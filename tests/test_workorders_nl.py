@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from exactsync import config as config_mod
-from exactsync import i18n, log, timeutil
+from exactsync import i18n, log
 from exactsync.exact import TokenStore
 from exactsync.workorders import lifecycle
 from exactsync.workorders.lookup import MAX_BOOKING_MINUTES
@@ -22,14 +22,6 @@ from push_helpers import connected_store, fast_sandbox
 DUTCH_TOO = {"of"}
 # The import file's own field names and values, quoted back as they are in the file.
 IMPORT_FIELDS = {"customer", "description", "hours", "kind", "work", "travel"}
-
-
-@pytest.fixture(autouse=True)
-def _defaults_afterwards():
-    """--lang changes the process's language: leave it as the next test expects."""
-    yield
-    i18n.use(i18n.DEFAULT_LANGUAGE)
-    timeutil.use_office_zone(timeutil.DEFAULT_OFFICE_ZONE)
 
 
 @pytest.fixture
