@@ -10,7 +10,7 @@ import pytest
 
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
-from exactsync.sync import push
+from exactsync.sync import lookups
 
 from sandbox_login import connect
 
@@ -46,11 +46,11 @@ def test_an_invoice_is_found_among_all_pages_of_its_customer_by_its_exact_descri
     invoice(client, sandbox, other, "Werkbon WO-131")
     sandbox.reset_calls()
 
-    assert all(push.find_invoice(client, f"Werkbon WO-{n}", mine) == ids[n] for n in (1, 65, INVOICES))
+    assert all(lookups.find_invoice(client, f"Werkbon WO-{n}", mine) == ids[n] for n in (1, 65, INVOICES))
     sandbox.reset_calls()
-    assert push.find_invoice(client, "Werkbon WO-131", mine) is None
+    assert lookups.find_invoice(client, "Werkbon WO-131", mine) is None
     assert sandbox.calls["GET salesinvoice/SalesInvoices"] == 3  # every page of that customer's invoices
-    assert push.find_invoice(client, "werkbon wo-131 ", mine) == near_miss
+    assert lookups.find_invoice(client, "werkbon wo-131 ", mine) == near_miss
 
 
 def test_a_document_and_its_attachment_are_found_without_filtering_on_their_text(sandbox, client):
@@ -62,10 +62,10 @@ def test_a_document_and_its_attachment_are_found_without_filtering_on_their_text
         "Document": document, "FileName": name, "Attachment": base64.b64encode(b"%PDF-1.4").decode()})["ID"]
         for name in ("WO-7-formulieren.pdf", "WO-7-werkbon.pdf")}
 
-    assert push.find_document(client, "Werkbon WO-7", customer) == document
-    assert push.find_document(client, "Werkbon WO-8", customer) is None
-    assert push.find_attachment(client, document, "WO-7-werkbon.pdf") == attachments["WO-7-werkbon.pdf"]
-    assert push.find_attachment(client, document, "wo-7-werkbon.pdf") is None
+    assert lookups.find_document(client, "Werkbon WO-7", customer) == document
+    assert lookups.find_document(client, "Werkbon WO-8", customer) is None
+    assert lookups.find_attachment(client, document, "WO-7-werkbon.pdf") == attachments["WO-7-werkbon.pdf"]
+    assert lookups.find_attachment(client, document, "wo-7-werkbon.pdf") is None
 
 
 def test_a_link_is_found_by_the_invoices_id_and_only_when_it_is_to_one_of_the_work_orders_documents(sandbox, client):
@@ -76,7 +76,7 @@ def test_a_link_is_found_by_the_invoices_id_and_only_when_it_is_to_one_of_the_wo
     client.put(f"salesinvoice/SalesInvoices(guid'{linked}')", {"Document": ours})
     sandbox.reset_calls()
 
-    assert push.find_link(client, linked, {ours}) == ours
-    assert push.find_link(client, linked, {other}) is None
-    assert push.find_link(client, unlinked, {ours, other}) is None
+    assert lookups.find_link(client, linked, {ours}) == ours
+    assert lookups.find_link(client, linked, {other}) is None
+    assert lookups.find_link(client, unlinked, {ours, other}) is None
     assert sandbox.calls["GET salesinvoice/SalesInvoices"] == 3  # one call each, by the invoice's key field

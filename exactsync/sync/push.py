@@ -51,6 +51,7 @@ from exactsync.store.log import latest_message
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials, update_work_order
 from exactsync.sync import invoice as invoice_mod
 from exactsync.sync import mapping
+from exactsync.sync.lookups import INVOICE_ENDPOINT, find_attachment, find_document, find_invoice, find_link
 from exactsync.timeutil import amsterdam_today, for_people, iso, parse, utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import WorkOrderError, get_work_order
@@ -68,7 +69,6 @@ INVOICE_STEP = "invoice"
 # the same Document again is harmless, so no fault can link twice, and the invoice still comes first
 # (nothing lands on a customer's card before push knows the invoice went).
 LINK_STEP = "invoice link"
-INVOICE_ENDPOINT = "salesinvoice/SalesInvoices"
 # A POST carries at most 10.0 MB, an attachment counted by its bytes (EXDOC API_limits; read as 10**6-byte
 # MB, the stricter reading); the rest of the attachment's request (document ID, file name) fits in 1,000 bytes.
 MAX_PDF_BYTES = 10_000_000 - 1_000
@@ -658,45 +658,6 @@ class Push:
 
     def pdf_base64(self, kind: str, number: str) -> str:
         return base64.b64encode(self.pdf_bytes(kind, number)).decode("ascii")
-
-
-# --- finding what a step may have created ---------------------------------------------------
-# Exact documents filters on key fields, not on text: bulk DocumentAttachments takes only Document
-# and ID, and "Filtering on these fields is not supported" 400s are known (Pi-Systems Bulk/Documents,
-# picqer#500, #532). So the lookups filter on the GUID they were posted with, read every page of
-# that record's invoices, documents or attachments with only the fields needed, and compare the
-# text here, exactly (Exact's own comparison ignores case and trailing spaces). No date narrows
-# them: a missed record would be posted twice, and a customer's invoices are a few pages at most.
-
-def find_invoice(client, description: str, customer_id: str) -> str | None:
-    return _find(client, INVOICE_ENDPOINT, {"$filter": f"OrderedBy eq {odata.guid(customer_id)}"},
-                 "InvoiceID", "Description", description)
-
-
-def find_link(client, invoice_id: str, documents: set[str]) -> str | None:
-    """The document the invoice links, when it is one of `documents` (its work order's)."""
-    linked = _find(client, INVOICE_ENDPOINT, {"$filter": f"InvoiceID eq {odata.guid(invoice_id)}"},
-                   "Document", "InvoiceID", invoice_id)
-    return linked if linked in documents else None
-
-
-def find_document(client, subject: str, customer_id: str) -> str | None:
-    return _find(client, "documents/Documents", {"$filter": f"Account eq {odata.guid(customer_id)}"},
-                 "ID", "Subject", subject)
-
-
-def find_attachment(client, document_id: str, file_name: str) -> str | None:
-    return _find(client, "documents/DocumentAttachments", {"$filter": f"Document eq {odata.guid(document_id)}"},
-                 "ID", "FileName", file_name)
-
-
-def _find(client, path: str, query: dict, key: str, text_field: str, text: str) -> str | None:
-    """The `key` of the first row whose `text_field` is exactly `text`; stops at the page that has it."""
-    for page in client.pages(path, query | {"$select": f"{key},{text_field}"}):
-        found = next((row[key] for row in page if row.get(text_field) == text), None)
-        if found:
-            return found
-    return None
 
 
 def exact_item_id(client, code: str, setting: str) -> str:
