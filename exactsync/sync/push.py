@@ -54,7 +54,7 @@ from exactsync.sync import mapping
 from exactsync.sync.lookups import INVOICE_ENDPOINT, find_attachment, find_document, find_invoice, find_link
 from exactsync.timeutil import amsterdam_today, for_people, iso, parse, utcnow
 from exactsync.workorders import addresses
-from exactsync.workorders.lookup import WorkOrderError, get_work_order
+from exactsync.workorders.lookup import WorkOrderError, get_work_order, status_label
 from exactsync.workorders.pdf import forms_pdf, workorder_pdf
 
 DEFAULT_MAX_SECONDS = 240  # a run fits a 5-minute cron
@@ -674,17 +674,13 @@ def exact_item_id(client, code: str, setting: str) -> str:
 
 # --- failed work orders ----------------------------------------------------------------------
 
-# A work order's status as a word in a sentence (exactsync.workorders.lifecycle.STATUSES).
-STATUS_WORDS = (N_("open"), N_("planned"), N_("completed"), N_("archived"), N_("sent"))
-
-
 def retry(db: sqlite_utils.Database, number: str) -> str:
     """Queue a failed work order again, with a fresh count of tries; return its number."""
     order = get_work_order(db, number)
     if order["status"] != "failed":
         raise ExactsyncError(msg("work order {number} is {status}, not failed: only a failed work order can be "
                                  "retried (an archived one is sent by the next push anyway)",
-                                 number=order["number"], status=msg(order["status"])))
+                                 number=order["number"], status=status_label(order["status"])))
     with transaction(db):
         update_work_order(db, order["id"], {"status": "archived"})
         outbox.reset_failed_steps(db, order["id"])
