@@ -50,11 +50,16 @@ class DailyLimitReached(ExactsyncError):
 
     def __init__(self, resets_at: float | None):
         self.resets_at = resets_at
-        if resets_at:
+        if self.reset_time:
             super().__init__(msg("Exact's daily API limit for this division is spent; it resets at {time}",
-                                 time=for_people(iso(resets_at), "%Y-%m-%d %H:%M")))
+                                 time=self.reset_time))
         else:
             super().__init__(msg("Exact's daily API limit for this division is spent; it resets tomorrow"))
+
+    @property
+    def reset_time(self) -> str | None:
+        """When the limit resets, as the office reads it; None when Exact did not say."""
+        return for_people(iso(self.resets_at), "%Y-%m-%d %H:%M") if self.resets_at else None
 
 
 class LoginUnavailable(ExactsyncError):

@@ -14,7 +14,7 @@ from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, Reconnec
 from exactsync.exact.scopes import tick_action
 from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, set_state, store_failure, transaction
-from exactsync.timeutil import for_people, iso, utcnow
+from exactsync.timeutil import utcnow
 
 # A run's outcome as `status` shows it: stored in English, translated where it is read.
 OK, FAILED = N_("ok"), N_("failed")
@@ -93,11 +93,11 @@ def _note_daily_limit(db: sqlite_utils.Database, name: str, exc: DailyLimitReach
 
 
 def daily_limit_message(name: str, exc: DailyLimitReached) -> Msg:
-    if not exc.resets_at:
+    if not exc.reset_time:
         return msg("{run} stopped: Exact's daily call limit is reached; {run} resumes after the reset tomorrow",
                    run=name)
     return msg("{run} stopped: Exact's daily call limit is reached; {run} resumes after the reset at {time}",
-               run=name, time=for_people(iso(exc.resets_at), "%Y-%m-%d %H:%M"))
+               run=name, time=exc.reset_time)
 
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:
