@@ -20,6 +20,7 @@ import sqlite_utils
 from exactsync.errors import StoreError
 from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
+from exactsync.privatefile import open_private
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -419,8 +420,7 @@ def _create(path: Path) -> None:
     when it is closed; `_open` switches it to WAL."""
     building = path.with_name(f".{path.name}.new-{os.getpid()}")
     try:
-        os.close(os.open(building, os.O_RDWR | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE))
-        os.chmod(building, PRIVATE_MODE)  # whatever the umask
+        os.close(open_private(building))  # 0600 whatever the umask
         conn = sqlite3.connect(str(building), isolation_level=None)
         try:
             migrate(sqlite_utils.Database(conn, execute_plugins=False))
