@@ -50,6 +50,18 @@ def connected_store(sandbox, config_path, **settings):
     return config, db
 
 
+def dry_run_queue(sandbox, config_path):
+    """What the dry-run tests show: a work order that would be sent (20 minutes of work, a material,
+    both PDFs) and one with nothing to invoice. Returns (db, item codes, good, bad)."""
+    codes = sales_item_codes(sandbox)
+    _, db = connected_store(sandbox, config_path, work_time_item=codes[0], your_ref="workorder_number",
+                            pdfs="both", memo="work_description")
+    customers = customer_codes(db)
+    good = archived(db, customers[0], materials=[(codes[1], "1.5")], work=20)
+    bad = archived(db, customers[1], work=None, travel=None, materials=[])
+    return db, codes, good, bad
+
+
 def archived(db, customer_code: str, **kwargs) -> str:
     """An archived work order built the way users build one; returns its number."""
     number = completed(db, customer_code, **kwargs)

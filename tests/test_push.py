@@ -19,6 +19,7 @@ from push_helpers import (
     assert_exactly_once,
     connected_store,
     customer_codes,
+    dry_run_queue,
     fast_sandbox,
     run_push,
     sales_item_codes,
@@ -325,12 +326,7 @@ def test_retry_queues_a_failed_work_order_again(sandbox, config_path, run, db):
 # --- dry run ---------------------------------------------------------------------------------------------
 
 def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_path, run):
-    codes = sales_item_codes(sandbox)
-    config, db = connected_store(sandbox, config_path, work_time_item=codes[0], your_ref="workorder_number",
-                                 pdfs="both", memo="work_description")
-    customers = customer_codes(db)
-    good = archived(db, customers[0], materials=[(codes[1], "1.5")], work=20)
-    bad = archived(db, customers[1], work=None, travel=None, materials=[])
+    db, codes, good, bad = dry_run_queue(sandbox, config_path)
     before = "\n".join(db.conn.iterdump())
     sandbox.reset_calls()
 

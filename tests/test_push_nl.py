@@ -11,7 +11,15 @@ from exactsync import i18n, log
 from exactsync.sync import invoice, mapping, push
 
 from language_helpers import english_in
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, run_push, sales_item_codes
+from push_helpers import (
+    archived,
+    connected_store,
+    customer_codes,
+    dry_run_queue,
+    fast_sandbox,
+    run_push,
+    sales_item_codes,
+)
 from test_push import unknown_in_exact
 
 
@@ -22,12 +30,7 @@ def sandbox(monkeypatch):
 
 
 def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):
-    codes = sales_item_codes(sandbox)
-    _, db = connected_store(sandbox, config_path, work_time_item=codes[0], your_ref="workorder_number",
-                            pdfs="both", memo="work_description")
-    customers = customer_codes(db)
-    good = archived(db, customers[0], materials=[(codes[1], "1.5")], work=20)
-    bad = archived(db, customers[1], work=None, travel=None, materials=[])
+    _, _, good, bad = dry_run_queue(sandbox, config_path)
 
     dutch = run("--lang", "nl", "push", "--dry-run", env={"COLUMNS": "400"})
 
