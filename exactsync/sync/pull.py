@@ -78,7 +78,7 @@ class SyncEntity:
 # --- the log names every record pull deactivates or skips (manual 8) ------------
 
 # Per store table: its log table and the column that names a row besides its code.
-RECORD_OF = {"customers": (log.TABLE_OF["customers"], "name"), "items": (log.TABLE_OF["items"], "description")}
+RECORD_OF = {table: (log.TABLE_OF[table], column) for table, column in store.NAME_COLUMN.items()}
 # Where the rows past log.RECORDS_PER_TABLE can be seen.
 MORE_RECORDS = {("info", "customer"): "exactsync customers --all", ("info", "item"): "exactsync items --all"}
 DEACTIVATED = {"customers": N_("customer {code} ({name}) {reason}: deactivated by pull"),
