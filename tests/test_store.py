@@ -361,3 +361,13 @@ def test_a_store_that_stays_locked_at_opening_is_not_called_damaged(tmp_path, mo
     assert str(refused.value).startswith(f"cannot open the store {tmp_path / 's.db'} (database is locked): if this "
                                          "happens again, check the file with sqlite3")
     assert "move" not in str(refused.value)
+
+
+def test_a_field_app_id_names_one_work_order_at_most(tmp_path):
+    db = store.open_store(tmp_path / "s.db")
+    columns = db["work_orders"].columns_dict
+    for column in ("exact_order_number", "exact_invoice_number", "exact_processed_at", "exact_deleted_at",
+                   "external_id"):
+        assert column in columns, column
+    index = db.execute("SELECT sql FROM sqlite_master WHERE name = 'work_orders_external_id'").fetchone()[0]
+    assert "UNIQUE" in index and "external_id IS NOT NULL" in index

@@ -326,6 +326,23 @@ def _m900_log_message_keys(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
+    """What became of a work order in Exact and who sent it in: Exact's numbers for its draft
+    (OrderNumber from the POST's answer; InvoiceNumber once the office processed it), when the
+    office processed or deleted the draft, and the field app's own id (unique where given)."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE work_orders ADD COLUMN exact_order_number INTEGER;
+        ALTER TABLE work_orders ADD COLUMN exact_invoice_number INTEGER;
+        ALTER TABLE work_orders ADD COLUMN exact_processed_at TEXT;
+        ALTER TABLE work_orders ADD COLUMN exact_deleted_at TEXT;
+        ALTER TABLE work_orders ADD COLUMN external_id TEXT;
+        CREATE UNIQUE INDEX work_orders_external_id ON work_orders (external_id) WHERE external_id IS NOT NULL
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -333,6 +350,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("600_push_outbox_status", _m600_push_outbox_status),
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
+    ("910_exact_invoice_state", _m910_exact_invoice_state),
 ]
 
 
