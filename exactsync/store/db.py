@@ -343,6 +343,29 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m911_push_one_document(db: sqlite_utils.Database) -> None:
+    """Push's steps in their new order: one document per work order (`document`) holding an attachment
+    per PDF, then the invoice carrying that document. No link step. What the old steps mean now:
+    `document:workorder` (subject "Werkbon WO...") is the work order's document; a `document:forms`
+    keeps its name, for its forms attachment already holds (or is to hold) the forms; the link (a PUT
+    of one value, harmless if it still lands) is gone. Also: the `[settings] pdfs` in force when a
+    work order's first step went out (a half-sent one gets the setting verified now), and, per step,
+    the earliest moment it may be looked up, on the wall clock and in seconds since boot (boot_id)."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN pdfs TEXT;
+        ALTER TABLE outbox ADD COLUMN look_up_after TEXT;
+        ALTER TABLE outbox ADD COLUMN boot_id TEXT;
+        ALTER TABLE outbox ADD COLUMN look_up_after_boot REAL;
+        UPDATE outbox SET step = 'document' WHERE step = 'document:workorder';
+        DELETE FROM outbox WHERE step = 'invoice link';
+        UPDATE outbox SET pdfs = (SELECT json_extract(value, '$.pdfs') FROM state WHERE key = 'settings_verified')
+        WHERE id IN (SELECT min(id) FROM outbox GROUP BY work_order_id HAVING max(state != 'pending' OR attempts > 0))
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -351,6 +374,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    ("911_push_one_document", _m911_push_one_document),
 ]
 
 
