@@ -10,7 +10,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from exactsync.exact import ExactClient
@@ -99,6 +99,8 @@ OPERATIONS = st.lists(st.one_of(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(operations=[("timeout", 1), ("pass", 6), ("push", False)])  # the lowered timeout
+@example(operations=[("step", 60), ("pass", 200), ("push", False)])  # a clock step inside the window
 @given(operations=OPERATIONS)
 def test_no_config_edit_or_clock_step_while_steps_wait_yields_a_second_anything(template, tmp_path_factory,
                                                                                monkeypatch, operations):
