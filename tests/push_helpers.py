@@ -83,11 +83,11 @@ def completed(db, customer_code: str, *, materials=(), work: int | None = 120, t
     return number
 
 
-def run_push(config_path, db, *, clock=None, client=None, max_seconds: float = 240) -> push.PushResult:
+def run_push(config_path, db, *, clock=None, client=None, max_seconds: float = 240, boot=None) -> push.PushResult:
     """A push run in this process; with `clock`, time has passed for real as `clock` says (the time
-    since boot moves with it: no restart, no clock step)."""
+    since boot moves with it: no restart, no clock step) unless `boot` says otherwise."""
     config = config_mod.load(config_path)
-    kwargs = {"clock": clock, "boot": boot_clock_moving_with(clock)} if clock else {}
+    kwargs = {"clock": clock, "boot": boot or boot_clock_moving_with(clock)} if clock else {}
     return push.Push(client or ExactClient.from_config(config), db, verified_settings(db),
                      company_name="Installatiebedrijf Test", **kwargs).run(max_seconds)
 
