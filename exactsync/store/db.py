@@ -565,6 +565,12 @@ def _disk_full(detail: str | Msg) -> StoreError:
                           "free some space, then run the command again", detail=detail))
 
 
+def file_of(db: sqlite_utils.Database) -> Path | None:
+    """The file the store lives in (None for one in memory)."""
+    name = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(name) if name else None
+
+
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two

@@ -142,6 +142,7 @@ class Push:
         self.outbox = Outbox(db, client, clock, boot)
         self.items = ExactItems(client, db, settings)
         self._pdfs: dict[tuple[str, str], bytes] = {}  # (number, kind): rendered once per run
+        self.looked_up: set[int] = set()  # work orders looked up in Exact first (see look_up_first)
 
     def run(self, max_seconds: float = DEFAULT_MAX_SECONDS) -> PushResult:
         """Send the queue. No new call starts after `max_seconds` (nor a pace wait that would end after
@@ -152,11 +153,14 @@ class Push:
         try:
             self.reconcile()
             queue = outbox.push_queue(self.db)
+            everything = {order["id"] for order in queue}
             while queue:
                 if self.clock() >= deadline:
                     raise RunTimeUp()
                 self.isolated(queue[0]["number"], self.send, queue[0])
                 queue.pop(0)
+            if everything <= self.looked_up:
+                self.outbox.high_water.queue_looked_up()
         except RunTimeUp:
             self.time_up(max_seconds, len(outbox.push_queue(self.db) if queue is None else queue))
         finally:
@@ -165,8 +169,9 @@ class Push:
 
     def time_up(self, max_seconds: float, left: int) -> None:
         self.result.left = left
+        seconds = format(max_seconds, "g")
         log.info(self.db, "workorder", msg("push used its {seconds} s: {count} work order(s) left for the next run",
-                                           seconds=f"{max_seconds:g}", count=left),
+                                           seconds=seconds, count=left),
                  action=msg("none: the next push continues"))
 
     def isolated(self, number: str, work: Callable[[dict], None], row: dict) -> None:
@@ -196,11 +201,9 @@ class Push:
         found = self.find(row)
         if found:
             self.outbox.done(row["work_order_id"], row["step"], *found)
-            self.result.adopted += 1
-            log.info(self.db, "workorder", msg("work order {number}: {step} found in Exact ({found}) after an "
-                                               "interrupted send; adopted, not sent again", number=row["number"],
-                                               step=step_label(row["step"]), found=found[0]),
-                     record=row["number"], action=msg("none"))
+            self.adopted(row["number"], msg("work order {number}: {step} found in Exact ({found}) after an "
+                                            "interrupted send; adopted, not sent again", number=row["number"],
+                                            step=step_label(row["step"]), found=found[0]))
         elif row["last_status"] is not None:
             self.result.note(row["number"], self.outbox.refused(row["work_order_id"], row["number"], row["step"],
                                                                 row["last_error"]))
@@ -208,6 +211,27 @@ class Push:
             # No answer and nothing stored: the network failed, not the work order; that try does
             # not count towards failing it.
             self.outbox.not_tried(row["work_order_id"], row["step"])
+
+    def adopted(self, number: str, message: Msg) -> None:
+        self.result.adopted += 1
+        log.info(self.db, "workorder", message, record=number, action=msg("none"))
+
+    def look_up_first(self, order: dict, steps: Steps) -> None:
+        """The store is older than what push sent (see `highwater`): adopt what Exact already has of this
+        work order before its first call."""
+        for step in (INVOICE_STEP, DOCUMENT_STEP, attachment_step("workorder"), attachment_step("forms")):
+            row = steps.rows.get(step)
+            if not order["customer_exact_id"] or row and row["state"] in ("done", "in_flight"):
+                continue
+            found = self.find({"step": step, "number": order["number"], "work_order_id": order["id"],
+                               "customer_exact_id": order["customer_exact_id"]})
+            if found:
+                self.outbox.adopt(order["id"], step, steps.pdfs or self.settings["pdfs"], *found)
+                self.adopted(order["number"], msg("work order {number}: {step} found in Exact ({found}) though the "
+                                                  "store did not know it (restored from an older backup?); adopted, "
+                                                  "not sent again", number=order["number"], step=step_label(step),
+                                                  found=found[0]))
+        self.looked_up.add(order["id"])
 
     def wait_for_exact(self, row: dict, later: float) -> None:
         """Leave a step that got no answer in flight until Exact is done with it; say so once."""
@@ -239,6 +263,8 @@ class Push:
     # -- one work order -----------------------------------------------------------------
 
     def send(self, order: dict) -> None:
+        if self.outbox.high_water.look_up_first and order["id"] not in self.looked_up:
+            self.look_up_first(order, self.outbox.steps(order["id"]))
         steps = self.outbox.steps(order["id"])
         if steps.held(iso(self.clock())):
             return

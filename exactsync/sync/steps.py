@@ -31,6 +31,7 @@ from exactsync import log
 from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, outbox, set_state, transaction
 from exactsync.store.workorders import update_work_order
+from exactsync.sync.highwater import HighWater
 from exactsync.timeutil import for_people, iso, parse
 
 RETRY_DELAYS = (timedelta(0), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
@@ -156,13 +157,23 @@ class Outbox:
         self.clock = clock
         self.boot = boot
         self.errors = ErrorBudget(db, clock)
+        self.high_water = HighWater(db)
 
     def steps(self, work_order_id: int) -> Steps:
         return Steps.of(self.db, work_order_id)
 
     def begin(self, work_order_id: int, step: str, pdfs: str | None) -> None:
+        """In flight, and counted (see `highwater`), before its call."""
+        count = self.high_water.before_call()
         with transaction(self.db):
             outbox.begin_step(self.db, work_order_id, step, pdfs)
+            self.high_water.counted(count)
+
+    def adopt(self, work_order_id: int, step: str, pdfs: str, exact_id: str, order_number: int | None) -> None:
+        """What Exact already has for a step the store does not know of (restored from an older backup)."""
+        with transaction(self.db):
+            outbox.begin_step(self.db, work_order_id, step, pdfs)
+            self.done(work_order_id, step, exact_id, order_number)
 
     def stamp(self, work_order_id: int, step: str) -> None:
         """Called just before each try of a step's POST goes out (a pace or a 429 wait may come between
