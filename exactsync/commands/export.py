@@ -6,6 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.commands._schema import schema_option
 from exactsync.fieldapp import feed, schemas
 
 
@@ -18,20 +19,10 @@ def _cursor(ctx: click.Context, param: click.Parameter, text: str | None) -> fee
         raise click.BadParameter(str(exc)) from None
 
 
-def print_schema(name: str):
-    """An eager option's callback that prints the schema `name` and exits, like --version."""
-    def callback(ctx: click.Context, param: click.Parameter, wanted: bool) -> None:
-        if wanted and not ctx.resilient_parsing:
-            click.echo(schemas.text(name), nl=False)
-            ctx.exit()
-    return callback
-
-
 @click.command("export")
 @click.option("--since", "since", metavar="CURSOR", callback=_cursor,
               help="The cursor the previous export ended with; without it, everything.")
-@click.option("--schema", is_flag=True, is_eager=True, expose_value=False, callback=print_schema(schemas.EXPORT),
-              help="Print the JSON Schema of the lines and exit.")
+@schema_option(schemas.EXPORT, "the lines")
 @pass_app
 def export_command(app: App, since: feed.Cursor | None):
     """Print, as JSON lines for a field app, the customers, work addresses, items and work orders
