@@ -10,11 +10,11 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync import log
-from exactsync.exact.tokens import TokenStore, Tokens
+from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.settings_check import record_verified
 from exactsync.store import set_state
 from exactsync.sync import budget, runs
-from exactsync.timeutil import iso
+from exactsync.timeutil import for_people, iso
 
 from factories import add_customer
 from push_helpers import archived
@@ -98,7 +98,6 @@ def test_an_active_integration_that_never_pulled_is_critical_once_stale(run, db,
 
 
 def _local(at: str) -> str:
-    from exactsync.timeutil import for_people
     return for_people(at)
 
 
