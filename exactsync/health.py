@@ -44,8 +44,8 @@ class Health:
     @property
     def summary(self) -> str:
         """The plugin's first line: `EXACTSYNC CRITICAL - <what is worst>`."""
-        worst = [str(f.message) for f in self.findings if f.level == self.code]
-        return f"EXACTSYNC {LEVELS[self.code]} - {'; '.join(worst) or _('active; no problems found')}"
+        worst = "; ".join(str(f.message) for f in self.findings if f.level == self.code)
+        return f"EXACTSYNC {LEVELS[self.code]} - " + (worst or _("active; no problems found"))
 
     @property
     def details(self) -> list[str]:
