@@ -371,15 +371,8 @@ def import_command(app: App, file: Path, each: bool):
     for outcome in outcomes:
         if outcome.number:
             click.echo(outcome.number)
-    counts = {result: sum(1 for o in outcomes if o.result == result)
-              for result in ("created", "updated", "unchanged", "refused")}
-    if counts["created"] == len(outcomes):
-        _done(msg("imported {count} work orders from {file}", count=len(outcomes), file=str(file)))
-    else:
-        _done(msg("{file}: {created} work orders created, {updated} updated, {unchanged} unchanged",
-                  file=str(file), created=counts["created"], updated=counts["updated"],
-                  unchanged=counts["unchanged"]))
-    if counts["refused"]:
+    _done(import_apply.summary(outcomes, str(file)))
+    if any(o.problems for o in outcomes):
         raise import_apply.EntriesRefused(str(file), outcomes)
 
 

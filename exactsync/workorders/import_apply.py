@@ -61,6 +61,15 @@ def import_entries(db: sqlite_utils.Database, entries: list, *, prefix: str, sou
     return outcomes
 
 
+def summary(outcomes: list[Outcome], source: str) -> Msg:
+    """What the import did, for the person who ran it."""
+    counts = {result: sum(1 for o in outcomes if o.result == result) for result in ("created", "updated", "unchanged")}
+    if counts["created"] == len(outcomes):
+        return msg("imported {count} work orders from {file}", count=len(outcomes), file=source)
+    return msg("{file}: {created} work orders created, {updated} updated, {unchanged} unchanged", file=source,
+               **counts)
+
+
 def _problems(outcomes: list[Outcome]) -> list[Msg]:
     return [problem for outcome in outcomes for problem in outcome.problems]
 
