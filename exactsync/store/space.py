@@ -15,6 +15,8 @@ import sqlite_utils
 INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL (0 is NONE, 1 FULL)
 # Less than this free is left for new rows to reuse: not worth a write.
 WORTH_GIVING_BACK_BYTES = 1 << 20
+# What leaves the space for a later run: a disk too full for VACUUM's copy, another connection's lock.
+LATER = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def build_incremental(conn: sqlite3.Connection) -> None:
@@ -41,13 +43,14 @@ def give_back_free_pages(db: sqlite_utils.Database) -> int:
         return 0
     try:
         if is_incremental(db):
-            # One page per step of the statement: stepped to the end, it frees them all.
-            db.execute("PRAGMA incremental_vacuum").fetchall()
+            # It frees one page per step, and a cursor takes one step for a statement without columns:
+            # executescript steps it to the end.
+            db.conn.executescript("PRAGMA incremental_vacuum;")
         else:
             db.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
             db.execute("VACUUM")  # the one rewrite that switches an older store over
     except sqlite3.OperationalError as exc:
-        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in LATER:
             raise
         return 0
     return free - free_bytes(db)
