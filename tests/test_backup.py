@@ -72,6 +72,14 @@ def test_a_missing_folder_is_a_clear_error_and_writes_nothing(db, run, tmp_path)
     assert not (tmp_path / "no-such-folder").exists()
 
 
+def test_without_a_store_there_is_nothing_to_back_up_and_none_is_started(config_path, run, tmp_path):
+    result = run("backup", "copy.db")
+    assert result.exit_code == 1
+    assert result.output == (f"Error: there is no store {tmp_path / 'exactsync.db'} to back up: run the command in "
+                             "the administration's folder, or pass its config with --config\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exactsync.toml"]
+
+
 def test_a_folder_as_the_file_is_a_clear_error(db, run, tmp_path):
     (tmp_path / "backups").mkdir()
     result = run("backup", "backups")

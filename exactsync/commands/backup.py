@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg, number
 from exactsync.store.backup import copy_store
 
@@ -27,6 +28,9 @@ def backup_command(app: App, file: Path, force: bool):
     Example:
       exactsync backup /var/backups/exactsync/acme-$(date +%F).db
     """
+    if not app.config.store_path.exists():  # opening would start a new, empty store: nothing to keep
+        raise ExactsyncError(msg("there is no store {store} to back up: run the command in the administration's "
+                                 "folder, or pass its config with --config", store=str(app.config.store_path)))
     copy_store(app.db.conn, file, replace=force)
     if sys.stderr.isatty():  # cron mails what a run prints: a backup that worked says nothing there
         click.echo(msg("store {store} copied to {file} ({size} KiB)", store=str(app.config.store_path),
