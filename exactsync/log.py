@@ -16,7 +16,7 @@ import sqlite_utils
 
 from exactsync.i18n import N_, Msg, msg
 from exactsync.store import transaction
-from exactsync.store.log import add_log_row, count_log_since, delete_log_before, log_rows
+from exactsync.store.log import add_log_row, count_log_since, delete_log_before, last_log_id, log_rows
 from exactsync.store.space import give_back_free_pages
 from exactsync.timeutil import iso, utcnow
 
@@ -107,6 +107,7 @@ class LogFilter:
     table: str | None = None
     since: str | None = None  # ISO UTC, inclusive
     limit: int | None = 100
+    after: int | None = None  # only rows written after the one with this id (see `newest_id`)
 
 
 def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
@@ -115,7 +116,7 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
     `message_params`; None for a row written as plain text, which is shown as written)."""
     return [{"at": row["at"], "kind": row["kind"], "table": row["table"], "record": row["record"],
              **_rendered("message", row), **_rendered("action", row)}
-            for row in log_rows(db, where.kinds, where.table, where.since, where.limit)]
+            for row in log_rows(db, where.kinds, where.table, where.since, where.limit, where.after)]
 
 
 def _rendered(part: str, row: dict) -> dict:
@@ -134,6 +135,11 @@ def prune(db: sqlite_utils.Database, retention_days: int, now: datetime | None =
         removed = delete_log_before(db, cutoff)
     give_back_free_pages(db)
     return removed
+
+
+def newest_id(db: sqlite_utils.Database) -> int:
+    """Where the log stands now: `LogFilter(after=...)` reads the rows written since."""
+    return last_log_id(db)
 
 
 def count_since(db: sqlite_utils.Database, kind: str, since: str) -> int:
