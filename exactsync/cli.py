@@ -25,6 +25,8 @@ COMMANDS = {
     "activate": ("activation", "activate_command",
                  "Start the integration again after `exactsync deactivate`: the next pull and push resume from "
                  "where they stopped."),
+    "backup": ("backup", "backup_command",
+               "Write a consistent copy of the store to FILE (mode 0600), also while pull, push or cleanup run."),
     "check-settings": ("settings", "check_settings_command",
                        "Verify every setting in [settings] against Exact, like the manual's \"Controleer\" buttons, "
                        "and report all problems at once."),

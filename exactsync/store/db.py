@@ -20,8 +20,8 @@ import sqlite_utils
 from exactsync.errors import StoreError
 from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
-from exactsync.privatefile import open_private
-from exactsync.store import changes_schema
+from exactsync.privatefile import link_new, open_private
+from exactsync.store import changes_schema, space, upgrade
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -372,6 +372,8 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
         if name in done:
             continue
         with transaction(db):
+            if db.execute("SELECT 1 FROM migrations WHERE name = ?", [name]).fetchone():
+                continue  # another process opening the store at the same time applied it first
             apply(db)
             db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", [name, utcnow()])
         applied.append(name)
@@ -433,6 +435,7 @@ def _open(path: Path) -> sqlite_utils.Database:
         db.execute("PRAGMA wal_autocheckpoint = 20000")
         db.execute("PRAGMA foreign_keys = ON")
         _check_ours(db, path)
+        upgrade.prepare(db, path, [name for name, _ in MIGRATIONS])
         migrate(db)
     except BaseException:
         conn.close()
@@ -450,25 +453,15 @@ def _create(path: Path) -> None:
         os.close(open_private(building))  # 0600 whatever the umask
         conn = sqlite3.connect(str(building), isolation_level=None)
         try:
+            space.build_incremental(conn)
             migrate(sqlite_utils.Database(conn, execute_plugins=False))
         finally:
             conn.close()
-        _link(building, path)
+        with contextlib.suppress(FileExistsError):  # another run created it first: use that one
+            link_new(building, path)
     finally:
         for leftover in (building, Path(f"{building}-journal")):
             leftover.unlink(missing_ok=True)
-
-
-def _link(building: Path, path: Path) -> None:
-    try:
-        os.link(building, path)
-    except FileExistsError:
-        pass  # another run created it first: use that one
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
-            raise
-        if not path.exists():  # a file system without hard links
-            os.rename(building, path)
 
 
 def _make_private(path: Path) -> None:
