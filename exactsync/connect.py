@@ -103,7 +103,7 @@ def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactCl
         config_mod.update(config, "settings", "division", division)
     client.division = division
     with transaction(db):
-        set_state(db, active=1, division=division, connected_at=utcnow())
+        set_state(db, active=1, connected_at=utcnow())
         log.info(db, "connection", connected(division),
                  action=msg("none: `exactsync pull` reads customers and items"))
     return division
