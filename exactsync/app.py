@@ -14,6 +14,7 @@ import sqlite_utils
 
 from exactsync import activation, i18n, log, timeutil
 from exactsync import config as config_mod
+from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import _, msg
 from exactsync.locks import Busy
@@ -70,7 +71,7 @@ class App:
         except Busy:
             log.info(db, "connection", msg("another run is busy; this one stopped without doing anything"),
                      action=msg("none: the next run picks up the work"))
-            click.echo(_("another exactsync run is busy; nothing done"), err=True)
+            _output.echo(_("another exactsync run is busy; nothing done"), err=True)
             raise click.exceptions.Exit(0) from None
 
     @contextlib.contextmanager
@@ -84,7 +85,7 @@ class App:
             if reason:
                 # Exit 0 keeps cron quiet; the daily warning keeps the stop visible in the log.
                 activation.warn_once_a_day(db, reason)
-                click.echo(msg("{run} skipped: {reason}", run=name, reason=reason).render(), err=True)
+                _output.echo(msg("{run} skipped: {reason}", run=name, reason=reason).render(), err=True)
                 raise click.exceptions.Exit(0)
             # Imported here: only the runs that talk to Exact need it.
             from exactsync.settings_check import unverified_reason

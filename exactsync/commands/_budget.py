@@ -9,6 +9,7 @@ import click
 import sqlite_utils
 
 from exactsync.app import App
+from exactsync.commands import _output
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.sync import budget
 from exactsync.sync.runs import daily_limit_message
@@ -23,5 +24,5 @@ def exact_run(app: App, name: str) -> Iterator[sqlite_utils.Database]:
         with app.sync_run(name) as db, budget.carried(db, app.client):
             yield db
     except DailyLimitReached as exc:
-        click.echo(str(daily_limit_message(name, exc)), err=True)
+        _output.echo(str(daily_limit_message(name, exc)), err=True)
         raise click.exceptions.Exit(0) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.commands import _output
 from exactsync.commands._budget import exact_run
 from exactsync.commands._progress import row_counter
 from exactsync.i18n import N_, _, msg, number
@@ -29,11 +30,14 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with exact_run(app, "pull") as db, row_counter(_reading) as progress:
-        result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
+    with exact_run(app, "pull") as db:
+        # The summary comes after the progress lines are drawn for the last time: written while they
+        # are live, their last redraw would erase it and draw the first line again above.
+        with row_counter(_reading) as progress:
+            result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
         summary = ", ".join(f"{_(ENTITY_LABELS[name])} +{number(c.added)} ~{number(c.changed)} "
                             f"-{number(c.deactivated)}" for name, c in result.counts.items())
-        click.echo(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render(),
+        _output.echo(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render(),
                    err=True)
 
 
@@ -55,6 +59,6 @@ def cleanup_command(app: App):
     """
     with app.sync_run("cleanup") as db:
         removed = cleanup_mod.cleanup(db)
-        click.echo(msg("removed {work_address} work address(es), {customer} customer(s), {item} item(s), "
+        _output.echo(msg("removed {work_address} work address(es), {customer} customer(s), {item} item(s), "
                        "{item_group} item group(s)", **{table: number(n) for table, n in removed.items()}).render(),
                    err=True)

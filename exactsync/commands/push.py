@@ -37,7 +37,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
       exactsync push --retry WO00042
     """
     if retry_number:
-        click.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
+        _output.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
     elif dry_run:
         _show_preview(app, as_json)
     else:
@@ -46,7 +46,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
                                    company_name=app.config.get("workorders", "company_name")).run(max_seconds)
         if as_json:
             _output.print_json(result.summary())
-        click.echo(summary_line(result.summary()), err=True)
+        _output.echo(summary_line(result.summary()), err=True)
 
 
 # The summary's counts as the last line says them.

@@ -54,7 +54,7 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     _output.stdout().print(_output.table(
         [_("part"), _("rows")], ([_(LABELS[p]), str(wipe.rows_text(counts[p]))] for p in wipe.PART_NAMES)))
     if not parts:
-        click.echo(_("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all"),
+        _output.echo(_("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all"),
                    err=True)
         return
     if "workorders" in parts and not force:
@@ -64,5 +64,5 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     with app.exclusive_run() as db:
         wiped = wipe.wipe(db, parts, force=force)
     for order in wiped.forced:
-        click.echo(msg("wipe --force deleted {order}", order=order).render(), err=True)
-    click.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)
+        _output.echo(msg("wipe --force deleted {order}", order=order).render(), err=True)
+    _output.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)

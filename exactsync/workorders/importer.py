@@ -17,6 +17,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.i18n import Msg, message_of, msg, number
 from exactsync.store import transaction
+from exactsync.text import not_text_at
 from exactsync.workorders import addresses, lifecycle
 from exactsync.workorders.lookup import (
     WorkOrderError,
@@ -125,10 +126,33 @@ def _json_int(digits: str) -> int | Decimal:
 
 
 def check_entries(db: sqlite_utils.Database, entries: list) -> tuple[list[Msg], list[dict]]:
-    """Check every entry; return (problems, the entries resolved to what the store needs)."""
+    """Check every entry; return (problems, the entries resolved to what the store needs). A string
+    anywhere that is not text is refused first: no check may store or show it."""
     check = _Checker()
+    for i, entry in enumerate(entries):
+        _refuse_not_text(check, msg("entry {index}", index=i), entry, _field)
+    if check.problems:
+        return check.problems, []
     resolved = [_check_entry(db, check, msg("entry {index}", index=i), entry) for i, entry in enumerate(entries)]
     return check.problems, resolved
+
+
+def _refuse_not_text(check: _Checker, where: Msg, value, member: Callable[[Msg, str], Msg] = _member) -> None:
+    """Each string in `value`, field names included, that is not text (a lone surrogate, as "\\ud800"
+    gives), reported at its place."""
+    if isinstance(value, str):
+        if (position := not_text_at(value)) is not None:
+            check.problem(where, msg("is not text: character {position} is half of a UTF-16 pair (\\ud800 to "
+                                     "\\udfff); write the text itself", position=position + 1))
+    elif isinstance(value, dict):
+        for name, field_value in value.items():
+            if not_text_at(name) is None:
+                _refuse_not_text(check, member(where, name), field_value)
+            else:
+                _refuse_not_text(check, where, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_not_text(check, _index(where, index), item)
 
 
 def _check_entry(db, check: _Checker, where: Msg, entry) -> dict:
