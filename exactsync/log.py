@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from exactsync.i18n import N_, Msg, msg
-from exactsync.store import transaction
+from exactsync.store import changes, transaction
 from exactsync.store.log import add_log_row, count_log_since, delete_log_before, last_log_id, log_rows
 from exactsync.timeutil import iso, utcnow
 
@@ -116,6 +116,15 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
     return [{"at": row["at"], "kind": row["kind"], "table": row["table"], "record": row["record"],
              **_rendered("message", row), **_rendered("action", row)}
             for row in log_rows(db, where.kinds, where.table, where.since, where.limit, where.after)]
+
+
+def latest_problem(db: sqlite_utils.Database, table: str, record: str) -> dict | None:
+    """The newest warning or error about `record` of `table`, its kind, message and action rendered
+    as `rows` renders them; None when there is none."""
+    row = changes.latest_problem(db, table, record)
+    if row is None:
+        return None
+    return {"kind": row["kind"], **_rendered("message", row), **_rendered("action", row)}
 
 
 def _rendered(part: str, row: dict) -> dict:

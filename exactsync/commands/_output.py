@@ -80,6 +80,11 @@ def print_json(value) -> None:
     click.echo(_json(value, indent=2))
 
 
+def print_json_text(text: str) -> None:
+    """JSON already written (a schema shipped in the package), as it is."""
+    click.echo(text, nl=False)
+
+
 def print_json_lines(values: Iterable[dict]) -> None:
     for value in values:
         click.echo(_json(value))

@@ -21,6 +21,7 @@ from exactsync.errors import StoreError
 from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
 from exactsync.privatefile import open_private
+from exactsync.store import changes_schema
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -343,6 +344,13 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m940_change_feed(db: sqlite_utils.Database) -> None:
+    """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
+    records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
+    for statement in (*changes_schema.TABLES, *changes_schema.triggers()):
+        db.execute(statement)
+
+
 def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
     """connect kept a copy of the division in `state`, which status showed after the config's
     division was changed and checked: the config's is the only one now."""
@@ -357,6 +365,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
 ]
 
