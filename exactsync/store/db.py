@@ -351,6 +351,12 @@ def _m940_change_feed(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
+    """connect kept a copy of the division in `state`, which status showed after the config's
+    division was changed and checked: the config's is the only one now."""
+    db.execute("DELETE FROM state WHERE key = 'division'")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -360,6 +366,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
     ("940_change_feed", _m940_change_feed),
+    ("950_division_only_in_the_config", _m950_division_only_in_the_config),
 ]
 
 
