@@ -27,6 +27,7 @@ import click
 
 from exactsync import config as config_mod
 from exactsync import i18n
+from exactsync.commands import _output
 from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
@@ -278,9 +279,13 @@ class Demo:
         click.echo(click.style(f"# GET {client.url(path)}   " + _("(Exact's REST API, with the stored login)"),
                                fg="cyan"))
         click.echo(render_invoice(client.get_one(path)))
-        documents = [d["Subject"] for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
+        documents = [f"{d['Subject']} ({', '.join(self.attachments_of(d['ID']))})"
+                     for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
         click.echo("  " + msg("documents on the customer's card: {documents}",
                               documents=", ".join(documents) or _("none")).render())
+
+    def attachments_of(self, document: str) -> list[str]:
+        return [a["FileName"] for a in self.sandbox.attachments.values() if a["Document"] == document]
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started
@@ -314,7 +319,8 @@ class Demo:
     def invoke(self, args: list[str]) -> int:
         """Run one command; the narration after it stays in the demo's language, whatever the command set."""
         try:
-            return _invoke(self.cli, args)
+            with _output.read_by_a_person():
+                return _invoke(self.cli, args)
         finally:
             i18n.use(self.language)
 

@@ -249,7 +249,7 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
         if customer["inactive_reason"]:
             reason = mapping.reason_message(customer["inactive_reason"])
             inactive = msg("{inactive} ({reason})", inactive=inactive, reason=reason)
-        return Refusal(inactive, msg("make the customer active in Exact again; the next pull and push send it"))
+        return Refusal(inactive, mapping.inactive_customer_action(customer["inactive_reason"], label, number))
     if address is None or address["customer_id"] != customer["id"]:
         return Refusal(msg("work order {number}: its work address is not linked to customer {customer}",
                            number=number, customer=label),
@@ -356,13 +356,8 @@ def material_problem(material: dict, stored: dict | None, exact_item: Callable[[
 
 
 def item_problem(code: str, why: str) -> ItemProblem:
-    shown = mapping.reason_message(why)
-    if why == mapping.NOT_A_SALES_ITEM:
-        return ItemProblem(shown, msg("make item {item} a sales item in Exact again", item=repr(code)))
-    if why.startswith(mapping.ENDED):
-        return ItemProblem(shown, msg("remove or move the end date of item {item} in Exact", item=repr(code)))
-    # deleted there: nothing brings it back
-    return ItemProblem(shown if why else msg("is inactive in Exact"))
+    return ItemProblem(mapping.reason_message(why) if why else msg("is inactive in Exact"),
+                       mapping.fix_for("item", why, repr(code)) or "")
 
 
 def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
