@@ -344,19 +344,6 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m940_change_feed(db: sqlite_utils.Database) -> None:
-    """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
-    records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
-    for statement in (*changes_schema.TABLES, *changes_schema.triggers()):
-        db.execute(statement)
-
-
-def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
-    """connect kept a copy of the division in `state`, which status showed after the config's
-    division was changed and checked: the config's is the only one now."""
-    db.execute("DELETE FROM state WHERE key = 'division'")
-
-
 def _m911_push_one_document(db: sqlite_utils.Database) -> None:
     """Push's steps in their new order: one document per work order (`document`) holding an attachment
     per PDF, then the invoice carrying that document. No link step. What the old steps mean now:
@@ -380,6 +367,20 @@ def _m911_push_one_document(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m940_change_feed(db: sqlite_utils.Database) -> None:
+    """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
+    records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
+    for statement in (*changes_schema.TABLES, *changes_schema.triggers()):
+        db.execute(statement)
+
+
+def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
+    """connect kept a copy of the division in `state`, which status showed after the config's
+    division was changed and checked: the config's is the only one now."""
+    db.execute("DELETE FROM state WHERE key = 'division'")
+
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -388,9 +389,11 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    # By name: upgrade.py and its tests read a store's schema as its highest migration name. A store
+    # that has 940 and 950 already gets 911 after them, as migrate applies whatever a store lacks.
+    ("911_push_one_document", _m911_push_one_document),
     ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
-    ("911_push_one_document", _m911_push_one_document),
 ]
 
 
