@@ -343,6 +343,23 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m920_drafts_in_exact(db: sqlite_utils.Database) -> None:
+    """What pull learns of the drafts push sent: when Exact reported deleted what an outbox step created
+    (sync/Deleted), and indexes to find a work order by Exact's IDs and numbers."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN exact_deleted_at TEXT;
+        CREATE INDEX outbox_exact_id ON outbox (exact_id) WHERE exact_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_id ON work_orders (exact_invoice_id) WHERE exact_invoice_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_order_number ON work_orders (exact_order_number)
+            WHERE exact_order_number IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_number ON work_orders (exact_invoice_number)
+            WHERE exact_invoice_number IS NOT NULL
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -351,6 +368,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    ("920_drafts_in_exact", _m920_drafts_in_exact),
 ]
 
 
