@@ -121,7 +121,8 @@ def test_a_processed_draft_shows_its_invoice_number_and_is_found_by_it(sandbox, 
         assert [r["number"] for r in listed] == [number]
         assert listed[0]["exact_invoice_number"] == FIRST_INVOICE_NUMBER
     assert json.loads(run("workorder", "list", "--invoice", "999", "--json").stdout) == []
-    assert json.loads(run("workorder", "show", number, "--json").stdout)["exact_invoice_number"] == FIRST_INVOICE_NUMBER
+    shown = json.loads(run("workorder", "show", number, "--json").stdout)["exact"]
+    assert (shown["invoice_number"], shown["order_number"]) == (FIRST_INVOICE_NUMBER, order_number)
     refused = run("workorder", "resend", number)
     assert refused.exit_code == 1 and "delete the draft in Exact first" in refused.output
     assert work_order(db, other)["exact_invoice_number"] is None

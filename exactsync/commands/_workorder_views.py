@@ -48,8 +48,9 @@ def list_table(rows: list[dict]):
     )
 
 
-def show_tables(order: dict) -> list:
-    """`workorder show`: the work order's fields, hours, materials, forms and push steps."""
+def show_tables(order: dict, row: dict) -> list:
+    """`workorder show`: the work order's fields (`order` as lifecycle.details gives it; `row` is
+    its row in the store, with the exact_ columns), hours, materials, forms and push steps."""
     planned = order["planned"] or {}
     fields = [
         [_("status"), label(STATUS_LABELS, order["status"])],
@@ -60,7 +61,7 @@ def show_tables(order: dict) -> list:
         [_("planned"), " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
         [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
         [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
-        [_("in Exact"), standing(order).render() if order["exact_invoice_id"] or order["exact_deleted_at"] else ""],
+        [_("in Exact"), standing(row).render() if row["exact_invoice_id"] or row["exact_deleted_at"] else ""],
         [_("Exact invoice"), order["exact_invoice_id"] or ""],
     ]
     totals = order["totals"]

@@ -21,6 +21,7 @@ from exactsync.errors import StoreError
 from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
 from exactsync.privatefile import open_private
+from exactsync.store import changes_schema
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -360,6 +361,13 @@ def _m920_drafts_in_exact(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m940_change_feed(db: sqlite_utils.Database) -> None:
+    """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
+    records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
+    for statement in (*changes_schema.TABLES, *changes_schema.triggers()):
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -368,7 +376,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    # 920 and 940 were made side by side and do not depend on each other: a store that has 940 applies 920
+    # on its next open, so the list keeps the order of the numbers.
     ("920_drafts_in_exact", _m920_drafts_in_exact),
+    ("940_change_feed", _m940_change_feed),
 ]
 
 

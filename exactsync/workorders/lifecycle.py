@@ -37,9 +37,6 @@ from exactsync.workorders.lookup import (
 )
 
 STATUSES = ("open", "planned", "completed", "archived", "sent", "failed")
-# What Exact made of a sent work order: its draft's OrderNumber, the InvoiceNumber once processed, when the
-# office processed or deleted the draft (pull learns the last three).
-EXACT_NUMBERS = ("exact_order_number", "exact_invoice_number", "exact_processed_at", "exact_deleted_at")
 KINDS = ("work", "travel")
 # The last number handed out; state survives a wipe of work orders, so numbers are never reused.
 NUMBER_COUNTER_KEY = "workorder_last_number"
@@ -311,7 +308,6 @@ def details(db: sqlite_utils.Database, number: str) -> dict:
         "completed_at": order["completed_at"],
         "archived_at": order["archived_at"],
         "exact_invoice_id": order["exact_invoice_id"],
-        **{name: order[name] for name in EXACT_NUMBERS},
         "push": outbox.steps_of(db, order["id"]),
     }
 
