@@ -45,7 +45,7 @@ class Run:
     def say(self, text: str, *, needs_person: bool = False) -> None:
         """Print `text` (to stderr) on a terminal or when it needs a person; else keep it for `finish`."""
         if self.watched or needs_person:
-            click.echo(text, err=True)
+            _output.echo(text, err=True)
         else:
             self.held_back.append(text)
 
@@ -54,7 +54,7 @@ class Run:
         if self.watched or not errors:
             return
         for text in self.held_back + errors:
-            click.echo(text, err=True)
+            _output.echo(text, err=True)
 
 
 @contextlib.contextmanager
@@ -70,7 +70,7 @@ def exclusive(app: App, watched: bool = True) -> Iterator[sqlite_utils.Database]
         log.info(db, "connection", msg("another run is busy; this one stopped without doing anything"),
                  action=msg("none: the next run picks up the work"))
         if watched:
-            click.echo(_("another exactsync run is busy; nothing done"), err=True)
+            _output.echo(_("another exactsync run is busy; nothing done"), err=True)
         raise click.exceptions.Exit(0) from None
 
 

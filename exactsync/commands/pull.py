@@ -29,8 +29,11 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with cron_run(app, "pull") as run, row_counter(_reading) as progress:
-        result = pull_mod.pull(app.client, run.db, app.config.settings, progress=progress)
+    with cron_run(app, "pull") as run:
+        # The summary comes after the progress lines are drawn for the last time: written while they
+        # are live, their last redraw would erase it and draw the first line again above.
+        with row_counter(_reading) as progress:
+            result = pull_mod.pull(app.client, run.db, app.config.settings, progress=progress)
         summary = ", ".join(f"{_(ENTITY_LABELS[name])} +{number(c.added)} ~{number(c.changed)} "
                             f"-{number(c.deactivated)}" for name, c in result.counts.items())
         run.say(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render())

@@ -37,7 +37,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
       exactsync push --retry WO00042
     """
     if retry_number:
-        click.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
+        _output.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
     elif dry_run:
         _show_preview(app, as_json)
     else:

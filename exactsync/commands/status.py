@@ -26,14 +26,14 @@ if TYPE_CHECKING:
     from exactsync import health
 
 
-def collect(db: sqlite_utils.Database) -> dict:
+def collect(db: sqlite_utils.Database, division: int) -> dict:
+    """The status of the store, connected to `division` (the config's: the one every run uses)."""
     day_ago = iso(datetime.now(UTC) - timedelta(hours=24))
     counts = work_order_counts(db)
-    division = get_state(db, "division")
     return {
         "active": get_state(db, "active") == "1",
         "inactive_reason": activation.why_inactive(db),
-        "division": int(division) if division else None,
+        "division": division if division and get_state(db, "connected_at") else None,
         "last_pull": {"at": get_state(db, "last_pull_at"), "outcome": get_state(db, "last_pull_outcome")},
         "last_push": {"at": get_state(db, "last_push_at"), "outcome": get_state(db, "last_push_outcome")},
         "highest_mutation_at": get_state(db, "highest_mutation_at"),
@@ -111,7 +111,7 @@ def status_command(app: App, check: bool, as_json: bool):
     """
     if check:
         _report(_health(app), as_json)
-    status = collect(app.db)
+    status = collect(app.db, app.config.settings.division)
     status["login"] = login_state(TokenStore.beside(app.config.store_path))
     reason = status["inactive_reason"]
     if as_json:
@@ -152,5 +152,5 @@ def _report(found: health.Health, as_json: bool) -> None:
     if as_json:
         _output.print_json(found.as_json())
     else:
-        click.echo("\n".join([found.summary, *found.details]))
+        _output.echo("\n".join([found.summary, *found.details]))
     raise click.exceptions.Exit(found.code)

@@ -32,7 +32,7 @@ def _prefix(app: App) -> str:
 
 
 def _done(message: Msg) -> None:
-    click.echo(message.render(), err=True)
+    _output.echo(message.render(), err=True)
 
 
 @click.group("workorder")
@@ -64,7 +64,7 @@ def create_command(app: App, customer_code: str, work_address_id: int | None, de
     Example:
       exactsync workorder create --customer 25 --work-address 12 --description "Cv-ketel onderhoud" --reference PO-881
     """
-    click.echo(lifecycle.create(app.db, prefix=_prefix(app), customer_code=customer_code, description=description,
+    _output.echo(lifecycle.create(app.db, prefix=_prefix(app), customer_code=customer_code, description=description,
                                 work_address_id=work_address_id, customer_reference=reference))
 
 
@@ -141,7 +141,7 @@ def book_time_command(app: App, number: str, employee: str, work: int | None, tr
     """
     for booking_id in lifecycle.book_time(app.db, number, employee=employee,
                                           minutes_by_kind={"work": work, "travel": travel}):
-        click.echo(booking_id)
+        _output.echo(booking_id)
 
 
 @workorder_group.command("remove-time")
@@ -173,7 +173,7 @@ def add_material_command(app: App, number: str, item_code: str, quantity: str, d
     Example:
       exactsync workorder add-material WO00001 M100 1.5 --description "Kraan 1/2 inch"
     """
-    click.echo(lifecycle.add_material(app.db, number, item_code, parse_quantity(quantity), description))
+    _output.echo(lifecycle.add_material(app.db, number, item_code, parse_quantity(quantity), description))
 
 
 @workorder_group.command("remove-material")
@@ -318,7 +318,7 @@ def import_command(app: App, file: Path, each: bool):
                                            source=str(file), each=each)
     for outcome in outcomes:
         if outcome.number:
-            click.echo(outcome.number)
+            _output.echo(outcome.number)
     _done(import_apply.summary(outcomes, str(file)))
     if any(o.problems for o in outcomes):
         raise import_apply.EntriesRefused(str(file), outcomes)

@@ -92,8 +92,14 @@ def log_deactivated(db, records: log.Records, table: str, code: str, name: str, 
     """One info row: this customer or item can no longer be picked, and why (`reason` as stored)."""
     records.write(db, "info", RECORD_OF[table][0],
                   msg(DEACTIVATED[table], code=code, name=name, reason=mapping.reason_message(reason)), record=code,
-                  action=msg("none: it can no longer be picked for new work orders (Exact leads; make it active "
-                             "there if this is wrong)"))
+                  action=no_longer_picked(mapping.fix_for(RECORD_OF[table][0], reason, code)))
+
+
+def no_longer_picked(fix: Msg | None) -> Msg:
+    """The action of a row saying a customer or item can no longer be picked: none, or its fix when wrong."""
+    if fix is None:
+        return msg("none: it can no longer be picked for new work orders (Exact leads)")
+    return msg("none: it can no longer be picked for new work orders (Exact leads); if that is wrong: {fix}", fix=fix)
 
 
 def log_skipped(db, records: log.Records, table: str, row: dict, reason: Msg) -> None:

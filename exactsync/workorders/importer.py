@@ -19,6 +19,7 @@ import sqlite_utils
 
 from exactsync.i18n import Msg, message_of, msg, number
 from exactsync.store import external
+from exactsync.text import not_text_at
 from exactsync.workorders import addresses, lifecycle, reimport
 from exactsync.workorders.lookup import (
     WorkOrderError,
@@ -147,6 +148,10 @@ def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
     first_of: dict[str, int] = {}
     for index, entry in enumerate(entries):
         check, where = _Checker(), msg("entry {index}", index=index)
+        _refuse_not_text(check, where, entry, _field)
+        if check.problems:  # no check may store or show a string that is not text
+            outcomes.append(Outcome(index, {}, check.problems))
+            continue
         outcome = Outcome(index, _check_entry(db, check, where, entry), check.problems)
         external_id = outcome.entry.get("external_id")
         if external_id is not None and external_id in first_of:
@@ -179,6 +184,24 @@ def _check_external_id(check: _Checker, where: Msg, value) -> str | None:
                                  max=MAX_EXTERNAL_ID))
         return None
     return value
+
+
+def _refuse_not_text(check: _Checker, where: Msg, value, member: Callable[[Msg, str], Msg] = _member) -> None:
+    """Each string in `value`, field names included, that is not text (a lone surrogate, as "\\ud800"
+    gives), reported at its place."""
+    if isinstance(value, str):
+        if (position := not_text_at(value)) is not None:
+            check.problem(where, msg("is not text: character {position} is half of a UTF-16 pair (\\ud800 to "
+                                     "\\udfff); write the text itself", position=position + 1))
+    elif isinstance(value, dict):
+        for name, field_value in value.items():
+            if not_text_at(name) is None:
+                _refuse_not_text(check, member(where, name), field_value)
+            else:
+                _refuse_not_text(check, where, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_not_text(check, _index(where, index), item)
 
 
 def _check_entry(db, check: _Checker, where: Msg, entry) -> dict:
