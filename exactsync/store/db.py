@@ -344,6 +344,23 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m920_drafts_in_exact(db: sqlite_utils.Database) -> None:
+    """What pull learns of the drafts push sent: when Exact reported deleted what an outbox step created
+    (sync/Deleted), and indexes to find a work order by Exact's IDs and numbers."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN exact_deleted_at TEXT;
+        CREATE INDEX outbox_exact_id ON outbox (exact_id) WHERE exact_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_id ON work_orders (exact_invoice_id) WHERE exact_invoice_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_order_number ON work_orders (exact_order_number)
+            WHERE exact_order_number IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_number ON work_orders (exact_invoice_number)
+            WHERE exact_invoice_number IS NOT NULL
+        """,
+    )
+
+
 def _m940_change_feed(db: sqlite_utils.Database) -> None:
     """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
     records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
@@ -365,6 +382,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    # 920 and 940 were made side by side and do not depend on each other: a store that has 940 applies 920
+    # on its next open, so the list keeps the order of the numbers.
+    ("920_drafts_in_exact", _m920_drafts_in_exact),
     ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
 ]
