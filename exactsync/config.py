@@ -89,9 +89,9 @@ KEYS: tuple[Key, ...] = (
         ("none", "workorder", "forms", "both")),
     Key("settings", "document_type", int, 10,
         "Exact document type (a number) the PDFs are filed as; it must exist and allow creating documents, and "
-        "check-settings lists the types that do. 10 (sales invoice): Exact documents only 10 and 20 (purchase "
-        "invoice) for creating documents, and 10 fits the PDFs of an invoiced work order; other numbers are not "
-        "documented"),
+        "check-settings lists the types that do. Default 10 (sales invoice): the one type documented and seen "
+        "created on a customer's card. Exact also files the PDFs of the invoices it processes as 10, so where "
+        "your administration has a general attachment type (183), check-settings recommends that one"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
     # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.

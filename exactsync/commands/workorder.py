@@ -10,27 +10,21 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.commands import _workorder_views as views
 from exactsync.commands._schema import schema_option
 from exactsync.fieldapp import schemas
 from exactsync.fieldapp.exact_state import exact_state
-from exactsync.i18n import N_, Msg, _, msg
+from exactsync.i18n import Msg, msg
 from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
 from exactsync.workorders import import_apply, importer, lifecycle, pdf
 from exactsync.workorders.lookup import (
-    KIND_LABELS,
     MAX_BOOKING_MINUTES,
-    STATUS_LABELS,
     WorkOrderError,
     get_work_order,
     parse_answer,
     parse_quantity,
 )
-
-# The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
-STEP_LABELS = {"invoice": N_("invoice"), "document": N_("document"), "document:forms": N_("document:forms"),
-               "attachment:workorder": N_("attachment:workorder"), "attachment:forms": N_("attachment:forms")}
-STATE_LABELS = {"pending": N_("pending"), "in_flight": N_("in_flight"), "done": N_("done"), "failed": N_("failed")}
 
 
 def _prefix(app: App) -> str:
@@ -39,11 +33,6 @@ def _prefix(app: App) -> str:
 
 def _done(message: Msg) -> None:
     _output.echo(message.render(), err=True)
-
-
-def _label(labels: dict[str, str], key: str) -> str:
-    """A stored English key in the reader's language; a key without a label as it is."""
-    return _(labels[key]) if key in labels else key
 
 
 @click.group("workorder")
@@ -254,29 +243,24 @@ def archive_command(app: App, number: str):
 
 @workorder_group.command("list")
 @click.option("--status", type=click.Choice(lifecycle.STATUSES), help="Only work orders with this status.")
+@click.option("--invoice", "exact_number", type=click.IntRange(min=0, max=2**63 - 1),
+              help="Only the work order whose draft (OrderNumber) or invoice (InvoiceNumber) in Exact has this number.")
 @_output.json_option
 @pass_app
-def list_command(app: App, status: str | None, as_json: bool):
-    """List work orders by number.
+def list_command(app: App, status: str | None, exact_number: int | None, as_json: bool):
+    """List work orders by number, with where each stands in Exact.
 
     \b
     Examples:
       exactsync workorder list --status completed
+      exactsync workorder list --invoice 24700001    # by Exact's invoice or draft number
       exactsync workorder list --json
     """
-    rows = lifecycle.list_orders(app.db, status)
+    rows = lifecycle.list_orders(app.db, status, exact_number)
     if as_json:
         _output.print_json(rows)
         return
-    _output.stdout().print(_output.table(
-        [_("number"), _("status"), _("customer"), _("description"), _("planned"), _("completed"), _("archived")],
-        ([r["number"], _label(STATUS_LABELS, r["status"]), f"{r['customer_code']} {r['customer_name']}",
-          r["description"],
-          " ".join(filter(None, (r["planned_employee"], r["planned_date"], r["planned_time"]))),
-          _output.local_time(r["completed_at"]) if r["completed_at"] else "",
-          _output.local_time(r["archived_at"]) if r["archived_at"] else ""] for r in rows),
-        caption=msg("{count} work orders", count=len(rows)).render(),
-    ))
+    _output.stdout().print(views.list_table(rows))
 
 
 @workorder_group.command("show")
@@ -285,7 +269,8 @@ def list_command(app: App, status: str | None, as_json: bool):
 @pass_app
 def show_command(app: App, number: str, as_json: bool):
     """Show everything about a work order: customer, work address, planning, hours,
-    materials, forms, status, and the push state and Exact invoice id once sent.
+    materials, forms, status, the push state, and where it stands in Exact once sent
+    (draft and invoice numbers, processed or deleted there).
 
     --json adds its external_id and its state in Exact (as `exactsync export` gives it).
 
@@ -294,49 +279,13 @@ def show_command(app: App, number: str, as_json: bool):
       exactsync workorder show WO00001
       exactsync workorder show WO00001 --json
     """
-    order = lifecycle.details(app.db, number)
+    order, row = lifecycle.details(app.db, number), get_work_order(app.db, number)
     if as_json:
-        row = get_work_order(app.db, number)
         _output.print_json({**order, "external_id": row["external_id"], "exact": exact_state(app.db, row)})
         return
     console = _output.stdout()
-    for part in _show_tables(order):
+    for part in views.show_tables(order, row):
         console.print(part)
-
-
-def _show_tables(order: dict) -> list:
-    planned = order["planned"] or {}
-    fields = [
-        [_("status"), _label(STATUS_LABELS, order["status"])],
-        [_("customer"), f"{order['customer']['code']} {order['customer']['name']}"],
-        [_("work address"), ", ".join(order["work_address"]["lines"])],
-        [_("description"), order["description"]],
-        [_("customer reference"), order["customer_reference"]],
-        [_("planned"), " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
-        [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
-        [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
-        [_("Exact invoice"), order["exact_invoice_id"] or ""],
-    ]
-    totals = order["totals"]
-    tables = [
-        _output.table(["", ""], fields, title=msg("work order {number}", number=order["number"]).render()),
-        _output.table([_("id"), _("employee"), _("kind"), _("minutes")],
-                      ([str(h["id"]), h["employee"], _label(KIND_LABELS, h["kind"]), str(h["minutes"])]
-                       for h in order["hours"]),
-                      title=_("hours"), caption=msg("work {work} min, travel {travel} min", work=totals["work_minutes"],
-                                                    travel=totals["travel_minutes"]).render()),
-        _output.table([_("id"), _("item"), _("description"), _("quantity")],
-                      ([str(m["id"]), m["item"], m["description"], m["quantity"]] for m in order["materials"]),
-                      title=_("materials")),
-    ]
-    tables += [_output.table([_("question"), _("answer")], ([a["question"], a["answer"]] for a in form["answers"]),
-                             title=msg("form {name}", name=form["name"]).render()) for form in order["forms"]]
-    if order["push"]:
-        tables.append(_output.table([_("step"), _("state"), _("Exact id"), _("attempts"), _("last error")],
-                                    ([_label(STEP_LABELS, p["step"]), _label(STATE_LABELS, p["state"]),
-                                      p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
-                                     for p in order["push"]), title=_("push to Exact")))
-    return tables
 
 
 @workorder_group.command("import")
@@ -373,6 +322,24 @@ def import_command(app: App, file: Path, each: bool):
     _done(import_apply.summary(outcomes, str(file)))
     if any(o.problems for o in outcomes):
         raise import_apply.EntriesRefused(str(file), outcomes)
+
+
+@workorder_group.command("resend")
+@click.argument("number")
+@pass_app
+def resend_command(app: App, number: str):
+    """Send a work order again whose draft invoice the office deleted in Exact: the
+    next push makes a new draft, once, reusing its PDFs' documents still in Exact.
+    Refused while the draft is not known to be deleted (run exactsync pull first).
+    It waits for a running push (or other run) up to 20 s (EXACTSYNC_LOCK_WAIT).
+
+    \b
+    Example:
+      exactsync workorder resend WO00012
+    """
+    with _no_run_busy(app, number):
+        lifecycle.resend(app.db, number)
+    _done(msg("{number} is queued again for Exact: the next push sends a new draft invoice", number=number))
 
 
 @workorder_group.command("pdf")

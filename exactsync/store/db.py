@@ -367,6 +367,23 @@ def _m911_push_one_document(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m920_drafts_in_exact(db: sqlite_utils.Database) -> None:
+    """What pull learns of the drafts push sent: when Exact reported deleted what an outbox step created
+    (sync/Deleted), and indexes to find a work order by Exact's IDs and numbers."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN exact_deleted_at TEXT;
+        CREATE INDEX outbox_exact_id ON outbox (exact_id) WHERE exact_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_id ON work_orders (exact_invoice_id) WHERE exact_invoice_id IS NOT NULL;
+        CREATE INDEX work_orders_exact_order_number ON work_orders (exact_order_number)
+            WHERE exact_order_number IS NOT NULL;
+        CREATE INDEX work_orders_exact_invoice_number ON work_orders (exact_invoice_number)
+            WHERE exact_invoice_number IS NOT NULL
+        """,
+    )
+
+
 def _m940_change_feed(db: sqlite_utils.Database) -> None:
     """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
     records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
@@ -389,9 +406,11 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
-    # By name: upgrade.py and its tests read a store's schema as its highest migration name. A store
-    # that has 940 and 950 already gets 911 after them, as migrate applies whatever a store lacks.
+    # In the order of the numbers: upgrade.py reads a store's schema as its highest migration name. These
+    # were made side by side and do not depend on each other: a store that has a later one applies an
+    # earlier one it lacks on its next open.
     ("911_push_one_document", _m911_push_one_document),
+    ("920_drafts_in_exact", _m920_drafts_in_exact),
     ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
 ]

@@ -11,7 +11,6 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, ReconnectNeeded, ScopeViolation
-from exactsync.exact.scopes import tick_action
 from exactsync.i18n import N_, Msg, message_of, msg
 from exactsync.store import get_state, set_state, store_failure, transaction
 from exactsync.timeutil import utcnow
@@ -34,7 +33,7 @@ def failed(db: sqlite_utils.Database, name: str, exc: ExactsyncError | sqlite3.D
     if isinstance(exc, ScopeViolation):
         # One row for the run, whichever work order or record it was on: none of them is at fault.
         log.error(db, "connection", msg("{run} stopped: {error}", run=name, error=message_of(exc)),
-                  action=msg("{tick}; nothing is lost, the next run continues", tick=tick_action(exc.scope)))
+                  action=msg("{tick}; nothing is lost, the next run continues", tick=exc.action))
         _record(db, name, NO_SCOPE)
     elif isinstance(exc, ReconnectNeeded):
         # One row while the login stays broken (found_at: an earlier run wrote it), not one every
