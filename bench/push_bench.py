@@ -100,8 +100,8 @@ def run(orders: int, minutely_limit: int) -> tuple[list[tuple[str, str, str]], b
         ("  of which rendering the two PDFs", f"{pdf_seconds * orders:.1f} s",
          f"{pdf_seconds * 1000:.0f} ms per work order ({pdf_seconds * orders / seconds:.0%} of the push)"),
         ("  draft invoices in the sandbox afterwards", str(invoices), f"expected {orders}"),
-        ("  API calls", str(calls), f"{calls / orders:.1f} per work order (an invoice, 2 documents, 2 attachments, "
-                                    "the link; plus one-off lookups)"),
+        ("  API calls", str(calls), f"{calls / orders:.1f} per work order (a document, 2 attachments, the invoice "
+                                    "carrying the document; plus one-off lookups)"),
         ("  answers by status", answers, "no 429" if 429 not in statuses else "429 OCCURRED"),
         ("  at Exact's 60 calls a minute", f"{calls / 60:.1f} min",
          "the same calls, paced: no 429 there is proven in tests/test_push.py"),

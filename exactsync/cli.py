@@ -54,8 +54,9 @@ COMMANDS = {
     "log": ("log", "log_command", "Show the integration log, newest first, with the action to take."),
     "pull": ("pull", "pull_command", "Bring customers, their addresses, item groups and items from Exact."),
     "push": ("push", "push_command",
-             "Send every archived work order to Exact as a draft (concept) sales invoice on its customer, with "
-             "its PDFs on the customer's card and the werkbon linked to the invoice, exactly once."),
+             "Send every archived work order to Exact as a draft (concept) sales invoice on its customer, exactly "
+             "once: one document on the customer's card with its PDFs as attachments, then the invoice carrying "
+             "that document."),
     "sandbox": ("sandbox", "sandbox_group",
                 "The embedded Exact Online sandbox: a local stand-in for Exact's API and OAuth."),
     "settings": ("settings", "settings_command",

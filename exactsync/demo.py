@@ -279,9 +279,13 @@ class Demo:
         click.echo(click.style(f"# GET {client.url(path)}   " + _("(Exact's REST API, with the stored login)"),
                                fg="cyan"))
         click.echo(render_invoice(client.get_one(path)))
-        documents = [d["Subject"] for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
+        documents = [f"{d['Subject']} ({', '.join(self.attachments_of(d['ID']))})"
+                     for d in self.sandbox.documents.values() if number in (d.get("Subject") or "")]
         click.echo("  " + msg("documents on the customer's card: {documents}",
                               documents=", ".join(documents) or _("none")).render())
+
+    def attachments_of(self, document: str) -> list[str]:
+        return [a["FileName"] for a in self.sandbox.attachments.values() if a["Document"] == document]
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started

@@ -33,7 +33,7 @@ def outbox(db) -> list[tuple]:
 
 
 @pytest.mark.parametrize("calls_left", [pytest.param(0, marks=pytest.mark.slow), 1],
-                         ids=["spent-before-the-push", "spent-after-the-invoice"])
+                         ids=["spent-before-the-push", "spent-after-the-document"])
 def test_a_spent_daily_limit_stops_push_cleanly_once_and_the_work_order_goes_after_the_reset(
         sandbox, config_path, run, calls_left):
     _, db = connected_store(sandbox, config_path, pdfs="both", work_time_item=sales_item_codes(sandbox)[0])
@@ -44,7 +44,7 @@ def test_a_spent_daily_limit_stops_push_cleanly_once_and_the_work_order_goes_aft
     assert result.exit_code == 0, result.output
     assert STOPPED in result.output and "Traceback" not in result.output
     assert db.execute("SELECT status FROM work_orders WHERE number = ?", [number]).fetchone()[0] == "archived"
-    assert [step for _, step, state, _ in outbox(db) if state == "done"] == ["invoice"] * calls_left
+    assert [step for _, step, state, _ in outbox(db) if state == "done"] == ["document"] * calls_left
     # Refused before Exact did anything: no step in flight, no try counted.
     assert all(state in ("pending", "done") and attempts == (state == "done") for _, _, state, attempts in outbox(db)), \
         outbox(db)

@@ -85,10 +85,11 @@ def test_a_draft_the_office_deletes_is_a_warning_and_resent_once_with_its_docume
     assert f"the draft invoice for {number} was not deleted in Exact" in again.output
 
 
-def test_a_deleted_document_is_sent_again_with_the_new_draft_and_the_other_reused(sandbox, run, sent):
+def test_a_deleted_document_is_sent_again_with_the_new_draft(sandbox, run, sent):
+    """One document per work order holds its PDFs (issue 21.1): deleted with the draft, it is made
+    again with both PDFs, and the new draft carries it."""
     db, (number, _) = sent
     werkbon = document_of(sandbox, f"Werkbon {number}")
-    forms = document_of(sandbox, f"Formulieren {number}")
     sandbox.delete_invoice(invoice_of(db, number))
     sandbox.delete_document(werkbon)
     assert run("pull").exit_code == 0
@@ -99,8 +100,9 @@ def test_a_deleted_document_is_sent_again_with_the_new_draft_and_the_other_reuse
     found = in_exact(sandbox)
     assert (found["invoices"][f"Werkbon {number}"], found["documents"][f"Werkbon {number}"]) == (1, 1)
     assert found["attachments"][f"Werkbon {number}/{number}-werkbon.pdf"] == 1
-    assert document_of(sandbox, f"Formulieren {number}") == forms
+    assert found["attachments"][f"Werkbon {number}/{number}-formulieren.pdf"] == 1
     assert document_of(sandbox, f"Werkbon {number}") != werkbon
+    assert sandbox.invoices[invoice_of(db, number)]["Document"] == document_of(sandbox, f"Werkbon {number}")
 
 
 def test_a_processed_draft_shows_its_invoice_number_and_is_found_by_it(sandbox, run, sent):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from exactsync.sync import invoice, mapping, pull, push
+from exactsync.sync import invoice, mapping, pull
 
 SAMPLE = {"status": "S", "day": "2026-01-31", "group": "701"}
 # Per reason: what the action for a customer and for an item must say ("" : nothing in Exact can bring it back).
@@ -55,7 +55,7 @@ def test_a_work_order_refused_for_its_customer_gets_the_action_that_fits_the_rea
 
 @pytest.mark.parametrize("reason", mapping.REASONS)
 def test_a_material_refused_for_its_item_gets_the_action_that_fits_the_reason(reason):
-    problem = push.item_problem("M1", reason.format(**SAMPLE))
+    problem = invoice.item_problem("M1", reason.format(**SAMPLE))
     refused = invoice.material_refusal("WO00007", {"M1": problem})
     fitting = FITTING[reason][1]
     if fitting:

@@ -129,7 +129,8 @@ def test_a_step_left_in_flight_keeps_its_count_while_the_login_is_expired(sandbo
     sandbox.fault("POST", "salesinvoice/SalesInvoices", "drop_after_commit")
     assert run("push").exit_code == 0  # the first invoice is in Exact, its answer lost: in flight
     # ...long enough ago that no request of that run can still be under way at Exact
-    db.execute("UPDATE outbox SET updated_at = '2000-01-01T00:00:00Z'")
+    db.execute("UPDATE outbox SET updated_at = '2000-01-01T00:00:00Z', look_up_after = '2000-01-01T00:05:00Z', "
+               "boot_id = NULL")  # on an earlier boot
     in_flight = db.execute("SELECT work_order_id, state, attempts FROM outbox WHERE state = 'in_flight'").fetchall()
     assert len(in_flight) == 1
     sandbox.advance_clock(days=31)

@@ -11,7 +11,7 @@ import pytest
 from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.store import get_state
-from exactsync.sync import pull, push
+from exactsync.sync import pull, push, steps
 from exactsync.workorders import forms_pdf, workorder_pdf
 
 from push_helpers import (
@@ -85,34 +85,34 @@ def test_each_settings_combination_gives_exactly_the_expected_invoice(sandbox, c
                                   "work_address": order["work_address"],
                                   "work_description": "CV-ketel onderhoud", "none": None}[memo]
 
-    expected_pdfs = {"none": {}, "workorder": {"Werkbon": workorder_pdf}, "forms": {"Formulieren": forms_pdf},
-                     "both": {"Werkbon": workorder_pdf, "Formulieren": forms_pdf}}[pdfs]
-    documents = {d["Subject"]: d for d in sandbox.documents.values()}
-    assert sorted(documents) == sorted(f"{kind} {number}" for kind in expected_pdfs)
-    for kind, render in expected_pdfs.items():
-        document = documents[f"{kind} {number}"]
+    expected_pdfs = {"none": {}, "workorder": {"werkbon": workorder_pdf}, "forms": {"formulieren": forms_pdf},
+                     "both": {"werkbon": workorder_pdf, "formulieren": forms_pdf}}[pdfs]
+    # One document per work order holding its PDFs, and the invoice carrying it; none without PDFs.
+    documents = list(sandbox.documents.values())
+    assert [d["Subject"] for d in documents] == ([f"Werkbon {number}"] if expected_pdfs else [])
+    for document in documents:
         assert (document["Account"], document["Type"]) == (order["customer_exact_id"], config.settings.document_type)
-        [attachment] = [a for a in sandbox.attachments.values() if a["Document"] == document["ID"]]
-        assert attachment["FileName"] == f"{number}-{kind.lower()}.pdf"
-        assert attachment["Attachment"] == render(db, number, config.get("workorders", "company_name"))
-
-    # The invoice links the werkbon's document; the forms' when they are the only PDF; none without PDFs.
-    linked = {"both": "Werkbon", "workorder": "Werkbon", "forms": "Formulieren", "none": None}[pdfs]
-    assert invoice["Document"] == (documents[f"{linked} {number}"]["ID"] if linked else None)
-    assert sandbox.calls["PUT salesinvoice/SalesInvoices"] == (1 if linked else 0)
+        attachments = {a["FileName"]: a["Attachment"] for a in sandbox.attachments.values()
+                       if a["Document"] == document["ID"]}
+        assert attachments == {f"{number}-{kind}.pdf": render(db, number, config.get("workorders", "company_name"))
+                               for kind, render in expected_pdfs.items()}
+    assert invoice["Document"] == (documents[0]["ID"] if documents else None)
+    # 4 calls with both PDFs, 3 with one, 1 without: no PUT, no link step.
+    assert posts(sandbox) == 1 + len(expected_pdfs) + bool(expected_pdfs)
+    assert sandbox.calls["PUT salesinvoice/SalesInvoices"] == 0
 
     order = db["work_orders"].get(1)
     assert (order["status"], order["exact_invoice_id"]) == ("sent", invoice["InvoiceID"])
+    assert order["exact_order_number"] == invoice["OrderNumber"] is not None
     assert log_rows(db, "info")[-1] == ("info", number, f"work order {number} sent to Exact as draft invoice "
-                                        f"{invoice['InvoiceID']}" + ("" if pdfs == "none" else " with " + ", ".join(
-                                            f"{number}-{k.lower()}.pdf" for k in expected_pdfs)
-                                            + f" ({number}-{linked.lower()}.pdf linked to the invoice)"),
+                                        f"{invoice['OrderNumber']} ({invoice['InvoiceID']})"
+                                        + ("" if pdfs == "none" else " with " + ", ".join(
+                                            f"{number}-{kind}.pdf" for kind in expected_pdfs)),
                                         "none: check and confirm the draft invoice in Exact")
     assert get_state(db, "highest_mutation_at") is not None
     sandbox.reset_calls()
     assert run("push").exit_code == 0
     assert posts(sandbox) == 0 and len(sandbox.invoices) == 1
-    assert sandbox.calls["PUT salesinvoice/SalesInvoices"] == 0
 
 
 def test_the_pdf_bytes_arrive_unchanged(sandbox, config_path, run):
@@ -299,8 +299,8 @@ def test_many_refused_work_orders_stop_before_exact_would_block_the_app(sandbox,
         unknown_in_exact(db, number, n)
     now = [1_900_000_000.0]
     result = run_push(config_path, db, clock=lambda: now[0])
-    assert sandbox.calls["POST salesinvoice/SalesInvoices"] == push.ERRORS_PER_HOUR
-    assert result.paused == numbers[push.ERRORS_PER_HOUR:]  # the good one waits too: same endpoint
+    assert sandbox.calls["POST salesinvoice/SalesInvoices"] == steps.ERRORS_PER_HOUR
+    assert result.paused == numbers[steps.ERRORS_PER_HOUR:]  # the good one waits too: same endpoint
     warnings = [r for r in log_rows(db, "warning") if r[2].startswith("push paused")]
     assert [w[2] for w in warnings] == ["push paused posting to salesinvoice/SalesInvoices: Exact refused 6 calls "
                                         "there in the last hour, and it blocks the app after 10"]
@@ -345,7 +345,8 @@ def test_dry_run_shows_invoices_and_refusals_and_writes_nothing(sandbox, config_
     assert (shown[good]["invoice"]["your_ref"], shown[good]["invoice"]["remarks"]) == (good, "CV-ketel onderhoud")
     assert shown[good]["invoice"]["pdfs"] == [
         {"subject": f"Werkbon {good}", "file_name": f"{good}-werkbon.pdf"},
-        {"subject": f"Formulieren {good}", "file_name": f"{good}-formulieren.pdf"}]
+        {"subject": f"Werkbon {good}", "file_name": f"{good}-formulieren.pdf"}]
+    assert shown[good]["invoice"]["document"] == f"Werkbon {good}"
     assert shown[bad]["refusal"]["message"].startswith(f"work order {bad} has nothing to invoice")
 
     table = run("push", "--dry-run")

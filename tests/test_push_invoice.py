@@ -100,14 +100,16 @@ def test_a_too_long_your_ref_is_cut_with_a_warning():
 
 @pytest.mark.parametrize("setting, has_forms, files", [
     ("none", True, []),
-    ("workorder", True, [("Werkbon WO00007", "WO00007-werkbon.pdf")]),
-    ("forms", True, [("Formulieren WO00007", "WO00007-formulieren.pdf")]),
+    ("workorder", True, [("workorder", "WO00007-werkbon.pdf")]),
+    ("forms", True, [("forms", "WO00007-formulieren.pdf")]),
     ("forms", False, []),
-    ("both", True, [("Werkbon WO00007", "WO00007-werkbon.pdf"), ("Formulieren WO00007", "WO00007-formulieren.pdf")]),
-    ("both", False, [("Werkbon WO00007", "WO00007-werkbon.pdf")]),
+    ("both", True, [("workorder", "WO00007-werkbon.pdf"), ("forms", "WO00007-formulieren.pdf")]),
+    ("both", False, [("workorder", "WO00007-werkbon.pdf")]),
 ])
 def test_pdfs_per_setting(setting, has_forms, files):
-    assert [(p.subject, p.file_name) for p in build(pdfs=setting, has_forms=has_forms).pdfs] == files
+    built = build(pdfs=setting, has_forms=has_forms)
+    assert [(p.kind, p.file_name) for p in built.pdfs] == files
+    assert built.shown()["document"] == ("Werkbon WO00007" if files else None)
 
 
 # --- refusals -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from exactsync import i18n, log
-from exactsync.sync import invoice, mapping, push
+from exactsync.sync import invoice, mapping
 
 from language_helpers import english_in
 from push_helpers import (
@@ -36,13 +36,13 @@ def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):
 
     assert dutch.exit_code == 0, dutch.output
     for text in ("werkbon", "uitkomst", "regels", "uw referentie", "opmerkingen", "zou worden verstuurd",
-                 f"geweigerd: werkbon {bad} heeft niets te factureren", f"{good}-werkbon.pdf (gekoppeld aan de factuur)",
+                 f"geweigerd: werkbon {bad} heeft niets te factureren", f"in document Werkbon {good}, op de factuur:",
                  "2 werkbon(nen) in de wachtrij; er is niets verstuurd"):
         assert text in dutch.output
     assert english_in(dutch.output) == set()
     english = run("--lang", "en", "push", "--dry-run", env={"COLUMNS": "400"})
     for text in ("work order", "outcome", "your ref", "would be sent", f"refused: work order {bad} has nothing to "
-                 "invoice", f"{good}-werkbon.pdf (linked to the invoice)", "2 work order(s) queued; nothing was sent"):
+                 "invoice", f"in document Werkbon {good}, on the invoice:", f"{good}-werkbon.pdf", "2 work order(s) queued; nothing was sent"):
         assert text in english.output
     shown = {s["number"]: s for s in json.loads(run("--lang", "nl", "push", "--dry-run", "--json").output)}
     assert shown[bad]["refusal"]["message"].startswith(f"werkbon {bad} heeft niets te factureren")
@@ -96,9 +96,9 @@ def test_retry_says_in_dutch_what_it_did_and_why_it_refuses(sandbox, config_path
 
 
 def test_the_reasons_pull_and_cleanup_stored_read_in_dutch_in_a_refusal():
-    problems = {"A": push.item_problem("A", "ended in Exact on 2026-01-31"),
-                "B": push.item_problem("B", "is not a sales item in Exact"),
-                "C": push.item_problem("C", "deleted in Exact")}
+    problems = {"A": invoice.item_problem("A", "ended in Exact on 2026-01-31"),
+                "B": invoice.item_problem("B", "is not a sales item in Exact"),
+                "C": invoice.item_problem("C", "deleted in Exact")}
     refused = invoice.material_refusal("WO00007", problems)
     i18n.use("nl")
     assert str(refused.message) == ("werkbon WO00007: materiaalartikel(en) 'A' (is in Exact beëindigd op 2026-01-31), "

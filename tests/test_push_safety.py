@@ -14,7 +14,6 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
-from exactsync.exact import ExactClient
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
@@ -57,11 +56,10 @@ def waiting_rows(db, number: str) -> list[str]:
 
 
 def wait_until_exact_is_done(db, config_path) -> None:
-    """Sleep past the window in which Exact may still store the step left in flight."""
-    [stamp] = db.execute("SELECT updated_at FROM outbox WHERE state = 'in_flight'").fetchone()
-    started = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-    window = push.exact_may_work_for(ExactClient.from_config(config_mod.load(config_path)))
-    time.sleep(max(0.0, started + window - time.time()) + 0.1)
+    """Sleep past the moment from which the step left in flight may be looked up."""
+    [stamp] = db.execute("SELECT look_up_after FROM outbox WHERE state = 'in_flight'").fetchone()
+    after = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    time.sleep(max(0.0, after - time.time()) + 0.1)
 
 
 # --- 14.1: a step in flight is looked up only once Exact can no longer be storing it -------------------------

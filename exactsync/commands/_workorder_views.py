@@ -7,8 +7,7 @@ from exactsync.i18n import N_, Msg, _, msg
 from exactsync.workorders.lookup import KIND_LABELS, STATUS_LABELS
 
 # The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
-STEP_LABELS = {"invoice": N_("invoice"), "invoice link": N_("invoice link"),
-               "document:workorder": N_("document:workorder"), "document:forms": N_("document:forms"),
+STEP_LABELS = {"invoice": N_("invoice"), "document": N_("document"), "document:forms": N_("document:forms"),
                "attachment:workorder": N_("attachment:workorder"), "attachment:forms": N_("attachment:forms")}
 STATE_LABELS = {"pending": N_("pending"), "in_flight": N_("in_flight"), "done": N_("done"), "failed": N_("failed")}
 

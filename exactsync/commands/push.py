@@ -10,20 +10,23 @@ from exactsync.commands._run import cron_run
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, _, msg
 from exactsync.settings_check import verified_settings
+from exactsync.sync import preview as preview_mod
 from exactsync.sync import push as push_mod
+from exactsync.workorders import lifecycle
 
 
 @click.command("push")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent and refused; send and write nothing.")
 @click.option("--max-seconds", type=click.IntRange(min=1), default=push_mod.DEFAULT_MAX_SECONDS, show_default=True,
-              help="Start no new work order after this many seconds; the rest waits for the next run.")
+              help="Start no call to Exact after this many seconds, nor a pace wait that would end later; "
+                   "the call in progress finishes within [exact] timeout_seconds, the rest waits for the next run.")
 @click.option("--retry", "retry_number", metavar="NUMBER", help="Queue a failed work order again, then stop.")
 @_output.json_option
 @pass_app
 def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | None, as_json: bool):
     """Send every archived work order to Exact as a draft (concept) sales
-    invoice on its customer, with its PDFs on the customer's card and the
-    werkbon linked to the invoice, exactly once.
+    invoice on its customer, exactly once: one document on the customer's card
+    with its PDFs as attachments, then the invoice carrying that document.
 
     A work order that cannot be invoiced (no customer from Exact, a work address
     of another customer, an item no longer in Exact, nothing to invoice) gets an
@@ -37,7 +40,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
       exactsync push --retry WO00042
     """
     if retry_number:
-        _output.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
+        _output.echo(msg("{number} queued again", number=lifecycle.retry(app.db, retry_number)).render(), err=True)
     elif dry_run:
         _show_preview(app, as_json)
     else:
@@ -65,7 +68,7 @@ def _show_preview(app: App, as_json: bool) -> None:
     settings = verified_settings(app.db)
     if settings is None:
         raise ExactsyncError(msg("settings were never checked: run exactsync check-settings"))
-    shown = push_mod.preview(app.db, settings)
+    shown = preview_mod.preview(app.db, settings)
     if as_json:
         return _output.print_json(shown)
     rows = [[s["number"], _outcome(s), *_invoice_cells(s["invoice"])] for s in shown]
@@ -79,17 +82,14 @@ def _invoice_cells(invoice: dict | None) -> list[str]:
         return ["", "", "", ""]
     return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
             invoice["your_ref"], invoice["remarks"], "\n".join(
-                p["file_name"] + (" " + _("(linked to the invoice)") if p["file_name"] == invoice["linked_pdf"] else "")
-                for p in invoice["pdfs"])]
+                [msg("in document {subject}, on the invoice:", subject=invoice["document"]).render()]
+                + [p["file_name"] for p in invoice["pdfs"]] if invoice["document"] else [])]
 
 
 def _outcome(shown: dict) -> str:
     if shown["error"]:
         return msg("cannot be handled: {error}", error=shown["error"]["message"]).render()
     invoice = shown["exact_invoice_id"]
-    if invoice and shown["invoice"]["linked_pdf"]:
-        return msg("invoice {invoice} is in Exact; its PDFs would be sent, {pdf} linked to it", invoice=invoice,
-                   pdf=shown["invoice"]["linked_pdf"]).render()
     if invoice:
         return msg("invoice {invoice} is in Exact; its PDFs would be sent", invoice=invoice).render()
     if shown["refusal"]:

@@ -24,6 +24,7 @@ from exactsync.exact.errors import (
     ExactApiError,
     PagingLoop,
     ReconnectNeeded,
+    RunTimeUp,
     ScopeViolation,
     UncertainOutcome,
 )
@@ -56,6 +57,9 @@ class ExactClient:
         self.clock = clock
         self.sleep = sleep
         self.calls = 0
+        # No call starts after this moment (by `clock`), and no wait that would end past it starts
+        # either: push's --max-seconds. None: no bound.
+        self.deadline: float | None = None
         self.timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout), timeout)  # connect, read
 
     @property
@@ -149,7 +153,7 @@ class ExactClient:
                                               headers=_headers(method, token), timeout=self.timeout)
             except requests.RequestException as exc:
                 self.calls += 1
-                self.sleep(tries.after_no_answer(type(exc).__name__))
+                self._wait(tries.after_no_answer(type(exc).__name__))
                 continue
             self.calls += 1
             self.limits.update(answer.headers)
@@ -157,10 +161,10 @@ class ExactClient:
                 tries.after_401()
                 self.auth.access_token_after_401(token)
             elif answer.status_code == 429:
-                self.sleep(tries.after_429(answer, self.limits, self.clock()))
+                self._wait(tries.after_429(answer, self.limits, self.clock()))
                 self.limits.minutely_remaining = None
             elif answer.status_code >= 500:
-                self.sleep(tries.after_server_error(answer))
+                self._wait(tries.after_server_error(answer))
             elif answer.status_code >= 400:
                 raise api_error(answer, tries.request)
             else:
@@ -172,8 +176,16 @@ class ExactClient:
             raise DailyLimitReached(self.limits.daily_reset)
         wait = self.limits.wait_before_next_call(now)
         if wait > 0:
-            self.sleep(wait)
+            self._wait(wait)
             self.limits.minutely_remaining = None
+        elif self.deadline is not None and now > self.deadline:
+            raise RunTimeUp()
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep before the next try or call, unless the call could then no longer start in time."""
+        if self.deadline is not None and self.clock() + seconds > self.deadline:
+            raise RunTimeUp()
+        self.sleep(seconds)
 
 
 class _Tries:

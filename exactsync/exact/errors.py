@@ -67,6 +67,13 @@ class DivisionNotInScope(ScopeViolation):
                    "tick this one")
 
 
+class RunTimeUp(ExactsyncError):
+    """The run's time is up (push --max-seconds): no new call starts, not even after a pace wait."""
+
+    def __init__(self):
+        super().__init__(msg("the run's time is up: no new call to Exact starts"))
+
+
 class DailyLimitReached(ExactsyncError):
     """The day's API calls for this app and division are spent. Stop cleanly; the next run resumes."""
 

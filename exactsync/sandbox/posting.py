@@ -155,6 +155,8 @@ class Posting:
             "AmountDC": amount, "AmountFC": amount, "VATAmountFC": Decimal("0"),
             "Created": now, "Modified": now, "Division": admin.division, "SalesInvoiceLines": lines,
         }
+        # A draft has its OrderNumber from creation, unless the POST gave one; its InvoiceNumber comes when
+        # the office processes it (EXDOC SalesInvoices: "Assigned at entry or at printing depending on setting").
         admin.order_number += 1
         admin.invoices[invoice_id] = invoice
         return invoice
@@ -210,6 +212,8 @@ class Posting:
         return document
 
     def create_attachment(self, data: dict) -> dict:
+        """An attachment on an existing document; a document may hold several (EXDOC DocumentAttachments:
+        each attachment names its Document), so nothing limits how many one document gets."""
         admin, problems = self.admin, Problems()
         if data.get("Document") is None:
             problems.missing("Document")
@@ -232,10 +236,12 @@ class Posting:
 
 
 def check_linked_document(data: dict, admin: Administration, problems: Problems) -> None:
-    """An invoice's Document is the GUID of a document linked to it, given on the POST or set later by
-    PUT salesinvoice/SalesInvoices(guid'...') with {"Document": id} (NG attach-file-invoice.ts, after
-    posting the document and its attachment). One that does not exist is a bad reference: 500, nothing
-    changed, as for every other reference (picqer#249, #452)."""
+    """An invoice's Document is the GUID of a document linked to it ("Document that is manually linked
+    to the invoice"), writable on the POST and on PUT salesinvoice/SalesInvoices(guid'...') (PS
+    SalesInvoices.php; EXDOC SalesInvoices; Exact's guide posts the document and its attachments, then
+    the entry with Document: EXDOC Create_an_entry_with_attachment.md; NG attach-file-invoice.ts PUTs it
+    later). One that does not exist is a bad reference: 500, nothing changed, as for every other
+    reference (picqer#249, #452)."""
     if data.get("Document") and data["Document"] not in admin.documents:
         problems.bad_reference("Document")
 

@@ -344,6 +344,29 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m911_push_one_document(db: sqlite_utils.Database) -> None:
+    """Push's steps in their new order: one document per work order (`document`) holding an attachment
+    per PDF, then the invoice carrying that document. No link step. What the old steps mean now:
+    `document:workorder` (subject "Werkbon WO...") is the work order's document; a `document:forms`
+    keeps its name, for its forms attachment already holds (or is to hold) the forms; the link (a PUT
+    of one value, harmless if it still lands) is gone. Also: the `[settings] pdfs` in force when a
+    work order's first step went out (a half-sent one gets the setting verified now), and, per step,
+    the earliest moment it may be looked up, on the wall clock and in seconds since boot (boot_id)."""
+    _execute_each(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN pdfs TEXT;
+        ALTER TABLE outbox ADD COLUMN look_up_after TEXT;
+        ALTER TABLE outbox ADD COLUMN boot_id TEXT;
+        ALTER TABLE outbox ADD COLUMN look_up_after_boot REAL;
+        UPDATE outbox SET step = 'document' WHERE step = 'document:workorder';
+        DELETE FROM outbox WHERE step = 'invoice link';
+        UPDATE outbox SET pdfs = (SELECT json_extract(value, '$.pdfs') FROM state WHERE key = 'settings_verified')
+        WHERE id IN (SELECT min(id) FROM outbox GROUP BY work_order_id HAVING max(state != 'pending' OR attempts > 0))
+        """,
+    )
+
+
 def _m920_drafts_in_exact(db: sqlite_utils.Database) -> None:
     """What pull learns of the drafts push sent: when Exact reported deleted what an outbox step created
     (sync/Deleted), and indexes to find a work order by Exact's IDs and numbers."""
@@ -374,6 +397,7 @@ def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM state WHERE key = 'division'")
 
 
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -382,8 +406,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
-    # 920 and 940 were made side by side and do not depend on each other: a store that has 940 applies 920
-    # on its next open, so the list keeps the order of the numbers.
+    # In the order of the numbers: upgrade.py reads a store's schema as its highest migration name. These
+    # were made side by side and do not depend on each other: a store that has a later one applies an
+    # earlier one it lacks on its next open.
+    ("911_push_one_document", _m911_push_one_document),
     ("920_drafts_in_exact", _m920_drafts_in_exact),
     ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
@@ -568,6 +594,12 @@ def _disk_problem(path: Path, error: str, primary: int) -> StoreError | None:
 def _disk_full(detail: str | Msg) -> StoreError:
     return StoreError(msg("the disk holding the store is full ({detail}): what was being written was rolled back; "
                           "free some space, then run the command again", detail=detail))
+
+
+def file_of(db: sqlite_utils.Database) -> Path | None:
+    """The file the store lives in (None for one in memory)."""
+    name = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(name) if name else None
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
-"""The push outbox: one row per step of sending a work order (the invoice; per PDF a document and
-its attachment; the link), in flight and committed before each call to Exact, done with Exact's ID
-after it. Push owns the order of those commits, so each write here runs inside the caller's
+"""The push outbox: one row per step of sending a work order (its document, an attachment per PDF,
+the invoice), in flight and committed before each call to Exact, done with Exact's ID after it.
+Push owns the order of those commits, so each write here runs inside the caller's
 transaction; the reads run anywhere."""
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ def steps_of(db: sqlite_utils.Database, work_order_id: int) -> list[dict]:
         "SELECT step, state, exact_id, attempts, last_error, next_attempt_at, updated_at FROM outbox "
         "WHERE work_order_id = ? ORDER BY id", [work_order_id],
     ))
+
+
+def rows_of(db: sqlite_utils.Database, work_order_id: int) -> list[dict]:
+    """The work order's steps with every column push needs, in the order push started them."""
+    return list(db.query("SELECT * FROM outbox WHERE work_order_id = ? ORDER BY id", [work_order_id]))
 
 
 def done_exact_id(db: sqlite_utils.Database, work_order_id: int, step: str) -> str | None:
@@ -57,20 +62,27 @@ def push_queue(db: sqlite_utils.Database) -> list[dict]:
 
 # --- a step's life (each inside the caller's transaction) ------------------------------
 
-def begin_step(db: sqlite_utils.Database, work_order_id: int, step: str) -> None:
-    """The step is in flight, one attempt more: made if new, from any state but done. Runs inside the
-    caller's transaction, committed BEFORE the call to Exact, so a crash during the call leaves the
-    step to be looked up."""
+def begin_step(db: sqlite_utils.Database, work_order_id: int, step: str, pdfs: str | None = None) -> None:
+    """The step is in flight, one attempt more: made if new, from any state but done; `pdfs` is kept
+    on it when given (the setting that governs the work order, recorded with its first step). Runs
+    inside the caller's transaction, committed BEFORE the call to Exact, so a crash during the call
+    leaves the step to be looked up."""
     db.execute(
-        "INSERT INTO outbox (work_order_id, step, state, attempts, updated_at) VALUES (?, ?, 'in_flight', 1, ?) "
+        "INSERT INTO outbox (work_order_id, step, state, attempts, updated_at, pdfs) "
+        "VALUES (?, ?, 'in_flight', 1, ?, ?) "
         "ON CONFLICT (work_order_id, step) DO UPDATE SET state = 'in_flight', attempts = attempts + 1, "
-        "last_status = NULL, updated_at = excluded.updated_at", [work_order_id, step, utcnow()])
+        "last_status = NULL, updated_at = excluded.updated_at, pdfs = coalesce(outbox.pdfs, excluded.pdfs)",
+        [work_order_id, step, utcnow(), pdfs])
 
 
-def stamp_step(db: sqlite_utils.Database, work_order_id: int, step: str, at: str) -> None:
-    """A try of the step goes out at `at`: from then on Exact may be storing it. Runs inside the
-    caller's transaction."""
-    db.execute("UPDATE outbox SET updated_at = ? WHERE work_order_id = ? AND step = ?", [at, work_order_id, step])
+def stamp_step(db: sqlite_utils.Database, work_order_id: int, step: str, at: str, look_up_after: str,
+               boot_id: str | None, look_up_after_boot: float) -> None:
+    """A try of the step goes out at `at`: from then on Exact may be storing it, so it is not looked
+    up before `look_up_after` (wall clock), nor, while the machine runs since boot `boot_id`, before
+    `look_up_after_boot` seconds since that boot. Runs inside the caller's transaction."""
+    db.execute("UPDATE outbox SET updated_at = ?, look_up_after = ?, boot_id = ?, look_up_after_boot = ? "
+               "WHERE work_order_id = ? AND step = ?",
+               [at, look_up_after, boot_id, look_up_after_boot, work_order_id, step])
 
 
 def mark_uncertain(db: sqlite_utils.Database, work_order_id: int, step: str, error: str, status: int | None) -> None:

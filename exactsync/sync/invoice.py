@@ -1,9 +1,10 @@
-"""What a work order becomes in Exact (R8-R11), as pure functions on plain dicts.
+"""What a work order becomes in Exact (R8-R11): planning its invoice.
 
-`build` turns a work order, its booked minutes and materials, and the settings in
-force into the sales invoice body and the PDFs to send; `refusal` says why a work
-order cannot be invoiced (R4, R12) before anything is sent. Push and
-`push --dry-run` share both, so the preview is what push sends.
+`read_parts` reads what a work order's invoice needs from the store; `build` turns
+it and the settings in force into the sales invoice body and the PDFs to send, as a
+pure function on plain dicts; `refusal` says why a work order cannot be invoiced
+(R4, R12) before anything is sent; `plan` does both. Push and `push --dry-run` share
+them, so the preview is what push sends.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import sqlite_utils
+
+from exactsync.config import ITEM_SETTINGS
 from exactsync.i18n import N_, Msg, msg
+from exactsync.store import records
+from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials
 from exactsync.sync import mapping
 from exactsync.sync.mapping import NOT_A_CUSTOMER
+from exactsync.timeutil import amsterdam_today
+from exactsync.workorders import addresses
 
 # Exact takes quantities with 4 decimals: minutes / 60 rounded half up there, so
 # 20 min -> 0.3333, 40 min -> 0.6667, 15 min -> 0.25, 120 min -> 2 (never a float's 0.33333333333333331).
@@ -24,12 +33,21 @@ HOURS_QUANTUM = Decimal("0.0001")
 YOUR_REF_MAX_LENGTH = 30
 PDF_KINDS = {"none": (), "workorder": ("workorder",), "forms": ("forms",), "both": ("workorder", "forms")}
 PDF_NAMES = {"workorder": "werkbon", "forms": "formulieren"}
-PDF_SUBJECTS = {"workorder": "Werkbon", "forms": "Formulieren"}
 
 
 def invoice_description(number: str) -> str:
     """Always on the invoice, and unique per work order: how push finds the invoice again."""
     return f"Werkbon {wire_text(number)}"
+
+
+def document_subject(number: str) -> str:
+    """The subject of the work order's document, unique per work order: how push finds it again."""
+    return f"Werkbon {wire_text(number)}"
+
+
+def forms_document_subject(number: str) -> str:
+    """The subject of the forms' own document, made before migration 911."""
+    return f"Formulieren {wire_text(number)}"
 
 
 def wire_text(text: str, *, lines: bool = False) -> str:
@@ -74,7 +92,6 @@ class Line:
 @dataclass(frozen=True)
 class Pdf:
     kind: str  # workorder or forms
-    subject: str
     file_name: str
 
 
@@ -90,10 +107,13 @@ class Invoice:
     pdfs: list[Pdf] = field(default_factory=list)
     warnings: list[Msg] = field(default_factory=list)
 
-    def wire(self) -> dict:
-        """The POST body. No Status: Exact makes a new invoice 20 (open, the draft office staff confirm)."""
+    def wire(self, document: str | None = None) -> dict:
+        """The POST body, carrying the work order's `document` when it has one. No Status: Exact makes
+        a new invoice 20 (open, the draft office staff confirm)."""
         body = {"Journal": self.journal, "OrderedBy": self.customer_id, "Description": self.description,
                 "SalesInvoiceLines": [line.wire() for line in self.lines]}
+        if document:
+            body["Document"] = document
         if self.your_ref:
             body["YourRef"] = self.your_ref
         if self.remarks:
@@ -104,7 +124,8 @@ class Invoice:
         return {"number": self.number, "customer": self.customer_id, "journal": self.journal,
                 "description": self.description, "your_ref": self.your_ref, "remarks": self.remarks,
                 "lines": [line.shown() for line in self.lines],
-                "pdfs": [{"subject": p.subject, "file_name": p.file_name} for p in self.pdfs],
+                "document": document_subject(self.number) if self.pdfs else None,
+                "pdfs": [{"subject": document_subject(self.number), "file_name": p.file_name} for p in self.pdfs],
                 "warnings": [str(warning) for warning in self.warnings]}
 
 
@@ -158,8 +179,8 @@ def pdfs(setting: str, number: str, has_forms: bool) -> list[Pdf]:
 
 
 def pdf(kind: str, number: str) -> Pdf:
-    """Subject and file name carry the work order number: how push finds the document again."""
-    return Pdf(kind, f"{PDF_SUBJECTS[kind]} {wire_text(number)}", f"{wire_text(number)}-{PDF_NAMES[kind]}.pdf")
+    """The file name carries the work order number: how push finds the attachment again."""
+    return Pdf(kind, f"{wire_text(number)}-{PDF_NAMES[kind]}.pdf")
 
 
 @dataclass(frozen=True)
@@ -267,3 +288,81 @@ def _number(quantity: Decimal) -> int | float:
 
 def _text(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f")
+
+
+# --- planning a work order's invoice ---------------------------------------------------
+
+@dataclass
+class Parts:
+    """What `build` and `refusal` need of one work order, read from the store."""
+
+    order: dict
+    minutes: dict[str, int]
+    materials: list[dict]
+    has_forms: bool
+    customer: dict | None
+    address: dict | None
+    items: dict[str, dict]  # the materials' items as the store holds them, by Exact ID
+
+
+def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
+    materials = invoice_materials(db, order["id"])
+    return Parts(order, booked_minutes(db, order["id"]), materials, has_forms(db, order["id"]),
+                 records.customer_by_exact_id(db, order["customer_exact_id"]),
+                 addresses.by_key(db, order["work_address_key"]),
+                 records.items_by_exact_id(db, [m["item_exact_id"] for m in materials if m["item_exact_id"]]))
+
+
+def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None],
+         exact_item: Callable[[str], dict | None] | None = None) -> tuple[Invoice, Refusal | None]:
+    """The invoice and its refusal. `exact_item` reads an item from Exact (None: not there); without
+    it (the dry run) a material that only Exact can judge counts as one that can be invoiced."""
+    built = build(parts.order, parts.minutes, parts.materials, settings, item_ids, parts.has_forms)
+    today = amsterdam_today()
+    refused = refusal(
+        parts.order, parts.customer, parts.address, parts.materials,
+        lambda material: material_problem(material, parts.items.get(material["item_exact_id"]), exact_item, today),
+        built)
+    return built, refused
+
+
+# Settings are never retroactive (manual 6.3): [settings] item_groups decides what can be picked from
+# now on, not whether what was booked before can be invoiced. That needs the item to exist in Exact and
+# to be a sales item there, not ended.
+
+def material_problem(material: dict, stored: dict | None, exact_item: Callable[[str], dict | None] | None,
+                     today: date) -> ItemProblem | None:
+    """Why this material's item cannot be invoiced (None: it can). The store decides when Exact's
+    own data made the item inactive there (pull and cleanup keep such a row in step with Exact
+    while a work order not yet in Exact books it); Exact is asked when only the item groups
+    setting made it inactive, or the store no longer has it."""
+    item_id, code = material["item_exact_id"], material["item_code"]
+    if not item_id:
+        return ItemProblem(msg("is not an item from Exact"))
+    if stored is not None:
+        if stored["active"]:
+            return None
+        if not mapping.only_outside_item_groups(stored["inactive_reason"]):
+            return item_problem(code, stored["inactive_reason"])
+        if ended := mapping.ended_reason(stored["end_date"], today):
+            return item_problem(code, ended)
+    if exact_item is None:
+        return None
+    item = exact_item(item_id)
+    if item is None:
+        return ItemProblem(msg("is no longer in Exact"))
+    why = mapping.item_inactive_reason(item, today)
+    return item_problem(code, why) if why else None
+
+
+def item_problem(code: str, why: str) -> ItemProblem:
+    return ItemProblem(mapping.reason_message(why) if why else msg("is inactive in Exact"),
+                       mapping.fix_for("item", why, repr(code)) or "")
+
+
+def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
+    return {code: item_id for code in codes if (item_id := records.active_item_exact_id(db, code))}
+
+
+def setting_item_codes(settings: dict) -> dict[str, str]:
+    return {settings[name]: name for name in ITEM_SETTINGS if settings[name]}

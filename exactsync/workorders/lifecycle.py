@@ -240,6 +240,22 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
                  record=order["number"], action=msg("none: the next exactsync push sends it"))
 
 
+def retry(db: sqlite_utils.Database, number: str) -> str:
+    """Queue a failed work order again (archived), its failed push steps with a fresh count of tries;
+    return its number."""
+    order = get_work_order(db, number)
+    if order["status"] != "failed":
+        raise WorkOrderError(msg("work order {number} is {status}, not failed: only a failed work order can be "
+                                 "retried (an archived one is sent by the next push anyway)",
+                                 number=order["number"], status=status_label(order["status"])))
+    with transaction(db):
+        store.update_work_order(db, order["id"], {"status": "archived"})
+        outbox.reset_failed_steps(db, order["id"])
+        log.info(db, "workorder", msg("work order {number} queued again for Exact", number=order["number"]),
+                 record=order["number"], action=msg("none: the next push sends it"))
+    return order["number"]
+
+
 def resend(db: sqlite_utils.Database, number: str) -> list[str]:
     """Queue a sent work order again whose draft invoice the office deleted in Exact: the next push
     makes a new draft, exactly once, reusing its documents that are still in Exact. Push reads the

@@ -1,0 +1,81 @@
+"""A store restored from a backup older than what push already sent must not send it again.
+
+Before each call that creates something in Exact, push counts it, first in a small file beside the
+store (`<store>.sent`, mode 0600, outside any backup of the store), then in the store, with the
+step's in-flight mark. A store restored from a copy taken before later calls counts fewer than the
+file: push then looks each queued work order up in Exact before its first call in the run (its
+invoice, its document, the document's attachments) and adopts what it finds, as for a step whose
+answer was lost. The store keeps that it must do so until a run has looked up its whole queue.
+A crash between the two counts leaves the file ahead: one run of lookups too many, never one too few.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlite_utils
+
+from exactsync.errors import ExactsyncError
+from exactsync.i18n import msg
+from exactsync.privatefile import fsync_folder, open_private, write_all
+from exactsync.store import get_state, set_state
+from exactsync.store.db import file_of
+
+CALLS_KEY = "push_calls_out"  # creating calls counted in the store
+LOOK_UP_KEY = "push_look_up_first"  # "1": the store was found older than the file
+
+
+class HighWater:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        store = file_of(db)
+        self.path = store.with_name(store.name + ".sent") if store else None
+        outside = self.outside()
+        if outside is None or outside > self.inside():
+            set_state(self.db, **{LOOK_UP_KEY: "1"})
+        self.look_up_first = get_state(db, LOOK_UP_KEY) == "1"
+
+    def inside(self) -> int:
+        return int(get_state(self.db, CALLS_KEY, "0"))
+
+    def outside(self) -> int | None:
+        """The file's count: 0 without a file, None when it cannot be read as one (taken as ahead)."""
+        if self.path is None:
+            return 0
+        try:
+            return int(self.path.read_text(encoding="ascii"))
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError):
+            return None
+
+    def before_call(self) -> int:
+        """Count a call about to go out in the file (whole, synced); the count to keep in the store."""
+        count = max(self.inside(), self.outside() or 0) + 1
+        if self.path is not None:
+            building = self.path.with_name(self.path.name + ".new")
+            try:
+                fd = open_private(building)
+                try:
+                    write_all(fd, str(count).encode("ascii"))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(building, self.path)
+                fsync_folder(self.path.parent)
+            except OSError as exc:
+                raise ExactsyncError(msg("push could not write {path} ({error}), which tells a store restored from "
+                                         "a backup from this one; nothing was sent: free the disk or correct the "
+                                         "folder's permissions, then push again", path=str(self.path),
+                                         error=exc.strerror or str(exc))) from exc
+        return count
+
+    def counted(self, count: int) -> None:
+        """The store's count, inside the caller's transaction (the step's in-flight mark)."""
+        set_state(self.db, **{CALLS_KEY: str(count)})
+
+    def queue_looked_up(self) -> None:
+        """A run looked its whole queue up in Exact: the store knows all it sent again."""
+        if self.look_up_first:
+            set_state(self.db, **{LOOK_UP_KEY: None, CALLS_KEY: str(max(self.inside(), self.outside() or 0))})
+            self.look_up_first = False
