@@ -102,8 +102,7 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
 
 # What Exact lacks while a push step is not done, by the step's name or, failing that, the part of it
 # before ":" ("document:forms" is a document); a step named otherwise is shown by its name.
-EXACT_LACKS = {"invoice": N_("the draft invoice"), "invoice link": N_("the invoice's link to its PDF"),
-               "document": N_("the document on the customer's card"),
+EXACT_LACKS = {"invoice": N_("the draft invoice"), "document": N_("the document on the customer's card"),
                "attachment:workorder": N_("the work order PDF"), "attachment:forms": N_("the forms PDF")}
 
 

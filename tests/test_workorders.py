@@ -341,3 +341,41 @@ def test_ids_beyond_what_sqlite_holds_are_not_found(run, db, shop, args, message
     before = _unchanged(db)
     refused(run("workorder", *args), message)
     assert _unchanged(db) == before
+
+
+def _archived(run, db) -> dict:
+    number = create(run)
+    ok(run("workorder", "book-time", number, "--employee", "Jan", "--work", "60"))
+    ok(run("workorder", "complete", number))
+    ok(run("workorder", "archive", number))
+    return db.execute("SELECT id, number FROM work_orders WHERE number = ?", [number]).fetchone()
+
+
+def test_set_customer_after_the_document_went_makes_a_new_one_and_names_the_one_left(run, db, shop):
+    from exactsync.store import outbox, transaction
+    from exactsync.workorders import lifecycle
+
+    order_id, number = _archived(run, db)
+    with transaction(db):  # Exact took the document and its PDF, then refused the invoice
+        for step, exact_id in (("document", "d0c-1"), ("attachment:workorder", "a77-1")):
+            outbox.begin_step(db, order_id, step)
+            outbox.mark_done(db, order_id, step, exact_id)
+    lifecycle.set_customer(db, number, customer_code="26", run_locked=True)
+    assert outbox.steps_of(db, order_id) == []  # push makes the document again, on the new customer's card
+    row = db.execute("SELECT kind, message, action FROM log WHERE message LIKE '%d0c-1%'").fetchone()
+    assert row == ("warning", f"work order {number}: its document d0c-1 stays on the customer's card of Bakkerij "
+                   "Jansen in Exact; push makes a new one for the new customer",
+                   "delete that document in Exact if Bakkerij Jansen should not keep it")
+
+
+def test_set_customer_waits_while_a_call_to_exact_has_no_answer(run, db, shop):
+    from exactsync.store import outbox, transaction
+    from exactsync.workorders import lifecycle
+
+    order_id, number = _archived(run, db)
+    with transaction(db):
+        outbox.begin_step(db, order_id, "document")
+    with pytest.raises(WorkOrderError, match="is being sent: a call to Exact has no answer yet"):
+        lifecycle.set_customer(db, number, customer_code="26", run_locked=True)
+    assert db.execute("SELECT customer_name FROM work_orders WHERE id = ?", [order_id]).fetchone()[0] == \
+        "Bakkerij Jansen"

@@ -163,3 +163,21 @@ def requeue_deleted_draft(db: sqlite_utils.Database, work_order_id: int) -> list
     db.execute(f"DELETE FROM outbox WHERE work_order_id = ? AND step IN ({', '.join('?' * len(removed))})",
                [work_order_id, *removed])
     return removed
+
+
+def forget_documents(db: sqlite_utils.Database, work_order_id: int) -> list[str]:
+    """The work order's done document steps and their attachments go, so that push makes its document
+    anew (on another customer's card). Returns Exact's IDs of the documents left behind. Runs inside
+    the caller's transaction."""
+    documents = [r[0] for r in db.execute(
+        "SELECT exact_id FROM outbox WHERE work_order_id = ? AND (step = 'document' OR step LIKE 'document:%') "
+        "AND state = 'done' ORDER BY id", [work_order_id])]
+    db.execute("DELETE FROM outbox WHERE work_order_id = ? AND (step = 'document' OR step LIKE 'document:%' "
+               "OR step LIKE 'attachment:%')", [work_order_id])
+    return documents
+
+
+def has_step_in_flight(db: sqlite_utils.Database, work_order_id: int) -> bool:
+    """Whether a call of the work order's went to Exact without an answer push has settled yet."""
+    return db.execute("SELECT 1 FROM outbox WHERE work_order_id = ? AND state = 'in_flight'",
+                      [work_order_id]).fetchone() is not None

@@ -110,12 +110,23 @@ def set_customer(db: sqlite_utils.Database, number: str, *, customer_code: str,
         if order["status"] == "archived" and not run_locked:
             raise WorkOrderError(msg("work order {number} was archived meanwhile, so push may be sending it: "
                                      "run the command again", number=order["number"]))
+        if outbox.has_step_in_flight(db, order["id"]):
+            # Push looks an unanswered call up on the customer's card: it must stay the one it went to.
+            raise WorkOrderError(msg("work order {number} is being sent: a call to Exact has no answer yet; run "
+                                     "the command again after the next exactsync push", number=order["number"]))
         customer = usable_customer(db, customer_code)
         if work_address_id is None:
             address = addresses.first_of_customer(db, customer)
         else:
             address = address_of_customer(db, work_address_id, customer)
         store.update_work_order(db, order["id"], _snapshot(customer, address))
+        for document in outbox.forget_documents(db, order["id"]):
+            log.warning(db, "workorder", msg("work order {number}: its document {document} stays on the customer's "
+                                             "card of {customer} in Exact; push makes a new one for the new customer",
+                                             number=order["number"], document=document,
+                                             customer=order["customer_name"]),
+                        record=order["number"], action=msg("delete that document in Exact if {customer} should not "
+                                                           "keep it", customer=order["customer_name"]))
         log.info(db, "workorder", msg("work order {number} now for customer {customer}", number=order["number"],
                                       customer=customer_label(customer)),
                  record=order["number"],
