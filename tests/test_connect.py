@@ -344,19 +344,19 @@ def test_a_refused_connect_says_why_in_dutch(run, config, db, sandbox):
     nothing_pasted = run("--lang", "nl", "connect", "--no-browser", input="\n\n")
     assert nothing_pasted.exit_code == 1
     assert "Open dit adres in een browser" in nothing_pasted.output
-    assert nothing_pasted.output.endswith("Foutmelding: er is geen adres geplakt: voer `exactsync connect` uit waar "
+    assert nothing_pasted.output.endswith("Fout: er is geen adres geplakt: voer `exactsync connect` uit waar "
                                           "u kunt plakken, en plak het adres waar de browser op uitkwam\n")
     assert english_in(nothing_pasted.stderr) == set()  # the login address alone on stdout
     config_mod.update(config, "exact", "redirect_uri", "http://127.0.0.1:8765/callback")
     not_https = run("--lang", "nl", "connect", "--no-browser", input="")
-    assert not_https.output == ("Foutmelding: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "
+    assert not_https.output == ("Fout: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "
                                 "https-adres, en Exact accepteert geen ander: vul het https-adres dat voor uw app in "
                                 "het Exact App Center is geregistreerd (zie in de README het koppelen met uw "
                                 "Exact-administratie) in\n")
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     config_mod.update(config, "exact", "redirect_uri", sandbox.redirect_uri)
     local_data = run("--lang", "nl", "connect")
-    assert local_data.output == ("Foutmelding: de database bevat gegevens die niet uit Exact komen (1 klanten); "
+    assert local_data.output == ("Fout: de database bevat gegevens die niet uit Exact komen (1 klanten); "
                                  "Exact is leidend, dus wis ze eerst: voer `exactsync wipe --all` uit (of wis bij "
                                  "opnieuw koppelen de genoemde onderdelen)\n")
     assert sum(sandbox.calls.values()) == 0
@@ -368,6 +368,6 @@ def test_init_answers_in_the_language_it_writes(run, tmp_path):
     assert written.output == (f"{path} geschreven; hierna: vul het client secret en [exact] redirect_uri in en voer "
                               "`exactsync connect` uit\n")
     again = run("--lang", "nl", "--config", str(path), "init")
-    assert again.output == (f"Foutmelding: {path} bestaat al: pas het aan, of geef --force mee om opnieuw te beginnen "
+    assert again.output == (f"Fout: {path} bestaat al: pas het aan, of geef --force mee om opnieuw te beginnen "
                             "met de standaardwaarden\n")
     assert run("--lang", "en", "--config", str(path), "init").output.startswith(f"Error: {path} already exists")

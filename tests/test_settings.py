@@ -270,7 +270,7 @@ def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
     result = run("--lang", "nl", "check-settings")
     assert result.exit_code == 1
     for dutch_text in ("instelling", "waarde", "controle", "te nemen actie", "in orde",
-                       "Foutmelding: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
+                       "Fout: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
         assert dutch_text in result.output
     rows = {v["value"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
     assert rows["60"]["problem"] == "dagboek 60 (Inkoopboek) is een dagboek van het soort inkoop, geen verkoopdagboek"
@@ -292,7 +292,7 @@ def test_settings_and_a_refused_pull_in_dutch_have_no_english(run, sandbox, conf
     assert check(run, sandbox, config_path)[0].exit_code == 0
     config_mod.update(config_mod.load(config_path), "settings", "memo", "none")
     refused = run("--lang", "nl", "pull")
-    assert refused.output.endswith("Foutmelding: instellingen gewijzigd sinds de controle: voer exactsync "
+    assert refused.output.endswith("Fout: instellingen gewijzigd sinds de controle: voer exactsync "
                                    "check-settings uit\n")
     shown = run("--lang", "nl", "settings").output
     assert "gewijzigd (gecontroleerd: 'both')" in shown and "sindsdien gewijzigd" in shown
@@ -304,7 +304,7 @@ def test_settings_that_could_not_be_checked_say_so_in_dutch(run, sandbox, config
     sandbox.set_scopes(ALL_BUT["Organization administration"])
     connect(sandbox, config_path, verified=False, **GOOD)
     result = run("--lang", "nl", "check-settings")
-    assert "Foutmelding: 13 niet te controleren; er is niets vastgelegd" in result.output
+    assert "Fout: 13 niet te controleren; er is niets vastgelegd" in result.output
     assert dutch_words_only(result.output) == set()
     rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
     assert rows["journal"]["problem"] == "niet gecontroleerd: de administratie kon niet gecontroleerd worden"

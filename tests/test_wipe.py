@@ -160,7 +160,7 @@ def test_the_counts_the_question_and_the_kept_summary_read_in_dutch(run, db):
     assert english_in(shown.output) == set()
     declined = run("--lang", "nl", "wipe", "--customers", input="n\n")
     assert declined.exit_code == 1 and "klanten (met hun werkadressen) wissen?" in declined.output
-    assert declined.output.endswith("Afgebroken!\n") and db["customers"].count == 3
+    assert declined.output.endswith("Afgebroken.\n") and db["customers"].count == 3
     result = run("--lang", "nl", "wipe", "--customers", "--yes")
     assert result.stderr.endswith("wipe: 4 werkadressen, 1 klanten verwijderd; bewaard: 2 werkadressen, 2 klanten, "
                                   "omdat werkbonnen die nog niet naar Exact zijn verstuurd ze gebruiken (WO00001, "
@@ -178,7 +178,7 @@ def test_a_refused_wipe_says_so_in_dutch(run, db):
     fill(db, archived_status="archived", invoice_id=None)
     result = run("--lang", "nl", "wipe", "--workorders", "--yes")
     assert result.exit_code == 1
-    assert result.output.endswith("Foutmelding: gearchiveerde werkbonnen nog niet in Exact: 1 (WO00001), en dat kan "
+    assert result.output.endswith("Fout: gearchiveerde werkbonnen nog niet in Exact: 1 (WO00001), en dat kan "
                                   "niet voor de eerste koppeling: bewaar hun pdf's (`exactsync workorder pdf`) en "
                                   "geef daarna --force mee om ze te verwijderen\n")
     assert db["work_orders"].count == 1

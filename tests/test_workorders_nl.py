@@ -35,7 +35,7 @@ def english_in(text: str) -> set[str]:
 
 def dutch_error(result, data_words: frozenset = frozenset()) -> str:
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Foutmelding: "), result.stderr
+    assert result.stderr.startswith("Fout: "), result.stderr
     assert english_in(result.stderr) <= data_words, result.stderr
     return result.stderr
 
@@ -110,7 +110,7 @@ def test_an_empty_store_file_is_refused_in_dutch(tmp_path, run, config_path):
     path = tmp_path / "exactsync.db"
     path.write_bytes(b"")
     error = dutch_error(run("--lang", "nl", "workorder", "list"))
-    assert error == (f"Foutmelding: de database {path} is een leeg bestand (0 bytes): hij is afgekapt (een mislukte kopie "
+    assert error == (f"Fout: de database {path} is een leeg bestand (0 bytes): hij is afgekapt (een mislukte kopie "
                      "of terugzetting, of een volle schijf), dus de werkbonnen, de uitgaande wachtrij en de activering "
                      "die erin stonden zijn weg; zet een back-up terug, of verwijder het lege bestand en voer "
                      "exactsync connect uit om opnieuw te beginnen\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from exactsync.app import App, lock_wait_seconds, pass_app
+from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
 from exactsync.i18n import N_, Msg, _, msg
 from exactsync.locks import Busy
@@ -44,7 +45,7 @@ def _label(labels: dict[str, str], key: str) -> str:
     return _(labels[key]) if key in labels else key
 
 
-@click.group("workorder")
+@click.group("workorder", cls=HelpGroup)
 def workorder_group():
     """Work orders: open -> planned -> completed -> archived; push sends archived
     ones to Exact as draft invoices (then sent, or failed).
@@ -137,9 +138,9 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
 @click.argument("number")
 @click.option("--employee", required=True, help="Who worked or travelled.")
 @click.option("--work", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
-              help=f"Work time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
+              help="Work time in minutes, per booking.")
 @click.option("--travel", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
-              help=f"Travel time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
+              help="Travel time in minutes, per booking.")
 @pass_app
 def book_time_command(app: App, number: str, employee: str, work: int | None, travel: int | None):
     """Book work and/or travel minutes; prints the booking ids (for remove-time).
