@@ -176,6 +176,20 @@ def name_missing(error: click.MissingParameter) -> None:
         error.param_hint = metavars(error.param.get_error_hint(error.ctx))
 
 
+class TranslatedChoice(click.Choice):
+    """A choice typed as its value or as its label in the language in force (`--kind waarschuwing` is
+    `--kind warning`), and listed by its labels in that language."""
+
+    def __init__(self, labels: dict[str, str]):
+        super().__init__(tuple(labels), case_sensitive=False)
+        self.labels = labels
+
+    def normalize_choice(self, choice, ctx: click.Context | None) -> str:
+        if choice in self.labels:
+            return _(self.labels[choice]).casefold()
+        return super().normalize_choice(choice, ctx)
+
+
 class HelpFormatter(click.HelpFormatter):
     """Click's help layout, with each English help text replaced by its translation as it is written."""
 

@@ -102,9 +102,30 @@ def money(amount: float | Decimal, currency: str = "EUR") -> str:
     return format_currency(amount, currency, locale=_LOCALES[_language])
 
 
-def seconds(value: float) -> str:
-    """A duration in seconds to one decimal: 6.2 s / 6,2 s."""
-    return format_decimal(value, format="#,##0.0", locale=_LOCALES[_language]) + " s"
+def quantity(text: str) -> str:
+    """A stored quantity (its plain digits, "0.25") as the language writes it, to Exact's 4 decimals: 0,25."""
+    return decimal(Decimal(text), 4)
+
+
+def amount(value: float | Decimal) -> str:
+    """An amount to two decimals, without its currency (a column of them): 2,402.36 / 2.402,36."""
+    return format_decimal(value, format="#,##0.00", locale=_LOCALES[_language])
+
+
+def tenths(value: float) -> str:
+    """A measurement to one decimal, such as seconds taken: 6.2 / 6,2."""
+    return format_decimal(value, format="#,##0.0", locale=_LOCALES[_language])
+
+
+def ambiguous_grouping(text: str) -> tuple[str, str] | None:
+    """A typed number with one separator that the language in force groups thousands with, followed by three
+    digits ("1.500" in Dutch, "1,500" in English): its two readings, grouped and with decimals, each as it is
+    typed without doubt ("1500", "1,5"); None when the text reads one way only."""
+    thousands = {"en": ",", "nl": "."}[_language]
+    whole, separator, fraction = text.strip().partition(thousands)
+    if not (separator and whole.isdigit() and len(fraction) == 3 and fraction.isdigit()):
+        return None
+    return whole + fraction, decimal(Decimal(f"{whole}.{fraction}"), 3)
 
 
 def day(value: date | str, language: str | None = None) -> str:
@@ -132,6 +153,11 @@ def N_(text: str) -> str:
     return text
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message's singular and plural for extraction, for `nmsg(*pair, count)` later."""
+    return singular, plural
+
+
 class _Fields(string.Formatter):
     """Formats a message's fields by their spec, in one language (see the module's docstring)."""
 
@@ -141,10 +167,13 @@ class _Fields(string.Formatter):
     def format_field(self, value, spec: str) -> str:
         if spec == "n" and isinstance(value, int | float):
             return number(value, self.language)
-        if spec == "date":
-            return day(value, self.language)
-        if spec == "time":
-            return moment(value, self.language)
+        try:
+            if spec == "date":
+                return day(value, self.language)
+            if spec == "time":
+                return moment(value, self.language)
+        except ValueError:  # not an ISO text (a row written before): shown as it was stored
+            return str(value)
         return super().format_field(value, spec)
 
 
@@ -168,16 +197,21 @@ class Msg:
     def __str__(self) -> str:
         return self.render()
 
+    @property
+    def key(self) -> str:
+        """The template; a plural message's is its singular and plural joined by NUL, as gettext keys it."""
+        return f"{self.template}\x00{self.plural}" if self.plural else self.template
+
     def as_json(self) -> dict:
-        return {"key": self.template,
+        return {"key": self.key,
                 "params": {name: value.as_json() if isinstance(value, Msg) else value
-                           for name, value in self.params.items()},
-                **({"plural": self.plural} if self.plural else {})}
+                           for name, value in self.params.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> Msg:
-        return cls(data["key"], {name: cls.from_json(value) if isinstance(value, dict) else value
-                                 for name, value in data["params"].items()}, data.get("plural"))
+        template, _, plural = data["key"].partition("\x00")
+        return cls(template, {name: cls.from_json(value) if isinstance(value, dict) else value
+                              for name, value in data["params"].items()}, plural or None)
 
 
 def msg(template: str, **params: str | int | Msg) -> Msg:

@@ -201,7 +201,7 @@ def test_first_connect_refuses_a_store_with_local_data(run, config, db):
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     result = run("connect")
     assert result.exit_code == 1
-    assert result.output == ("Error: the store holds data that did not come from Exact (1 customers); Exact leads, "
+    assert result.output == ("Error: the store holds data that did not come from Exact (1 customer); Exact leads, "
                              "so wipe it first: run `exactsync wipe --all` (or, when reconnecting, wipe the parts "
                              "named)\n")
     assert run("wipe", "--all", "--yes").exit_code == 0
@@ -356,7 +356,7 @@ def test_a_refused_connect_says_why_in_dutch(run, config, db, sandbox):
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     config_mod.update(config, "exact", "redirect_uri", sandbox.redirect_uri)
     local_data = run("--lang", "nl", "connect")
-    assert local_data.output == ("Fout: de database bevat gegevens die niet uit Exact komen (1 klanten); "
+    assert local_data.output == ("Fout: de database bevat gegevens die niet uit Exact komen (1 klant); "
                                  "Exact is leidend, dus wis ze eerst: voer `exactsync wipe --all` uit (of wis bij "
                                  "opnieuw koppelen de genoemde onderdelen)\n")
     assert sum(sandbox.calls.values()) == 0

@@ -35,7 +35,7 @@ def test_without_parts_it_only_shows_counts(run, db):
     fill(db)
     result = run("wipe")
     assert result.exit_code == 0
-    assert "2 customers" in result.output and "1 work orders" in result.output and "1 form answers" in result.output
+    assert "2 customers" in result.output and "1 work order" in result.output and "1 form answer" in result.output
     assert "nothing wiped: choose parts" in result.output
     assert db["customers"].count == 2
 
@@ -98,9 +98,9 @@ def test_what_keeps_connect_from_starting(db):
     assert wipe.not_from_exact(db) == {}
     fill(db)
     found = wipe.not_from_exact(db)
-    assert found["customers"] == 2 and found["work orders"] == 1
+    assert found[wipe.TABLE_COUNTS["customers"]] == 2 and found[wipe.TABLE_COUNTS["work_orders"]] == 1
     set_state(db, connected_at=utcnow())
-    assert wipe.not_from_exact(db) == {"customers made locally": 1}
+    assert wipe.not_from_exact(db) == {("{count} customer made locally", "{count} customers made locally"): 1}
 
 
 # --- what a wipe keeps for work orders that have not reached Exact ----------------------------------------
@@ -124,7 +124,7 @@ def test_wiping_customers_keeps_the_work_addresses_unsent_work_orders_use_and_th
     made = in_use(db)
     result = run("wipe", "--customers", "--yes")
     assert result.exit_code == 0, result.output
-    summary = ("4 work addresses, 1 customers deleted; kept 2 work addresses, 2 customers: work orders not yet sent "
+    summary = ("4 work addresses, 1 customer deleted; kept 2 work addresses, 2 customers: work orders not yet sent "
                "to Exact use them (WO00001, WO00002); the next pull brings them up to date")
     assert result.stderr.endswith(f"wipe: {summary}\n")
     assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
@@ -162,16 +162,16 @@ def test_the_counts_the_question_and_the_kept_summary_read_in_dutch(run, db):
     assert declined.exit_code == 1 and "klanten (met hun werkadressen) wissen?" in declined.output
     assert declined.output.endswith("Afgebroken.\n") and db["customers"].count == 3
     result = run("--lang", "nl", "wipe", "--customers", "--yes")
-    assert result.stderr.endswith("wipe: 4 werkadressen, 1 klanten verwijderd; bewaard: 2 werkadressen, 2 klanten, "
+    assert result.stderr.endswith("wipe: 4 werkadressen, 1 klant verwijderd; bewaard: 2 werkadressen, 2 klanten, "
                                   "omdat werkbonnen die nog niet naar Exact zijn verstuurd ze gebruiken (WO00001, "
                                   "WO00002); de volgende pull werkt ze bij\n")
     assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
     row_nl = json.loads(ok(run("--lang", "nl", "log", "--json")).splitlines()[0])  # newest first
-    assert row_nl["message"].startswith("klanten gewist: 4 werkadressen, 1 klanten verwijderd; bewaard: ")
+    assert row_nl["message"].startswith("klanten gewist: 4 werkadressen, 1 klant verwijderd; bewaard: ")
     assert row_nl["action"] == "geen: de volgende pull haalt de gewiste klanten en artikelen opnieuw uit Exact"
     assert english_in(row_nl["message"] + " " + row_nl["action"]) == set()
     row_en = json.loads(ok(run("--lang", "en", "log", "--json")).splitlines()[0])
-    assert row_en["message"].startswith("wiped customers: 4 work addresses, 1 customers deleted; kept 2 work addresses")
+    assert row_en["message"].startswith("wiped customers: 4 work addresses, 1 customer deleted; kept 2 work addresses")
 
 
 def test_a_refused_wipe_says_so_in_dutch(run, db):

@@ -135,7 +135,7 @@ def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(ru
         result = subprocess.run([sys.executable, "-m", "exactsync", "--config", str(config_path), "workorder", "pdf",
                                  number, *kind, "--out", str(out)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert result.stderr == f"wrote {out} ({out.stat().st_size} bytes)\n"
+        assert result.stderr == f"wrote {out} ({out.stat().st_size:,} bytes)\n"
         text = text_of(out.read_bytes())
         assert "Bedrijf ?? AkgK [31mrood tab".replace("K", "k") in text, text
         assert "\x1b" not in text and "\x00" not in text

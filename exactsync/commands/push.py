@@ -8,7 +8,7 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.commands._budget import exact_run
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import N_, _, msg
+from exactsync.i18n import N_, _, msg, nmsg, quantity
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push as push_mod
 
@@ -70,14 +70,16 @@ def _show_preview(app: App, as_json: bool) -> None:
         return _output.print_json(shown)
     rows = [[s["number"], _outcome(s), *_invoice_cells(s["invoice"])] for s in shown]
     columns = [_("work order"), _("outcome"), _("lines"), _("your ref"), _("remarks"), _("pdfs")]
-    _output.stdout().print(_output.table(columns, rows, caption=msg("{count} work order(s) queued; nothing was sent",
-                                                                    count=len(shown)).render()))
+    _output.stdout().print(_output.table(columns, rows, caption=nmsg("{count} work order queued; nothing was sent",
+                                                                     "{count} work orders queued; nothing was sent",
+                                                                     len(shown)).render()))
 
 
 def _invoice_cells(invoice: dict | None) -> list[str]:
     if invoice is None:  # the work order could not be read: its outcome says why
         return ["", "", "", ""]
-    return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
+    return ["\n".join(f"{quantity(ln['quantity'])} × {ln['item']} {ln['description']}".rstrip()
+                      for ln in invoice["lines"]),
             invoice["your_ref"], invoice["remarks"], "\n".join(
                 p["file_name"] + (" " + _("(linked to the invoice)") if p["file_name"] == invoice["linked_pdf"] else "")
                 for p in invoice["pdfs"])]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from exactsync import i18n
 from exactsync.app import App, lock_wait_seconds, pass_app
 from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
@@ -22,7 +23,9 @@ from exactsync.workorders.lookup import (
     WorkOrderError,
     get_work_order,
     parse_answer,
+    parse_date,
     parse_quantity,
+    parse_time,
 )
 
 # The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
@@ -128,10 +131,10 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
     """
     lifecycle.plan(app.db, number, employee=employee, on=on, at=at)
     if at:
-        _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee, date=on,
-                  time=at))
+        _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee,
+                  date=parse_date(on), time=parse_time(at)))
     else:
-        _done(msg("planned {number} for {employee} on {date}", number=number, employee=employee, date=on))
+        _done(msg("planned {number} for {employee} on {date}", number=number, employee=employee, date=parse_date(on)))
 
 
 @workorder_group.command("book-time")
@@ -322,7 +325,8 @@ def _show_tables(order: dict) -> list:
                       title=_("hours"), caption=msg("work {work} min, travel {travel} min", work=totals["work_minutes"],
                                                     travel=totals["travel_minutes"]).render()),
         _output.table([_("id"), _("item"), _("description"), _("quantity")],
-                      ([str(m["id"]), m["item"], m["description"], m["quantity"]] for m in order["materials"]),
+                      ([str(m["id"]), m["item"], m["description"], i18n.quantity(m["quantity"])]
+                       for m in order["materials"]),
                       title=_("materials")),
     ]
     tables += [_output.table([_("question"), _("answer")], ([a["question"], a["answer"]] for a in form["answers"]),
@@ -376,4 +380,4 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
     except OSError as exc:
         raise WorkOrderError(msg("cannot write {file}: {error}; choose another --out", file=str(out),
                                  error=str(exc.strerror))) from None
-    _done(msg("wrote {file} ({size} bytes)", file=str(out), size=len(content)))
+    _done(msg("wrote {file} ({size:n} bytes)", file=str(out), size=len(content)))

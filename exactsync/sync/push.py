@@ -45,7 +45,7 @@ from exactsync.config import ITEM_SETTINGS
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, LoginUnavailable, ScopeViolation, UncertainOutcome
-from exactsync.i18n import N_, Msg, message_of, msg
+from exactsync.i18n import N_, Msg, message_of, msg, nmsg
 from exactsync.store import get_state, outbox, raise_mutation_date, records, set_state, store_failure, transaction
 from exactsync.store.log import latest_message
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials, update_work_order
@@ -338,8 +338,10 @@ class Push:
             if self.clock() >= deadline:
                 self.result.left = len(orders) - position
                 seconds = f"{max_seconds:g}"
-                log.info(self.db, "workorder", msg("push used its {seconds} s: {count} work order(s) left for the "
-                                                   "next run", seconds=seconds, count=self.result.left),
+                log.info(self.db, "workorder",
+                         nmsg("push used its {seconds} s: {count} work order left for the next run",
+                              "push used its {seconds} s: {count} work orders left for the next run",
+                              self.result.left, seconds=seconds),
                          action=msg("none: the next push continues"))
                 break
             self.isolated(order["number"], self.send, order)

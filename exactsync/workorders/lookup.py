@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 import sqlite_utils
 
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import N_, Msg, _, msg, number
+from exactsync.i18n import N_, Msg, _, ambiguous_grouping, msg, number
 from exactsync.store import records
 from exactsync.store.workorders import work_order_by_number
 from exactsync.sync import mapping
@@ -142,7 +142,8 @@ def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
 # --- values ------------------------------------------------------------------
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")  # 8-12-2026, as the werkbon writes it
+_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 
 
 def status_label(status: str) -> Msg:
@@ -180,6 +181,11 @@ def parse_minutes(value) -> int:
 def parse_quantity(value) -> Decimal:
     """A quantity above 0 and at most MAX_QUANTITY, with at most 4 decimals; a decimal comma
     is read as a point ("1,5" is 1.5). Within these bounds the double Exact keeps is what was typed."""
+    readings = ambiguous_grouping(value) if isinstance(value, str) else None
+    if readings:
+        raise WorkOrderError(msg("quantity {value} can be read two ways: {grouped} (with a thousands separator) or "
+                                 "{decimals} (with decimals); type {grouped} or {decimals}", value=value.strip(),
+                                 grouped=readings[0], decimals=readings[1]))
     try:
         quantity = _decimal(value)
     except InvalidOperation:
@@ -210,9 +216,13 @@ def _decimal(value) -> Decimal:
 
 
 def parse_date(value) -> str:
+    """A date typed as 2026-12-08 or as 08-12-2026 (day first, as in Dutch) -> its ISO text."""
     text = str(value).strip()
+    dutch = _DUTCH_DATE.match(text)
     try:
-        if not _DATE.match(text):
+        if dutch:
+            text = date(int(dutch[3]), int(dutch[2]), int(dutch[1])).isoformat()
+        elif not _DATE.match(text):
             raise ValueError
         date.fromisoformat(text)
     except ValueError:
@@ -225,7 +235,7 @@ def parse_time(value) -> str:
     text = str(value).strip()
     if not _TIME.match(text):
         raise WorkOrderError(msg("time must be HH:MM on a 24-hour clock, e.g. 08:30, got {value}", value=repr(value)))
-    return text
+    return text.zfill(5)  # 8:30 is kept as 08:30
 
 
 def required_text(value, what: Msg) -> str:
