@@ -107,8 +107,8 @@ def test_deactivate_and_activate_in_dutch(run, db, tmp_path):
     assert run("--lang", "nl", "deactivate", "--yes").output == "koppeling gedeactiveerd\n"
     assert run("--lang", "nl", "deactivate").output == "koppeling was al niet actief\n"
     never = run("--lang", "nl", "activate")
-    assert (never.exit_code, never.output) == (1, "Fout: exactsync is nog nooit met Exact gekoppeld (geen "
-                                                  "inlog opgeslagen): voer `exactsync connect` uit, dat ook de "
+    assert (never.exit_code, never.output) == (1, "Fout: exactsync is nog nooit bij Exact aangemeld (geen "
+                                                  "aanmelding opgeslagen): voer `exactsync connect` uit, dat ook de "
                                                   "koppeling activeert\n")
     (tmp_path / "exactsync.db.tokens.json").write_text("{}")
     assert run("--lang", "nl", "activate").output == "koppeling geactiveerd\n"

@@ -326,15 +326,15 @@ def test_init_takes_the_registered_https_redirect_uri_and_refuses_another(run, t
 def test_connect_instructs_and_reports_in_dutch(config, db, run, monkeypatch):
     monkeypatch.setenv("EXACTSYNC_LANG", "nl")
     result = connected(config.path)
-    assert "Open dit adres in een browser, log in bij Exact en geef toegang:\n" in result.stderr
+    assert "Open dit adres in een browser, meld je aan bij Exact en geef toegang:\n" in result.stderr
     assert ("Exact stuurt de browser daarna naar https://exactsync.example/callback (die pagina mag een foutmelding "
             "tonen: geen probleem). Plak hier binnen 3 minuten het hele adres uit de adresbalk van de browser:"
             in result.stderr)
-    assert result.stderr.endswith("gekoppeld met Exact Online-administratie 123456; de koppeling is actief\n")
+    assert result.stderr.endswith("aangemeld bij Exact Online, administratie 123456; de koppeling is actief\n")
     assert english_in(result.stderr) == set()
     monkeypatch.delenv("EXACTSYNC_LANG")
     [row] = [json.loads(line) for line in run("--lang", "nl", "log", "--json").output.splitlines()]
-    assert (row["message"], row["action"]) == ("gekoppeld met Exact Online-administratie 123456; de koppeling is "
+    assert (row["message"], row["action"]) == ("aangemeld bij Exact Online, administratie 123456; de koppeling is "
                                                "actief", "geen: `exactsync pull` haalt klanten en artikelen op")
     [row] = [json.loads(line) for line in run("--lang", "en", "log", "--json").output.splitlines()]
     assert row["message"] == CONNECTED.strip()
@@ -345,13 +345,13 @@ def test_a_refused_connect_says_why_in_dutch(run, config, db, sandbox):
     assert nothing_pasted.exit_code == 1
     assert "Open dit adres in een browser" in nothing_pasted.output
     assert nothing_pasted.output.endswith("Fout: er is geen adres geplakt: voer `exactsync connect` uit waar "
-                                          "u kunt plakken, en plak het adres waar de browser op uitkwam\n")
+                                          "je kunt plakken, en plak het adres waar de browser op uitkwam\n")
     assert english_in(nothing_pasted.stderr) == set()  # the login address alone on stdout
     config_mod.update(config, "exact", "redirect_uri", "http://127.0.0.1:8765/callback")
     not_https = run("--lang", "nl", "connect", "--no-browser", input="")
     assert not_https.output == ("Fout: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "
-                                "https-adres, en Exact accepteert geen ander: vul het https-adres dat voor uw app in "
-                                "het Exact App Center is geregistreerd (zie in de README het koppelen met uw "
+                                "https-adres, en Exact accepteert geen ander: vul het https-adres dat voor je app in "
+                                "het Exact App Center is geregistreerd (zie in de README het aanmelden bij je "
                                 "Exact-administratie) in\n")
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     config_mod.update(config, "exact", "redirect_uri", sandbox.redirect_uri)

@@ -125,7 +125,7 @@ def test_the_demo_narrates_in_dutch_and_runs_its_commands_in_dutch(tmp_path):
     assert "conceptverkoopfactuur (Status 20) in dagboek 70" in out and "  uw referentie WO00001 / PO-881" in out
     assert "documenten op de klantkaart: Werkbon WO00001, Formulieren WO00001" in out
     assert "\nDemo klaar in " in out and "\nBewaard in " in out
-    assert "gekoppeld met Exact Online-administratie 123456; de koppeling is actief" in done.stderr
+    assert "aangemeld bij Exact Online, administratie 123456; de koppeling is actief" in done.stderr
     # The narration: headings, comments (the settings' names stay as they are) and what follows the demo.
     narration = [line for line in out.splitlines() if line.startswith(("== ", "# ", "Demo ", "Bewaard ", "De ", "pull, "))
                  and not line.startswith("#   ")]

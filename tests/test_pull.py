@@ -552,7 +552,7 @@ def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language():
 
     assert _reading("accounts", 12_345) == "reading accounts 12,345 rows"
     i18n.use("nl")
-    assert _reading("accounts", 12_345) == "relaties lezen: 12.345 regels"
+    assert _reading("accounts", 12_345) == "klanten lezen: 12.345 regels"
 
 
 def test_customers_and_items_list_in_dutch(connected, sandbox, run):
@@ -560,7 +560,7 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run):
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     pull_ok(run)
     shown = ok(run("--lang", "nl", "customers", "--all", "--search", customer["Name"]))
-    for dutch in ("naam", "adres", "plaats", "land", "reden inactief", "is geblokkeerd in Exact", "1 regels"):
+    for dutch in ("naam", "adres", "plaats", "land", "inactief omdat", "is geblokkeerd in Exact", "1 regel"):
         assert dutch in shown
     row_values = (customer["Name"], customer["AddressLine1"] or "", customer["City"] or "")
     assert english_in(without(shown, *row_values)) == set()
@@ -569,11 +569,11 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run):
     assert (found["code"], found["inactive_reason"]) == (customer["Code"].strip(), "is geblokkeerd in Exact")
 
     shown = ok(run("--lang", "nl", "items", "--all", "--search", item["Description"]))
-    for dutch in ("omschrijving", "artikelgroep (code)", "eenheid", "is geen verkoopartikel in Exact", " regels"):
+    for dutch in ("omschrijving", "artikelgroepcode", "eenheid", "is geen verkoopartikel in Exact", " regels"):
         assert dutch in shown
     assert english_in(without(shown, *(i["Description"] for i in sandbox.items.values()))) == set()
     english = ok(run("--lang", "en", "items", "--all", "--search", item["Description"]))
-    assert "item_group_code" in english and "is not a sales item in Exact" in english and " rows" in english
+    assert "item group code" in english and "is not a sales item in Exact" in english and " row" in english
     too_long = run("--lang", "nl", "items", "--search", "x" * 1001)
     assert too_long.exit_code == 2 and "ten hoogste 1000 tekens, dit zijn er 1.001" in too_long.output
 
@@ -588,11 +588,11 @@ def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db):
     code, name = customer["Code"].strip(), customer["Name"]
     dutch = [(d["message"], d["action"]) for d, e in zip(logged(run, "nl"), logged(run, "en"), strict=True)
              if e["message"] not in before]
-    assert (f"klant {code} ({name}) is geblokkeerd in Exact: verwijderd door cleanup", "geen") in dutch
+    assert (f"klant {code} ({name}) is geblokkeerd in Exact: verwijderd door de schoonmaak", "geen") in dutch
     assert (f"artikel {item['Code'].strip()} ({item['Description']}) is geen verkoopartikel in Exact: verwijderd "
-            "door cleanup", "geen") in dutch
+            "door de schoonmaak", "geen") in dutch
     assert ("schoonmaak verwijderde 1 klant die niet (meer) in Exact staat", "") in dutch
-    assert any(m.endswith(f" van klant {code}: door cleanup verwijderd met de klant") for m, _ in dutch)
+    assert any(m.endswith(f" van klant {code}: door de schoonmaak verwijderd met de klant") for m, _ in dutch)
     streets = [a["AddressLine1"] or "" for a in sandbox.addresses.values() if a["Account"] == customer["ID"]]
     read_in_dutch = " ".join(f"{m} {a}" for m, a in dutch)
     assert english_in(without(read_in_dutch, name, item["Description"], customer["City"] or "", *streets)) == set(), (

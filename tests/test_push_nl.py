@@ -35,7 +35,7 @@ def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):
     dutch = run("--lang", "nl", "push", "--dry-run", env={"COLUMNS": "400"})
 
     assert dutch.exit_code == 0, dutch.output
-    for text in ("werkbon", "uitkomst", "regels", "uw referentie", "opmerkingen", "zou worden verstuurd",
+    for text in ("werkbon", "uitkomst", "regels", "Uw referentie", "opmerkingen", "zou worden verstuurd",
                  f"geweigerd: werkbon {bad} heeft niets te factureren", f"{good}-werkbon.pdf (gekoppeld aan de factuur)",
                  "2 werkbonnen in de wachtrij; er is niets verstuurd"):
         assert text in dutch.output

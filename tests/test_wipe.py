@@ -154,7 +154,7 @@ def test_the_counts_the_question_and_the_kept_summary_read_in_dutch(run, db):
     made = in_use(db)
     shown = run("--lang", "nl", "wipe")
     assert shown.exit_code == 0
-    for dutch in ("onderdeel", "rijen", "klanten (met hun werkadressen)", "6 werkadressen, 3 klanten",
+    for dutch in ("onderdeel", "regels", "klanten (met hun werkadressen)", "6 werkadressen, 3 klanten",
                   "artikelen en artikelgroepen", "niets gewist: kies onderdelen"):
         assert dutch in shown.output
     assert english_in(shown.output) == set()

@@ -63,7 +63,7 @@ def test_an_import_with_problems_lists_them_by_entry_and_field_in_dutch(run, db,
     error = dutch_error(run("--lang", "nl", "workorder", "import", str(path)), IMPORT_FIELDS)
     for line in ("heeft 6 problemen; er is niets geïmporteerd:",
                  "werkbon 0, description: de omschrijving mag niet leeg zijn",
-                 "werkbon 0, hours[0].kind: moet work (werk) of travel (reistijd) zijn, gekregen: 'sleep'",
+                 "werkbon 0, hours[0].kind: moet 'work' (werktijd) of 'travel' (reistijd) zijn, niet 'sleep'",
                  "werkbon 1: onbekend veld 'colour'",
                  "werkbon 1, customer: klant 404 bestaat niet"):
         assert line in error
