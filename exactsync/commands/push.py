@@ -11,6 +11,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, _, msg, nmsg, quantity
 from exactsync.settings_check import verified_settings
 from exactsync.sync import push as push_mod
+from exactsync.workorders.pdf import letterhead
 
 
 @click.command("push")
@@ -43,7 +44,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
     else:
         with exact_run(app, "push") as db:
             result = push_mod.Push(app.client, db, verified_settings(db),
-                                   company_name=app.config.get("workorders", "company_name")).run(max_seconds)
+                                   company_name=letterhead(app.config)).run(max_seconds)
         if as_json:
             _output.print_json(result.summary())
         click.echo(summary_line(result.summary()), err=True)

@@ -374,7 +374,7 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
       exactsync workorder pdf WO00001 --forms --out WO00001-formulieren.pdf
     """
     render = pdf.forms_pdf if forms else pdf.workorder_pdf
-    content = render(app.db, number, app.config.get("workorders", "company_name"))
+    content = render(app.db, number, pdf.letterhead(app.config))
     try:
         out.write_bytes(content)
     except OSError as exc:
