@@ -119,3 +119,57 @@ def test_a_declined_question_aborts_in_dutch(run, db):
     assert result.exit_code == 1 and "[j/N]: " in result.output and result.output.endswith("Afgebroken.\n")
     english = run("--lang", "en", "wipe", "--customers", input="no\n")
     assert "[y/N]: " in english.output and english.output.endswith("Aborted!\n")
+
+
+def test_every_offline_command_in_dutch_has_no_english(run, db, config_path, tmp_path):
+    """Each command that needs no Exact, run as a Dutch office would, its output and its errors read."""
+    from factories import add_customer, add_item
+
+    add_customer(db, "25", "Bakkerij Jansen")
+    add_item(db, "M100", "Kraan messing")
+    config_mod.update(config_mod.load(config_path), "interface", "language", "nl")
+    config_mod.update(config_mod.load(config_path), "settings", "item_groups", ["Arbeid", "Materialen"])
+    outputs = []
+
+    def dutch(*args, code=0, input=None):
+        result = run(*args, input=input)
+        assert result.exit_code == code, (args, result.output)
+        outputs.append(result.output)
+        return result.stdout.strip()
+
+    number = dutch("workorder", "create", "--customer", "25", "--description", "Lekkage")
+    address = dutch("workaddress", "add", "25", "--street", "Kerkstraat 1", "--postcode", "3511 AA", "--city",
+                    "Utrecht")
+    dutch("workaddress", "list", "25")
+    dutch("workorder", "plan", number, "--employee", "Jan", "--date", "08-12-2026", "--time", "8:30")
+    dutch("workorder", "book-time", number, "--employee", "Jan", "--work", "90", "--travel", "15")
+    dutch("workorder", "add-material", number, "M100", "0,25")
+    dutch("workorder", "add-material", number, "M100", "1.500", code=1)
+    dutch("workorder", "form", number, "Veiligheid", "--answer", "Gas dicht?=Ja")
+    dutch("workorder", "complete", number)
+    dutch("workorder", "pdf", number, "--out", str(tmp_path / "werkbon.pdf"))
+    dutch("workorder", "archive", number)
+    dutch("workorder", "show", number)
+    dutch("workorder", "list")
+    dutch("workorder", "set-customer", number, "--customer", "99", code=1)
+    dutch("workaddress", "remove", address)
+    dutch("customers")
+    dutch("items", "--all")
+    dutch("settings")
+    dutch("status")
+    dutch("log")
+    dutch("wipe")
+    dutch("wipe", "--items", input="nee\n", code=1)
+    dutch("deactivate", "--yes")
+    dutch("activate", code=1)
+    dutch("init", code=1)
+    shown = "\n".join(outputs).replace(str(tmp_path), "")
+    data = {"Bakkerij", "Jansen", "Kraan", "messing", "Lekkage", "Kerkstraat", "Utrecht", "Veiligheid", "Gas", "dicht",
+            "Jan", "Arbeid", "Materialen"}
+    words = {w for w in english_in(typed_words_left_out(shown))} - data
+    assert words == set(), shown
+    for read in ("ingepland voor Jan op 08-12-2026 om 08:30", "(1 antwoord)", "Jan 08-12-2026 08:30", "0,25",
+                 "aantal 1.500 is op twee manieren te lezen", "│ Artikelgroepen   │ Arbeid, Materialen │", "1 regel",
+                 "[j/N]: nee\nAfgebroken.", "Aanmelding bij Exact", "1 materiaalregel, 1 antwoord, 1 formulier"):
+        assert read in shown, read
+    assert "2026-12-08" not in shown and "['" not in shown and "item_groups" not in shown

@@ -12,7 +12,7 @@ from exactsync import i18n
 from exactsync.app import App, lock_wait_seconds, pass_app
 from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
-from exactsync.i18n import N_, Msg, _, msg
+from exactsync.i18n import N_, Msg, _, msg, nmsg
 from exactsync.locks import Busy
 from exactsync.store import run_lock
 from exactsync.workorders import importer, lifecycle, pdf
@@ -222,8 +222,8 @@ def form_command(app: App, number: str, form_name: str, answers: tuple[str, ...]
     except WorkOrderError as exc:
         raise click.BadParameter(str(exc), param_hint="--answer") from None
     lifecycle.fill_form(app.db, number, form_name, pairs)
-    _done(msg("filled in form {name} on {number} ({count} answers)", name=repr(form_name), number=number,
-              count=len(pairs)))
+    _done(nmsg("filled in form {name} on {number} ({count} answer)",
+               "filled in form {name} on {number} ({count} answers)", len(pairs), name=repr(form_name), number=number))
 
 
 @workorder_group.command("complete")
@@ -274,7 +274,7 @@ def list_command(app: App, status: str | None, as_json: bool):
         [_("number"), _("status"), _("customer"), _("description"), _("planned"), _("completed"), _("archived")],
         ([r["number"], _label(STATUS_LABELS, r["status"]), f"{r['customer_code']} {r['customer_name']}",
           r["description"],
-          " ".join(filter(None, (r["planned_employee"], r["planned_date"], r["planned_time"]))),
+          _planned(r["planned_employee"], r["planned_date"], r["planned_time"]),
           _output.local_time(r["completed_at"]) if r["completed_at"] else "",
           _output.local_time(r["archived_at"]) if r["archived_at"] else ""] for r in rows),
         caption=msg("{count} work orders", count=len(rows)).render(),
@@ -311,7 +311,7 @@ def _show_tables(order: dict) -> list:
         [_("work address"), ", ".join(order["work_address"]["lines"])],
         [_("description"), order["description"]],
         [_("customer reference"), order["customer_reference"]],
-        [_("planned"), " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
+        [_("planned"), _planned(planned.get("employee"), planned.get("date"), planned.get("time"))],
         [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
         [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
         [_("Exact invoice"), order["exact_invoice_id"] or ""],
@@ -381,3 +381,8 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
         raise WorkOrderError(msg("cannot write {file}: {error}; choose another --out", file=str(out),
                                  error=str(exc.strerror))) from None
     _done(msg("wrote {file} ({size:n} bytes)", file=str(out), size=len(content)))
+
+
+def _planned(employee: str | None, on: str | None, at: str | None) -> str:
+    """Who and when a work order is planned, the date as the reader writes it."""
+    return " ".join(filter(None, (employee, i18n.day(on) if on else "", at)))
