@@ -1,5 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Each builds the venv
-# it needs from pyproject.toml, so both work on a fresh clone.
+# it needs from pyproject.toml, so both work on a fresh clone: the demo only what
+# exactsync runs with (as a server install has), the tests add the test tools.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,6 +10,11 @@ BIN := $(VENV)/bin
 $(BIN)/exactsync: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test extra (pytest, ruff, Babel, ...): for the tests, the benches, the cassettes and the catalog.
+$(BIN)/pytest: $(BIN)/exactsync
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -18,21 +24,21 @@ demo: $(BIN)/exactsync
 
 # The lint gate first (a finding fails CI), then every test. pytest exits 5 when it
 # collects nothing; that is a failure here, never a pass.
-test: $(BIN)/exactsync
+test: $(BIN)/pytest
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The edit-test loop: all but the tests marked slow (several processes, kill -9, waits on the clock,
 # soak-style runs, the full demo); the -m here replaces the "not soak" of pyproject's addopts.
-test-fast: $(BIN)/exactsync
+test-fast: $(BIN)/pytest
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto -m "not slow and not soak"
 
-bench: $(BIN)/exactsync
+bench: $(BIN)/pytest
 	$(BIN)/python -m bench
 
 # Re-record the HTTP cassettes against the embedded sandbox (no network needed).
-cassettes: $(BIN)/exactsync
+cassettes: $(BIN)/pytest
 	EXACTSYNC_RECORD=1 $(BIN)/python -m pytest tests/test_cassettes.py
 
 # The Dutch catalogs: extract every marked message and help text (babel.cfg, whose extractor is
@@ -40,7 +46,7 @@ cassettes: $(BIN)/exactsync
 # (untranslated until someone writes their Dutch) and compile the .mo that ships in the package.
 # Click's own texts (usage, errors, prompts) come from the installed click's source into click.po.
 CLICK_SOURCE = $(shell $(BIN)/python -c 'import click, os; print(os.path.dirname(click.__file__))')
-catalogs: $(BIN)/exactsync
+catalogs: $(BIN)/pytest
 	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project exactsync -o build/exactsync.pot .
 	$(BIN)/pybabel extract --no-location --sort-output --project click -o build/click.pot $(CLICK_SOURCE)

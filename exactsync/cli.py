@@ -7,6 +7,7 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sqlite3
 import sys
@@ -17,6 +18,7 @@ from exactsync import __version__, cli_language, i18n
 from exactsync.config import DEFAULT_CONFIG_NAME
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import _, msg
+from exactsync.text import not_text_at, visible
 
 # Every command: its module in exactsync.commands, the command object there, and its short help (the
 # first sentence of its docstring; tests/test_cli.py keeps them equal). A command's module, and what
@@ -25,6 +27,8 @@ COMMANDS = {
     "activate": ("activation", "activate_command",
                  "Start the integration again after `exactsync deactivate`: the next pull and push resume from "
                  "where they stopped."),
+    "backup": ("backup", "backup_command",
+               "Write a consistent copy of the store to FILE (mode 0600), also while pull, push or cleanup run."),
     "check-settings": ("settings", "check_settings_command",
                        "Verify every setting in [settings] against Exact, like the manual's \"Controleer\" buttons, "
                        "and report all problems at once."),
@@ -42,6 +46,9 @@ COMMANDS = {
              "Try the whole tool in half a minute, without an Exact account: start an embedded Exact Online "
              "sandbox, connect, check the settings, pull, create and archive work orders, push them as draft "
              "invoices, and read the log."),
+    "export": ("export", "export_command",
+               "Print, as JSON lines for a field app, the customers, work addresses, items and work orders that "
+               "changed since a cursor, ending with the next cursor."),
     "init": ("init", "init_command", "Create the config file (mode 0600) with every key and its default."),
     "items": ("lists", "items_command", "List the items from Exact in the store, with their codes and groups."),
     "log": ("log", "log_command", "Show the integration log, newest first, with the action to take."),
@@ -70,7 +77,10 @@ class UserError(click.ClickException):
     """`Error: ...` (exit 1), in the language in force."""
 
     def show(self, file=None) -> None:
-        click.echo(msg("Error: {message}", message=self.format_message()).render(), file=file, err=file is None)
+        # Its control characters made visible, as in all output (commands/_output.py): the message may
+        # name a customer from Exact.
+        click.echo(visible(msg("Error: {message}", message=self.format_message()).render()), file=file,
+                   err=file is None)
 
 
 class UsageRefused(UserError):
@@ -95,6 +105,35 @@ def confirm(question: str) -> None:
         raise Declined()
 
 
+def refuse_not_text(ctx: click.Context) -> None:
+    """Refuse (exit 2) a command whose option, argument or environment value holds bytes that are not
+    UTF-8, naming it: such a value can be neither stored nor printed, nor sent to Exact."""
+    for param in ctx.command.params:
+        values = ctx.params.get(param.name)
+        for value in values if isinstance(values, (tuple, list)) else [values]:
+            if isinstance(value, str) and (position := not_text_at(value)) is not None:
+                name = param.opts[-1] if isinstance(param, click.Option) else param.human_readable_name
+                raise UsageRefused(msg("{name} is not text: character {position} comes from bytes that are not "
+                                       "UTF-8; give it again as UTF-8 text (nothing was changed)", name=name,
+                                       position=position + 1).render())
+
+
+def checking_text(command: click.Command) -> click.Command:
+    """`command`, and every command under it, refusing values that are not text before it runs."""
+    callback = command.callback
+    if callback is not None and not getattr(callback, "checks_text", False):
+        @functools.wraps(callback)
+        def checked(*args, **kwargs):
+            refuse_not_text(click.get_current_context())
+            return callback(*args, **kwargs)
+
+        checked.checks_text = True
+        command.callback = checked
+    for sub in getattr(command, "commands", {}).values():
+        checking_text(sub)
+    return command
+
+
 class ExactsyncGroup(cli_language.HelpGroup):
     """Loads a command's module when the command runs (click's lazily loading group)."""
 
@@ -112,7 +151,7 @@ class ExactsyncGroup(cli_language.HelpGroup):
         if name not in COMMANDS:
             return None
         module, attribute, _ = COMMANDS[name]
-        return getattr(importlib.import_module(f"exactsync.commands.{module}"), attribute)
+        return checking_text(getattr(importlib.import_module(f"exactsync.commands.{module}"), attribute))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list in --help, from COMMANDS: as click writes it, without importing every command."""
@@ -160,6 +199,7 @@ def cli(ctx: click.Context, config_path: str, language: str | None) -> None:
     draft sales invoices in Exact (`push`). Start with `exactsync init`, then
     `exactsync connect`.
     """
+    refuse_not_text(ctx)
     # Imported here: the config, the store and the client, which --help needs none of.
     from exactsync.app import App
 

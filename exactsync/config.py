@@ -49,6 +49,13 @@ def _time_zone_problem(name: str) -> i18n.Msg | None:
     return None
 
 
+def _ping_url_problem(url: str) -> i18n.Msg | None:
+    if url and not url.startswith(("https://", "http://")):
+        return i18n.msg("must be an http or https address, such as https://hc-ping.com/<your check's id>, or "
+                        "empty; got a value that is neither")  # not the value: it is a secret-ish token
+    return None
+
+
 KEYS: tuple[Key, ...] = (
     Key("exact", "base_url", str, "https://start.exactonline.nl",
         "Exact Online site of your country (.nl, .be, .de, .co.uk, .com, .es, .fr); the sandbox prints its own"),
@@ -82,9 +89,9 @@ KEYS: tuple[Key, ...] = (
         ("none", "workorder", "forms", "both")),
     Key("settings", "document_type", int, 10,
         "Exact document type (a number) the PDFs are filed as; it must exist and allow creating documents, and "
-        "check-settings lists the types that do. 10 (sales invoice): Exact documents only 10 and 20 (purchase "
-        "invoice) for creating documents, and 10 fits the PDFs of an invoiced work order; other numbers are not "
-        "documented"),
+        "check-settings lists the types that do. Default 10 (sales invoice): the one type documented and seen "
+        "created on a customer's card. Exact also files the PDFs of the invoices it processes as 10, so where "
+        "your administration has a general attachment type (183), check-settings recommends that one"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
     Key("workorders", "company_address", str, "",
@@ -98,6 +105,15 @@ KEYS: tuple[Key, ...] = (
     Key("interface", "timezone", str, timeutil.DEFAULT_OFFICE_ZONE,
         "Time zone (IANA name) of the times people read: the log, status and the work order PDFs; the store "
         "keeps UTC", check=_time_zone_problem),
+    Key("monitoring", "stale_after_minutes", int, 30,
+        "status --check is CRITICAL when the integration is active and no pull succeeded for this many minutes",
+        minimum=1),
+    Key("monitoring", "queued_hours", int, 2,
+        "status --check is a WARNING when a work order waits for Exact longer than this many hours", minimum=1),
+    Key("monitoring", "ping_url", str, "",
+        "Heartbeat address (healthchecks.io style): pull and push call <url>/start, then <url> or <url>/fail with "
+        "the run's errors; empty = no heartbeat. Keep it private: anyone with it can report to your check",
+        check=_ping_url_problem),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -172,6 +188,10 @@ class Config:
     @property
     def timezone(self) -> str:
         return self.get("interface", "timezone")
+
+    @property
+    def ping_url(self) -> str:
+        return self.get("monitoring", "ping_url")
 
     @property
     def settings(self) -> Settings:

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from typing import IO
 from urllib.parse import urlsplit
 
-import click
 import sqlite_utils
 
 from exactsync import config as config_mod
 from exactsync import log, wipe
+from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.auth import Authenticator, OAuthApp
@@ -85,11 +85,11 @@ def pasted_address(answers: IO[str]) -> str:
 def log_in(auth: Authenticator, answers: IO[str], open_browser: Callable[[str], bool] | None) -> None:
     """Show the login address, take the pasted answer, exchange its code and save the login."""
     login_url, state = auth.app.authorize_url()
-    click.echo(_("Open this address in a browser, log in to Exact and allow access:"), err=True)
-    click.echo(login_url)
+    _output.echo(_("Open this address in a browser, log in to Exact and allow access:"), err=True)
+    _output.echo(login_url)
     if open_browser is not None and open_browser(login_url):
-        click.echo(_("(opened in your browser)"), err=True)
-    click.echo(msg("Exact then sends the browser to {uri} (that page may show an error: fine). Paste here the "
+        _output.echo(_("(opened in your browser)"), err=True)
+    _output.echo(msg("Exact then sends the browser to {uri} (that page may show an error: fine). Paste here the "
                    "whole address from the browser's address bar, within 3 minutes:",
                    uri=auth.app.redirect_uri).render(), err=True)
     auth.exchange_code(pasted_address(answers), state)
@@ -103,7 +103,7 @@ def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactCl
         config_mod.update(config, "settings", "division", division)
     client.division = division
     with transaction(db):
-        set_state(db, active=1, division=division, connected_at=utcnow())
+        set_state(db, active=1, connected_at=utcnow())
         log.info(db, "connection", connected(division),
                  action=msg("none: `exactsync pull` reads customers and items"))
     return division

@@ -27,6 +27,7 @@ import click
 
 from exactsync import config as config_mod
 from exactsync import i18n
+from exactsync.commands import _output
 from exactsync.config import DEFAULT_CONFIG_NAME, SECRET_ENV
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
@@ -314,7 +315,8 @@ class Demo:
     def invoke(self, args: list[str]) -> int:
         """Run one command; the narration after it stays in the demo's language, whatever the command set."""
         try:
-            return _invoke(self.cli, args)
+            with _output.read_by_a_person():
+                return _invoke(self.cli, args)
         finally:
             i18n.use(self.language)
 

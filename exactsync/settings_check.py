@@ -21,7 +21,13 @@ import sqlite_utils
 from exactsync.config import ITEM_SETTINGS, KEYS, Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNeeded, ScopeViolation
+from exactsync.exact.errors import (
+    DailyLimitReached,
+    DivisionNotInScope,
+    ExactApiError,
+    ReconnectNeeded,
+    ScopeViolation,
+)
 from exactsync.exact.scopes import tick_action
 from exactsync.i18n import Msg, message_of, msg
 from exactsync.store import get_state, set_state
@@ -29,6 +35,10 @@ from exactsync.sync import mapping
 from exactsync.timeutil import utcnow
 
 SALES_JOURNAL_TYPE = 20
+# "General attachment", named only in a code comment of a public integration (exact-online-api.md sections
+# 10-11): recommended where the division lists it as creatable, never assumed (the default stays 10, the
+# one documented, recorded type: see config.KEYS).
+GENERAL_ATTACHMENT = 183
 JOURNAL_TYPES = {10: msg("cash"), 12: msg("bank"), 16: msg("payment service"), 20: msg("sales"),
                  21: msg("sales return"), 22: msg("purchase"), 23: msg("purchase return"), 90: msg("general")}
 
@@ -172,10 +182,16 @@ def judge_choice(setting: str, value: str) -> Verdict:
 def judge_document_type(code: int, types: list[dict]) -> Verdict:
     value = str(code)
     creatable = sorted((t for t in types if t.get("DocumentIsCreatable")), key=lambda t: odata.parse_int64(t["ID"]))
-    listing = ", ".join(f"{odata.parse_int64(t['ID'])} ({t.get('Description', '')})" for t in creatable)
+    listing = ", ".join(_document_type(t) for t in creatable)
+    general = next((t for t in creatable if odata.parse_int64(t["ID"]) == GENERAL_ATTACHMENT), None)
+    advice = msg("recommended: {type}, a general attachment type: Exact files the PDFs of the invoices it "
+                 "processes as type 10 (sales invoice), and a werkbon filed as 10 sits among them",
+                 type=_document_type(general)) if general and code != GENERAL_ATTACHMENT else ""
     hint = msg("set [settings] document_type to one that can be created here: {types}", types=listing) if listing \
         else msg("no document type can be created in this division: set [settings] pdfs = \"none\", "
                  "or ask Exact support")
+    if advice:
+        hint = msg("{hint}; {advice}", hint=hint, advice=advice)
     match = next((t for t in types if odata.parse_int64(t.get("ID")) == code), None)
     if match is None:
         return Verdict("document_type", value, msg("document type {code} does not exist in this division",
@@ -184,7 +200,11 @@ def judge_document_type(code: int, types: list[dict]) -> Verdict:
         return Verdict("document_type", value, msg("documents of type {code} ({description}) cannot be created",
                                                    code=code, description=str(match.get("Description", ""))),
                        hint)
-    return Verdict("document_type", value)
+    return Verdict("document_type", value, fix=advice)
+
+
+def _document_type(row: dict) -> str:
+    return f"{odata.parse_int64(row['ID'])} ({row.get('Description', '')})"
 
 
 # --- reading from Exact -------------------------------------------------------
@@ -247,6 +267,10 @@ def reach(client) -> int:
 def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
     try:
         return check()
+    except DivisionNotInScope as exc:
+        return Verdict(name, value, msg("not checked: this app may not use this administration (Exact answered "
+                                        "{status}: {message})", status=exc.status, message=exc.message),
+                       exc.action, checked=False)
     except ScopeViolation as exc:
         return Verdict(name, value, msg("not checked: this app may not use Exact's scope \"{scope}\"",
                                         scope=exc.scope), tick_action(exc.scope), checked=False)

@@ -16,7 +16,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, Msg, N_plural, msg, nmsg
-from exactsync.store import get_state, set_state, transaction
+from exactsync.store import changes, get_state, set_state, transaction
 from exactsync.store import wipe as store_wipe
 from exactsync.store.records import delete_checkpoint
 from exactsync.timeutil import utcnow
@@ -40,6 +40,11 @@ PARTS = (
 PART_NAMES = tuple(p.name for p in PARTS)
 _BY_NAME = {p.name: p for p in PARTS}
 # What people read for a table, and for a part: its first table (translated where shown).
+TABLE_LABELS = {"customers": N_("customers"), "work_addresses": N_("work addresses"), "items": N_("items"),
+                "item_groups": N_("item groups"), "work_orders": N_("work orders"),
+                "time_bookings": N_("time bookings"), "materials": N_("materials"), "forms": N_("forms"),
+                "form_answers": N_("form answers"), "outbox": N_("outbox")}
+PART_LABELS = {p.name: TABLE_LABELS[p.tables[0]] for p in PARTS}
 # Each table's rows counted as people read them: "1 customer", "3 customers".
 TABLE_COUNTS = {
     "customers": N_plural("{count} customer", "{count} customers"),
@@ -51,11 +56,6 @@ TABLE_COUNTS = {
     "materials": N_plural("{count} material", "{count} materials"), "forms": N_plural("{count} form", "{count} forms"),
     "form_answers": N_plural("{count} form answer", "{count} form answers"),
     "outbox": N_plural("{count} outbox row", "{count} outbox rows")}
-TABLE_LABELS = {"customers": N_("customers"), "work_addresses": N_("work addresses"), "items": N_("items"),
-                "item_groups": N_("item groups"), "work_orders": N_("work orders"),
-                "time_bookings": N_("time bookings"), "materials": N_("materials"), "forms": N_("forms"),
-                "form_answers": N_("form answers"), "outbox": N_("outbox")}
-PART_LABELS = {p.name: TABLE_LABELS[p.tables[0]] for p in PARTS}
 
 
 @dataclass
@@ -63,6 +63,7 @@ class Wiped:
     deleted: dict[str, int] = field(default_factory=dict)  # {table: rows deleted}
     kept: dict[str, int] = field(default_factory=dict)  # {table: rows kept}, only where some were
     kept_for: list[str] = field(default_factory=list)  # the work orders they were kept for
+    forced: list[Msg] = field(default_factory=list)  # each work order --force deleted unfinished, with what Exact lacks
 
     def summary(self) -> Msg:
         deleted = rows_text(self.deleted) or msg("nothing")
@@ -82,8 +83,12 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
     """Delete the chosen parts in one transaction, but what unsent work orders need."""
     wiped = Wiped()
     with transaction(db):
-        if "workorders" in parts and not force:
-            refuse_losing_archived(db)
+        if "workorders" in parts:
+            wiped.forced = unfinished(db) if force else refuse_losing_unfinished(db)
+        for order in wiped.forced:
+            log.warning(db, "workorder", msg("deleted by `exactsync wipe --force` before it fully reached Exact: "
+                                             "{order}", order=order),
+                        action=msg("make what Exact lacks there by hand if it is needed"))
         # Work orders first: those wiped need nothing kept for them.
         for name in sorted(parts, key=lambda n: n != "workorders"):
             part = _BY_NAME[name]
@@ -98,6 +103,7 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
         if wiped.kept:
             wiped.kept_for = store_wipe.numbers_using_kept_addresses(db)
         set_state(db, wiped_at=utcnow())
+        changes.start_over(db)  # a field app's cursor from before the wipe starts over
         log.info(db, "connection",
                  msg("wiped {parts}: {summary}", parts=joined([Msg(PART_LABELS[p]) for p in parts]),
                      summary=wiped.summary()),
@@ -105,16 +111,42 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
     return wiped
 
 
-def refuse_losing_archived(db: sqlite_utils.Database) -> None:
-    numbers = store_wipe.archived_not_in_exact(db)
-    if numbers:
-        if get_state(db, "connected_at") is None:
-            raise ExactsyncError(msg("{count} archived work orders have not reached Exact yet ({numbers}) and cannot "
-                                     "before the first connection: keep their PDFs (`exactsync workorder pdf`), then "
-                                     "pass --force to delete them", count=len(numbers), numbers=first_five(numbers)))
-        raise ExactsyncError(msg("{count} archived work orders have not reached Exact yet ({numbers}): let "
-                                 "`exactsync push` send them first, or pass --force to delete them anyway",
-                                 count=len(numbers), numbers=first_five(numbers)))
+# What Exact lacks while a push step is not done, by the step's name or, failing that, the part of it
+# before ":" ("document:forms" is a document); a step named otherwise is shown by its name.
+EXACT_LACKS = {"invoice": N_("the draft invoice"), "invoice link": N_("the invoice's link to its PDF"),
+               "document": N_("the document on the customer's card"),
+               "attachment:workorder": N_("the work order PDF"), "attachment:forms": N_("the forms PDF")}
+
+
+def what_exact_lacks(open_steps: list[str], exact_invoice_id: str | None) -> list[Msg]:
+    """What Exact lacks of a work order push has not finished with, from its steps not done."""
+    if not open_steps:  # push never began, or stopped between its steps
+        return [Msg(N_("the draft invoice and its PDFs") if exact_invoice_id is None
+                    else N_("what push sends after the invoice"))]
+    labels = [EXACT_LACKS.get(step) or EXACT_LACKS.get(step.split(":")[0]) or step for step in open_steps]
+    return [Msg(label) for label in dict.fromkeys(labels)]
+
+
+def unfinished(db: sqlite_utils.Database) -> list[Msg]:
+    """Each work order push has not finished with: "WO00001 (Exact lacks the forms PDF)"."""
+    return [msg("{number} (Exact lacks {what})", number=order["number"],
+                what=joined(what_exact_lacks(order["open_steps"], order["exact_invoice_id"])))
+            for order in store_wipe.unfinished_work_orders(db)]
+
+
+def refuse_losing_unfinished(db: sqlite_utils.Database) -> list[Msg]:
+    """Refuse to wipe work orders push has not finished with (any step not done); [] when there are none."""
+    orders = unfinished(db)
+    if not orders:
+        return []
+    listed = listed_five(orders)
+    if get_state(db, "connected_at") is None:
+        raise ExactsyncError(msg("{count} work orders have not fully reached Exact yet and cannot before the first "
+                                 "connection: {orders}. Keep their PDFs (`exactsync workorder pdf`), then pass "
+                                 "--force to delete them", count=len(orders), orders=listed))
+    raise ExactsyncError(msg("{count} work orders have not fully reached Exact yet: {orders}. Let `exactsync push` "
+                             "send them first, or pass --force to delete them anyway", count=len(orders),
+                             orders=listed))
 
 
 def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:
@@ -156,6 +188,15 @@ def joined(messages: list[Msg]) -> Msg:
     result = messages[-1]
     for message in reversed(messages[:-1]):
         result = msg("{first}, {rest}", first=message, rest=result)
+    return result
+
+
+def listed_five(messages: list[Msg]) -> Msg:
+    """The first five messages, "; " between them, and "..." after when there are more."""
+    shown = messages[:5] + ([Msg("...")] if len(messages) > 5 else [])
+    result = shown[-1]
+    for message in reversed(shown[:-1]):
+        result = msg("{first}; {rest}", first=message, rest=result)
     return result
 
 

@@ -1,5 +1,6 @@
 import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,17 @@ def test_status_on_an_empty_store(run):
     }
     table = run("status")
     assert "not active" in table.output and "never" in table.output
+
+
+def test_status_shows_the_division_in_the_config_after_a_change(run, config_path, db):
+    from exactsync import config as config_mod
+    from exactsync.store import set_state, utcnow
+
+    config_mod.update(config_mod.load(config_path), "settings", "division", 123456)
+    set_state(db, active=1, connected_at=utcnow(), division="123456")  # as connect left a store before
+    config_mod.update(config_mod.load(config_path), "settings", "division", 654321)  # changed, then checked
+    assert json.loads(run("status", "--json").output)["division"] == 654321
+    assert re.search(r"administration \(division\) +654321\n", run("status").output)
 
 
 def test_console_script_runs_as_a_module(config_path):

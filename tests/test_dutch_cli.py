@@ -32,7 +32,7 @@ def every_command(group=cli, path=()):
 def typed_words_left_out(text: str) -> str:
     """`text` without what is typed as it is: the config's sections and keys ([settings], [store] path), the
     choices of an option ([open|planned]) and the commands (book-time, in an example line or the list)."""
-    text = re.sub(r"\"\w+\"|\[\w+\]( \w+)?|\[[\w|]+\]|\b\w+(-\w+)+\b", "", text)
+    text = re.sub(r"\b[A-Z][A-Z_]+\b|\"\w+\"|\[\w+\]( \w+)?|\[[\w|]+\]|\b\w+(-\w+)+\b", "", text)
     commands = {name for path, _ in every_command() for name in path}
     return "\n".join(" ".join(word for word in line.split() if word not in commands) for line in text.splitlines()
                      if not line.lstrip().startswith(("exactsync ", "Gebruik: ")))

@@ -530,14 +530,14 @@ def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connec
     assert [(r["message_key"], r["message_params"]) for r in dutch] == [
         (r["message_key"], r["message_params"]) for r in english]  # the same rows, stored once
     pairs = {(e["message"], e["action"]): (d["message"], d["action"]) for d, e in zip(dutch, english, strict=True)}
-    no_longer_picked = ("none: it can no longer be picked for new work orders (Exact leads; make it active there if "
-                        "this is wrong)")
-    assert pairs[f"customer {code} ({name}) is blocked in Exact: deactivated by pull", no_longer_picked] == (
+    no_longer_picked = "none: it can no longer be picked for new work orders (Exact leads); if that is wrong: "
+    assert pairs[f"customer {code} ({name}) is blocked in Exact: deactivated by pull",
+                 f"{no_longer_picked}unblock customer {code} in Exact"] == (
         f"klant {code} ({name}) is geblokkeerd in Exact: gedeactiveerd door pull",
-        "geen: het kan niet meer gekozen worden voor nieuwe werkbonnen (Exact is leidend; maak het daar weer actief "
-        "als dit niet klopt)")
+        "geen: het kan niet meer gekozen worden voor nieuwe werkbonnen (Exact is leidend); als dat niet klopt: "
+        f"deblokkeer klant {code} in Exact")
     assert pairs[f"item {item_code} ({description}) is not a sales item in Exact: deactivated by pull",
-                 no_longer_picked][0] == (
+                 f"{no_longer_picked}make item {item_code} a sales item in Exact again"][0] == (
         f"artikel {item_code} ({description}) is geen verkoopartikel in Exact: gedeactiveerd door pull")
     assert pairs["pull customers: 0 added, 1 changed, 1 deactivated", ""] == (
         "pull klanten: 0 toegevoegd, 1 gewijzigd, 1 gedeactiveerd", "")

@@ -67,9 +67,13 @@ def test_a_refused_work_orders_row_reads_in_dutch_and_in_english_and_the_summary
     [english] = [r for r in rows["en"] if r["record"] == blocked and r["kind"] == "error"]
     label = f"{customer[0]} ({customer[1]})"
     assert dutch["message"] == f"werkbon {blocked}: klant {label} is niet actief in Exact (is geblokkeerd in Exact)"
-    assert dutch["action"] == "maak de klant in Exact weer actief; de volgende pull en push versturen de werkbon"
+    assert dutch["action"] == (f"deblokkeer klant {label} in Exact; de volgende pull en push versturen de werkbon. "
+                               f"Of geef de werkbon een andere klant: exactsync workorder set-customer {blocked} "
+                               "--customer CODE")
     assert english["message"] == f"work order {blocked}: customer {label} is inactive in Exact (is blocked in Exact)"
-    assert english["action"] == "make the customer active in Exact again; the next pull and push send it"
+    assert english["action"] == (f"unblock customer {label} in Exact; the next pull and push send it. Or give the "
+                                 f"work order another customer: exactsync workorder set-customer {blocked} "
+                                 "--customer CODE")
     assert (dutch["message_key"], dutch["message_params"]) == (english["message_key"], english["message_params"])
     [sent] = [r for r in rows["nl"] if r["record"] == good and r["kind"] == "info" and "verstuurd" in r["message"]]
     assert english_in(sent["message"] + " " + sent["action"]) == set()

@@ -131,22 +131,24 @@ def test_an_invoice_for_an_account_that_is_not_a_customer_is_refused_with_500(sb
 # -- documents ----------------------------------------------------------------------------------------------
 
 
-def test_document_types_have_dutch_descriptions(api):
+def test_document_types_are_the_documented_ones_and_the_invented_one_says_so(api):
     types = {t["ID"]: t["Description"] for t in api.get("documents/DocumentTypes").json()["d"]["results"]}
-    assert types[10] == "Verkoopfactuur" and "Overig" in types.values()
+    assert types[10] == "Verkoopfactuur" and types[20] == "Inkoopfactuur" and types[183] == "General attachment"
+    assert [description for code, description in types.items() if code not in (10, 20, 183)] == [
+        "Sandbox: verzonnen soort, niet aan te maken"]
 
 
 def test_documents_need_subject_and_type(sb, api):
     answer = api.post("documents/Documents", {"Account": customer(sb)})
     assert answer.status_code == 400 and error_value(answer) == "Verplicht: Onderwerp\r\nVerplicht: Soort"
-    created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)})
-    assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "Werkbon"
+    created = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 183, "Account": customer(sb)})
+    assert created.status_code == 201 and created.json()["d"]["TypeDescription"] == "General attachment"
     found = api.get("documents/Documents", **{"$filter": f"Account eq guid'{customer(sb)}'"})
     assert [d["ID"] for d in found.json()["d"]["results"]] == [created.json()["d"]["ID"]]
 
 
 def test_documents_and_attachments_refuse_a_filter_on_their_text(sb, api):
-    document = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 80, "Account": customer(sb)}).json()
+    document = api.post("documents/Documents", {"Subject": "Werkbon 12", "Type": 183, "Account": customer(sb)}).json()
     for path, text_filter in (("documents/Documents", f"Account eq guid'{customer(sb)}' and Subject eq 'Werkbon 12'"),
                               ("documents/Documents", "trim(Subject) eq 'Werkbon 12'"),
                               ("documents/DocumentAttachments",
@@ -158,7 +160,7 @@ def test_documents_and_attachments_refuse_a_filter_on_their_text(sb, api):
 
 
 def test_attachments_take_base64_and_refuse_raw_bytes(sb, api):
-    document = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 80}).json()["d"]
+    document = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 183}).json()["d"]
     pdf = b"%PDF-1.4 werkbon"
     answer = api.post("documents/DocumentAttachments", {
         "Document": document["ID"], "FileName": "werkbon.pdf", "Attachment": base64.b64encode(pdf).decode()})
@@ -183,7 +185,7 @@ def test_a_post_may_carry_10_mb_counting_binaries_by_their_bytes_not_their_base6
 
 
 def test_documents_and_attachments_can_be_deleted(sb, api):
-    document = api.post("documents/Documents", {"Subject": "Weg", "Type": 55}).json()["d"]
+    document = api.post("documents/Documents", {"Subject": "Weg", "Type": 183}).json()["d"]
     attachment = api.post("documents/DocumentAttachments", {
         "Document": document["ID"], "FileName": "a.pdf", "Attachment": base64.b64encode(b"x").decode()}).json()["d"]
     assert api.session.delete(api.url(f"documents/DocumentAttachments(guid'{attachment['ID']}')"),
@@ -242,6 +244,6 @@ def test_put_cannot_replace_invoice_lines(sb, api):
 
 
 def test_a_body_without_the_json_content_type_is_415(sb, api):
-    answer = requests.post(api.url("documents/Documents"), data='{"Subject": "x", "Type": 55}',
+    answer = requests.post(api.url("documents/Documents"), data='{"Subject": "x", "Type": 183}',
                            headers=api.headers | {"Content-Type": "text/plain"})
     assert answer.status_code == 415 and not sb.documents

@@ -4,6 +4,8 @@ verified [settings] document_type."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +15,7 @@ from exactsync.cli import cli
 from exactsync.exact import ExactClient
 from exactsync.exact.errors import ExactApiError, ScopeViolation
 from exactsync.exact.scopes import SCOPES, scope_of
+from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.store import get_state
 
 from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
@@ -62,7 +65,8 @@ def test_a_scope_missing_during_push_is_one_error_and_costs_no_work_order_a_try(
     [error] = errors(db)
     assert (error["table"], error["message"], error["action"]) == (
         "connection", f"push stopped: {result.output.removeprefix('Error: ').strip()}",
-        f"tick \"{scope}\" for this app in Exact's App Center, then run exactsync connect; nothing is lost, "
+        f"tick \"{scope}\" as manage (read/write) for this app in Exact's App Center, then run exactsync connect; "
+        "nothing is lost, "
         "the next run continues")
     assert sandbox.calls[stopped_at] == 1  # the run stopped at the first refusal
     assert {n: s for n, s in db.execute("SELECT number, status FROM work_orders")} == dict.fromkeys(numbers, "archived")
@@ -83,10 +87,10 @@ def test_a_missing_scope_is_said_in_dutch(sandbox, config_path, run):
     assert result.output.splitlines()[-1] == (
         "Fout: Exact weigerde POST salesinvoice/SalesInvoices: deze app mag de scope \"Sales invoices\" van "
         "Exact niet gebruiken (Exact antwoordde 403: Forbidden - Application Scope Violated): vink \"Sales invoices\" "
-        "aan voor deze app in het App Center van Exact en voer dan exactsync connect uit")
+        "aan als beheren (lezen/schrijven) voor deze app in het App Center van Exact en voer dan exactsync connect uit")
     [error] = errors(db)
     assert error["action_key"] == "{tick}; nothing is lost, the next run continues"
-    assert run("--lang", "en", "log").output.count("tick \"Sales invoices\" for this app in Exact's App Center") == 1
+    assert run("--lang", "en", "log").output.count("tick \"Sales invoices\" as manage (read/write) for this app") == 1
 
 
 def test_a_scope_missing_during_pull_is_one_error(sandbox, config_path, run):
@@ -100,7 +104,7 @@ def test_a_scope_missing_during_pull_is_one_error(sandbox, config_path, run):
     assert [(e["table"], e["message"].split(":")[0]) for e in errors(db)] == [("connection", "pull stopped")]
 
 
-@pytest.mark.parametrize("document_type", [10, 55])
+@pytest.mark.parametrize("document_type", [10, 183])
 def test_push_files_the_pdfs_as_the_verified_document_type_without_asking_exact(sandbox, config_path, run,
                                                                                document_type):
     config, db, numbers = store_with_orders(sandbox, config_path, count=1, pdfs="both")
@@ -115,6 +119,25 @@ def test_push_files_the_pdfs_as_the_verified_document_type_without_asking_exact(
 
     assert sorted(d["Type"] for d in sandbox.documents.values()) == [document_type, document_type]
     assert not any("DocumentTypes" in call for call in sandbox.calls)
+
+
+def test_a_division_not_ticked_at_the_login_gets_its_own_error_and_action(sandbox, config_path, run):
+    config, db, _ = store_with_orders(sandbox, config_path, count=0)
+    sandbox.division_ticked = False
+
+    result = run("pull")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Exact refused GET sync/CRM/Accounts: this app may not use this "
+                                    "administration (Exact answered 403: User division is not within division scope)")
+    [error] = errors(db)
+    assert error["action"] == ("run exactsync connect again and, when Exact asks which administrations the app may "
+                               "use, tick this one; nothing is lost, the next run continues")
+    division = {v["setting"]: v for v in json.loads(run("check-settings", "--json").stdout)}["division"]
+    assert (division["ok"], division["checked"]) == (False, False)
+    assert division["problem"] == ("not checked: this app may not use this administration (Exact answered 403: "
+                                   "User division is not within division scope)")
+    assert division["fix"].startswith("run exactsync connect again and, when Exact asks which administrations")
 
 
 # --- the client and the sandbox --------------------------------------------------------------------------
@@ -161,9 +184,10 @@ def test_the_sandbox_serves_document_types_with_exacts_fields(sandbox):
     assert {"ID", "Description", "TypeCategory", "DocumentIsCreatable", "DocumentIsUpdatable", "DocumentIsDeletable",
             "DocumentIsViewable"} <= set(types[10])
     assert (types[10]["Description"], types[10]["DocumentIsCreatable"]) == ("Verkoopfactuur", True)
-    assert types[181]["DocumentIsCreatable"] is False
-    refused = api.post("documents/Documents", {"Subject": "Werkbon", "Type": 181})
-    assert refused.status_code == 400 and refused.json()["error"]["message"]["value"].startswith("Ongeldig: Soort (181)")
+    assert types[INVENTED_TYPE]["DocumentIsCreatable"] is False
+    refused = api.post("documents/Documents", {"Subject": "Werkbon", "Type": INVENTED_TYPE})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"]["value"].startswith(f"Ongeldig: Soort ({INVENTED_TYPE})")
     assert not sandbox.documents
 
 

@@ -13,6 +13,7 @@ from exactsync.exact import ExactClient
 from exactsync.exact.scopes import SCOPES
 from exactsync.exact.tokens import TokenStore
 from exactsync.sandbox import Sandbox
+from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.settings_check import judge_document_type
 from exactsync.settings_text import label
 from exactsync.store import get_state
@@ -175,7 +176,8 @@ def test_a_missing_scope_is_named_with_what_to_do(run, sandbox, config_path, db,
     sandbox.set_scopes(ALL_BUT[missing])
     result, verdicts = check(run, sandbox, config_path)
     assert result.exit_code == 1
-    fix = f"tick \"{missing}\" for this app in Exact's App Center, then run exactsync connect"
+    access = "manage (read/write)" if missing in ("Sales invoices", "Organization documents") else "read-only (or manage)"
+    fix = f"tick \"{missing}\" as {access} for this app in Exact's App Center, then run exactsync connect"
     if missing == "Organization administration":
         # the division itself is read there, so nothing else can be checked
         assert verdicts["division"]["problem"] == f"not checked: this app may not use Exact's scope \"{missing}\""
@@ -214,37 +216,47 @@ def test_all_scopes_ticked_pass_and_each_costs_one_cheap_read(run, sandbox, conf
 def test_pdfs_none_needs_no_documents_scope_and_reads_no_document_types(run, sandbox, config_path):
     sandbox.set_scopes(ALL_BUT["Organization documents"])
     sandbox.reset_calls()
-    result, verdicts = check(run, sandbox, config_path, pdfs="none", document_type=181)
+    result, verdicts = check(run, sandbox, config_path, pdfs="none", document_type=INVENTED_TYPE)
     assert result.exit_code == 0, result.output
     assert "Organization documents" not in scopes(result)
-    assert verdicts["document_type"] == {"setting": "document_type", "value": "181 (not used: no PDFs are sent)",
+    assert verdicts["document_type"] == {"setting": "document_type", "value": f"{INVENTED_TYPE} (not used: no PDFs are sent)",
                                          "ok": True, "checked": True, "problem": "", "fix": ""}
     assert not any(call.startswith("GET documents/") for call in sandbox.calls)
 
 
 # --- document type ------------------------------------------------------------------------------------------
 
-CREATABLE = "10 (Verkoopfactuur), 20 (Inkoopfactuur), 55 (Overig), 80 (Werkbon)"
+CREATABLE = "10 (Verkoopfactuur), 20 (Inkoopfactuur), 183 (General attachment)"
+GENERAL = ("recommended: 183 (General attachment), a general attachment type: Exact files the PDFs of the invoices "
+           "it processes as type 10 (sales invoice), and a werkbon filed as 10 sits among them")
 
 
 @pytest.mark.parametrize("value,problem", [
-    (181, "documents of type 181 (Bankafschrift) cannot be created"),
+    (INVENTED_TYPE, f"documents of type {INVENTED_TYPE} (Sandbox: verzonnen soort, niet aan te maken) cannot be created"),
     (999, "document type 999 does not exist in this division"),
 ])
 def test_a_document_type_that_cannot_be_used_lists_the_creatable_ones(run, sandbox, config_path, db, value, problem):
     result, verdicts = check(run, sandbox, config_path, document_type=value)
     assert result.exit_code == 1
     assert verdicts["document_type"]["problem"] == problem
-    assert verdicts["document_type"]["fix"] == f"set [settings] document_type to one that can be created here: {CREATABLE}"
+    assert verdicts["document_type"]["fix"] == (f"set [settings] document_type to one that can be created here: "
+                                                f"{CREATABLE}; {GENERAL}")
     assert [name for name, v in verdicts.items() if not v["ok"]] == ["document_type"]
     assert get_state(db, "settings_fingerprint") is None
 
 
 def test_a_creatable_document_type_passes(run, sandbox, config_path, db):
-    result, verdicts = check(run, sandbox, config_path, document_type=55)
+    result, verdicts = check(run, sandbox, config_path, document_type=183)
     assert result.exit_code == 0, result.output
-    assert verdicts["document_type"]["ok"] and verdicts["document_type"]["value"] == "55"
-    assert json.loads(run("settings", "--json").stdout)["settings"]["document_type"] == 55
+    assert verdicts["document_type"] == {"setting": "document_type", "value": "183", "ok": True, "checked": True,
+                                         "problem": "", "fix": ""}
+    assert json.loads(run("settings", "--json").stdout)["settings"]["document_type"] == 183
+
+
+def test_the_default_sales_invoice_type_passes_with_the_general_attachment_type_recommended(run, sandbox, config_path):
+    result, verdicts = check(run, sandbox, config_path)
+    assert result.exit_code == 0, result.output
+    assert (verdicts["document_type"]["ok"], verdicts["document_type"]["fix"]) == (True, GENERAL)
 
 
 def test_document_type_judgement_reads_ids_as_exact_writes_them_and_names_no_creatable_type():
@@ -277,8 +289,8 @@ def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
     assert rows["60"]["problem"] == "dagboek 60 (Inkoopboek) is een dagboek van het soort inkoop, geen verkoopdagboek"
     assert rows["Sales invoices"]["problem"].startswith(
         "deze app mag die niet gebruiken, en exactsync heeft die nodig voor de conceptfacturen")
-    assert rows["Sales invoices"]["fix"] == ("vink \"Sales invoices\" aan voor deze app in het App Center van Exact "
-                                             "en voer dan exactsync connect uit")
+    assert rows["Sales invoices"]["fix"] == ("vink \"Sales invoices\" aan als beheren (lezen/schrijven) voor deze app "
+                                             "in het App Center van Exact en voer dan exactsync connect uit")
     assert dutch_words_only(result.output) == set()
     rows = [json.loads(line) for line in run("--lang", "nl", "log", "--json").stdout.splitlines()]
     assert {r["message_key"] for r in rows} == {"{setting}: {problem}"}

@@ -93,11 +93,12 @@ HOLD_LOCK = textwrap.dedent("""
 EXCLUSIVE_RUN = textwrap.dedent("""
     import click
     from exactsync.app import App
+    from exactsync.commands._run import exclusive
 
     @click.command()
     @click.argument("config")
     def main(config):
-        with App(config).exclusive_run():
+        with exclusive(App(config)):
             print("ran")
 
     main()
@@ -305,10 +306,60 @@ def shared_folder():
     shutil.rmtree(folder)
 
 
-def _as_nobody(config, *args):
-    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                           sys.executable, "-m", "exactsync", "--config", str(config), *args],
-                          capture_output=True, text=True, cwd="/")
+# What `exactsync status` imports beyond the standard library, as "name path" lines: copied to a folder
+# nobody can read, since the checkout and its venv may lie where nobody cannot enter (a 0700 temporary
+# folder, /root).
+_IMPORTED = """
+import sys
+from exactsync.cli import cli
+try:
+    cli(["--config", sys.argv[1], "status"], prog_name="exactsync")
+except SystemExit:
+    pass
+for name in sorted({n.split(".")[0] for n in sys.modules} - set(sys.stdlib_module_names)):
+    module = sys.modules.get(name)
+    if getattr(module, "__file__", None):
+        print(name, module.__file__, file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def nobodys_python():
+    """The command that runs exactsync as nobody, with exactsync and what it imports copied to a folder
+    nobody can read; skips, saying why, where nobody cannot run Python at all."""
+    _root_only()
+    lib = Path(tempfile.mkdtemp(prefix="exactsync-lib-"))
+    lib.chmod(0o755)
+    config = lib / "probe.toml"
+    config_mod.write_new(config, {"store": {"path": str(lib / "probe.db")}})
+    found = subprocess.run([sys.executable, "-c", _IMPORTED, str(config)], capture_output=True, text=True, check=True)
+    for line in found.stderr.splitlines():
+        name, file = line.split(" ", 1)
+        source = Path(file)
+        if source.name == "__init__.py":
+            shutil.copytree(source.parent, lib / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, lib / source.name)
+    for path in [lib, *lib.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    env = {**os.environ, "PYTHONPATH": str(lib)}
+    for python in dict.fromkeys([sys.executable, os.path.realpath(sys.executable)]):
+        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", python, "-s"]
+        probe = subprocess.run([*command, "-c", "import exactsync.cli"], capture_output=True, text=True, cwd="/",
+                               env=env)
+        if probe.returncode == 0:
+            yield command, env
+            break
+    shutil.rmtree(lib)
+    if probe.returncode:
+        pytest.skip(f"the user nobody cannot run Python ({python}) with exactsync copied to a folder it may read: "
+                    f"{(probe.stderr.strip().splitlines() or ['?'])[-1]}")
+
+
+def _as_nobody(python, config, *args):
+    command, env = python
+    return subprocess.run([*command, "-m", "exactsync", "--config", str(config), *args],
+                          capture_output=True, text=True, cwd="/", env=env)
 
 
 def _nobodys_config(folder):
@@ -319,20 +370,20 @@ def _nobodys_config(folder):
     return config
 
 
-def test_a_folder_the_user_may_not_write_says_make_it_writable(shared_folder):
+def test_a_folder_the_user_may_not_write_says_make_it_writable(shared_folder, nobodys_python):
     config = _nobodys_config(shared_folder)
     os.chown(shared_folder / "exactsync.db", NOBODY, NOBODY)
-    result = _as_nobody(config, "status")
+    result = _as_nobody(nobodys_python, config, "status")
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith(f"Error: the folder {shared_folder} is not writable for this user ("), result.stderr
     assert result.stderr.endswith("make the folder writable for the user running exactsync (chown or chmod); "
                                   "the store itself is fine: keep it\n")
 
 
-def test_a_store_file_of_another_user_says_fix_its_owner(shared_folder):
+def test_a_store_file_of_another_user_says_fix_its_owner(shared_folder, nobodys_python):
     config = _nobodys_config(shared_folder)
     os.chown(shared_folder, NOBODY, NOBODY)
-    result = _as_nobody(config, "status")
+    result = _as_nobody(nobodys_python, config, "status")
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith(f"Error: {shared_folder / 'exactsync.db'} is not readable and writable for this "
                                     "user ("), result.stderr

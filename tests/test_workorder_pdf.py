@@ -162,3 +162,29 @@ def test_travel_time_shows_only_when_booked(db, run):
     ok(run("workorder", "book-time", number, "--employee", "Piet", "--work", "60"))
     text = text_of(workorder_pdf(db, number, ""))
     assert "Totaal werktijd 1:00 (1,00 uur)" in text and "reistijd" not in text.lower()
+
+
+# --- the fonts once per run (issue 21.6) ---------------------------------------------------------------------
+
+def test_the_fonts_are_parsed_once_for_every_pdf_of_a_run(run, db, number, monkeypatch):
+    from fpdf.fonts import TTFFont
+
+    parsed = []
+    parse = TTFFont.__init__
+    monkeypatch.setattr(TTFFont, "__init__", lambda font, *args, **kw: parsed.append(1) or parse(font, *args, **kw))
+    pdf._parsed_fonts.cache_clear()
+    second = ok(run("workorder", "create", "--customer", "25", "--description", "Tweede"))
+    first_bytes = [workorder_pdf(db, number, COMPANY), forms_pdf(db, number, COMPANY)]
+
+    for _ in range(3):
+        workorder_pdf(db, second, COMPANY), forms_pdf(db, number, COMPANY)
+
+    assert len(parsed) == 2  # the regular and the bold, once
+    assert [workorder_pdf(db, number, COMPANY), forms_pdf(db, number, COMPANY)] == first_bytes
+
+
+def test_text_beyond_latin_gets_the_whole_font(run, db, number):
+    ok(run("workorder", "add-material", number, "K7", "1", "--description", "Ωmega клапан Ağır"))
+    assert "Ωmega клапан Ağır" in text_of(workorder_pdf(db, number, COMPANY))
+    assert pdf.font_program(pdf.FONT_DIR / "DejaVuSans.ttf", frozenset(map(ord, "Ωж"))).getBestCmap().keys() >= {
+        ord("Ω"), ord("ж")}

@@ -7,18 +7,18 @@ from collections.abc import Callable, Iterator
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from exactsync.commands._output import is_terminal, stderr
+from exactsync.commands import _output
 
 
 @contextlib.contextmanager
 def row_counter(line: Callable[[str, int], str]) -> Iterator[Callable[[str, int], None]]:
     """Yields `update(entity, rows_so_far)`; shows one line per entity while on a terminal,
     `line(entity, rows_so_far)` (in the reader's language)."""
-    if not is_terminal():
+    if not _output.is_terminal():
         yield lambda entity, rows: None
         return
     columns = (SpinnerColumn(), TextColumn("{task.fields[line]}", markup=False), TimeElapsedColumn())
-    with Progress(*columns, console=stderr(), transient=False) as progress:
+    with Progress(*columns, console=_output.stderr(), transient=False) as progress, _output.printing_above(progress):
         tasks: dict[str, int] = {}
 
         def update(entity: str, rows: int) -> None:

@@ -9,6 +9,7 @@ import click
 from exactsync import activation
 from exactsync.app import App, pass_app
 from exactsync.cli import UsageRefused, confirm
+from exactsync.commands import _output
 from exactsync.exact import TokenStore
 from exactsync.i18n import _
 
@@ -27,7 +28,7 @@ def deactivate_command(app: App, yes: bool):
       exactsync deactivate
     """
     if not activation.is_active(app.db):
-        click.echo(_("integration was already not active"), err=True)
+        _output.echo(_("integration was already not active"), err=True)
         return
     if not yes:
         if not sys.stdin.isatty():
@@ -36,7 +37,7 @@ def deactivate_command(app: App, yes: bool):
         confirm(_("Deactivate the integration? From now on no invoices go to Exact, and nothing comes from it, "
                   "until `exactsync activate`"))
     changed = activation.deactivate(app.db)
-    click.echo(_("integration deactivated") if changed else _("integration was already not active"), err=True)
+    _output.echo(_("integration deactivated") if changed else _("integration was already not active"), err=True)
 
 
 @click.command("activate")
@@ -50,4 +51,4 @@ def activate_command(app: App):
       exactsync activate
     """
     changed = activation.activate(app.db, TokenStore.beside(app.config.store_path))
-    click.echo(_("integration activated") if changed else _("integration was already active"), err=True)
+    _output.echo(_("integration activated") if changed else _("integration was already active"), err=True)

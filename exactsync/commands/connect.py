@@ -8,6 +8,7 @@ import click
 
 from exactsync import connect
 from exactsync.app import App, pass_app
+from exactsync.commands import _output
 
 
 @click.command("connect")
@@ -32,4 +33,4 @@ def connect_command(app: App, no_browser: bool):
     connect.check_ready(app.config, app.db)
     connect.log_in(app.client.auth, sys.stdin, None if no_browser else connect.open_in_browser)
     division = connect.finish(app.config, app.db, app.client)
-    click.echo(connect.connected(division).render(), err=True)
+    _output.echo(connect.connected(division).render(), err=True)

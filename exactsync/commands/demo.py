@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from exactsync import i18n
+from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg
 
@@ -43,4 +44,4 @@ def demo_command(ctx: click.Context, keep_dir: Path | None, customers: int):
         raise ExactsyncError(msg("{folder} is not empty: give --keep a new or empty folder", folder=str(keep_dir)))
     keep_dir.mkdir(parents=True, exist_ok=True)
     demo_mod.Demo(keep_dir.resolve(), customers, cli, language).run()
-    click.echo(demo_mod.how_to_explore(keep_dir.resolve()))
+    _output.echo(demo_mod.how_to_explore(keep_dir.resolve()))

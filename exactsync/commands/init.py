@@ -7,6 +7,7 @@ import click
 from exactsync import config as config_mod
 from exactsync import i18n
 from exactsync.app import App, pass_app
+from exactsync.commands import _output
 from exactsync.connect import check_redirect_uri
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg
@@ -46,4 +47,4 @@ def init_command(app: App, client_id: str, base_url: str | None, redirect_uri: s
     if language and not app.language_chosen:  # the new config's language, as every next command will speak
         i18n.use(language)
     todo = msg("the client secret") if redirect_uri else msg("the client secret and [exact] redirect_uri")
-    click.echo(msg("wrote {path}; next: set {todo} and run `exactsync connect`", path=str(path), todo=todo).render())
+    _output.echo(msg("wrote {path}; next: set {todo} and run `exactsync connect`", path=str(path), todo=todo).render())

@@ -6,8 +6,8 @@ import click
 
 from exactsync import wipe
 from exactsync.app import App, pass_app
-from exactsync.commands._budget import exact_run
 from exactsync.commands._progress import row_counter
+from exactsync.commands._run import cron_run
 from exactsync.i18n import N_, Msg, N_plural, _, msg, nmsg, number
 from exactsync.log import STORE_TABLES
 from exactsync.sync import cleanup as cleanup_mod
@@ -37,11 +37,14 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with exact_run(app, "pull") as db, row_counter(_reading) as progress:
-        result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
+    with cron_run(app, "pull") as run:
+        # The summary comes after the progress lines are drawn for the last time: written while they
+        # are live, their last redraw would erase it and draw the first line again above.
+        with row_counter(_reading) as progress:
+            result = pull_mod.pull(app.client, run.db, app.config.settings, progress=progress)
         summary = "; ".join(_entity_summary(name, counts).render() for name, counts in result.counts.items())
-        click.echo(nmsg("pulled in {count} call: {summary}", "pulled in {count} calls: {summary}", result.calls,
-                        summary=summary).render(), err=True)
+        run.say(nmsg("pulled in {count} call: {summary}", "pulled in {count} calls: {summary}", result.calls,
+                     summary=summary).render())
 
 
 def _entity_summary(name: str, counts: pull_mod.Counts) -> Msg:
@@ -67,7 +70,7 @@ def cleanup_command(app: App):
     Example:
       exactsync cleanup
     """
-    with app.sync_run("cleanup") as db:
-        removed = cleanup_mod.cleanup(db)
+    with cron_run(app, "cleanup") as run:
+        removed = cleanup_mod.cleanup(run.db)
         removed_rows = wipe.counted({wipe.TABLE_COUNTS[STORE_TABLES[table]]: n for table, n in removed.items()})
-        click.echo(msg("cleanup done, removed: {summary}", summary=removed_rows).render(), err=True)
+        run.say(msg("cleanup done, removed: {summary}", summary=removed_rows).render())

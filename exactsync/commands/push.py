@@ -6,7 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
-from exactsync.commands._budget import exact_run
+from exactsync.commands._run import cron_run
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, _, msg, nmsg, quantity
 from exactsync.settings_check import verified_settings
@@ -38,16 +38,16 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
       exactsync push --retry WO00042
     """
     if retry_number:
-        click.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
+        _output.echo(msg("{number} queued again", number=push_mod.retry(app.db, retry_number)).render(), err=True)
     elif dry_run:
         _show_preview(app, as_json)
     else:
-        with exact_run(app, "push") as db:
-            result = push_mod.Push(app.client, db, verified_settings(db),
+        with cron_run(app, "push") as run:
+            result = push_mod.Push(app.client, run.db, verified_settings(run.db),
                                    company_name=letterhead(app.config)).run(max_seconds)
-        if as_json:
-            _output.print_json(result.summary())
-        click.echo(summary_line(result.summary()), err=True)
+            if as_json:
+                _output.print_json(result.summary())
+            run.say(summary_line(result.summary()))
 
 
 # The summary's counts as the last line says them.

@@ -7,6 +7,7 @@ import threading
 import click
 
 from exactsync.cli_language import HelpGroup
+from exactsync.commands import _output
 from exactsync.exact.scopes import SCOPES
 from exactsync.i18n import _, msg
 from exactsync.sandbox import DEFAULT_REDIRECT_URI, Sandbox, check_redirect_uri
@@ -61,13 +62,13 @@ def serve_command(port: int, customers: int, items: int, latency_ms: int, seed: 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scopes") from None
     with sandbox:
-        click.echo(f"base_url = \"{sandbox.base_url}\"")
-        click.echo(f"client_id = \"{sandbox.client_id}\"")
-        click.echo(f"client_secret = \"{sandbox.client_secret}\"")
-        click.echo(f"redirect_uri = \"{sandbox.redirect_uri}\"")
-        click.echo(msg("division {division}: {customers} customers, {items} items. Ctrl-C stops.",
+        _output.echo(f"base_url = \"{sandbox.base_url}\"")
+        _output.echo(f"client_id = \"{sandbox.client_id}\"")
+        _output.echo(f"client_secret = \"{sandbox.client_secret}\"")
+        _output.echo(f"redirect_uri = \"{sandbox.redirect_uri}\"")
+        _output.echo(msg("division {division}: {customers} customers, {items} items. Ctrl-C stops.",
                        division=str(sandbox.division), customers=customers, items=items).render(), err=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
-            click.echo(_("stopped"), err=True)
+            _output.echo(_("stopped"), err=True)

@@ -60,7 +60,7 @@ def check_settings_command(app: App, as_json: bool):
         raise ExactsyncError(msg("{counts}; nothing was recorded. Fix them and check again", counts=_count(problems)))
     record_verified(db, settings)
     log.info(db, "settings", msg("all settings checked and verified; they apply from now on"))
-    click.echo(_("all settings OK; they apply from now on"), err=True)
+    _output.echo(_("all settings OK; they apply from now on"), err=True)
 
 
 def _value(verdict) -> str:

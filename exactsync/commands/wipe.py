@@ -8,6 +8,7 @@ from exactsync import wipe
 from exactsync.app import App, pass_app
 from exactsync.cli import confirm
 from exactsync.commands import _output
+from exactsync.commands._run import exclusive
 from exactsync.i18n import N_, _, msg
 
 LABELS = {
@@ -29,15 +30,17 @@ def _part_option(name: str, help_text: str):
 @_part_option("workorders", N_("Work orders with their time bookings, materials, forms and push state."))
 @click.option("--all", "everything", is_flag=True, help="Every part: required before the first `connect`.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
-@click.option("--force", is_flag=True, help="Also delete archived work orders that have not reached Exact.")
+@click.option("--force", is_flag=True, help="Also delete work orders that have not fully reached Exact, naming "
+              "each and what Exact will lack.")
 @pass_app
 def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: bool):
     """Show what each part of the store holds and wipe the chosen parts.
 
     The next pull reads wiped customers and items again from Exact. Work
     addresses that work orders not yet sent to Exact use are kept, with their
-    customers, and archived work orders that have not reached Exact are kept
-    unless --force: no work order loses what it needs. The log, the work order
+    customers, and work orders that have not fully reached Exact (archived,
+    failed, or any push step not done) are kept unless --force, which names
+    each and what Exact will lack: no work order loses what it needs. The log, the work order
     numbering and the Exact login are never wiped. Without a part option it
     only shows the counts.
 
@@ -52,13 +55,15 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
     _output.stdout().print(_output.table(
         [_("part"), _("rows")], ([_(LABELS[p]), str(wipe.rows_text(counts[p]))] for p in wipe.PART_NAMES)))
     if not parts:
-        click.echo(_("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all"),
+        _output.echo(_("nothing wiped: choose parts (--customers, --work-addresses, --items, --workorders) or --all"),
                    err=True)
         return
     if "workorders" in parts and not force:
-        wipe.refuse_losing_archived(app.db)
+        wipe.refuse_losing_unfinished(app.db)
     if not yes:
         confirm(msg("Wipe {parts}? This cannot be undone", parts=", ".join(_(LABELS[p]) for p in parts)).render())
-    with app.exclusive_run() as db:
+    with exclusive(app) as db:
         wiped = wipe.wipe(db, parts, force=force)
-    click.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)
+    for order in wiped.forced:
+        _output.echo(msg("wipe --force deleted {order}", order=order).render(), err=True)
+    _output.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)

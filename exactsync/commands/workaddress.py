@@ -43,7 +43,7 @@ def add_command(app: App, customer_code: str, street: str, postcode: str, city: 
     """
     address = addresses.add(app.db, customer_code, street=street, postcode=postcode, city=city,
                             country=country, name=name)
-    click.echo(address["id"])
+    _output.echo(address["id"])
 
 
 @workaddress_group.command("list")
@@ -83,5 +83,5 @@ def remove_command(app: App, address_id: int):
       exactsync workaddress remove 12
     """
     address = addresses.remove(app.db, address_id)
-    click.echo(msg("removed work address {id}: {address}", id=address_id,
+    _output.echo(msg("removed work address {id}: {address}", id=address_id,
                    address=", ".join(addresses.address_lines(address))).render(), err=True)

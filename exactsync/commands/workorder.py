@@ -8,18 +8,19 @@ from pathlib import Path
 
 import click
 
-from exactsync import i18n
-from exactsync.app import App, lock_wait_seconds, pass_app
+from exactsync.app import App, pass_app
 from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
-from exactsync.i18n import N_, Msg, _, msg, nmsg
-from exactsync.locks import Busy
+from exactsync.commands import _workorder_views as views
+from exactsync.commands._schema import schema_option
+from exactsync.fieldapp import schemas
+from exactsync.fieldapp.exact_state import exact_state
+from exactsync.i18n import N_, Msg, msg, nmsg
+from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
-from exactsync.workorders import importer, lifecycle, pdf
+from exactsync.workorders import import_apply, importer, lifecycle, pdf
 from exactsync.workorders.lookup import (
-    KIND_LABELS,
     MAX_BOOKING_MINUTES,
-    STATUS_LABELS,
     WorkOrderError,
     get_work_order,
     parse_answer,
@@ -28,24 +29,13 @@ from exactsync.workorders.lookup import (
     parse_time,
 )
 
-# The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
-STEP_LABELS = {"invoice": N_("invoice"), "invoice link": N_("invoice link"),
-               "document:workorder": N_("document:workorder"), "document:forms": N_("document:forms"),
-               "attachment:workorder": N_("attachment:workorder"), "attachment:forms": N_("attachment:forms")}
-STATE_LABELS = {"pending": N_("pending"), "in_flight": N_("in_flight"), "done": N_("done"), "failed": N_("failed")}
-
 
 def _prefix(app: App) -> str:
     return app.config.get("workorders", "number_prefix")
 
 
 def _done(message: Msg) -> None:
-    click.echo(message.render(), err=True)
-
-
-def _label(labels: dict[str, str], key: str) -> str:
-    """A stored English key in the reader's language; a key without a label as it is."""
-    return _(labels[key]) if key in labels else key
+    _output.echo(message.render(), err=True)
 
 
 @click.group("workorder", cls=HelpGroup)
@@ -77,7 +67,7 @@ def create_command(app: App, customer_code: str, work_address_id: int | None, de
     Example:
       exactsync workorder create --customer 25 --work-address 12 --description "Cv-ketel onderhoud" --reference PO-881
     """
-    click.echo(lifecycle.create(app.db, prefix=_prefix(app), customer_code=customer_code, description=description,
+    _output.echo(lifecycle.create(app.db, prefix=_prefix(app), customer_code=customer_code, description=description,
                                 work_address_id=work_address_id, customer_reference=reference))
 
 
@@ -154,7 +144,7 @@ def book_time_command(app: App, number: str, employee: str, work: int | None, tr
     """
     for booking_id in lifecycle.book_time(app.db, number, employee=employee,
                                           minutes_by_kind={"work": work, "travel": travel}):
-        click.echo(booking_id)
+        _output.echo(booking_id)
 
 
 @workorder_group.command("remove-time")
@@ -186,7 +176,7 @@ def add_material_command(app: App, number: str, item_code: str, quantity: str, d
     Example:
       exactsync workorder add-material WO00001 M100 1.5 --description "Kraan 1/2 inch"
     """
-    click.echo(lifecycle.add_material(app.db, number, item_code, parse_quantity(quantity), description))
+    _output.echo(lifecycle.add_material(app.db, number, item_code, parse_quantity(quantity), description))
 
 
 @workorder_group.command("remove-material")
@@ -256,29 +246,24 @@ def archive_command(app: App, number: str):
 
 @workorder_group.command("list")
 @click.option("--status", type=click.Choice(lifecycle.STATUSES), help="Only work orders with this status.")
+@click.option("--invoice", "exact_number", type=click.IntRange(min=0, max=2**63 - 1),
+              help="Only the work order whose draft (OrderNumber) or invoice (InvoiceNumber) in Exact has this number.")
 @_output.json_option
 @pass_app
-def list_command(app: App, status: str | None, as_json: bool):
-    """List work orders by number.
+def list_command(app: App, status: str | None, exact_number: int | None, as_json: bool):
+    """List work orders by number, with where each stands in Exact.
 
     \b
     Examples:
       exactsync workorder list --status completed
+      exactsync workorder list --invoice 24700001    # by Exact's invoice or draft number
       exactsync workorder list --json
     """
-    rows = lifecycle.list_orders(app.db, status)
+    rows = lifecycle.list_orders(app.db, status, exact_number)
     if as_json:
         _output.print_json(rows)
         return
-    _output.stdout().print(_output.table(
-        [_("number"), _("status"), _("customer"), _("description"), _("planned"), _("completed"), _("archived")],
-        ([r["number"], _label(STATUS_LABELS, r["status"]), f"{r['customer_code']} {r['customer_name']}",
-          r["description"],
-          _planned(r["planned_employee"], r["planned_date"], r["planned_time"]),
-          _output.local_time(r["completed_at"]) if r["completed_at"] else "",
-          _output.local_time(r["archived_at"]) if r["archived_at"] else ""] for r in rows),
-        caption=msg("{count} work orders", count=len(rows)).render(),
-    ))
+    _output.stdout().print(views.list_table(rows))
 
 
 @workorder_group.command("show")
@@ -287,77 +272,77 @@ def list_command(app: App, status: str | None, as_json: bool):
 @pass_app
 def show_command(app: App, number: str, as_json: bool):
     """Show everything about a work order: customer, work address, planning, hours,
-    materials, forms, status, and the push state and Exact invoice id once sent.
+    materials, forms, status, the push state, and where it stands in Exact once sent
+    (draft and invoice numbers, processed or deleted there).
+
+    --json adds its external_id and its state in Exact (as `exactsync export` gives it).
 
     \b
     Examples:
       exactsync workorder show WO00001
       exactsync workorder show WO00001 --json
     """
-    order = lifecycle.details(app.db, number)
+    order, row = lifecycle.details(app.db, number), get_work_order(app.db, number)
     if as_json:
-        _output.print_json(order)
+        _output.print_json({**order, "external_id": row["external_id"], "exact": exact_state(app.db, row)})
         return
     console = _output.stdout()
-    for part in _show_tables(order):
+    for part in views.show_tables(order, row):
         console.print(part)
-
-
-def _show_tables(order: dict) -> list:
-    planned = order["planned"] or {}
-    fields = [
-        [_("status"), _label(STATUS_LABELS, order["status"])],
-        [_("customer"), f"{order['customer']['code']} {order['customer']['name']}"],
-        [_("work address"), ", ".join(order["work_address"]["lines"])],
-        [_("description"), order["description"]],
-        [_("customer reference"), order["customer_reference"]],
-        [_("planned"), _planned(planned.get("employee"), planned.get("date"), planned.get("time"))],
-        [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
-        [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
-        [_("Exact invoice"), order["exact_invoice_id"] or ""],
-    ]
-    totals = order["totals"]
-    tables = [
-        _output.table(["", ""], fields, title=msg("work order {number}", number=order["number"]).render()),
-        _output.table([_("id"), _("employee"), _("kind"), _("minutes")],
-                      ([str(h["id"]), h["employee"], _label(KIND_LABELS, h["kind"]), str(h["minutes"])]
-                       for h in order["hours"]),
-                      title=_("hours"), caption=msg("work {work} min, travel {travel} min", work=totals["work_minutes"],
-                                                    travel=totals["travel_minutes"]).render()),
-        _output.table([_("id"), _("item"), _("description"), _("quantity")],
-                      ([str(m["id"]), m["item"], m["description"], i18n.quantity(m["quantity"])]
-                       for m in order["materials"]),
-                      title=_("materials")),
-    ]
-    tables += [_output.table([_("question"), _("answer")], ([a["question"], a["answer"]] for a in form["answers"]),
-                             title=msg("form {name}", name=form["name"]).render()) for form in order["forms"]]
-    if order["push"]:
-        tables.append(_output.table([_("step"), _("state"), _("Exact id"), _("attempts"), _("last error")],
-                                    ([_label(STEP_LABELS, p["step"]), _label(STATE_LABELS, p["state"]),
-                                      p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
-                                     for p in order["push"]), title=_("push to Exact")))
-    return tables
 
 
 @workorder_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--each", is_flag=True,
+              help="Import every good entry and refuse only the others (exit 1 when any was refused).")
+@schema_option(schemas.IMPORT, N_("Print the JSON Schema of the file and exit."))
 @pass_app
-def import_command(app: App, file: Path):
+def import_command(app: App, file: Path, each: bool):
     """Import work orders from a JSON file, all or nothing: any problem rejects the
-    whole file and every problem is listed by entry (from 0) and field. Prints the new numbers.
+    whole file and every problem is listed by entry (from 0) and field. Prints the
+    number of each entry's work order.
+
+    An entry with an external_id (the app's own id) that was imported before updates
+    its work order while that can still change, or changes nothing when it is the
+    same: importing a file twice changes nothing the second time.
 
     \b
     Example:
       exactsync workorder import orders.json
-    The file is a list of {"customer", "work_address" (id or {"street","postcode","city","country"}),
-    "description", "customer_reference", "planned" {"employee","date","time"},
-    "hours" [{"kind","minutes","employee"}], "materials" [{"item","quantity"}],
-    "forms" [{"name","answers" {...}}], "status" ("open", "completed" or "archived")}.
+      exactsync workorder import --each orders.json
+      exactsync workorder import --schema
+    The file is a list of {"external_id", "customer", "work_address" (id or
+    {"street","postcode","city","country"}), "description", "customer_reference",
+    "planned" {"employee","date","time"}, "hours" [{"kind","minutes","employee"}],
+    "materials" [{"item","quantity"}], "forms" [{"name","answers" {...}}],
+    "status" ("open", "completed" or "archived")}.
     """
-    numbers = importer.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app), source=str(file))
-    for number in numbers:
-        click.echo(number)
-    _done(msg("imported {count} work orders from {file}", count=len(numbers), file=str(file)))
+    outcomes = import_apply.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app),
+                                           source=str(file), each=each)
+    for outcome in outcomes:
+        if outcome.number:
+            _output.echo(outcome.number)
+    _done(import_apply.summary(outcomes, str(file)))
+    if any(o.problems for o in outcomes):
+        raise import_apply.EntriesRefused(str(file), outcomes)
+
+
+@workorder_group.command("resend")
+@click.argument("number")
+@pass_app
+def resend_command(app: App, number: str):
+    """Send a work order again whose draft invoice the office deleted in Exact: the
+    next push makes a new draft, once, reusing its PDFs' documents still in Exact.
+    Refused while the draft is not known to be deleted (run exactsync pull first).
+    It waits for a running push (or other run) up to 20 s (EXACTSYNC_LOCK_WAIT).
+
+    \b
+    Example:
+      exactsync workorder resend WO00012
+    """
+    with _no_run_busy(app, number):
+        lifecycle.resend(app.db, number)
+    _done(msg("{number} is queued again for Exact: the next push sends a new draft invoice", number=number))
 
 
 @workorder_group.command("pdf")
@@ -381,8 +366,3 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
         raise WorkOrderError(msg("cannot write {file}: {error}; choose another --out", file=str(out),
                                  error=str(exc.strerror))) from None
     _done(msg("wrote {file} ({size:n} bytes)", file=str(out), size=len(content)))
-
-
-def _planned(employee: str | None, on: str | None, at: str | None) -> str:
-    """Who and when a work order is planned, the date as the reader writes it."""
-    return " ".join(filter(None, (employee, i18n.day(on) if on else "", at)))

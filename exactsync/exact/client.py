@@ -20,6 +20,7 @@ from exactsync.exact import odata
 from exactsync.exact.auth import REFRESH_MARGIN_SECONDS, Authenticator, OAuthApp
 from exactsync.exact.errors import (
     DailyLimitReached,
+    DivisionNotInScope,
     ExactApiError,
     PagingLoop,
     ReconnectNeeded,
@@ -38,6 +39,8 @@ GET_RETRY_PAUSE_SECONDS = 2.0
 # Exact's 403 for a call outside the app's scopes carries no code and, in every report, no Reason
 # header: its fixed English text is the only sign (picqer#453, #509, #659).
 SCOPE_VIOLATED = "application scope violated"
+# The 403 for a division not ticked at the login, also text only (INV 1756, 3060).
+DIVISION_NOT_IN_SCOPE = "not within division scope"
 
 
 class ExactClient:
@@ -242,7 +245,12 @@ def api_error(answer: requests.Response, request: str) -> ExactApiError:
     """Exact's error body, `{"error": {"message": {"value": ...}}}`, and Reason header as one exception;
     a ScopeViolation when the app may not use the endpoint's scope."""
     message = error_message(answer)
-    kind = ScopeViolation if answer.status_code == 403 and SCOPE_VIOLATED in message.lower() else ExactApiError
+    kind = ExactApiError
+    if answer.status_code == 403:
+        if SCOPE_VIOLATED in message.lower():
+            kind = ScopeViolation
+        elif DIVISION_NOT_IN_SCOPE in message.lower():
+            kind = DivisionNotInScope
     return kind(answer.status_code, message, answer.headers.get("Reason", ""), request=request)
 
 

@@ -42,7 +42,29 @@ class ScopeViolation(ExactApiError):
         # Its own message in place of ExactApiError's: what is refused and which box to tick.
         self.args = (msg("Exact refused {request}: this app may not use {which} (Exact answered {status}: "
                          "{message}): {action}", request=request, which=which, status=status, message=message,
-                         action=tick_action(self.scope)),)
+                         action=self.action),)
+
+    @property
+    def action(self) -> Msg:
+        """What the admin does about it."""
+        return tick_action(self.scope)
+
+
+class DivisionNotInScope(ScopeViolation):
+    """Exact's 403 "User division is not within division scope": at the login the user did not tick
+    this administration for the app (INV 1756, 3060). Every call in the division fails alike."""
+
+    def __init__(self, status: int, message: str, reason: str = "", *, request: str = ""):
+        super().__init__(status, message, reason, request=request)
+        self.scope = ""
+        self.args = (msg("Exact refused {request}: this app may not use this administration (Exact answered "
+                         "{status}: {message}): {action}", request=request, status=status, message=message,
+                         action=self.action),)
+
+    @property
+    def action(self) -> Msg:
+        return msg("run exactsync connect again and, when Exact asks which administrations the app may use, "
+                   "tick this one")
 
 
 class DailyLimitReached(ExactsyncError):

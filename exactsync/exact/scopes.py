@@ -7,6 +7,9 @@ The names are the "Scope" field of Exact's REST reference pages
 repositories: crm/Accounts "Crm accounts"; sync/Deleted "Organization administration"
 (EXDOC .resources/Deleted.md); the other rows from the same field of each endpoint's page.
 current/Me and hrm/Divisions are listed there with no scope ("-").
+
+The App Center offers each scope read-only or read/write ("manage") (EP; INV 1756, 3060): exactsync
+writes only sales invoices and documents, so those need manage and the others read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "Organization documents": ("documents/Documents", "documents/DocumentAttachments", "documents/DocumentTypes"),
 }
 _BY_PATH = {path.lower(): scope for scope, paths in SCOPES.items() for path in paths}
+# The scopes exactsync writes through (push's invoices and documents); it only reads through the others.
+WRITTEN = frozenset({"Sales invoices", "Organization documents"})
 
 
 def scope_of(path: str) -> str | None:
@@ -35,4 +40,9 @@ def tick_action(scope: str) -> Msg:
     """What the admin does about a missing scope ("": one exactsync has no name for)."""
     if not scope:
         return msg("tick the scope of that endpoint for this app in Exact's App Center, then run exactsync connect")
-    return msg("tick \"{scope}\" for this app in Exact's App Center, then run exactsync connect", scope=scope)
+    if scope in WRITTEN:
+        return msg("tick \"{scope}\" as manage (read/write) for this app in Exact's App Center, then run "
+                   "exactsync connect", scope=scope)
+    return msg("tick \"{scope}\" as read-only (or manage) for this app in Exact's App Center, then run "
+               "exactsync connect", scope=scope)
+

@@ -55,7 +55,10 @@ class Sandbox:
       `addresses`, `items`, `item_groups`, `journals`, `invoices`, `documents`, `attachments`, `deleted`;
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
       `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint;
-      `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes.
+      `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes;
+      `division_ticked = False`: the division was not ticked at consent (server.DIVISION_NOT_IN_SCOPE);
+    - the office in Exact: `process_invoice` (Status 50, InvoiceNumber; returns it), `delete_invoice` (a
+      draft), `delete_document` (with its attachments); deletions show in `deleted` and sync/Deleted;
     - time: `advance_clock(days=31)` moves the clock of Exact's login on.
     """
 
@@ -82,6 +85,7 @@ class Sandbox:
         self.limits = RateLimits(minutely_limit, daily_limit)
         self.errors = ErrorLimit(error_limit)
         self.consent = "allow"
+        self.division_ticked = True
         self.calls: collections.Counter = collections.Counter()
         self.faults: list[dict] = []
         self._server: SandboxHTTPServer | None = None
@@ -222,6 +226,9 @@ class Sandbox:
     delete_item = _locked("delete_item")
     update_address = _locked("update_address")
     move_division = _locked("move_division")
+    process_invoice = _locked("process_invoice")
+    delete_invoice = _locked("delete_invoice")
+    delete_document = _locked("delete_document")
     del _locked
 
     accounts = _view("accounts")

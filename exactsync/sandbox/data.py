@@ -22,7 +22,8 @@ from exactsync.timeutil import AMSTERDAM
 FIRST_TIMESTAMP = 4_300_001_000       # large, so a client comparing Int64 strings as text goes wrong
 MOVED_TIMESTAMP = 10_000              # a division move restarts the counter far lower
 MAIN_ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "AddressLine3", "Postcode", "City", "Country")
-SYNCED_TABLES = ("accounts", "addresses", "items")
+SYNCED_TABLES = ("accounts", "addresses", "items", "invoices")
+ROW_KEYS = {"invoices": "InvoiceID"}  # the tables whose key is not named ID
 
 TRADES = ["Bakkerij", "Installatiebedrijf", "Loodgietersbedrijf", "Schildersbedrijf", "Garage", "Café",
           "Boulangerie", "Brasserie", "Elektro", "Dakwerken", "Hoveniersbedrijf", "Crèmerie", "Zorgcentrum"]
@@ -40,11 +41,21 @@ ITEM_GROUPS = [("701", "Arbeid"), ("702", "Materialen"), ("703", "Onderdelen"),
                ("KLEIN", "Klein materiaal"), ("klein", "klein Materiaal"), ("800", "Diensten")]
 JOURNALS = [("70", "Verkoopboek", 20), ("71", "Verkoopboek projecten", 20), ("60", "Inkoopboek", 22),
             ("50", "Bank", 12), ("30", "Kas", 10), ("90", "Memoriaal", 90)]
-# (ID, Description, TypeCategory, DocumentIsCreatable). Only 10 (sales invoice) and 20 (purchase invoice)
-# are documented (EXDOC); descriptions come in the user's language (section 9). The other rows are
-# sample data, not claims about Exact: they give the harness a general type and one that cannot be created.
-DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1, True), (20, "Inkoopfactuur", 2, True), (55, "Overig", 0, True),
-                  (80, "Werkbon", 1, True), (181, "Bankafschrift", 3, False)]
+# (ID, Description, TypeCategory, DocumentIsCreatable), each with its evidence:
+# - 10 (sales invoice) and 20 (purchase invoice) are documented (EXDOC); a POST of type 10 was recorded
+#   (NG documents.test.json, TypeCategory "Customers"); descriptions come in the user's language (section 9);
+# - 183 "General attachment" is only named in a code comment of a public integration (section 10): its
+#   description is that comment's, its category unknown;
+# - INVENTED_TYPE is sandbox data, no claim about Exact (its description says so): a type that exists but
+#   cannot be created, so that the harness can show check-settings refusing one.
+INVENTED_TYPE = 9001
+DOCUMENT_TYPES = [(10, "Verkoopfactuur", 1, True), (20, "Inkoopfactuur", 2, True),
+                  (183, "General attachment", None, True),
+                  (INVENTED_TYPE, "Sandbox: verzonnen soort, niet aan te maken", None, False)]
+# Exact numbers processed invoices from a year-prefixed series, e.g. 24700001 (NG attach-file-invoice.test.json,
+# "Invoice: 24700001"); the series itself is set per administration, the sandbox starts there.
+FIRST_INVOICE_NUMBER = 24700001
+PROCESSED = 50  # SalesInvoices.Status: 20 open (a new draft), 50 processed (PQ-SalesInvoice, EXDOC)
 ODD_ITEM_CODES = ["M", "12/34", "O'Brien-1", "Kabel 3×2,5", "  SPATIE", "trailing  ", "ÉCLAIR"]
 # (every n-th customer, Type, Main): postal, delivery and a second visit address, so a reader
 # has to pick the main visit address itself
@@ -117,6 +128,7 @@ class Administration:
         self.log_timestamps = {name: [] for name in (*SYNCED_TABLES, "deleted")}
         self.log_ids = {name: [] for name in (*SYNCED_TABLES, "deleted")}
         self.order_number = 1
+        self.invoice_number = FIRST_INVOICE_NUMBER
         self._seed_fixed_tables()
         for number in range(1, customers + 1):
             self._generate_customer(number)
@@ -214,7 +226,7 @@ class Administration:
         if modified is not None:
             row["Modified"] = modified
         self.log_timestamps[table].append(timestamp)
-        self.log_ids[table].append(row["ID"])
+        self.log_ids[table].append(row[ROW_KEYS.get(table, "ID")])
 
     def _record_deletion(self, table: str, guid: str):
         entry_id = self.new_guid()
@@ -222,6 +234,16 @@ class Administration:
                  "DeletedBy": None, "Division": self.division}
         self.deleted[entry_id] = entry
         self._touch("deleted", entry)
+
+    def record_write(self, table: str, row: dict):
+        """A row written through the API: a synced table shows it in its sync endpoint again."""
+        if table in SYNCED_TABLES:
+            self._touch(table, row, row.get("Modified"))
+
+    def record_deletion(self, table: str, guid: str):
+        """A row deleted through the API: sync/Deleted lists it when Exact logs that entity type."""
+        if table in DELETED_TYPE:
+            self._record_deletion(table, guid)
 
     def move_division(self):
         """A move to another database: every rowversion is renumbered from a low base."""
@@ -367,6 +389,47 @@ class Administration:
         self._get("items", guid)
         del self.items[guid]
         self._record_deletion("items", guid)
+
+    # -- what the office does in Exact -----------------------------------------------------------------
+
+    def process_invoice(self, guid: str) -> int:
+        """The office processes a draft (prints or sends it): Status 50 and its InvoiceNumber, which
+        an open draft lacks (PQ-SalesInvoice: "Assigned at entry or at printing"; picqer#171), and it
+        cannot be reopened. Exact files the invoice's PDF as a type 10 document on the customer with
+        FinancialTransactionEntryID the invoice (NG attach-file-invoice.test.json). Returns the number."""
+        invoice = self._get("invoices", guid)
+        if invoice["Status"] == PROCESSED:
+            raise ValueError(f"invoice {guid} is processed already")
+        number, now = self.invoice_number, local_now()
+        self.invoice_number += 1
+        invoice.update(Status=PROCESSED, InvoiceNumber=number)
+        self._touch("invoices", invoice, now)
+        document = self.new_guid()
+        self.documents[document] = {
+            "ID": document, "Account": invoice["InvoiceTo"], "Subject": f"Invoice: {number}", "Type": 10,
+            "TypeDescription": self.document_types[10]["Description"], "Body": None,
+            "DocumentDate": now.replace(hour=0, minute=0, second=0, microsecond=0),
+            "FinancialTransactionEntryID": guid, "Created": now, "Modified": now, "Division": self.division}
+        return number
+
+    def delete_invoice(self, guid: str):
+        """The office deletes a draft: gone, and listed in sync/Deleted as EntityType 13 (EXDOC Deleted.md).
+        A processed invoice is a booked entry and cannot be deleted like a draft (PQ-SalesInvoice: processed
+        cannot be reopened)."""
+        if self._get("invoices", guid)["Status"] == PROCESSED:
+            raise ValueError(f"invoice {guid} is processed: only a draft can be deleted")
+        del self.invoices[guid.lower()]
+        self._record_deletion("invoices", guid.lower())
+
+    def delete_document(self, guid: str):
+        """The office deletes a document from the customer's card: gone with its attachments, and
+        listed in sync/Deleted as EntityType 6 (EXDOC Deleted.md). Whether Exact also lists each
+        attachment (EntityType 4) is not documented: the sandbox lists the document only."""
+        self._get("documents", guid)
+        for attachment in [a for a in self.attachments.values() if a["Document"] == guid.lower()]:
+            del self.attachments[attachment["ID"]]
+        del self.documents[guid.lower()]
+        self._record_deletion("documents", guid.lower())
 
     def _get(self, table: str, guid: str) -> dict:
         try:

@@ -102,6 +102,10 @@ ENTITIES = [
     Entity("sync/Logistics/Items", "items", "Exact.Web.Api.Models.Sync.Logistics.Item",
            {k: v for k, v in ITEM.items() if k != "StandardSalesPrice"} | SYNCED, key="Timestamp", sync=True),
     Entity("sync/Deleted", "deleted", "Exact.Web.Api.Models.Sync.Deleted", DELETED, key="Timestamp", sync=True),
+    # Sales invoices have a sync endpoint (EP: Exact's endpoint table); a draft shows up there when posted
+    # and again whenever it changes, e.g. when the office processes it (Status 50, InvoiceNumber set).
+    Entity("sync/SalesInvoice/SalesInvoices", "invoices", "Exact.Web.Api.Models.Sync.SalesInvoice.SalesInvoice",
+           {k: v for k, v in INVOICE.items() if v != "lines"} | SYNCED, key="Timestamp", sync=True),
     Entity("salesinvoice/SalesInvoices", "invoices", "Exact.Web.Api.Models.SalesInvoice", INVOICE,
            key="InvoiceID", methods=("GET", "POST", "PUT")),
     Entity("documents/DocumentTypes", "document_types", "Exact.Web.Api.Models.DocumentType", DOCUMENT_TYPE),
@@ -112,5 +116,6 @@ ENTITIES = [
 ]
 BY_PATH = {e.path.lower(): e for e in ENTITIES}
 
-# sync/Deleted EntityType per table (Exact's enumeration)
-DELETED_TYPE = {"accounts": 2, "addresses": 3, "items": 9}
+# sync/Deleted EntityType per table (Exact's enumeration: EX-DEMO DeletedEntityType.cs; EXDOC Deleted.md:
+# 4 attachments, 6 documents, 13 sales invoices)
+DELETED_TYPE = {"accounts": 2, "addresses": 3, "attachments": 4, "documents": 6, "items": 9, "invoices": 13}

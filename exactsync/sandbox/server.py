@@ -34,6 +34,10 @@ REDIRECT_REFUSED_PAGE = (b"<!doctype html><title>Exact Online</title><h1>Error</
 # read" for a GET (picqer#509; picqer#453 without the last sentence). No Reason header was reported with it
 # (picqer's client shows one when sent). What Exact adds for a write is not reported: the sandbox adds nothing.
 SCOPE_VIOLATED = "Forbidden - Application Scope Violated"
+# Since apps have scopes, the user ticks at consent which administrations (divisions) the app may use; a
+# call in one that was not ticked gets 403 "User division is not within division scope" (INV 1756, 3060;
+# picqer#659). No Reason header was reported with it: the sandbox adds none. current/Me has no division.
+DIVISION_NOT_IN_SCOPE = "User division is not within division scope"
 
 
 class DropConnection(Exception):
@@ -186,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise ApiError(403, "Forbidden", {"Reason": "NoDivisionAccess"})
                 if division is None and not path.lower().startswith("current/"):
                     raise ApiError(404, "Resource not found: a division is needed in the URL.")
+                if division is not None and not sandbox.division_ticked:
+                    raise ApiError(403, DIVISION_NOT_IN_SCOPE)
                 scope = scope_of(path)
                 if scope is not None and scope not in sandbox.scopes:
                     raise ApiError(403, SCOPE_VIOLATED + (". Cannot read" if method == "GET" else ""))
@@ -232,13 +238,19 @@ class Handler(BaseHTTPRequestHandler):
         posting = Posting(admin, entity, self.sandbox.base_url)
         if method in ("POST", "PUT") and "json" not in self.headers.get("Content-Type", ""):
             raise ApiError(415, "Unsupported media type: send the body as JSON with Content-Type: application/json.")
+        # Every write moves the row's rowversion (sync endpoints show it again) or logs its deletion
+        # in sync/Deleted, as Exact does for the entities it syncs (PI-Sync; EXDOC Deleted.md).
         if method == "POST":
-            return 201, {"d": self.render_row(entity, posting.create(self.body), None, set())}
+            created = posting.create(self.body)
+            admin.record_write(entity.table, created)
+            return 201, {"d": self.render_row(entity, created, None, set())}
         if method == "PUT":
             posting.update(self.parse_key(entity, key), self.body)
+            admin.record_write(entity.table, posting.existing(self.parse_key(entity, key)))
             return 204, None
         if method == "DELETE":
             posting.delete(self.parse_key(entity, key))
+            admin.record_deletion(entity.table, self.parse_key(entity, key))
             return 204, None
         if key is not None:
             return 200, self.get_one(entity, self.parse_key(entity, key), navigation)

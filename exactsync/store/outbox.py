@@ -124,3 +124,30 @@ def reset_failed_steps(db: sqlite_utils.Database, work_order_id: int) -> None:
     caller's transaction, with the work order's status."""
     db.execute("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
                "WHERE work_order_id = ? AND state = 'failed'", [utcnow(), work_order_id])
+
+
+# --- drafts deleted in Exact (issue 21.4) ------------------------------------------------
+
+def mark_deleted_in_exact(db: sqlite_utils.Database, exact_id: str, at: str) -> None:
+    """Exact reported what a step created (`exact_id`) deleted at `at` (sync/Deleted). Runs inside the
+    caller's transaction, with the page that reported it."""
+    db.execute("UPDATE outbox SET exact_deleted_at = ? WHERE exact_id = ? AND exact_deleted_at IS NULL",
+               [at, exact_id])
+
+
+def requeue_deleted_draft(db: sqlite_utils.Database, work_order_id: int) -> list[str]:
+    """Forget the work order's draft, which the office deleted in Exact, so that push makes a new one:
+    its invoice step (and the invoice link of before issue 21) go, and so does every document step
+    whose document Exact deleted, with that document's attachment steps, and any attachment step
+    Exact deleted; documents still in Exact stay done, to be reused. Returns the steps removed. Runs
+    inside the caller's transaction, with the work order's status."""
+    steps = {r[0]: r[1] for r in db.execute("SELECT step, exact_deleted_at FROM outbox WHERE work_order_id = ?",
+                                             [work_order_id])}
+    gone = {"invoice", "invoice link"} | {step for step, deleted in steps.items() if deleted}
+    for document in [step for step in gone if step == "document" or step.startswith("document:")]:
+        kind = document.partition(":")[2]
+        gone |= {step for step in steps if step.startswith("attachment:") and (not kind or step.endswith(":" + kind))}
+    removed = sorted(gone & set(steps))
+    db.execute(f"DELETE FROM outbox WHERE work_order_id = ? AND step IN ({', '.join('?' * len(removed))})",
+               [work_order_id, *removed])
+    return removed

@@ -6,14 +6,19 @@ import sqlite_utils
 
 from exactsync.i18n import N_plural
 
-# Archived but not (yet) an invoice in Exact: deleting these would lose work silently.
-NOT_IN_EXACT = "status IN ('archived', 'failed') AND exact_invoice_id IS NULL"
+# A work order push has not finished with: archived or failed (never sent, or a step left over), or
+# any step of its outbox not done, whatever the step is called. Deleting one loses what Exact still lacks.
+UNFINISHED = ("(status IN ('archived', 'failed') OR EXISTS (SELECT 1 FROM outbox o WHERE o.work_order_id = "
+              "work_orders.id AND o.state != 'done'))")
 # Rows a wipe keeps whatever was chosen, so that no work order that has not reached
 # Exact loses its work address: the work addresses such work orders use, and the
 # customers those belong to (the next pull updates both in place, by Exact ID and key).
+# Each is an EXISTS, never `x IN (SELECT ...)`: a NULL in the list (a work order without
+# a work address) makes IN NULL, and NOT NULL keeps every row.
 KEPT = {
-    "work_addresses": "key IN (SELECT work_address_key FROM work_orders WHERE status != 'sent')",
-    "customers": "id IN (SELECT customer_id FROM work_addresses)",
+    "work_addresses": "EXISTS (SELECT 1 FROM work_orders w WHERE w.work_address_key = work_addresses.key "
+                      "AND w.status != 'sent')",
+    "customers": "EXISTS (SELECT 1 FROM work_addresses a WHERE a.customer_id = customers.id)",
 }
 
 
@@ -21,8 +26,14 @@ def count_rows(db: sqlite_utils.Database, table: str) -> int:
     return db[table].count
 
 
-def archived_not_in_exact(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.execute(f"SELECT number FROM work_orders WHERE {NOT_IN_EXACT} ORDER BY number")]
+def unfinished_work_orders(db: sqlite_utils.Database) -> list[dict]:
+    """The work orders push has not finished with, by number: each with its Exact invoice ID and the
+    names of its outbox steps that are not done (`open_steps`, in the order push began them)."""
+    orders = list(db.query(f"SELECT id, number, exact_invoice_id FROM work_orders WHERE {UNFINISHED} ORDER BY number"))
+    for order in orders:
+        order["open_steps"] = [r[0] for r in db.execute(
+            "SELECT step FROM outbox WHERE work_order_id = ? AND state != 'done' ORDER BY id", [order["id"]])]
+    return orders
 
 
 def delete_rows(db: sqlite_utils.Database, table: str) -> tuple[int, int]:
@@ -36,8 +47,8 @@ def delete_rows(db: sqlite_utils.Database, table: str) -> tuple[int, int]:
 def numbers_using_kept_addresses(db: sqlite_utils.Database) -> list[str]:
     """The unsent work orders whose work address a wipe kept."""
     return [r[0] for r in db.execute(
-        "SELECT number FROM work_orders WHERE status != 'sent' AND work_address_key IN "
-        "(SELECT key FROM work_addresses) ORDER BY number")]
+        "SELECT number FROM work_orders w WHERE status != 'sent' AND EXISTS "
+        "(SELECT 1 FROM work_addresses a WHERE a.key = w.work_address_key) ORDER BY number")]
 
 
 def made_locally(db: sqlite_utils.Database) -> dict[tuple[str, str], int]:

@@ -10,6 +10,20 @@ def work_order_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(db.execute("SELECT status, count(*) FROM work_orders GROUP BY status").fetchall())
 
 
+def oldest_queued(db: sqlite_utils.Database) -> dict | None:
+    """The archived work order waiting longest for Exact (number, archived_at), None when none waits."""
+    return next(db.query("SELECT number, archived_at FROM work_orders WHERE status = 'archived' "
+                         "ORDER BY archived_at, id LIMIT 1"), None)
+
+
+def count_refused_by_checks(db: sqlite_utils.Database) -> int:
+    """Archived work orders push's own checks refused (an error on the invoice step, never tried, no
+    retry planned): they wait for a person to fix them, as failed ones do."""
+    return db.execute("SELECT count(*) FROM work_orders w JOIN outbox o ON o.work_order_id = w.id "
+                      "WHERE w.status = 'archived' AND o.step = 'invoice' AND o.state = 'pending' "
+                      "AND o.last_error != '' AND o.next_attempt_at IS NULL").fetchone()[0]
+
+
 def work_order_by_number(db: sqlite_utils.Database, number: str) -> dict | None:
     """The work order numbered `number`, in any case."""
     return next(db.query("SELECT * FROM work_orders WHERE number = ? COLLATE NOCASE", [number]), None)
@@ -19,16 +33,22 @@ def number_taken(db: sqlite_utils.Database, number: str) -> bool:
     return db.execute("SELECT 1 FROM work_orders WHERE number = ?", [number]).fetchone() is not None
 
 
-def list_work_orders(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
-    """The work orders by number, those of `status` if given: the columns a list shows."""
+def list_work_orders(db: sqlite_utils.Database, status: str | None = None,
+                     exact_number: int | None = None) -> list[dict]:
+    """The work orders by number, those of `status` and of Exact's draft or invoice number
+    `exact_number` if given: the columns a list shows."""
     sql = (
         "SELECT number, status, customer_code, customer_name, description, planned_employee, planned_date, "
-        "planned_time, created_at, completed_at, archived_at, exact_invoice_id FROM work_orders"
+        "planned_time, created_at, completed_at, archived_at, exact_invoice_id, exact_order_number, "
+        "exact_invoice_number, exact_processed_at, exact_deleted_at FROM work_orders WHERE 1"
     )
-    params = []
+    params: list = []
     if status:
-        sql += " WHERE status = ?"
+        sql += " AND status = ?"
         params.append(status)
+    if exact_number is not None:
+        sql += " AND (exact_order_number = ? OR exact_invoice_number = ?)"
+        params += [exact_number, exact_number]
     return list(db.query(sql + " ORDER BY number", params))
 
 
@@ -123,3 +143,32 @@ def forms(db: sqlite_utils.Database, order_id: int) -> list[dict]:
             "SELECT question, answer FROM form_answers WHERE form_id = ? ORDER BY position", [form["id"]]
         ))
     return found
+
+
+# --- what became of the drafts in Exact (each write inside the caller's transaction) ----
+
+def open_drafts_exist(db: sqlite_utils.Database) -> bool:
+    """Whether a sent work order's draft is still open in Exact: neither processed nor deleted there."""
+    return db.execute("SELECT 1 FROM work_orders WHERE status = 'sent' AND exact_invoice_id IS NOT NULL "
+                      "AND exact_invoice_number IS NULL AND exact_deleted_at IS NULL LIMIT 1").fetchone() is not None
+
+
+def mark_draft_deleted(db: sqlite_utils.Database, invoice_id: str, at: str) -> str | None:
+    """The draft `invoice_id` was deleted in Exact at `at`: the number of its work order when this is
+    news (None: no work order has that draft, or it was known). Runs inside the caller's transaction."""
+    row = db.execute("UPDATE work_orders SET exact_deleted_at = ? WHERE exact_invoice_id = ? "
+                     "AND exact_deleted_at IS NULL AND exact_invoice_number IS NULL RETURNING number",
+                     [at, invoice_id]).fetchone()
+    return row[0] if row else None
+
+
+def mark_draft_processed(db: sqlite_utils.Database, invoice_id: str, invoice_number: int, order_number: int | None,
+                         at: str) -> str | None:
+    """The draft `invoice_id` was processed in Exact as invoice `invoice_number` (its OrderNumber kept
+    where push did not store one): the number of its work order when this is news. Runs inside the
+    caller's transaction."""
+    row = db.execute("UPDATE work_orders SET exact_invoice_number = ?, exact_processed_at = ?, "
+                     "exact_order_number = coalesce(exact_order_number, ?) WHERE exact_invoice_id = ? "
+                     "AND exact_invoice_number IS NULL RETURNING number",
+                     [invoice_number, at, order_number, invoice_id]).fetchone()
+    return row[0] if row else None

@@ -228,7 +228,7 @@ def refusal(order: dict, customer: dict | None, address: dict | None, materials:
         if customer["inactive_reason"]:
             reason = mapping.reason_message(customer["inactive_reason"])
             inactive = msg("{inactive} ({reason})", inactive=inactive, reason=reason)
-        return Refusal(inactive, msg("make the customer active in Exact again; the next pull and push send it"))
+        return Refusal(inactive, mapping.inactive_customer_action(customer["inactive_reason"], label, number))
     if address is None or address["customer_id"] != customer["id"]:
         return Refusal(msg("work order {number}: its work address is not linked to customer {customer}",
                            number=number, customer=label),

@@ -29,7 +29,6 @@ NOT_A_CUSTOMER = "is not a customer in Exact"  # both reasons' start; push refus
 NOT_FOR_SALES = N_("is not allowed for sales in Exact")
 BLOCKED = N_("is blocked in Exact")
 ENDED_ON = N_("ended in Exact on {day}")
-ENDED = ENDED_ON.removesuffix("{day}")
 NOT_A_SALES_ITEM = N_("is not a sales item in Exact")
 IN_OTHER_ITEM_GROUP = N_("is in item group {group}, which is not in [settings] item_groups")
 IN_NO_ITEM_GROUP = N_("has no item group, so it is not in [settings] item_groups")
@@ -48,6 +47,48 @@ def _pattern(template: str) -> re.Pattern:
 
 
 _REASON_PATTERNS = tuple((template, _pattern(template)) for template in REASONS)
+
+# Per reason, what makes the customer's or item's record usable again ({record}: its code as shown), or
+# None where nothing can (a record deleted in Exact never comes back; one Exact no longer returns is
+# not to be found there). Whoever shows the reason adds its own way out: another customer for the
+# work order, an invoice made by hand for materials that cannot change.
+FIXES: dict[str, dict[str, str | None]] = {
+    NOT_A_CUSTOMER_STATUS: {"customer": N_("make account {record} a customer in Exact (status Customer)")},
+    NOT_A_CUSTOMER_NO_STATUS: {"customer": N_("make account {record} a customer in Exact (status Customer)")},
+    NOT_FOR_SALES: {"customer": N_("allow customer {record} for sales in Exact")},
+    BLOCKED: {"customer": N_("unblock customer {record} in Exact")},
+    ENDED_ON: {"customer": N_("remove or move the end date of customer {record} in Exact"),
+               "item": N_("remove or move the end date of item {record} in Exact")},
+    NOT_A_SALES_ITEM: {"item": N_("make item {record} a sales item in Exact again")},
+    IN_OTHER_ITEM_GROUP: {"item": N_("add the item group of item {record} to [settings] item_groups and run "
+                                     "exactsync check-settings")},
+    IN_NO_ITEM_GROUP: {"item": N_("give item {record} an item group in Exact that [settings] item_groups names")},
+    DELETED: {"customer": None, "item": None},
+    NO_LONGER_IN_EXACT: {"customer": None, "item": None},
+    NOT_FROM_EXACT: {"customer": N_("add customer {record} in Exact: the next pull brings it"),
+                     "item": N_("add item {record} in Exact: the next pull brings it")},
+    INACTIVE: {"customer": N_("make customer {record} active in Exact again"),
+               "item": N_("make item {record} active in Exact again")},
+}
+
+
+def fix_for(kind: str, stored: str, record: str) -> Msg | None:
+    """What makes customer or item (`kind`) `record`, inactive for the `stored` reason, usable again;
+    None when nothing can. A reason of the other kind, or none known, reads as merely inactive."""
+    found = reason_message(stored or INACTIVE)
+    fixes = FIXES.get(found.template, {}) if isinstance(found, Msg) else {}
+    fix = fixes[kind] if kind in fixes else FIXES[INACTIVE][kind]
+    return fix and msg(fix, record=record)
+
+
+def inactive_customer_action(stored: str, record: str, number: str) -> Msg:
+    """The action for work order `number`, refused because customer `record` is inactive for `stored`."""
+    fix = fix_for("customer", stored, record)
+    if fix is None:
+        return msg("give the work order another customer: exactsync workorder set-customer {number} --customer "
+                   "CODE; the next push sends it", number=number)
+    return msg("{fix}; the next pull and push send it. Or give the work order another customer: exactsync workorder "
+               "set-customer {number} --customer CODE", fix=fix, number=number)
 
 
 def reason_message(stored: str) -> Msg | str:

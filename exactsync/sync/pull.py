@@ -31,7 +31,7 @@ from exactsync.exact import odata
 from exactsync.i18n import N_, Msg, N_plural, message_of, msg, nmsg
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction
 from exactsync.store import records as store
-from exactsync.sync import mapping
+from exactsync.sync import drafts, mapping
 from exactsync.timeutil import amsterdam_today, parse, utcnow
 
 # Exact keeps sync/Deleted for two months; a store last synced longer ago may have missed deletions.
@@ -59,6 +59,7 @@ class Counts:
 @dataclass(frozen=True)
 class Context:
     today: date
+    now: datetime
     item_groups: tuple[str, ...]
     generation: int | None  # set during a full read
     records: log.Records = field(default_factory=log.Records)  # one log row per record deactivated or skipped
@@ -91,8 +92,14 @@ def log_deactivated(db, records: log.Records, table: str, code: str, name: str, 
     """One info row: this customer or item can no longer be picked, and why (`reason` as stored)."""
     records.write(db, "info", RECORD_OF[table][0],
                   msg(DEACTIVATED[table], code=code, name=name, reason=mapping.reason_message(reason)), record=code,
-                  action=msg("none: it can no longer be picked for new work orders (Exact leads; make it active "
-                             "there if this is wrong)"))
+                  action=no_longer_picked(mapping.fix_for(RECORD_OF[table][0], reason, code)))
+
+
+def no_longer_picked(fix: Msg | None) -> Msg:
+    """The action of a row saying a customer or item can no longer be picked: none, or its fix when wrong."""
+    if fix is None:
+        return msg("none: it can no longer be picked for new work orders (Exact leads)")
+    return msg("none: it can no longer be picked for new work orders (Exact leads); if that is wrong: {fix}", fix=fix)
 
 
 def log_skipped(db, records: log.Records, table: str, row: dict, reason: Msg) -> None:
@@ -187,6 +194,7 @@ DELETED_TABLES = {2: "customers", 9: "items"}  # sync/Deleted EntityType (EX-DEM
 
 
 def save_deleted(db, deleted: list[dict], ctx: Context) -> Counts:
+    drafts.save_deleted(db, deleted, ctx.now)
     counts = Counts()
     for row in deleted:
         entity_type, key = mapping.deleted_key(row)
@@ -309,14 +317,16 @@ def pull(client, db: sqlite_utils.Database, settings: Settings, *, now: datetime
     reasons = _start(db, settings, *_division_move_date_daily(client, db, settings, now), now, result)
     ctx_today = amsterdam_today(now)
     try:
-        _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=True)
+        _read_entities(client, db, now, settings.item_groups, progress, result, watch=True)
     except TimestampsWentBack as exc:
         # Whole pages before this one are stored; the move date decides how to go on.
         log.warning(db, "connection", msg("{problem}: reading the division's move date now", problem=message_of(exc)),
                     action=msg("none: a moved division is read again in full by this pull"))
         reasons = _start(db, settings, _division_move_date(client, settings.division), True, now, result)
-        _read_entities(client, db, ctx_today, settings.item_groups, progress, result, watch=False)
+        _read_entities(client, db, now, settings.item_groups, progress, result, watch=False)
     _refresh_item_groups(client, db, force=bool(reasons), now=now)
+    with _rows_as_exact_sends(drafts.SALES_INVOICES):
+        drafts.follow_processed(client, db, now)
     result.counts["ended"] = _deactivate_ended(db, ctx_today)
     with transaction(db):
         set_state(db, last_complete_pull_at=utcnow())
@@ -335,16 +345,18 @@ def _start(db, settings: Settings, move_date: str | None, move_date_read: bool, 
             log.info(db, "connection", reason)
             result.full_read_reasons.append(reason)
             start_full_read(db, [e for e in ENTITIES if e.name in names])
+            if len(names) == len(ENTITIES):
+                drafts.start_over(db)
         set_state(db, sync_scope=scope(settings), division_move_date=move_date)
         if move_date_read:
             set_state(db, division_move_checked=_move_check(settings.division, now))
     return reasons
 
 
-def _read_entities(client, db, today: date, item_groups: tuple[str, ...], progress: Callable[[str, int], None],
+def _read_entities(client, db, now: datetime, item_groups: tuple[str, ...], progress: Callable[[str, int], None],
                    result: PullResult, *, watch: bool) -> None:
     for entity in ENTITIES:
-        counts = _read_entity(client, db, entity, today, item_groups, progress, watch=watch)
+        counts = _read_entity(client, db, entity, now, item_groups, progress, watch=watch)
         result.counts[entity.name] = result.counts.get(entity.name, Counts())
         result.counts[entity.name] += counts
 
@@ -381,7 +393,7 @@ def _division_move_date(client, division: int) -> str | None:
 
 
 @contextlib.contextmanager
-def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
+def _rows_as_exact_sends(path: str) -> Iterator[None]:
     """A row without the fields Exact always sends, or with values of another type, stops the
     pull before its page is stored: guessing would store wrong data and move the checkpoint past it."""
     try:
@@ -390,19 +402,19 @@ def _rows_as_exact_sends(entity: SyncEntity) -> Iterator[None]:
         problem = f"{type(exc).__name__}: {exc}"  # Python's words, for support
         raise ExactsyncError(msg("Exact sent a {path} row that is not what Exact sends ({problem}): nothing of that "
                                  "page was stored; the next run tries again, and if this stays, report it to "
-                                 "support with this message", path=entity.path, problem=problem)) from None
+                                 "support with this message", path=path, problem=problem)) from None
 
 
-def _read_entity(client, db, entity: SyncEntity, today: date, item_groups: tuple[str, ...],
+def _read_entity(client, db, entity: SyncEntity, now: datetime, item_groups: tuple[str, ...],
                  progress: Callable[[str, int], None], *, watch: bool = True) -> Counts:
     """Read one sync endpoint from its checkpoint. While `watch`, a page holding rows the
     checkpoint already covers raises TimestampsWentBack before anything of it is stored."""
     checkpoint = load_checkpoint(db, entity.name) or Checkpoint(1, None)
-    ctx = Context(today=today, item_groups=item_groups, generation=checkpoint.generation)
+    ctx = Context(today=amsterdam_today(now), now=now, item_groups=item_groups, generation=checkpoint.generation)
     counts, rows_read, highest, ordered = Counts(), 0, checkpoint.timestamp, True
     params = {"$filter": f"Timestamp gt {int(checkpoint.timestamp)}L", "$select": ",".join(entity.select)}
     for page in _read_ahead(client.pages(entity.path, params)):
-        with _rows_as_exact_sends(entity):
+        with _rows_as_exact_sends(entity.path):
             stamps = [odata.parse_int64(r["Timestamp"]) for r in page]
             if watch and stamps and min(stamps) <= checkpoint.timestamp:
                 raise TimestampsWentBack(msg("Exact sent {path} rows with a Timestamp of {timestamp}, at or below the "

@@ -227,14 +227,8 @@ def material_problem(material: dict, stored: dict | None, exact_item: Callable[[
 
 
 def item_problem(code: str, why: str) -> invoice_mod.ItemProblem:
-    shown = mapping.reason_message(why)
-    if why == mapping.NOT_A_SALES_ITEM:
-        return invoice_mod.ItemProblem(shown, msg("make item {item} a sales item in Exact again", item=repr(code)))
-    if why.startswith(mapping.ENDED):
-        return invoice_mod.ItemProblem(shown, msg("remove or move the end date of item {item} in Exact",
-                                                  item=repr(code)))
-    # deleted there: nothing brings it back
-    return invoice_mod.ItemProblem(shown if why else msg("is inactive in Exact"))
+    return invoice_mod.ItemProblem(mapping.reason_message(why) if why else msg("is inactive in Exact"),
+                                   mapping.fix_for("item", why, repr(code)) or "")
 
 
 def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:

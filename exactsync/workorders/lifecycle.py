@@ -240,6 +240,31 @@ def archive(db: sqlite_utils.Database, number: str) -> None:
                  record=order["number"], action=msg("none: the next exactsync push sends it"))
 
 
+def resend(db: sqlite_utils.Database, number: str) -> list[str]:
+    """Queue a sent work order again whose draft invoice the office deleted in Exact: the next push
+    makes a new draft, exactly once, reusing its documents that are still in Exact. Push reads the
+    outbox of an archived work order, so the caller holds the run lock. Returns the push steps that
+    will be sent again."""
+    with transaction(db):
+        order = get_work_order(db, number)
+        if order["status"] != "sent":
+            raise WorkOrderError(msg("work order {number} is {status}, not sent: only a sent work order whose draft "
+                                     "invoice was deleted in Exact can be sent again (see exactsync workorder show "
+                                     "{number})", number=order["number"], status=status_label(order["status"])))
+        if order["exact_deleted_at"] is None:
+            raise WorkOrderError(msg(
+                "the draft invoice for {number} was not deleted in Exact (as far as the last exactsync pull saw): "
+                "it is not sent again, or it would be invoiced twice; delete the draft in Exact first, then run "
+                "exactsync pull and this command again", number=order["number"]))
+        again = outbox.requeue_deleted_draft(db, order["id"])
+        store.update_work_order(db, order["id"], {"status": "archived", "exact_invoice_id": None,
+                                                  "exact_order_number": None, "exact_deleted_at": None})
+        log.info(db, "workorder", msg("work order {number} queued again for Exact: a new draft invoice, its "
+                                      "documents still in Exact reused", number=order["number"]),
+                 record=order["number"], action=msg("none: the next exactsync push sends it"))
+    return again
+
+
 def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
     """The snapshot taken again at archive, so the invoice shows the customer as it is now;
     a customer or address removed meanwhile keeps the snapshot taken before. Both are found by
@@ -251,8 +276,9 @@ def _current_snapshot(db: sqlite_utils.Database, order: dict) -> dict:
     return _snapshot(customer, address)
 
 
-def list_orders(db: sqlite_utils.Database, status: str | None = None) -> list[dict]:
-    return store.list_work_orders(db, status)
+def list_orders(db: sqlite_utils.Database, status: str | None = None, exact_number: int | None = None) -> list[dict]:
+    """The work orders, of `status`, and of Exact's draft (OrderNumber) or invoice number `exact_number`."""
+    return store.list_work_orders(db, status, exact_number)
 
 
 def details(db: sqlite_utils.Database, number: str) -> dict:
