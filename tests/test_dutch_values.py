@@ -9,7 +9,7 @@ import pytest
 from exactsync import i18n, log
 from exactsync.i18n import msg, nmsg
 from exactsync.store import get_state, set_state
-from exactsync.workorders.lookup import WorkOrderError, parse_date, parse_quantity, parse_time
+from exactsync.workorders.lookup import WorkOrderError, parse_date, parse_quantity, typed_date, typed_time
 
 from cli_results import ok
 from factories import add_customer, add_item
@@ -57,17 +57,20 @@ def test_a_date_in_a_stored_message_reads_as_each_language_writes_it():
 @pytest.mark.parametrize("typed, date_text", [("2026-12-08", "2026-12-08"), ("08-12-2026", "2026-12-08"),
                                               ("8-12-2026", "2026-12-08")])
 def test_a_date_is_typed_as_iso_or_day_first(typed, date_text):
-    assert parse_date(typed) == date_text
+    assert parse_date(typed_date(typed)) == date_text
 
 
 @pytest.mark.parametrize("typed, time_text", [("08:30", "08:30"), ("8:30", "08:30"), ("23:59", "23:59")])
 def test_a_time_is_typed_with_or_without_its_leading_zero(typed, time_text):
-    assert parse_time(typed) == time_text
+    assert typed_time(typed) == time_text
 
 
-def test_31_november_is_no_date():
-    with pytest.raises(WorkOrderError):
-        parse_date("31-11-2026")
+def test_31_november_is_no_date_and_a_file_s_date_is_iso_only():
+    for typed in ("31-11-2026", "2026-11-31"):
+        with pytest.raises(WorkOrderError):
+            parse_date(typed_date(typed))
+    with pytest.raises(WorkOrderError):  # an import file is read as its schema says: ISO
+        parse_date("08-12-2026")
 
 
 def test_plan_takes_the_dutch_date_and_says_it_back_in_dutch(run, db):

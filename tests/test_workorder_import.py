@@ -76,7 +76,7 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
     bad = GOOD + [
         {"customer": "99", "description": "", "status": "sent", "colour": "red"},
         {"customer": "25", "description": "x", "work_address": other_address,
-         "planned": {"employee": "", "date": "12/01/2026", "time": "8u"},
+         "planned": {"employee": "", "date": "01-12-2026", "time": "8u"},
          "hours": [{"kind": "pause", "minutes": 1.5, "employee": "Jan"}, "lots"],
          "materials": [{"item": "X9", "quantity": 1}, {"item": "OLD", "quantity": "-2"}],
          "forms": [{"name": "Check", "answers": {}}, {"name": "", "answers": {"q": ["a"]}}]},
@@ -99,7 +99,7 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
         f"  entry 5, work_address: work address {other_address} belongs to another customer, not to customer "
         f"25 (Bakkerij Jansen): choose one from exactsync workaddress list 25, or add one there",
         "  entry 5, planned.employee: the employee must not be empty",
-        "  entry 5, planned.date: date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got '12/01/2026'",
+        "  entry 5, planned.date: date must be a date as YYYY-MM-DD, e.g. 2026-12-01, got '01-12-2026'",
         "  entry 5, planned.time: time must be HH:MM on a 24-hour clock, e.g. 08:30, got '8u'",
         "  entry 5, hours[0].kind: must be work or travel, got 'pause'",
         "  entry 5, hours[0].minutes: minutes must be a whole number from 1 to 1440 (24 hours) per booking, "

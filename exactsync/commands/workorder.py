@@ -24,9 +24,9 @@ from exactsync.workorders.lookup import (
     WorkOrderError,
     get_work_order,
     parse_answer,
-    parse_date,
     parse_quantity,
-    parse_time,
+    typed_date,
+    typed_time,
 )
 
 
@@ -119,12 +119,13 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
     Example:
       exactsync workorder plan WO00001 --employee "Jan de Vries" --date 2026-12-01 --time 08:30
     """
+    on, at = typed_date(on), typed_time(at)  # 08-12-2026 and 8:30 too, as typed in Dutch
     lifecycle.plan(app.db, number, employee=employee, on=on, at=at)
     if at:
-        _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee,
-                  date=parse_date(on), time=parse_time(at)))
+        _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee, date=on,
+                  time=at))
     else:
-        _done(msg("planned {number} for {employee} on {date}", number=number, employee=employee, date=parse_date(on)))
+        _done(msg("planned {number} for {employee} on {date}", number=number, employee=employee, date=on))
 
 
 @workorder_group.command("book-time")

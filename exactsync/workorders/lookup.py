@@ -143,7 +143,8 @@ def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")  # 8-12-2026, as the werkbon writes it
-_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_SHORT_TIME = re.compile(r"^\d:[0-5]\d$")  # 8:30
 
 
 def status_label(status: str) -> Msg:
@@ -215,14 +216,25 @@ def _decimal(value) -> Decimal:
     return Decimal("NaN")
 
 
-def parse_date(value) -> str:
-    """A date typed as 2026-12-08 or as 08-12-2026 (day first, as in Dutch) -> its ISO text."""
-    text = str(value).strip()
-    dutch = _DUTCH_DATE.match(text)
+def typed_date(text: str) -> str:
+    """A date as a person types it: day first (08-12-2026, as the werkbon writes it) becomes its ISO text
+    when it is a date; anything else is left for parse_date to take or refuse."""
+    dutch = _DUTCH_DATE.match(text.strip())
     try:
-        if dutch:
-            text = date(int(dutch[3]), int(dutch[2]), int(dutch[1])).isoformat()
-        elif not _DATE.match(text):
+        return date(int(dutch[3]), int(dutch[2]), int(dutch[1])).isoformat() if dutch else text
+    except ValueError:
+        return text
+
+
+def typed_time(text: str) -> str:
+    """A time as a person types it: 8:30 is 08:30."""
+    return text.strip().zfill(5) if _SHORT_TIME.match(text.strip()) else text
+
+
+def parse_date(value) -> str:
+    text = str(value).strip()
+    try:
+        if not _DATE.match(text):
             raise ValueError
         date.fromisoformat(text)
     except ValueError:
@@ -235,7 +247,7 @@ def parse_time(value) -> str:
     text = str(value).strip()
     if not _TIME.match(text):
         raise WorkOrderError(msg("time must be HH:MM on a 24-hour clock, e.g. 08:30, got {value}", value=repr(value)))
-    return text.zfill(5)  # 8:30 is kept as 08:30
+    return text
 
 
 def required_text(value, what: Msg) -> str:
