@@ -38,7 +38,8 @@ def assert_whole_store(path):
     assert {name for (name,) in rows_of(path, "SELECT name FROM migrations")} == {n for n, _ in store.MIGRATIONS}
 
 
-def test_the_copy_is_private_whole_and_holds_the_store(db, run, tmp_path):
+def test_the_copy_is_private_whole_and_holds_the_store(db, run, tmp_path, monkeypatch):
+    monkeypatch.setattr("exactsync.commands._output.watched", lambda: False)  # as under cron
     log.warning(db, "workorder", "kept in the backup", record="WO00001")
     old_umask = os.umask(0)
     try:
@@ -51,6 +52,11 @@ def test_the_copy_is_private_whole_and_holds_the_store(db, run, tmp_path):
     assert_whole_store(copy)
     assert rows_of(copy, "SELECT record, message FROM log") == [("WO00001", "kept in the backup")]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("copy", ".copy"))) == ["copy.db"]
+
+
+def test_a_person_at_a_terminal_is_told_where_the_copy_went(db, run):
+    result = run("backup", "copy.db")
+    assert result.exit_code == 0 and "copied to copy.db" in result.output
 
 
 def test_an_existing_file_is_kept_unless_force(db, run, tmp_path):

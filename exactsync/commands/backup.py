@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg, number
 from exactsync.store.backup import copy_store
@@ -32,6 +32,6 @@ def backup_command(app: App, file: Path, force: bool):
         raise ExactsyncError(msg("there is no store {store} to back up: run the command in the administration's "
                                  "folder, or pass its config with --config", store=str(app.config.store_path)))
     copy_store(app.db.conn, file, replace=force)
-    if sys.stderr.isatty():  # cron mails what a run prints: a backup that worked says nothing there
-        click.echo(msg("store {store} copied to {file} ({size} KiB)", store=str(app.config.store_path),
+    if _output.watched():  # cron mails what a run prints: a backup that worked says nothing there
+        _output.echo(msg("store {store} copied to {file} ({size} KiB)", store=str(app.config.store_path),
                        file=str(file), size=number(file.stat().st_size // 1024)).render(), err=True)
