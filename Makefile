@@ -41,13 +41,19 @@ bench: $(BIN)/pytest
 cassettes: $(BIN)/pytest
 	EXACTSYNC_RECORD=1 $(BIN)/python -m pytest tests/test_cassettes.py
 
-# The Dutch catalog: extract every marked message (babel.cfg), add the new ones to the .po
+# The Dutch catalogs: extract every marked message and help text (babel.cfg, whose extractor is
+# exactsync.cli_language.extract, so the package must be installed), add the new ones to the .po
 # (untranslated until someone writes their Dutch) and compile the .mo that ships in the package.
+# Click's own texts (usage, errors, prompts) come from the installed click's source into click.po.
+CLICK_SOURCE = $(shell $(BIN)/python -c 'import click, os; print(os.path.dirname(click.__file__))')
 catalogs: $(BIN)/pytest
 	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project exactsync -o build/exactsync.pot .
-	$(BIN)/pybabel update -i build/exactsync.pot -d exactsync/locale -D exactsync --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
-	$(BIN)/pybabel compile -d exactsync/locale -D exactsync --statistics
+	$(BIN)/pybabel extract --no-location --sort-output --project click -o build/click.pot $(CLICK_SOURCE)
+	for domain in exactsync click; do \
+	  $(BIN)/pybabel update -i build/$$domain.pot -d exactsync/locale -D $$domain --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date && \
+	  $(BIN)/pybabel compile -d exactsync/locale -D $$domain --statistics || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

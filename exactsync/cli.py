@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from exactsync import __version__, i18n
+from exactsync import __version__, cli_language, i18n
 from exactsync.config import DEFAULT_CONFIG_NAME
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import _, msg
@@ -101,8 +101,8 @@ class Declined(click.ClickException):
 
 
 def confirm(question: str) -> None:
-    """Ask `question` on the terminal; a no stops the command with nothing changed."""
-    if not click.confirm(question, err=True):
+    """Ask `question` on the terminal ([y/N], in Dutch [j/N]); a no stops the command with nothing changed."""
+    if not cli_language.confirm(question):
         raise Declined()
 
 
@@ -135,8 +135,15 @@ def checking_text(command: click.Command) -> click.Command:
     return command
 
 
-class ExactsyncGroup(click.Group):
+class ExactsyncGroup(cli_language.HelpGroup):
     """Loads a command's module when the command runs (click's lazily loading group)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Before the options are parsed: --help and the usage errors come in the language of the
+        # environment or the config too, not only in that of --lang.
+        cli_language.install()
+        cli_language.choose_language_early(ctx)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -150,14 +157,16 @@ class ExactsyncGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list in --help, from COMMANDS: as click writes it, without importing every command."""
         limit = formatter.width - 6 - max(map(len, COMMANDS))
-        rows = [(name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
-                for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
+        rows = [(name, cli_language.short_help(COMMANDS[name][2], limit)) for name in self.list_commands(ctx)]
+        with formatter.section(cli_language.click_gettext("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.MissingParameter as exc:
+            cli_language.name_missing(exc)
+            raise
         except ExactsyncError as exc:
             raise UserError(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -175,10 +184,12 @@ class ExactsyncGroup(click.Group):
     "--config", "config_path",
     type=click.Path(dir_okay=False),
     default=DEFAULT_CONFIG_NAME, show_default=True, envvar="EXACTSYNC_CONFIG", show_envvar=True,
+    is_eager=True, callback=cli_language.choose_config,
     help="Config file; the store lives beside it unless [store] path says otherwise.",
 )
 @click.option(
     "--lang", "language", type=click.Choice(i18n.LANGUAGES), envvar=i18n.LANG_ENV, show_envvar=True,
+    is_eager=True, callback=cli_language.choose_language,
     help="Language of the output for this command; else [interface] language in the config.",
 )
 @click.pass_context
@@ -193,9 +204,8 @@ def cli(ctx: click.Context, config_path: str, language: str | None) -> None:
     # Imported here: the config, the store and the client, which --help needs none of.
     from exactsync.app import App
 
-    # Before the config is read: its errors, too, come in the language asked for (else, until the config
-    # says otherwise, in English).
-    i18n.use(language or i18n.DEFAULT_LANGUAGE)
+    # The language is chosen by now (cli_language.choose_language_early, --lang): the config's errors,
+    # too, come in it.
     ctx.obj = App(config_path, language_chosen=language is not None)
 
 

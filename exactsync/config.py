@@ -94,6 +94,8 @@ KEYS: tuple[Key, ...] = (
         "your administration has a general attachment type (183), check-settings recommends that one"),
     Key("workorders", "number_prefix", str, "WO", "Prefix of work order numbers (WO00001, WO00002, ...)"),
     Key("workorders", "company_name", str, "", "Your company name, printed at the top of the work order PDFs"),
+    Key("workorders", "company_address", str, "",
+        "One line under the company name on the PDFs, e.g. \"Kerkstraat 1, 3511 AA Utrecht\"; empty = none"),
     # 100 years is keeping everything; more would overflow the date arithmetic of the cut-off.
     Key("log", "retention_days", int, 90, "Log rows older than this many days are removed (at most 36500)",
         maximum=36_500),

@@ -289,7 +289,7 @@ class Demo:
 
     def closing_words(self) -> str:
         seconds = time.perf_counter() - self.started
-        return "\n" + msg("Demo finished in {seconds} s.", seconds=format(seconds, ".1f")).render()
+        return "\n" + msg("Demo finished in {seconds} s.", seconds=i18n.tenths(seconds)).render()
 
     # -- running and printing commands -------------------------------------------------------------------
 
@@ -341,10 +341,6 @@ def _invoke(cli: click.Command, args: list[str]) -> int:
     return 0
 
 
-def _quantity(value) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
-
-
 def render_invoice(invoice: dict) -> str:
     remarks = " / ".join(filter(None, (invoice.get("Remarks") or "").splitlines()))
     lines = [msg("draft sales invoice (Status {status}) in journal {journal}", status=str(invoice["Status"]),
@@ -354,10 +350,10 @@ def render_invoice(invoice: dict) -> str:
     width = max(12, *(len(label) for label, _value in fields))
     lines += [f"  {label:<{width}} {value}" for label, value in fields]
     for line in invoice["SalesInvoiceLines"]["results"]:  # expanded, Exact wraps the lines in "results"
-        lines.append(f"  {_quantity(line['Quantity']):>8} x {line['ItemCode']:<10} {line['Description']:<34} "
-                     f"{Decimal(str(line['AmountFC'])):>10.2f}")
+        lines.append(f"  {i18n.quantity(str(line['Quantity'])):>8} × {line['ItemCode']:<10} {line['Description']:<34} "
+                     f"{i18n.amount(Decimal(str(line['AmountFC']))):>10}")
     total = _("total (excl. VAT)")
-    lines.append(f"  {total:>57} {Decimal(str(invoice['AmountFC'])):>10.2f} {invoice['Currency']}")
+    lines.append(f"  {total:>57} {i18n.money(Decimal(str(invoice['AmountFC'])), invoice['Currency']):>12}")
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ import sqlite_utils
 from exactsync import activation
 from exactsync import log as logmod
 from exactsync.config import Config
-from exactsync.i18n import Msg, _, msg, number
+from exactsync.i18n import Msg, _, msg, nmsg, number
 from exactsync.settings_check import unverified_reason
 from exactsync.store import get_state
 from exactsync.store.workorders import count_refused_by_checks, oldest_queued, work_order_counts
@@ -121,8 +121,9 @@ def _waiting(db: sqlite_utils.Database) -> Finding | None:
     count = work_order_counts(db).get("failed", 0) + count_refused_by_checks(db)
     if not count:
         return None
-    return Finding(WARNING, msg("{count} work order(s) refused or failed wait for a person: exactsync log --errors "
-                                "says what to fix", count=number(count)))
+    return Finding(WARNING, nmsg("{count} work order refused or failed waits for a person: exactsync log --errors "
+                                 "says what to fix", "{count} work orders refused or failed wait for a person: "
+                                 "exactsync log --errors says what to fix", count))
 
 
 def _queued(db: sqlite_utils.Database, hours: int, now: datetime) -> Finding | None:
@@ -138,8 +139,8 @@ def _errors(db: sqlite_utils.Database, now: datetime) -> Finding | None:
     count = logmod.count_since(db, "error", iso(now - timedelta(hours=24)))
     if not count:
         return None
-    return Finding(WARNING, msg("{count} error(s) in the last 24 hours: exactsync log --errors",
-                                count=number(count)))
+    return Finding(WARNING, nmsg("{count} error in the last 24 hours: exactsync log --errors",
+                                 "{count} errors in the last 24 hours: exactsync log --errors", count))
 
 
 def _calls(db: sqlite_utils.Database, now: datetime) -> Finding | None:

@@ -228,7 +228,8 @@ def check_all(client, settings: Settings, today: date) -> list[Verdict]:
         reads.append(("document_type", str(settings.document_type),
                       lambda: judge_document_type(settings.document_type, _document_types(client))))
     else:
-        verdicts.append(Verdict("document_type", msg("{type} (not used: pdfs is none)", type=settings.document_type)))
+        verdicts.append(Verdict("document_type",
+                                msg("{type} (not used: no PDFs are sent)", type=settings.document_type)))
     for name, value, check in reads:
         if not division.ok:
             why = msg("not checked: the division is not valid") if division.checked \

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import N_, Msg, msg
+from exactsync.i18n import N_, Msg, N_plural, msg, nmsg
 from exactsync.store import changes, get_state, set_state, transaction
 from exactsync.store import wipe as store_wipe
 from exactsync.store.records import delete_checkpoint
@@ -45,6 +45,17 @@ TABLE_LABELS = {"customers": N_("customers"), "work_addresses": N_("work address
                 "time_bookings": N_("time bookings"), "materials": N_("materials"), "forms": N_("forms"),
                 "form_answers": N_("form answers"), "outbox": N_("outbox")}
 PART_LABELS = {p.name: TABLE_LABELS[p.tables[0]] for p in PARTS}
+# Each table's rows counted as people read them: "1 customer", "3 customers".
+TABLE_COUNTS = {
+    "customers": N_plural("{count} customer", "{count} customers"),
+    "work_addresses": N_plural("{count} work address", "{count} work addresses"),
+    "items": N_plural("{count} item", "{count} items"),
+    "item_groups": N_plural("{count} item group", "{count} item groups"),
+    "work_orders": N_plural("{count} work order", "{count} work orders"),
+    "time_bookings": N_plural("{count} time booking", "{count} time bookings"),
+    "materials": N_plural("{count} material", "{count} materials"), "forms": N_plural("{count} form", "{count} forms"),
+    "form_answers": N_plural("{count} form answer", "{count} form answers"),
+    "outbox": N_plural("{count} outbox row", "{count} outbox rows")}
 
 
 @dataclass
@@ -144,7 +155,7 @@ def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:
     part must be empty; after it, only customers and items made locally count.
     """
     if get_state(db, "connected_at") is None:
-        return {TABLE_LABELS[t]: n for part in counts(db).values() for t, n in part.items() if n}
+        return {TABLE_COUNTS[t]: n for part in counts(db).values() for t, n in part.items() if n}
     found = store_wipe.made_locally(db)
     return {what: n for what, n in found.items() if n}
 
@@ -160,15 +171,15 @@ def _tables_of(db: sqlite_utils.Database, part: Part) -> list[str]:
 
 
 def rows_text(tables: dict[str, int]) -> Msg | None:
-    """"2 customers, 1 work addresses" as a message; None for no tables."""
-    return counted({TABLE_LABELS[t]: n for t, n in tables.items()})
+    """"2 customers, 1 work address" as a message; None for no tables."""
+    return counted({TABLE_COUNTS[t]: n for t, n in tables.items()})
 
 
-def counted(labelled: dict[str, int]) -> Msg | None:
-    """{label: rows} as "2 customers, 1 items", each label read in the reader's language; None when empty."""
+def counted(labelled: dict[tuple[str, str], int]) -> Msg | None:
+    """{(singular, plural): rows} as "2 customers, 1 item", read in the reader's language; None when empty."""
     if not labelled:
         return None
-    return joined([msg("{count} {what}", count=n, what=Msg(label)) for label, n in labelled.items()])
+    return joined([nmsg(*pair, n) for pair, n in labelled.items()])
 
 
 def joined(messages: list[Msg]) -> Msg:

@@ -58,13 +58,13 @@ def test_deactivate_without_a_terminal_needs_yes_and_changes_nothing(run, db):
     assert log_rows(db) == []
 
 
-def deactivate_on_a_terminal(config_path, answer: str) -> tuple[int, str]:
+def deactivate_on_a_terminal(config_path, answer: str, choices: bytes = b"[y/N]: ") -> tuple[int, str]:
     """`exactsync deactivate` as a separate process on a pseudo-terminal, answering its question."""
     main, child = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "deactivate"],
                                stdin=child, stdout=child, stderr=child, close_fds=True)
     os.close(child)
-    shown = _read_until(main, b"[y/N]: ")
+    shown = _read_until(main, choices)
     os.write(main, answer.encode() + b"\n")
     shown += _read_until(main, None)
     os.close(main)
@@ -102,15 +102,15 @@ def test_deactivate_asks_first_on_a_terminal(config_path, db):
 def test_deactivate_and_activate_in_dutch(run, db, tmp_path):
     set_state(db, active=1)
     refused = run("--lang", "nl", "deactivate")
-    assert (refused.exit_code, refused.output) == (2, "Foutmelding: deactivate vraagt om bevestiging, en er is geen "
+    assert (refused.exit_code, refused.output) == (2, "Fout: deactivate vraagt om bevestiging, en er is geen "
                                                       "terminal om dat te vragen: geef --yes mee om zonder vragen te "
                                                       "deactiveren\n")
     assert get_state(db, "active") == "1"
     assert run("--lang", "nl", "deactivate", "--yes").output == "koppeling gedeactiveerd\n"
     assert run("--lang", "nl", "deactivate").output == "koppeling was al niet actief\n"
     never = run("--lang", "nl", "activate")
-    assert (never.exit_code, never.output) == (1, "Foutmelding: exactsync is nog nooit met Exact gekoppeld (geen "
-                                                  "inlog opgeslagen): voer `exactsync connect` uit, dat ook de "
+    assert (never.exit_code, never.output) == (1, "Fout: exactsync is nog nooit bij Exact aangemeld (geen "
+                                                  "aanmelding opgeslagen): voer `exactsync connect` uit, dat ook de "
                                                   "koppeling activeert\n")
     (tmp_path / "exactsync.db.tokens.json").write_text("{}")
     assert run("--lang", "nl", "activate").output == "koppeling geactiveerd\n"
@@ -128,10 +128,11 @@ def test_deactivate_and_activate_in_dutch(run, db, tmp_path):
 def test_deactivate_asks_in_dutch_on_a_terminal(config_path, db, monkeypatch):
     monkeypatch.setenv("EXACTSYNC_LANG", "nl")
     set_state(db, active=1)
-    code, shown = deactivate_on_a_terminal(config_path, "n")
+    code, shown = deactivate_on_a_terminal(config_path, "nee", b"[j/N]: ")
     assert "De koppeling deactiveren? Vanaf nu gaan er geen facturen naar Exact" in shown
-    assert code == 1 and shown.rstrip().endswith("Afgebroken!") and get_state(db, "active") == "1"
-    assert english_in(shown.replace("[y/N]", "")) == set()
+    assert code == 1 and shown.rstrip().endswith("Afgebroken.") and get_state(db, "active") == "1"
+    assert english_in(shown) == set()
+    assert deactivate_on_a_terminal(config_path, "j", b"[j/N]: ")[0] == 0 and get_state(db, "active") == "0"
 
 
 SINCE = "the integration is deactivated since {}: no invoices go to Exact; exactsync activate resumes"

@@ -67,7 +67,7 @@ def test_a_config_with_errors_says_so_in_dutch(tmp_path, run):
     result = run("--lang", "nl", "--config", str(path), "status")
     assert result.exit_code == 1
     assert result.output == (
-        f"Foutmelding: configuratie {path} heeft 6 problemen:\n"
+        f"Fout: configuratie {path} heeft 6 problemen:\n"
         "  [extra]: onbekende tabel (bekend: exact, store, settings, workorders, log, interface, monitoring)\n"
         "  [settings] division: mag niet negatief zijn, maar is -1\n"
         "  [settings] memo: moet een van none, work_address, work_description, both zijn, maar is 'everything'\n"
@@ -76,7 +76,7 @@ def test_a_config_with_errors_says_so_in_dutch(tmp_path, run):
         "  [interface] languag: onbekende sleutel\n")
     broken = write(tmp_path / "broken.toml", "[exact]\nclient_id = \n")
     assert run("--lang", "nl", "--config", str(broken), "status").output.startswith(
-        f"Foutmelding: configuratie {broken} heeft 1 probleem:\n  geen geldige TOML: ")
+        f"Fout: configuratie {broken} heeft 1 probleem:\n  geen geldige TOML: ")
     assert run("--lang", "en", "--config", str(path), "status").output.startswith(
         f"Error: config {path} has 6 problems:\n  [extra]: unknown table")
 

@@ -201,7 +201,7 @@ def test_first_connect_refuses_a_store_with_local_data(run, config, db):
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     result = run("connect")
     assert result.exit_code == 1
-    assert result.output == ("Error: the store holds data that did not come from Exact (1 customers); Exact leads, "
+    assert result.output == ("Error: the store holds data that did not come from Exact (1 customer); Exact leads, "
                              "so wipe it first: run `exactsync wipe --all` (or, when reconnecting, wipe the parts "
                              "named)\n")
     assert run("wipe", "--all", "--yes").exit_code == 0
@@ -326,15 +326,15 @@ def test_init_takes_the_registered_https_redirect_uri_and_refuses_another(run, t
 def test_connect_instructs_and_reports_in_dutch(config, db, run, monkeypatch):
     monkeypatch.setenv("EXACTSYNC_LANG", "nl")
     result = connected(config.path)
-    assert "Open dit adres in een browser, log in bij Exact en geef toegang:\n" in result.stderr
+    assert "Open dit adres in een browser, meld je aan bij Exact en geef toegang:\n" in result.stderr
     assert ("Exact stuurt de browser daarna naar https://exactsync.example/callback (die pagina mag een foutmelding "
             "tonen: geen probleem). Plak hier binnen 3 minuten het hele adres uit de adresbalk van de browser:"
             in result.stderr)
-    assert result.stderr.endswith("gekoppeld met Exact Online-administratie 123456; de koppeling is actief\n")
+    assert result.stderr.endswith("aangemeld bij Exact Online, administratie 123456; de koppeling is actief\n")
     assert english_in(result.stderr) == set()
     monkeypatch.delenv("EXACTSYNC_LANG")
     [row] = [json.loads(line) for line in run("--lang", "nl", "log", "--json").output.splitlines()]
-    assert (row["message"], row["action"]) == ("gekoppeld met Exact Online-administratie 123456; de koppeling is "
+    assert (row["message"], row["action"]) == ("aangemeld bij Exact Online, administratie 123456; de koppeling is "
                                                "actief", "geen: `exactsync pull` haalt klanten en artikelen op")
     [row] = [json.loads(line) for line in run("--lang", "en", "log", "--json").output.splitlines()]
     assert row["message"] == CONNECTED.strip()
@@ -344,19 +344,19 @@ def test_a_refused_connect_says_why_in_dutch(run, config, db, sandbox):
     nothing_pasted = run("--lang", "nl", "connect", "--no-browser", input="\n\n")
     assert nothing_pasted.exit_code == 1
     assert "Open dit adres in een browser" in nothing_pasted.output
-    assert nothing_pasted.output.endswith("Foutmelding: er is geen adres geplakt: voer `exactsync connect` uit waar "
-                                          "u kunt plakken, en plak het adres waar de browser op uitkwam\n")
+    assert nothing_pasted.output.endswith("Fout: er is geen adres geplakt: voer `exactsync connect` uit waar "
+                                          "je kunt plakken, en plak het adres waar de browser op uitkwam\n")
     assert english_in(nothing_pasted.stderr) == set()  # the login address alone on stdout
     config_mod.update(config, "exact", "redirect_uri", "http://127.0.0.1:8765/callback")
     not_https = run("--lang", "nl", "connect", "--no-browser", input="")
-    assert not_https.output == ("Foutmelding: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "
-                                "https-adres, en Exact accepteert geen ander: vul het https-adres dat voor uw app in "
-                                "het Exact App Center is geregistreerd (zie in de README het koppelen met uw "
+    assert not_https.output == ("Fout: [exact] redirect_uri 'http://127.0.0.1:8765/callback' is geen "
+                                "https-adres, en Exact accepteert geen ander: vul het https-adres dat voor je app in "
+                                "het Exact App Center is geregistreerd (zie in de README het aanmelden bij je "
                                 "Exact-administratie) in\n")
     db["customers"].insert({"exact_id": None, "code": "1", "updated_at": utcnow()})
     config_mod.update(config, "exact", "redirect_uri", sandbox.redirect_uri)
     local_data = run("--lang", "nl", "connect")
-    assert local_data.output == ("Foutmelding: de database bevat gegevens die niet uit Exact komen (1 klanten); "
+    assert local_data.output == ("Fout: de database bevat gegevens die niet uit Exact komen (1 klant); "
                                  "Exact is leidend, dus wis ze eerst: voer `exactsync wipe --all` uit (of wis bij "
                                  "opnieuw koppelen de genoemde onderdelen)\n")
     assert sum(sandbox.calls.values()) == 0
@@ -368,6 +368,6 @@ def test_init_answers_in_the_language_it_writes(run, tmp_path):
     assert written.output == (f"{path} geschreven; hierna: vul het client secret en [exact] redirect_uri in en voer "
                               "`exactsync connect` uit\n")
     again = run("--lang", "nl", "--config", str(path), "init")
-    assert again.output == (f"Foutmelding: {path} bestaat al: pas het aan, of geef --force mee om opnieuw te beginnen "
+    assert again.output == (f"Fout: {path} bestaat al: pas het aan, of geef --force mee om opnieuw te beginnen "
                             "met de standaardwaarden\n")
     assert run("--lang", "en", "--config", str(path), "init").output.startswith(f"Error: {path} already exists")

@@ -81,7 +81,7 @@ def test_demo_shows_the_outcomes(demo):
     invoice = done.stdout[done.stdout.index("draft sales invoice"):]
     assert "your ref     WO00001 / PO-881" in invoice
     assert "documents on the customer's card: Werkbon WO00001 (WO00001-werkbon.pdf, WO00001-formulieren.pdf)" in invoice
-    assert "\n      0.25 x " in invoice  # 15 minutes of travel time
+    assert "\n      0.25 × " in invoice  # 15 minutes of travel time
 
 
 @pytest.mark.slow
@@ -122,10 +122,10 @@ def test_the_demo_narrates_in_dutch_and_runs_its_commands_in_dutch(tmp_path):
     out = done.stdout
     assert "\n== Klanten en artikelen uit Exact ophalen (eerste pull: alles, met voortgang)\n$ exactsync pull\n" in out
     assert " --redirect-uri https://exactsync.example/callback --language nl\n" in out  # the config speaks Dutch
-    assert "conceptverkoopfactuur (Status 20) in dagboek 70" in out and "  uw referentie WO00001 / PO-881" in out
-    assert "documenten op de klantkaart: Werkbon WO00001 (WO00001-werkbon.pdf, WO00001-formulieren.pdf)" in out
+    assert "conceptverkoopfactuur (Status 20) in dagboek 70" in out and "  Uw referentie WO00001 / PO-881" in out
+    assert "documenten op de klantenkaart: Werkbon WO00001 (WO00001-werkbon.pdf, WO00001-formulieren.pdf)" in out
     assert "\nDemo klaar in " in out and "\nBewaard in " in out
-    assert "gekoppeld met Exact Online-administratie 123456; de koppeling is actief" in done.stderr
+    assert "aangemeld bij Exact Online, administratie 123456; de koppeling is actief" in done.stderr
     # The narration: headings, comments (the settings' names stay as they are) and what follows the demo.
     narration = [line for line in out.splitlines() if line.startswith(("== ", "# ", "Demo ", "Bewaard ", "De ", "pull, "))
                  and not line.startswith("#   ")]

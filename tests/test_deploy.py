@@ -140,7 +140,7 @@ def _top_level_imports() -> dict[str, str]:
 def test_no_module_of_the_package_needs_a_test_only_package():
     """`make demo` and a server install have only the runtime dependencies."""
     test_only = _test_only_distributions()
-    assert {"pytest", "babel", "ruff"} <= test_only
+    assert {"pytest", "ruff"} <= test_only  # babel is a runtime dependency: it formats numbers and dates
     distributions = importlib.metadata.packages_distributions()
     needing = {module: importer for module, importer in _top_level_imports().items()
                if module not in sys.stdlib_module_names

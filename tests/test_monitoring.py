@@ -127,9 +127,9 @@ def test_work_orders_waiting_for_a_person_are_a_warning(run, db, healthy):
     db.execute("INSERT INTO outbox (work_order_id, step, last_error, updated_at) SELECT id, 'invoice', "
                "'nothing to invoice', '2026-12-01T00:00:00Z' FROM work_orders WHERE number = ?", [refused])
     db.conn.commit()
-    assert checked(run) == (1, ["EXACTSYNC WARNING - 2 work order(s) refused or failed wait for a person: "
+    assert checked(run) == (1, ["EXACTSYNC WARNING - 2 work orders refused or failed wait for a person: "
                                 "exactsync log --errors says what to fix",
-                                "WARNING: 2 work order(s) refused or failed wait for a person: "
+                                "WARNING: 2 work orders refused or failed wait for a person: "
                                 "exactsync log --errors says what to fix"])
 
 
@@ -150,7 +150,7 @@ def test_a_work_order_queued_longer_than_queued_hours_is_a_warning(run, db, heal
 
 def test_errors_in_the_last_24_hours_are_a_warning(run, db, healthy):
     log.error(db, "connection", "push failed: Exact answered 500", action="none")
-    assert checked(run)[1][0] == "EXACTSYNC WARNING - 1 error(s) in the last 24 hours: exactsync log --errors"
+    assert checked(run)[1][0] == "EXACTSYNC WARNING - 1 error in the last 24 hours: exactsync log --errors"
 
 
 def test_fewer_than_a_tenth_of_the_daily_calls_left_is_a_warning(run, db, healthy):

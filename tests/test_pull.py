@@ -192,8 +192,8 @@ def test_incremental_pull_follows_creates_updates_blocks_and_deletes(connected, 
     }
     # Deletions are counted on the table of what was deleted.
     summary = {(r["table"], r["message"]) for r in log.rows(db, log.LogFilter()) if "deletions" in r["message"]}
-    assert summary == {("customer", "pull deletions: 1 customer(s) deactivated"),
-                       ("item", "pull deletions: 1 item(s) deactivated")}
+    assert summary == {("customer", "pull deletions: 1 customer deactivated"),
+                       ("item", "pull deletions: 1 item deactivated")}
 
 
 def test_an_end_date_that_passes_deactivates_without_a_change_in_exact(connected, sandbox, run, db):
@@ -209,7 +209,7 @@ def test_an_end_date_that_passes_deactivates_without_a_change_in_exact(connected
     code, name = sandbox.accounts[account]["Code"].strip(), sandbox.accounts[account]["Name"]
     ended = (today() - timedelta(days=1)).isoformat()
     assert [(r["table"], r["record"], r["message"]) for r in log.rows(db, log.LogFilter(limit=2))] == [
-        ("customer", "", "pull ended: 1 customer(s) deactivated"),
+        ("customer", "", "pull ended: 1 customer deactivated"),
         ("customer", code, f"customer {code} ({name}) ended in Exact on {ended}: deactivated by pull")]
 
 
@@ -398,7 +398,7 @@ def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run
     assert stored_customers(db) == expected_customers(sandbox)
     assert db.execute("SELECT count(*) FROM customers WHERE exact_id IS NULL OR active = 0").fetchone()[0] == 0
     removed = [r["message"] for r in log.rows(db, log.LogFilter(table="customer"))]
-    assert f"cleanup removed {inactive + 1} customer(s) that are not (or no longer) in Exact" in removed
+    assert f"cleanup removed {inactive + 1} customers that are not (or no longer) in Exact" in removed
     # Each removed record has its own row, on its own table, naming it and why.
     code, name = sandbox.accounts[victim]["Code"].strip(), sandbox.accounts[victim]["Name"]
     named = {(r["table"], r["record"], r["message"]) for r in log.rows(db, log.LogFilter(limit=None))
@@ -427,7 +427,7 @@ def test_cleanup_keeps_an_inactive_item_a_work_order_not_yet_in_exact_books(conn
     pull_ok(run)
     assert run("cleanup").exit_code == 0
     assert db.execute("SELECT exact_id FROM items WHERE active = 0").fetchall() == [(booked,)]
-    assert "cleanup kept 1 inactive item(s) that work orders not yet in Exact book" in [
+    assert "cleanup kept 1 inactive item that work orders not yet in Exact book" in [
         r["message"] for r in log.rows(db, log.LogFilter(table="item"))]
     db.execute("UPDATE work_orders SET status = 'sent'")
     assert run("cleanup").exit_code == 0
@@ -519,11 +519,11 @@ def block_a_customer_and_end_an_item_for_sales(sandbox) -> tuple[dict, dict]:
 
 
 def test_a_pull_that_deactivates_writes_rows_read_in_dutch_and_in_english(connected, sandbox, run, db):
-    assert "pull klaar in" in said(run("--lang", "nl", "pull"))
+    assert "ophalen klaar (" in said(run("--lang", "nl", "pull"))
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     output = said(run("--lang", "nl", "pull"))
-    assert english_in(output) == set() and output.startswith("pull klaar in 4 aanroepen: relaties +0 ~1 -1")
-    assert said(run("--lang", "en", "pull")).startswith("pulled in 4 calls: accounts +0 ~0 -0")
+    assert english_in(output) == set() and output.startswith("ophalen klaar (4 aanroepen): 0 klanten nieuw, 1 gewijzigd, 1 vervallen")
+    assert said(run("--lang", "en", "pull")).startswith("pulled in 4 calls: 0 new customers, 0 changed, 0 deactivated")
     code, name = customer["Code"].strip(), customer["Name"]
     item_code, description = item["Code"].strip(), item["Description"]
     dutch, english = logged(run, "nl"), logged(run, "en")
@@ -552,7 +552,7 @@ def test_a_pull_on_a_terminal_shows_its_progress_in_the_readers_language():
 
     assert _reading("accounts", 12_345) == "reading accounts 12,345 rows"
     i18n.use("nl")
-    assert _reading("accounts", 12_345) == "relaties lezen: 12.345 regels"
+    assert _reading("accounts", 12_345) == "klanten lezen: 12.345 regels"
 
 
 def test_customers_and_items_list_in_dutch(connected, sandbox, run):
@@ -560,7 +560,7 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run):
     customer, item = block_a_customer_and_end_an_item_for_sales(sandbox)
     pull_ok(run)
     shown = ok(run("--lang", "nl", "customers", "--all", "--search", customer["Name"]))
-    for dutch in ("naam", "adres", "plaats", "land", "reden inactief", "is geblokkeerd in Exact", "1 regels"):
+    for dutch in ("naam", "adres", "plaats", "land", "inactief omdat", "is geblokkeerd in Exact", "1 regel"):
         assert dutch in shown
     row_values = (customer["Name"], customer["AddressLine1"] or "", customer["City"] or "")
     assert english_in(without(shown, *row_values)) == set()
@@ -569,11 +569,11 @@ def test_customers_and_items_list_in_dutch(connected, sandbox, run):
     assert (found["code"], found["inactive_reason"]) == (customer["Code"].strip(), "is geblokkeerd in Exact")
 
     shown = ok(run("--lang", "nl", "items", "--all", "--search", item["Description"]))
-    for dutch in ("omschrijving", "artikelgroep (code)", "eenheid", "is geen verkoopartikel in Exact", " regels"):
+    for dutch in ("omschrijving", "artikelgroepcode", "eenheid", "is geen verkoopartikel in Exact", " regels"):
         assert dutch in shown
     assert english_in(without(shown, *(i["Description"] for i in sandbox.items.values()))) == set()
     english = ok(run("--lang", "en", "items", "--all", "--search", item["Description"]))
-    assert "item_group_code" in english and "is not a sales item in Exact" in english and " rows" in english
+    assert "item group code" in english and "is not a sales item in Exact" in english and " row" in english
     too_long = run("--lang", "nl", "items", "--search", "x" * 1001)
     assert too_long.exit_code == 2 and "ten hoogste 1000 tekens, dit zijn er 1.001" in too_long.output
 
@@ -584,15 +584,15 @@ def test_cleanup_rows_read_in_dutch(connected, sandbox, run, db):
     pull_ok(run)
     before = {r["message"] for r in logged(run, "en")}
     output = said(run("--lang", "nl", "cleanup"))
-    assert output.startswith("verwijderd: 1 werkadres(sen), 1 klant(en), 1 artikel(en), 0 artikelgroep(en)")
+    assert output.startswith("schoonmaak klaar, verwijderd: 1 werkadres, 1 klant, 1 artikel, 0 artikelgroepen")
     code, name = customer["Code"].strip(), customer["Name"]
     dutch = [(d["message"], d["action"]) for d, e in zip(logged(run, "nl"), logged(run, "en"), strict=True)
              if e["message"] not in before]
-    assert (f"klant {code} ({name}) is geblokkeerd in Exact: verwijderd door cleanup", "geen") in dutch
+    assert (f"klant {code} ({name}) is geblokkeerd in Exact: verwijderd door de schoonmaak", "geen") in dutch
     assert (f"artikel {item['Code'].strip()} ({item['Description']}) is geen verkoopartikel in Exact: verwijderd "
-            "door cleanup", "geen") in dutch
-    assert ("cleanup verwijderde 1 klant(en) die niet (meer) in Exact staan", "") in dutch
-    assert any(m.endswith(f" van klant {code}: door cleanup verwijderd met de klant") for m, _ in dutch)
+            "door de schoonmaak", "geen") in dutch
+    assert ("schoonmaak verwijderde 1 klant die niet (meer) in Exact staat", "") in dutch
+    assert any(m.endswith(f" van klant {code}: door de schoonmaak verwijderd met de klant") for m, _ in dutch)
     streets = [a["AddressLine1"] or "" for a in sandbox.addresses.values() if a["Account"] == customer["ID"]]
     read_in_dutch = " ".join(f"{m} {a}" for m, a in dutch)
     assert english_in(without(read_in_dutch, name, item["Description"], customer["City"] or "", *streets)) == set(), (

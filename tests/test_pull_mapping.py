@@ -114,7 +114,7 @@ def test_a_stored_reason_is_read_back_as_its_message_in_either_language():
     assert stored[2].startswith(mapping.NOT_A_CUSTOMER)
     i18n.use("nl")
     assert [str(mapping.reason_message(reason)) for reason in stored] == [
-        "is geen klant in Exact (status A)", "is in Exact beëindigd op 2026-11-27",
+        "is geen klant in Exact (status A)", "is in Exact beëindigd op 27-11-2026",
         "is geen klant in Exact (geen status)",
         "zit in artikelgroep MAT, die niet in [settings] item_groups staat",
         "heeft geen artikelgroep en valt dus buiten [settings] item_groups"]

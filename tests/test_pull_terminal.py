@@ -70,7 +70,7 @@ def test_the_first_pull_on_a_terminal_draws_each_line_once_and_ends_with_its_sum
     shown = [re.sub(r"^\W+|\s+\d+:\d\d:\d\d$", "", line) for line in screen(drawn)]
     assert shown == ["reading accounts 40 rows", "reading addresses 51 rows", "reading items 10 rows",
                      "reading deleted 0 rows", shown[-1]], drawn
-    assert shown[-1].startswith("pulled in 6 calls: accounts +37"), drawn
+    assert shown[-1].startswith("pulled in 6 calls: 37 new customers, 0 changed"), drawn
 
 
 def test_a_line_echoed_while_progress_lines_are_live_is_printed_above_them_and_kept(monkeypatch):

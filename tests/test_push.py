@@ -170,7 +170,7 @@ def test_every_refusal_has_its_row_and_the_others_still_go_through(sandbox, conf
                     "and removed by cleanup)",
         other_address: f"work order {other_address}: its work address is not linked to customer "
                        f"{name[other_address]}",
-        item_gone: f"work order {item_gone}: material item(s) '{codes[2]}' (deleted in Exact) cannot be invoiced",
+        item_gone: f"work order {item_gone}: material item '{codes[2]}' (deleted in Exact) cannot be invoiced",
         nothing: f"work order {nothing} has nothing to invoice: no booked time with a time item set, no materials "
                  "and no default item",
     }
@@ -469,7 +469,7 @@ def test_a_store_without_the_item_asks_exact_and_refuses_what_exact_no_longer_ha
     assert [i["Description"] for i in sandbox.invoices.values()] == [f"Werkbon {first}"]
     assert sandbox.calls["GET logistics/Items"] == 2
     [(_, record, message, action)] = log_rows(db, "error")
-    assert (record, message) == (second, f"work order {second}: material item(s) '{gone}' (is no longer in Exact) "
+    assert (record, message) == (second, f"work order {second}: material item '{gone}' (is no longer in Exact) "
                                          "cannot be invoiced")
     assert action.startswith("an item deleted in Exact cannot come back")
 
@@ -500,7 +500,7 @@ def test_an_item_exact_made_unsellable_after_archiving_is_refused_with_what_exac
     assert sandbox.invoices == {}
     [(_, _, message, action)] = log_rows(db, "error")
     why = why.format(yesterday=yesterday.date().isoformat())
-    assert message == f"work order {number}: material item(s) '{code}' ({why}) cannot be invoiced"
+    assert message == f"work order {number}: material item '{code}' ({why}) cannot be invoiced"
     assert action == fix.format(code=code) + "; the next pull and push send it"
 
     # Doing what the action says is enough.

@@ -147,7 +147,7 @@ def test_a_complete_work_order_is_not_refused():
     (dict(address=None),
      "work order WO00007: its work address is not linked to customer 25 (Bakkerij Jansen)"),
     (dict(active=()),
-     "work order WO00007: material item(s) 'M100' (deleted in Exact) cannot be invoiced"),
+     "work order WO00007: material item 'M100' (deleted in Exact) cannot be invoiced"),
     (dict(materials=[]),
      "work order WO00007 has nothing to invoice: no booked time with a time item set, no materials and no "
      "default item"),
@@ -167,7 +167,7 @@ def test_a_material_refusal_asks_only_what_can_be_done_for_an_archived_work_orde
                "B": invoice.ItemProblem("ended in Exact on 2026-01-31",
                                         "remove or move the end date of item 'B' in Exact")}
     refused = invoice.material_refusal("WO00007", fixable)
-    assert str(refused.message) == ("work order WO00007: material item(s) 'A' (is not a sales item in Exact), "
+    assert str(refused.message) == ("work order WO00007: material items 'A' (is not a sales item in Exact), "
                                "'B' (ended in Exact on 2026-01-31) cannot be invoiced")
     assert str(refused.action) == ("make item 'A' a sales item in Exact again; remove or move the end date of item 'B' "
                               "in Exact; the next pull and push send it")

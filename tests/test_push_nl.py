@@ -35,14 +35,14 @@ def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):
     dutch = run("--lang", "nl", "push", "--dry-run", env={"COLUMNS": "400"})
 
     assert dutch.exit_code == 0, dutch.output
-    for text in ("werkbon", "uitkomst", "regels", "uw referentie", "opmerkingen", "zou worden verstuurd",
+    for text in ("werkbon", "uitkomst", "regels", "Uw referentie", "opmerkingen", "zou worden verstuurd",
                  f"geweigerd: werkbon {bad} heeft niets te factureren", f"in document Werkbon {good}, op de factuur:",
-                 "2 werkbon(nen) in de wachtrij; er is niets verstuurd"):
+                 "2 werkbonnen in de wachtrij; er is niets verstuurd"):
         assert text in dutch.output
     assert english_in(dutch.output) == set()
     english = run("--lang", "en", "push", "--dry-run", env={"COLUMNS": "400"})
     for text in ("work order", "outcome", "your ref", "would be sent", f"refused: work order {bad} has nothing to "
-                 "invoice", f"in document Werkbon {good}, on the invoice:", f"{good}-werkbon.pdf", "2 work order(s) queued; nothing was sent"):
+                 "invoice", f"in document Werkbon {good}, on the invoice:", f"{good}-werkbon.pdf", "2 work orders queued; nothing was sent"):
         assert text in english.output
     shown = {s["number"]: s for s in json.loads(run("--lang", "nl", "push", "--dry-run", "--json").output)}
     assert shown[bad]["refusal"]["message"].startswith(f"werkbon {bad} heeft niets te factureren")
@@ -101,13 +101,13 @@ def test_the_reasons_pull_and_cleanup_stored_read_in_dutch_in_a_refusal():
                 "C": invoice.item_problem("C", "deleted in Exact")}
     refused = invoice.material_refusal("WO00007", problems)
     i18n.use("nl")
-    assert str(refused.message) == ("werkbon WO00007: materiaalartikel(en) 'A' (is in Exact beëindigd op 2026-01-31), "
+    assert str(refused.message) == ("werkbon WO00007: materiaalartikelen 'A' (is in Exact beëindigd op 31-01-2026), "
                                     "'B' (is geen verkoopartikel in Exact), 'C' (verwijderd in Exact) kunnen niet "
                                     "gefactureerd worden")
     fixable = invoice.material_refusal("WO00007", {"A": problems["A"], "B": problems["B"]})
     assert str(fixable.action) == ("verwijder of verschuif de einddatum van artikel 'A' in Exact; maak artikel 'B' in "
                                    "Exact weer een verkoopartikel; de volgende pull en push versturen de werkbon")
-    assert fixable.message.english() == ("work order WO00007: material item(s) 'A' (ended in Exact on 2026-01-31), "
+    assert fixable.message.english() == ("work order WO00007: material items 'A' (ended in Exact on 2026-01-31), "
                                          "'B' (is not a sales item in Exact) cannot be invoiced")
     # The item-group reason reads in Dutch too; one written by an older version is shown as stored.
     assert str(mapping.reason_message("is in item group 9, which is not in [settings] item_groups")) == (
@@ -126,4 +126,4 @@ def test_a_work_order_exact_refused_reads_in_dutch(sandbox, config_path):
     [row] = [r for r in log.rows(db, log.LogFilter(kinds=("error",), table="workorder")) if r["record"] == number]
     assert row["message"] == (f"werkbon {number}: Exact weigerde de factuur: Ongeldige referentie: Besteld door "
                               "(00000000-0000-4000-8000-0000000000ff)")
-    assert row["action"] == "kijk wat Exact meldt; push probeert het opnieuw vanaf 2030-03-17 18:52:40 (poging 2 van 5)"
+    assert row["action"] == "kijk wat Exact meldt; push probeert het opnieuw vanaf 17-03-2030 18:52 (poging 2 van 5)"

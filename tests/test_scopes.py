@@ -85,7 +85,7 @@ def test_a_missing_scope_is_said_in_dutch(sandbox, config_path, run):
     result = run("--lang", "nl", "push")
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (
-        "Foutmelding: Exact weigerde POST salesinvoice/SalesInvoices: deze app mag de scope \"Sales invoices\" van "
+        "Fout: Exact weigerde POST salesinvoice/SalesInvoices: deze app mag de scope \"Sales invoices\" van "
         "Exact niet gebruiken (Exact antwoordde 403: Forbidden - Application Scope Violated): vink \"Sales invoices\" "
         "aan als beheren (lezen/schrijven) voor deze app in het App Center van Exact en voer dan exactsync connect uit")
     [error] = errors(db)

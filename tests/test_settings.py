@@ -15,6 +15,7 @@ from exactsync.exact.tokens import TokenStore
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.settings_check import judge_document_type
+from exactsync.settings_text import label
 from exactsync.store import get_state
 
 from language_helpers import english_in
@@ -88,7 +89,7 @@ def test_each_setting_wrong_on_its_own(run, sandbox, config_path, db, setting, v
         assert wrong == [setting]
     assert get_state(db, "settings_fingerprint") is None
     error = next(r for r in log.rows(db, log.LogFilter(kinds=("error",))) if r["record"] == setting)
-    assert (error["table"], error["record"], error["message"]) == ("settings", setting, f"{setting}: {verdicts[setting]['problem']}")
+    assert (error["table"], error["record"], error["message"]) == ("settings", setting, f"{label(setting).english()}: {verdicts[setting]['problem']}")
 
 
 def test_a_case_only_difference_names_the_right_spellings(run, sandbox, config_path):
@@ -117,7 +118,7 @@ def test_an_edit_after_the_check_blocks_pull_and_push_until_checked_again(run, s
     assert sum(sandbox.calls.values()) == 0
     shown = json.loads(run("settings", "--json").stdout)
     assert shown["changed_since_verified"] is True and shown["settings"]["memo"] == "none"
-    assert "changed (verified: 'both')" in run("settings").output
+    assert "changed (verified: both)" in run("settings").output
 
     assert run("check-settings").exit_code == 0
     assert run("pull").exit_code == 0
@@ -189,7 +190,7 @@ def test_a_missing_scope_is_named_with_what_to_do(run, sandbox, config_path, db,
     assert named["problem"].endswith(" (Exact answered 403: Forbidden - Application Scope Violated. Cannot read)")
     assert [name for name, v in scopes(result).items() if not v["ok"]] == [missing]
     assert get_state(db, "settings_fingerprint") is None
-    assert any(r["message"] == f"scope: {named['problem']}" and r["action"] == fix
+    assert any(r["message"] == f"Scope: {named['problem']}" and r["action"] == fix
                for r in log.rows(db, log.LogFilter(kinds=("error",))))
 
 
@@ -218,7 +219,7 @@ def test_pdfs_none_needs_no_documents_scope_and_reads_no_document_types(run, san
     result, verdicts = check(run, sandbox, config_path, pdfs="none", document_type=INVENTED_TYPE)
     assert result.exit_code == 0, result.output
     assert "Organization documents" not in scopes(result)
-    assert verdicts["document_type"] == {"setting": "document_type", "value": f"{INVENTED_TYPE} (not used: pdfs is none)",
+    assert verdicts["document_type"] == {"setting": "document_type", "value": f"{INVENTED_TYPE} (not used: no PDFs are sent)",
                                          "ok": True, "checked": True, "problem": "", "fix": ""}
     assert not any(call.startswith("GET documents/") for call in sandbox.calls)
 
@@ -282,7 +283,7 @@ def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
     result = run("--lang", "nl", "check-settings")
     assert result.exit_code == 1
     for dutch_text in ("instelling", "waarde", "controle", "te nemen actie", "in orde",
-                       "Foutmelding: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
+                       "Fout: 1 instelling is niet geldig, 1 scope ontbreekt; er is niets vastgelegd"):
         assert dutch_text in result.output
     rows = {v["value"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
     assert rows["60"]["problem"] == "dagboek 60 (Inkoopboek) is een dagboek van het soort inkoop, geen verkoopdagboek"
@@ -304,19 +305,19 @@ def test_settings_and_a_refused_pull_in_dutch_have_no_english(run, sandbox, conf
     assert check(run, sandbox, config_path)[0].exit_code == 0
     config_mod.update(config_mod.load(config_path), "settings", "memo", "none")
     refused = run("--lang", "nl", "pull")
-    assert refused.output.endswith("Foutmelding: instellingen gewijzigd sinds de controle: voer exactsync "
+    assert refused.output.endswith("Fout: instellingen gewijzigd sinds de controle: voer exactsync "
                                    "check-settings uit\n")
     shown = run("--lang", "nl", "settings").output
-    assert "gewijzigd (gecontroleerd: 'both')" in shown and "sindsdien gewijzigd" in shown
+    assert "gewijzigd (gecontroleerd: beide)" in shown and "sindsdien gewijzigd" in shown
     assert dutch_words_only(shown, *GOOD["item_groups"], "none", "both", "workorder_number") == set()
-    assert "changed (verified: 'both')" in run("--lang", "en", "settings").output
+    assert "changed (verified: both)" in run("--lang", "en", "settings").output
 
 
 def test_settings_that_could_not_be_checked_say_so_in_dutch(run, sandbox, config_path):
     sandbox.set_scopes(ALL_BUT["Organization administration"])
     connect(sandbox, config_path, verified=False, **GOOD)
     result = run("--lang", "nl", "check-settings")
-    assert "Foutmelding: 13 niet te controleren; er is niets vastgelegd" in result.output
+    assert "Fout: 13 niet te controleren; er is niets vastgelegd" in result.output
     assert dutch_words_only(result.output) == set()
     rows = {v["setting"]: v for v in json.loads(run("--lang", "nl", "check-settings", "--json").stdout)}
     assert rows["journal"]["problem"] == "niet gecontroleerd: de administratie kon niet gecontroleerd worden"

@@ -35,7 +35,7 @@ def test_without_parts_it_only_shows_counts(run, db):
     fill(db)
     result = run("wipe")
     assert result.exit_code == 0
-    assert "2 customers" in result.output and "1 work orders" in result.output and "1 form answers" in result.output
+    assert "2 customers" in result.output and "1 work order" in result.output and "1 form answer" in result.output
     assert "nothing wiped: choose parts" in result.output
     assert db["customers"].count == 2
 
@@ -142,9 +142,9 @@ def test_what_keeps_connect_from_starting(db):
     assert wipe.not_from_exact(db) == {}
     fill(db)
     found = wipe.not_from_exact(db)
-    assert found["customers"] == 2 and found["work orders"] == 1
+    assert found[wipe.TABLE_COUNTS["customers"]] == 2 and found[wipe.TABLE_COUNTS["work_orders"]] == 1
     set_state(db, connected_at=utcnow())
-    assert wipe.not_from_exact(db) == {"customers made locally": 1}
+    assert wipe.not_from_exact(db) == {("{count} customer made locally", "{count} customers made locally"): 1}
 
 
 # --- what a wipe keeps for work orders that have not reached Exact ----------------------------------------
@@ -181,7 +181,7 @@ def made(request, db):
 def test_wiping_customers_keeps_the_work_addresses_unsent_work_orders_use_and_their_customers(run, db, made):
     result = run("wipe", "--customers", "--yes")
     assert result.exit_code == 0, result.output
-    summary = ("4 work addresses, 1 customers deleted; kept 2 work addresses, 2 customers: work orders not yet sent "
+    summary = ("4 work addresses, 1 customer deleted; kept 2 work addresses, 2 customers: work orders not yet sent "
                "to Exact use them (WO00001, WO00002); the next pull brings them up to date")
     assert result.stderr.endswith(f"wipe: {summary}\n")
     assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
@@ -209,31 +209,31 @@ def test_the_counts_the_question_and_the_kept_summary_read_in_dutch(run, db):
     made = in_use(db)
     shown = run("--lang", "nl", "wipe")
     assert shown.exit_code == 0
-    for dutch in ("onderdeel", "rijen", "klanten (met hun werkadressen)", "6 werkadressen, 3 klanten",
+    for dutch in ("onderdeel", "regels", "klanten (met hun werkadressen)", "6 werkadressen, 3 klanten",
                   "artikelen en artikelgroepen", "niets gewist: kies onderdelen"):
         assert dutch in shown.output
     assert english_in(shown.output) == set()
     declined = run("--lang", "nl", "wipe", "--customers", input="n\n")
     assert declined.exit_code == 1 and "klanten (met hun werkadressen) wissen?" in declined.output
-    assert declined.output.endswith("Afgebroken!\n") and db["customers"].count == 3
+    assert declined.output.endswith("Afgebroken.\n") and db["customers"].count == 3
     result = run("--lang", "nl", "wipe", "--customers", "--yes")
-    assert result.stderr.endswith("wipe: 4 werkadressen, 1 klanten verwijderd; bewaard: 2 werkadressen, 2 klanten, "
+    assert result.stderr.endswith("wipe: 4 werkadressen, 1 klant verwijderd; bewaard: 2 werkadressen, 2 klanten, "
                                   "omdat werkbonnen die nog niet naar Exact zijn verstuurd ze gebruiken (WO00001, "
                                   "WO00002); de volgende pull werkt ze bij\n")
     assert {r["id"] for r in db["work_addresses"].rows} == made["kept_addresses"]
     row_nl = json.loads(ok(run("--lang", "nl", "log", "--json")).splitlines()[0])  # newest first
-    assert row_nl["message"].startswith("klanten gewist: 4 werkadressen, 1 klanten verwijderd; bewaard: ")
+    assert row_nl["message"].startswith("klanten gewist: 4 werkadressen, 1 klant verwijderd; bewaard: ")
     assert row_nl["action"] == "geen: de volgende pull haalt de gewiste klanten en artikelen opnieuw uit Exact"
     assert english_in(row_nl["message"] + " " + row_nl["action"]) == set()
     row_en = json.loads(ok(run("--lang", "en", "log", "--json")).splitlines()[0])
-    assert row_en["message"].startswith("wiped customers: 4 work addresses, 1 customers deleted; kept 2 work addresses")
+    assert row_en["message"].startswith("wiped customers: 4 work addresses, 1 customer deleted; kept 2 work addresses")
 
 
 def test_a_refused_wipe_says_so_in_dutch(run, db):
     fill(db, archived_status="archived", invoice_id=None)
     result = run("--lang", "nl", "wipe", "--workorders", "--yes")
     assert result.exit_code == 1
-    assert result.output.endswith("Foutmelding: werkbonnen nog niet helemaal in Exact: 1, en dat kan niet voor de "
+    assert result.output.endswith("Fout: werkbonnen nog niet helemaal in Exact: 1, en dat kan niet voor de "
                                   "eerste koppeling: WO00001 (Exact mist de conceptfactuur en haar pdf's). Bewaar hun "
                                   "pdf's (`exactsync workorder pdf`) en geef daarna --force mee om ze te verwijderen\n")
     assert db["work_orders"].count == 1

@@ -50,7 +50,7 @@ def test_workorder_pdf_has_every_field(db, number):
     completed = datetime.strptime(details(db, number)["completed_at"], "%Y-%m-%dT%H:%M:%SZ")
     for expected in (
         COMPANY, "Werkbon WO00001", "Bakkerij Één & Zoën (25)", "Hoofdstraat 12", "1234 AB Utrecht",
-        "Filiaal Café", "Coöperatieweg 3", "3511 AA ’s-Hertogenbosch", "Referentie klant", "PO-ë881",
+        "Filiaal Café", "Coöperatieweg 3", "3511 AA ’s-Hertogenbosch", "Klantreferentie", "PO-ë881",
         "Lekkage verhelpen, € 12,50 korting afgesproken", "José Brûlée, 01-12-2026 08:30",
         "M100", "Kraan ½\" messing", "1,5", "K7", "Koppelstuk 15 mm", "12",
         "Totaal werktijd", "2:45 (2,75 uur)", "Totaal reistijd", "0:15 (0,25 uur)", "Gereed gemeld op",
@@ -97,7 +97,7 @@ def test_an_empty_work_order_and_a_long_one(run, db, number):
     empty = ok(run("workorder", "create", "--customer", "25", "--description", "Nog niets gedaan"))
     text = text_of(workorder_pdf(db, empty, ""))
     for expected in ("Geen uren geboekt.", "Geen materialen geboekt.", "niet gepland", "nog niet gereed",
-                     "Referentie klant -"):
+                     "Klantreferentie -"):
         assert expected in text, expected
     assert "Geen formulieren ingevuld." in text_of(forms_pdf(db, empty, ""))
     for i in range(60):
@@ -135,7 +135,7 @@ def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(ru
         result = subprocess.run([sys.executable, "-m", "exactsync", "--config", str(config_path), "workorder", "pdf",
                                  number, *kind, "--out", str(out)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert result.stderr == f"wrote {out} ({out.stat().st_size} bytes)\n"
+        assert result.stderr == f"wrote {out} ({out.stat().st_size:,} bytes)\n"
         text = text_of(out.read_bytes())
         assert "Bedrijf ?? AkgK [31mrood tab".replace("K", "k") in text, text
         assert "\x1b" not in text and "\x00" not in text
@@ -144,6 +144,24 @@ def test_text_the_font_cannot_show_keeps_stderr_clean_and_still_makes_the_pdf(ru
 def test_printable_keeps_line_breaks_and_what_the_font_has():
     glyphs = {ord(c) for c in "ab\u00e9?kgA "}
     assert pdf.printable("a\nb\té\x07\u200d㎏𝐀漢", glyphs) == "a\nb é" + "kgA?"
+
+
+def test_the_letterhead_has_the_address_line_and_each_material_its_unit(db, run, config_path, number):
+    config_mod.update(config_mod.load(config_path), "workorders", "company_address", "Kerkstraat 1, 3511 AA Utrecht")
+    out = config_path.parent / "werkbon.pdf"
+    ok(run("workorder", "pdf", number, "--out", str(out)))
+    lines = text_of(out.read_bytes()).splitlines()
+    assert lines[:3] == [COMPANY, "Kerkstraat 1, 3511 AA Utrecht", f"Werkbon {number}"]
+    assert "M100 Kraan ½\" messing 1,5 pc" in lines and "K7 Koppelstuk 15 mm 12 pc" in lines
+    assert not any(line.startswith("Materiaalregels") for line in lines)
+
+
+def test_travel_time_shows_only_when_booked(db, run):
+    add_customer(db, "26", "Slagerij")
+    number = ok(run("workorder", "create", "--customer", "26", "--description", "Afvoer"))
+    ok(run("workorder", "book-time", number, "--employee", "Piet", "--work", "60"))
+    text = text_of(workorder_pdf(db, number, ""))
+    assert "Totaal werktijd 1:00 (1,00 uur)" in text and "reistijd" not in text.lower()
 
 
 # --- the fonts once per run (issue 21.6) ---------------------------------------------------------------------

@@ -35,7 +35,7 @@ def english_in(text: str) -> set[str]:
 
 def dutch_error(result, data_words: frozenset = frozenset()) -> str:
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Foutmelding: "), result.stderr
+    assert result.stderr.startswith("Fout: "), result.stderr
     assert english_in(result.stderr) <= data_words, result.stderr
     return result.stderr
 
@@ -63,7 +63,7 @@ def test_an_import_with_problems_lists_them_by_entry_and_field_in_dutch(run, db,
     error = dutch_error(run("--lang", "nl", "workorder", "import", str(path)), IMPORT_FIELDS)
     for line in ("heeft 6 problemen; er is niets geïmporteerd:",
                  "werkbon 0, description: de omschrijving mag niet leeg zijn",
-                 "werkbon 0, hours[0].kind: moet work (werk) of travel (reistijd) zijn, gekregen: 'sleep'",
+                 "werkbon 0, hours[0].kind: moet 'work' (werktijd) of 'travel' (reistijd) zijn, niet 'sleep'",
                  "werkbon 1: onbekend veld 'colour'",
                  "werkbon 1, customer: klant 404 bestaat niet"):
         assert line in error
@@ -110,7 +110,7 @@ def test_an_empty_store_file_is_refused_in_dutch(tmp_path, run, config_path):
     path = tmp_path / "exactsync.db"
     path.write_bytes(b"")
     error = dutch_error(run("--lang", "nl", "workorder", "list"))
-    assert error == (f"Foutmelding: de database {path} is een leeg bestand (0 bytes): hij is afgekapt (een mislukte kopie "
+    assert error == (f"Fout: de database {path} is een leeg bestand (0 bytes): hij is afgekapt (een mislukte kopie "
                      "of terugzetting, of een volle schijf), dus de werkbonnen, de uitgaande wachtrij en de activering "
                      "die erin stonden zijn weg; zet een back-up terug, of verwijder het lege bestand en voer "
                      "exactsync connect uit om opnieuw te beginnen\n")

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from exactsync import i18n
 from exactsync.i18n import _
 from exactsync.text import visible
-from exactsync.timeutil import for_people
+from exactsync.timeutil import for_people, office_zone, parse
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -91,10 +92,13 @@ def print_json_lines(values: Iterable[dict]) -> None:
 
 
 def local_time(iso_utc: str | None) -> str:
-    """A stored UTC timestamp in the office's time zone ([interface] timezone), for people."""
+    """A stored UTC timestamp in the office's time zone ([interface] timezone), for people: to the second in
+    English (2026-12-07 23:07:13), to the minute as the werkbon writes it in Dutch (07-12-2026 23:07)."""
     if not iso_utc:
         return _("never")
-    return for_people(iso_utc)
+    if i18n.language() == "en":
+        return for_people(iso_utc)
+    return i18n.moment(parse(iso_utc).astimezone(office_zone()))
 
 
 def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = None,

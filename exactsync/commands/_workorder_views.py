@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exactsync import i18n
 from exactsync.commands import _output
 from exactsync.i18n import N_, Msg, _, msg
 from exactsync.workorders.lookup import KIND_LABELS, STATUS_LABELS
@@ -39,7 +40,7 @@ def list_table(rows: list[dict]):
          _("in Exact")],
         ([r["number"], label(STATUS_LABELS, r["status"]), f"{r['customer_code']} {r['customer_name']}",
           r["description"],
-          " ".join(filter(None, (r["planned_employee"], r["planned_date"], r["planned_time"]))),
+          _planned(r["planned_employee"], r["planned_date"], r["planned_time"]),
           _output.local_time(r["completed_at"]) if r["completed_at"] else "",
           _output.local_time(r["archived_at"]) if r["archived_at"] else "",
           standing(r).render() if r["exact_invoice_id"] or r["exact_deleted_at"] else ""] for r in rows),
@@ -57,7 +58,7 @@ def show_tables(order: dict, row: dict) -> list:
         [_("work address"), ", ".join(order["work_address"]["lines"])],
         [_("description"), order["description"]],
         [_("customer reference"), order["customer_reference"]],
-        [_("planned"), " ".join(filter(None, (planned.get("employee"), planned.get("date"), planned.get("time"))))],
+        [_("planned"), _planned(planned.get("employee"), planned.get("date"), planned.get("time"))],
         [_("completed"), _output.local_time(order["completed_at"]) if order["completed_at"] else ""],
         [_("archived"), _output.local_time(order["archived_at"]) if order["archived_at"] else ""],
         [_("in Exact"), standing(row).render() if row["exact_invoice_id"] or row["exact_deleted_at"] else ""],
@@ -72,7 +73,8 @@ def show_tables(order: dict, row: dict) -> list:
                       title=_("hours"), caption=msg("work {work} min, travel {travel} min", work=totals["work_minutes"],
                                                     travel=totals["travel_minutes"]).render()),
         _output.table([_("id"), _("item"), _("description"), _("quantity")],
-                      ([str(m["id"]), m["item"], m["description"], m["quantity"]] for m in order["materials"]),
+                      ([str(m["id"]), m["item"], m["description"], i18n.quantity(m["quantity"])]
+                       for m in order["materials"]),
                       title=_("materials")),
     ]
     tables += [_output.table([_("question"), _("answer")], ([a["question"], a["answer"]] for a in form["answers"]),
@@ -83,3 +85,8 @@ def show_tables(order: dict, row: dict) -> list:
                                       p["exact_id"] or "", str(p["attempts"]), p["last_error"]]
                                      for p in order["push"]), title=_("push to Exact")))
     return tables
+
+
+def _planned(employee: str | None, on: str | None, at: str | None) -> str:
+    """Who and when a work order is planned, the date as the reader writes it."""
+    return " ".join(filter(None, (employee, i18n.day(on) if on else "", at)))

@@ -8,6 +8,7 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.commands._schema import schema_option
 from exactsync.fieldapp import feed, schemas
+from exactsync.i18n import N_
 
 
 def _cursor(ctx: click.Context, param: click.Parameter, text: str | None) -> feed.Cursor | None:
@@ -22,7 +23,7 @@ def _cursor(ctx: click.Context, param: click.Parameter, text: str | None) -> fee
 @click.command("export")
 @click.option("--since", "since", metavar="CURSOR", callback=_cursor,
               help="The cursor the previous export ended with; without it, everything.")
-@schema_option(schemas.EXPORT, "the lines")
+@schema_option(schemas.EXPORT, N_("Print the JSON Schema of the lines and exit."))
 @pass_app
 def export_command(app: App, since: feed.Cursor | None):
     """Print, as JSON lines for a field app, the customers, work addresses, items and work orders

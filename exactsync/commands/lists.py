@@ -6,7 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
-from exactsync.i18n import N_, _, msg, number
+from exactsync.i18n import N_, _, msg, nmsg, number
 from exactsync.store.records import list_customers, list_items
 from exactsync.sync.mapping import reason_message
 
@@ -25,8 +25,8 @@ def _bounded_search(ctx: click.Context, param: click.Parameter, text: str | None
 # The column headers, by the store's column names (the keys of --json).
 HEADERS = {"code": N_("code"), "name": N_("name"), "address": N_("address"), "postcode": N_("postcode"),
            "city": N_("city"), "country": N_("country"), "description": N_("description"),
-           "item_group_code": N_("item_group_code"), "item_group_description": N_("item_group_description"),
-           "unit": N_("unit"), "inactive_reason": N_("inactive_reason")}
+           "item_group_code": N_("item group code"), "item_group_description": N_("item group"),
+           "unit": N_("unit"), "inactive_reason": N_("inactive because")}
 
 
 def _shown(row: dict) -> dict:
@@ -41,7 +41,7 @@ def _show(rows: list[dict], columns: list[str], as_json: bool) -> None:
         return
     _output.stdout().print(_output.table([_(HEADERS[c]) for c in columns],
                                          ([str(r[c] if r[c] is not None else "") for c in columns] for r in rows),
-                                         caption=msg("{count} rows", count=number(len(rows))).render()))
+                                         caption=nmsg("{count} row", "{count} rows", len(rows)).render()))
 
 
 @click.command("customers")

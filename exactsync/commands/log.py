@@ -9,35 +9,52 @@ import click
 
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
+from exactsync.cli_language import TranslatedChoice
 from exactsync.commands import _output
 from exactsync.i18n import _, msg
 from exactsync.store import get_state
 from exactsync.timeutil import iso, office_zone
 
-_DURATION = re.compile(r"^(\d+)([mhd])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"^(\d+)([mhud])$")
+_UNITS = {"m": "minutes", "h": "hours", "u": "hours", "d": "days"}  # u: uur
+_DAYS_AGO = {"today": 0, "vandaag": 0, "yesterday": 1, "gisteren": 1}
+_DUTCH_FORMATS = ("%d-%m-%Y %H:%M", "%d-%m-%Y")  # 28-11-2026 14:00, as the Dutch screens write it
 
 
 def parse_since(text: str) -> str:
-    """`30m`, `24h`, `7d`, a date (2026-11-28) or a date and time in the office's time zone -> ISO UTC."""
-    match = _DURATION.match(text.strip())
+    """`30m`, `24h` (or `24u`), `7d`, today/yesterday (vandaag/gisteren, from midnight), a date (2026-11-28 or
+    28-11-2026) or a date and time in the office's time zone -> ISO UTC."""
+    text = text.strip()
+    match = _DURATION.match(text)
     if match:
-        at = datetime.now(UTC) - timedelta(**{_UNITS[match[2]]: int(match[1])})
-    else:
+        return iso(datetime.now(UTC) - timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    if text.lower() in _DAYS_AGO:
+        midnight = datetime.now(office_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+        return iso(midnight - timedelta(days=_DAYS_AGO[text.lower()]))
+    at = _wall_clock(text)
+    if at is None:
+        raise click.BadParameter(msg("{text} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'",
+                                     text=repr(text)).render())
+    return iso(at if at.tzinfo else at.replace(tzinfo=office_zone()))
+
+
+def _wall_clock(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for layout in _DUTCH_FORMATS:
         try:
-            at = datetime.fromisoformat(text.strip())
+            return datetime.strptime(text, layout)
         except ValueError:
-            raise click.BadParameter(msg("{text} is not a time: use 30m, 24h, 7d, 2026-11-28 or '2026-11-28 14:00'",
-                                         text=repr(text)).render()) from None
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=office_zone())
-    return iso(at)
+            continue
+    return None
 
 
 @click.command("log")
 @click.option("--errors", "level", flag_value="error", help="Only errors.")
 @click.option("--warnings", "level", flag_value="warning", help="Warnings and errors.")
-@click.option("--kind", type=click.Choice(logmod.KINDS), help="Only rows of exactly this kind.")
+@click.option("--kind", type=TranslatedChoice(logmod.KIND_LABELS), help="Only rows of exactly this kind.")
 @click.option("--table", "table_name", type=click.Choice(logmod.TABLES), help="Only rows about this table.")
 @click.option("--since", metavar="WHEN", callback=lambda ctx, param, value: value and parse_since(value),
               help="Only rows since WHEN: 30m, 24h, 7d, 2026-11-28, '2026-11-28 14:00'.")

@@ -8,11 +8,12 @@ from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.commands._run import cron_run
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import N_, _, msg
+from exactsync.i18n import N_, _, msg, nmsg, quantity
 from exactsync.settings_check import verified_settings
 from exactsync.sync import preview as preview_mod
 from exactsync.sync import push as push_mod
 from exactsync.workorders import lifecycle
+from exactsync.workorders.pdf import letterhead
 
 
 @click.command("push")
@@ -46,7 +47,7 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
     else:
         with cron_run(app, "push") as run:
             result = push_mod.Push(app.client, run.db, verified_settings(run.db),
-                                   company_name=app.config.get("workorders", "company_name")).run(max_seconds)
+                                   company_name=letterhead(app.config)).run(max_seconds)
             if as_json:
                 _output.print_json(result.summary())
             run.say(summary_line(result.summary()))
@@ -73,14 +74,16 @@ def _show_preview(app: App, as_json: bool) -> None:
         return _output.print_json(shown)
     rows = [[s["number"], _outcome(s), *_invoice_cells(s["invoice"])] for s in shown]
     columns = [_("work order"), _("outcome"), _("lines"), _("your ref"), _("remarks"), _("pdfs")]
-    _output.stdout().print(_output.table(columns, rows, caption=msg("{count} work order(s) queued; nothing was sent",
-                                                                    count=len(shown)).render()))
+    _output.stdout().print(_output.table(columns, rows, caption=nmsg("{count} work order queued; nothing was sent",
+                                                                     "{count} work orders queued; nothing was sent",
+                                                                     len(shown)).render()))
 
 
 def _invoice_cells(invoice: dict | None) -> list[str]:
     if invoice is None:  # the work order could not be read: its outcome says why
         return ["", "", "", ""]
-    return ["\n".join(f"{ln['quantity']} x {ln['item']} {ln['description']}".rstrip() for ln in invoice["lines"]),
+    return ["\n".join(f"{quantity(ln['quantity'])} × {ln['item']} {ln['description']}".rstrip()
+                      for ln in invoice["lines"]),
             invoice["your_ref"], invoice["remarks"], "\n".join(
                 [msg("in document {subject}, on the invoice:", subject=invoice["document"]).render()]
                 + [p["file_name"] for p in invoice["pdfs"]] if invoice["document"] else [])]

@@ -6,6 +6,7 @@ import threading
 
 import click
 
+from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
 from exactsync.exact.scopes import SCOPES
 from exactsync.i18n import _, msg
@@ -19,7 +20,7 @@ def _registered_redirect_uri(ctx, param, value: str) -> str:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group("sandbox")
+@click.group("sandbox", cls=HelpGroup)
 def sandbox_group():
     """The embedded Exact Online sandbox: a local stand-in for Exact's API and OAuth.
 

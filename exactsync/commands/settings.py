@@ -12,6 +12,7 @@ from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import Msg, _, message_of, msg
 from exactsync.settings_check import NotReached, check_all, fingerprint, record_verified, verified_settings
+from exactsync.settings_text import label, shown
 from exactsync.store import get_state
 from exactsync.timeutil import amsterdam_today
 
@@ -48,17 +49,22 @@ def check_settings_command(app: App, as_json: bool):
     else:
         _output.stdout().print(_output.table(
             [_("setting"), _("value"), _("check"), _("how to fix")],
-            ([v.setting, str(v.value), _("OK") if v.ok else str(v.problem), str(v.fix)] for v in verdicts),
+            ([str(label(v.setting)), _value(v), _("OK") if v.ok else str(v.problem), str(v.fix)] for v in verdicts),
             row_styles=["green" if v.ok else "red" for v in verdicts],
         ))
     if problems:
         for verdict in problems:
-            log.error(db, "settings", msg("{setting}: {problem}", setting=verdict.setting, problem=verdict.problem),
+            log.error(db, "settings", msg("{setting}: {problem}", setting=label(verdict.setting),
+                                          problem=verdict.problem),
                       record=verdict.setting, action=verdict.fix)
         raise ExactsyncError(msg("{counts}; nothing was recorded. Fix them and check again", counts=_count(problems)))
     record_verified(db, settings)
     log.info(db, "settings", msg("all settings checked and verified; they apply from now on"))
     _output.echo(_("all settings OK; they apply from now on"), err=True)
+
+
+def _value(verdict) -> str:
+    return str(verdict.value) if isinstance(verdict.value, Msg) else shown(verdict.setting, verdict.value)
 
 
 def _count(problems) -> Msg:
@@ -100,8 +106,8 @@ def settings_command(app: App, as_json: bool):
     for name, value in current.as_dict().items():
         before = (verified or {}).get(name)
         note = "" if verified is None or before == value else msg("changed (verified: {before})",
-                                                                    before=repr(before)).render()
-        rows.append([name, str(value), note])
+                                                                    before=shown(name, before)).render()
+        rows.append([str(label(name)), shown(name, value), note])
     when = _output.local_time(status["verified_at"])
     verdict = msg("changed since: run exactsync check-settings") if status["changed_since_verified"] \
         else msg("unchanged since")

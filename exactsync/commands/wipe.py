@@ -24,10 +24,10 @@ def _part_option(name: str, help_text: str):
 
 
 @click.command("wipe")
-@_part_option("customers", "Customers and, with them, all their work addresses.")
-@_part_option("work_addresses", "Work addresses (the one from Exact comes back with the next pull).")
-@_part_option("items", "Items and item groups.")
-@_part_option("workorders", "Work orders with their time bookings, materials, forms and push state.")
+@_part_option("customers", N_("Customers and, with them, all their work addresses."))
+@_part_option("work_addresses", N_("Work addresses (the one from Exact comes back with the next pull)."))
+@_part_option("items", N_("Items and item groups."))
+@_part_option("workorders", N_("Work orders with their time bookings, materials, forms and push state."))
 @click.option("--all", "everything", is_flag=True, help="Every part: required before the first `connect`.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @click.option("--force", is_flag=True, help="Also delete work orders that have not fully reached Exact, naming "

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
 from exactsync.i18n import _, msg
 from exactsync.workorders import addresses
 
 
-@click.group("workaddress")
+@click.group("workaddress", cls=HelpGroup)
 def workaddress_group():
     """Work addresses: where the work is done. Every work address belongs to a
     customer; the first one comes from the customer's address in Exact.

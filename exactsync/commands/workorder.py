@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from exactsync.app import App, pass_app
+from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
 from exactsync.commands import _workorder_views as views
 from exactsync.commands._schema import schema_option
 from exactsync.fieldapp import schemas
 from exactsync.fieldapp.exact_state import exact_state
-from exactsync.i18n import Msg, msg
+from exactsync.i18n import N_, Msg, msg, nmsg
 from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
 from exactsync.workorders import import_apply, importer, lifecycle, pdf
@@ -24,6 +25,8 @@ from exactsync.workorders.lookup import (
     get_work_order,
     parse_answer,
     parse_quantity,
+    typed_date,
+    typed_time,
 )
 
 
@@ -35,7 +38,7 @@ def _done(message: Msg) -> None:
     _output.echo(message.render(), err=True)
 
 
-@click.group("workorder")
+@click.group("workorder", cls=HelpGroup)
 def workorder_group():
     """Work orders: open -> planned -> completed -> archived; push sends archived
     ones to Exact as draft invoices (then sent, or failed).
@@ -116,6 +119,7 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
     Example:
       exactsync workorder plan WO00001 --employee "Jan de Vries" --date 2026-12-01 --time 08:30
     """
+    on, at = typed_date(on), typed_time(at)  # 08-12-2026 and 8:30 too, as typed in Dutch
     lifecycle.plan(app.db, number, employee=employee, on=on, at=at)
     if at:
         _done(msg("planned {number} for {employee} on {date} {time}", number=number, employee=employee, date=on,
@@ -128,9 +132,9 @@ def plan_command(app: App, number: str, employee: str, on: str, at: str):
 @click.argument("number")
 @click.option("--employee", required=True, help="Who worked or travelled.")
 @click.option("--work", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
-              help=f"Work time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
+              help="Work time in minutes, per booking.")
 @click.option("--travel", type=click.IntRange(1, MAX_BOOKING_MINUTES), metavar="MINUTES",
-              help=f"Travel time in minutes, 1 to {MAX_BOOKING_MINUTES} per booking.")
+              help="Travel time in minutes, per booking.")
 @pass_app
 def book_time_command(app: App, number: str, employee: str, work: int | None, travel: int | None):
     """Book work and/or travel minutes; prints the booking ids (for remove-time).
@@ -209,8 +213,8 @@ def form_command(app: App, number: str, form_name: str, answers: tuple[str, ...]
     except WorkOrderError as exc:
         raise click.BadParameter(str(exc), param_hint="--answer") from None
     lifecycle.fill_form(app.db, number, form_name, pairs)
-    _done(msg("filled in form {name} on {number} ({count} answers)", name=repr(form_name), number=number,
-              count=len(pairs)))
+    _done(nmsg("filled in form {name} on {number} ({count} answer)",
+               "filled in form {name} on {number} ({count} answers)", len(pairs), name=repr(form_name), number=number))
 
 
 @workorder_group.command("complete")
@@ -292,7 +296,7 @@ def show_command(app: App, number: str, as_json: bool):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--each", is_flag=True,
               help="Import every good entry and refuse only the others (exit 1 when any was refused).")
-@schema_option(schemas.IMPORT, "the file")
+@schema_option(schemas.IMPORT, N_("Print the JSON Schema of the file and exit."))
 @pass_app
 def import_command(app: App, file: Path, each: bool):
     """Import work orders from a JSON file, all or nothing: any problem rejects the
@@ -356,10 +360,10 @@ def pdf_command(app: App, number: str, forms: bool, out: Path):
       exactsync workorder pdf WO00001 --forms --out WO00001-formulieren.pdf
     """
     render = pdf.forms_pdf if forms else pdf.workorder_pdf
-    content = render(app.db, number, app.config.get("workorders", "company_name"))
+    content = render(app.db, number, pdf.letterhead(app.config))
     try:
         out.write_bytes(content)
     except OSError as exc:
         raise WorkOrderError(msg("cannot write {file}: {error}; choose another --out", file=str(out),
                                  error=str(exc.strerror))) from None
-    _done(msg("wrote {file} ({size} bytes)", file=str(out), size=len(content)))
+    _done(msg("wrote {file} ({size:n} bytes)", file=str(out), size=len(content)))

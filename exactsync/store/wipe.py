@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from exactsync.i18n import N_
+from exactsync.i18n import N_plural
 
 # A work order push has not finished with: archived or failed (never sent, or a step left over), or
 # any step of its outbox not done, whatever the step is called. Deleting one loses what Exact still lacks.
@@ -51,12 +51,15 @@ def numbers_using_kept_addresses(db: sqlite_utils.Database) -> list[str]:
         "(SELECT 1 FROM work_addresses a WHERE a.key = w.work_address_key) ORDER BY number")]
 
 
-def made_locally(db: sqlite_utils.Database) -> dict[str, int]:
-    """{what: rows} of the customers, items and item groups that did not come from Exact."""
+def made_locally(db: sqlite_utils.Database) -> dict[tuple[str, str], int]:
+    """{(singular, plural): rows} of the customers, items and item groups that did not come from Exact."""
     local = {
-        N_("customers made locally"): "SELECT count(*) FROM customers WHERE exact_id IS NULL",
-        N_("items made locally"): "SELECT count(*) FROM items WHERE exact_id IS NULL",
-        N_("item groups made locally"): "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
+        N_plural("{count} customer made locally", "{count} customers made locally"):
+            "SELECT count(*) FROM customers WHERE exact_id IS NULL",
+        N_plural("{count} item made locally", "{count} items made locally"):
+            "SELECT count(*) FROM items WHERE exact_id IS NULL",
+        N_plural("{count} item group made locally", "{count} item groups made locally"):
+            "SELECT count(*) FROM item_groups WHERE exact_id IS NULL",
     }
     return {what: db.execute(sql).fetchone()[0] for what, sql in local.items()}
 

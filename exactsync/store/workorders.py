@@ -117,9 +117,11 @@ def time_bookings(db: sqlite_utils.Database, order_id: int) -> list[dict]:
 
 
 def materials(db: sqlite_utils.Database, order_id: int) -> list[dict]:
+    """The material lines, each with its item's unit from Exact ('' once the item is gone)."""
     return list(db.query(
-        "SELECT id, item_code AS item, item_exact_id, description, quantity, booked_at FROM materials "
-        "WHERE work_order_id = ? ORDER BY id", [order_id],
+        "SELECT m.id, m.item_code AS item, m.item_exact_id, m.description, m.quantity, "
+        "COALESCE(i.unit, '') AS unit, m.booked_at FROM materials m LEFT JOIN items i ON i.code = m.item_code "
+        "WHERE m.work_order_id = ? ORDER BY m.id", [order_id],
     ))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
-from exactsync.i18n import N_, msg
+from exactsync.i18n import N_, N_plural, msg, nmsg
 from exactsync.store import records as store
 from exactsync.store import transaction
 from exactsync.sync import mapping
@@ -22,10 +22,15 @@ MORE = {("info", table): msg("removed as well (the cleanup count row has them al
 REMOVED = {"customer": N_("customer {code} ({name}) {reason}: removed by cleanup"),
            "item": N_("item {code} ({name}) {reason}: removed by cleanup"),
            "item_group": N_("item group {code} ({name}) {reason}: removed by cleanup")}
-REMOVED_COUNT = {"work_address": N_("cleanup removed {count} work address(es) that are not (or no longer) in Exact"),
-                 "customer": N_("cleanup removed {count} customer(s) that are not (or no longer) in Exact"),
-                 "item": N_("cleanup removed {count} item(s) that are not (or no longer) in Exact"),
-                 "item_group": N_("cleanup removed {count} item group(s) that are not (or no longer) in Exact")}
+REMOVED_COUNT = {
+    "work_address": N_plural("cleanup removed {count} work address that is not (or no longer) in Exact",
+                             "cleanup removed {count} work addresses that are not (or no longer) in Exact"),
+    "customer": N_plural("cleanup removed {count} customer that is not (or no longer) in Exact",
+                         "cleanup removed {count} customers that are not (or no longer) in Exact"),
+    "item": N_plural("cleanup removed {count} item that is not (or no longer) in Exact",
+                     "cleanup removed {count} items that are not (or no longer) in Exact"),
+    "item_group": N_plural("cleanup removed {count} item group that is not (or no longer) in Exact",
+                           "cleanup removed {count} item groups that are not (or no longer) in Exact")}
 NONE = msg("none")
 
 
@@ -49,11 +54,12 @@ def cleanup(db: sqlite_utils.Database) -> dict[str, int]:
         }
         records.finish(db, MORE)
         for table, count in removed.items():
-            log.info(db, table, msg(REMOVED_COUNT[table], count=count))
+            log.info(db, table, nmsg(*REMOVED_COUNT[table], count))
         kept = store.count_inactive_items_booked(db)
         if kept:
-            log.info(db, "item", msg("cleanup kept {count} inactive item(s) that work orders not yet in Exact book",
-                                     count=kept),
+            log.info(db, "item", nmsg("cleanup kept {count} inactive item that work orders not yet in Exact book",
+                                      "cleanup kept {count} inactive items that work orders not yet in Exact book",
+                                      kept),
                      action=msg("none: they cannot be picked; push decides whether they can still be invoiced"))
     return removed
 

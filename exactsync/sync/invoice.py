@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlite_utils
 
 from exactsync.config import ITEM_SETTINGS
-from exactsync.i18n import N_, Msg, msg
+from exactsync.i18n import N_, Msg, msg, nmsg
 from exactsync.store import records
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials
 from exactsync.sync import mapping
@@ -272,7 +272,9 @@ def material_refusal(number: str, problems: dict[str, ItemProblem]) -> Refusal:
     can do in Exact, or, for an item that is gone for good, making the invoice there by hand."""
     items = listed([msg("{item} ({why})", item=repr(code), why=problem.why) for code, problem in problems.items()],
                    COMMA_LIST)
-    message = msg("work order {number}: material item(s) {items} cannot be invoiced", number=number, items=items)
+    message = nmsg("work order {number}: material item {items} cannot be invoiced",
+                   "work order {number}: material items {items} cannot be invoiced", len(problems), number=number,
+                   items=items)
     if all(problem.fix for problem in problems.values()):
         return Refusal(message, msg("{fixes}; the next pull and push send it",
                                     fixes=listed([problem.fix for problem in problems.values()], SEMICOLON_LIST)))

@@ -28,7 +28,7 @@ from exactsync import log
 from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
-from exactsync.i18n import N_, Msg, message_of, msg
+from exactsync.i18n import N_, Msg, N_plural, message_of, msg, nmsg
 from exactsync.store import get_state, raise_mutation_date, set_state, transaction
 from exactsync.store import records as store
 from exactsync.sync import drafts, mapping
@@ -517,10 +517,14 @@ def _deactivate_ended(db, today: date) -> Counts:
 # The count rows: per entity its log table and what it counts; deletions and ended records per log table.
 COUNTED = {"accounts": ("customer", N_("customers")), "addresses": ("work_address", N_("customer addresses")),
            "items": ("item", N_("items"))}
-DEACTIVATED_COUNT = {("deleted", "customer"): N_("pull deletions: {count} customer(s) deactivated"),
-                     ("deleted", "item"): N_("pull deletions: {count} item(s) deactivated"),
-                     ("ended", "customer"): N_("pull ended: {count} customer(s) deactivated"),
-                     ("ended", "item"): N_("pull ended: {count} item(s) deactivated")}
+DEACTIVATED_COUNT = {
+    ("deleted", "customer"): N_plural("pull deletions: {count} customer deactivated",
+                                      "pull deletions: {count} customers deactivated"),
+    ("deleted", "item"): N_plural("pull deletions: {count} item deactivated",
+                                  "pull deletions: {count} items deactivated"),
+    ("ended", "customer"): N_plural("pull ended: {count} customer deactivated",
+                                    "pull ended: {count} customers deactivated"),
+    ("ended", "item"): N_plural("pull ended: {count} item deactivated", "pull ended: {count} items deactivated")}
 
 
 def _log_counts(db, result: PullResult) -> None:
@@ -532,7 +536,7 @@ def _log_counts(db, result: PullResult) -> None:
     for name, counts in changed.items():
         if name not in COUNTED:  # deletions and ended: customers and items, each on its own table
             for table, rows in counts.tables.items():
-                log.info(db, table, msg(DEACTIVATED_COUNT[name, table], count=rows))
+                log.info(db, table, nmsg(*DEACTIVATED_COUNT[name, table], rows))
             continue
         table, label = COUNTED[name]
         numbers = {"what": msg(label), "added": counts.added, "changed": counts.changed,

@@ -39,7 +39,7 @@ from exactsync.exact.errors import (
     ScopeViolation,
     UncertainOutcome,
 )
-from exactsync.i18n import Msg, message_of, msg
+from exactsync.i18n import Msg, message_of, msg, nmsg
 from exactsync.store import outbox, raise_mutation_date, store_failure, transaction
 from exactsync.store.log import latest_message
 from exactsync.store.workorders import update_work_order
@@ -170,8 +170,9 @@ class Push:
     def time_up(self, max_seconds: float, left: int) -> None:
         self.result.left = left
         seconds = format(max_seconds, "g")
-        log.info(self.db, "workorder", msg("push used its {seconds} s: {count} work order(s) left for the next run",
-                                           seconds=seconds, count=left),
+        log.info(self.db, "workorder", nmsg("push used its {seconds} s: {count} work order left for the next run",
+                                            "push used its {seconds} s: {count} work orders left for the next run",
+                                            left, seconds=seconds),
                  action=msg("none: the next push continues"))
 
     def isolated(self, number: str, work: Callable[[dict], None], row: dict) -> None:

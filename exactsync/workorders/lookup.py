@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 import sqlite_utils
 
 from exactsync.errors import ExactsyncError
-from exactsync.i18n import N_, Msg, _, msg, number
+from exactsync.i18n import N_, Msg, _, ambiguous_grouping, msg, number
 from exactsync.store import records
 from exactsync.store.workorders import work_order_by_number
 from exactsync.sync import mapping
@@ -142,7 +142,9 @@ def changeable_work_order(db: sqlite_utils.Database, number: str) -> dict:
 # --- values ------------------------------------------------------------------
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")  # 8-12-2026, as the werkbon writes it
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_SHORT_TIME = re.compile(r"^\d:[0-5]\d$")  # 8:30
 
 
 def status_label(status: str) -> Msg:
@@ -180,6 +182,11 @@ def parse_minutes(value) -> int:
 def parse_quantity(value) -> Decimal:
     """A quantity above 0 and at most MAX_QUANTITY, with at most 4 decimals; a decimal comma
     is read as a point ("1,5" is 1.5). Within these bounds the double Exact keeps is what was typed."""
+    readings = ambiguous_grouping(value) if isinstance(value, str) else None
+    if readings:
+        raise WorkOrderError(msg("quantity {value} can be read two ways: {grouped} (with a thousands separator) or "
+                                 "{decimals} (with decimals); type {grouped} or {decimals}", value=value.strip(),
+                                 grouped=readings[0], decimals=readings[1]))
     try:
         quantity = _decimal(value)
     except InvalidOperation:
@@ -207,6 +214,21 @@ def _decimal(value) -> Decimal:
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return Decimal(value)
     return Decimal("NaN")
+
+
+def typed_date(text: str) -> str:
+    """A date as a person types it: day first (08-12-2026, as the werkbon writes it) becomes its ISO text
+    when it is a date; anything else is left for parse_date to take or refuse."""
+    dutch = _DUTCH_DATE.match(text.strip())
+    try:
+        return date(int(dutch[3]), int(dutch[2]), int(dutch[1])).isoformat() if dutch else text
+    except ValueError:
+        return text
+
+
+def typed_time(text: str) -> str:
+    """A time as a person types it: 8:30 is 08:30."""
+    return text.strip().zfill(5) if _SHORT_TIME.match(text.strip()) else text
 
 
 def parse_date(value) -> str:

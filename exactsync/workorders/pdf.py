@@ -3,6 +3,8 @@
 The bytes depend only on the work order: the creation date is the work order's
 own (archived, else completed, else created), so push sends the same file on
 every attempt. DejaVu Sans is embedded, so accents and the euro sign render.
+At the top is the company's letterhead: its name, and its address line when set.
+A customer reads it: a line that adds nothing (no travel booked) is left out.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import functools
 import io
 import unicodedata
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from exactsync.i18n import day, decimal
 from exactsync.timeutil import for_people, parse
 from exactsync.workorders.lifecycle import details
 
@@ -31,14 +35,21 @@ KIND_LABELS = {"work": "Werktijd", "travel": "Reistijd"}
 MISSING = "?"
 
 
-def workorder_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
-    """The work order: customer, work address, planning, hours, materials, totals, completion."""
+def letterhead(config) -> str:
+    """The company's name, and on a second line its address when the config has one."""
+    return "\n".join(filter(None, (config.get("workorders", "company_name"),
+                                   config.get("workorders", "company_address"))))
+
+
+def workorder_pdf(db: sqlite_utils.Database, number: str, company: str) -> bytes:
+    """The work order: customer, work address, planning, hours, materials, totals, completion.
+    `company` is the letterhead (see `letterhead`)."""
     order = details(db, number)
-    pdf = _document(order, company_name, f"Werkbon {order['number']}")
+    pdf = _document(order, company, f"Werkbon {order['number']}")
     _addresses(pdf, order)
     _fields(pdf, [
         ("Werkbonnummer", order["number"]),
-        ("Referentie klant", order["customer_reference"] or "-"),
+        ("Klantreferentie", order["customer_reference"] or "-"),
         ("Omschrijving", order["description"]),
         ("Planning", _planning(order["planned"])),
         ("Gereed gemeld op", _local(order["completed_at"]) if order["completed_at"] else "nog niet gereed"),
@@ -48,22 +59,21 @@ def workorder_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> 
            [(employee, KIND_LABELS[kind], _clock(m), _hours(m)) for (employee, kind), m in _time_per(order).items()],
            empty="Geen uren geboekt.", numeric_from=2)
     totals = order["totals"]
-    _fields(pdf, [
-        ("Totaal werktijd", f"{_clock(totals['work_minutes'])} ({_hours(totals['work_minutes'])} uur)"),
-        ("Totaal reistijd", f"{_clock(totals['travel_minutes'])} ({_hours(totals['travel_minutes'])} uur)"),
-    ])
+    _fields(pdf, [(label, f"{_clock(minutes)} ({_hours(minutes)} uur)")
+                  for label, minutes in (("Totaal werktijd", totals["work_minutes"]),
+                                         ("Totaal reistijd", totals["travel_minutes"])) if minutes])
     _heading(pdf, "Materialen")
-    _table(pdf, ("Artikel", "Omschrijving", "Aantal"), (40, 110, 30),
-           [(m["item"], m["description"], m["quantity"].replace(".", ",")) for m in order["materials"]],
+    _table(pdf, ("Artikel", "Omschrijving", "Aantal", "Eenheid"), (35, 95, 25, 25),
+           [(m["item"], m["description"], decimal(Decimal(m["quantity"]), 4, "nl"), m["unit"])
+            for m in order["materials"]],
            empty="Geen materialen geboekt.", numeric_from=2)
-    _fields(pdf, [("Materiaalregels", str(len(order["materials"])))])
     return bytes(pdf.output())
 
 
-def forms_pdf(db: sqlite_utils.Database, number: str, company_name: str) -> bytes:
-    """Every custom form of the work order with its questions and answers."""
+def forms_pdf(db: sqlite_utils.Database, number: str, company: str) -> bytes:
+    """Every custom form of the work order with its questions and answers, under the letterhead `company`."""
     order = details(db, number)
-    pdf = _document(order, company_name, f"Formulieren bij werkbon {order['number']}")
+    pdf = _document(order, company, f"Formulieren bij werkbon {order['number']}")
     _addresses(pdf, order)
     _fields(pdf, [("Werkbonnummer", order["number"]), ("Omschrijving", order["description"])])
     if not order["forms"]:
@@ -130,20 +140,25 @@ def _shown_as(char: str, glyphs) -> str:
     return MISSING
 
 
-def _document(order: dict, company_name: str, title: str) -> FPDF:
+def _document(order: dict, company: str, title: str) -> FPDF:
     page, _ = _fpdf()
     pdf = page(format="A4")
     pdf.footer_text = title
     pdf.set_creation_date(_created(order))
     pdf.set_title(title)
-    pdf.set_author(company_name)
+    name, _, address = company.partition("\n")
+    pdf.set_author(name)
     pdf.set_creator("exactsync")
     _add_fonts(pdf)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
-    if company_name:
+    if name:
         pdf.set_font(FONT, "B", 16)
-        pdf.cell(0, 9, company_name, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+    if address:
+        pdf.set_font(FONT, size=10)
+        pdf.cell(0, 6, address, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
     pdf.set_font(FONT, "B", 13)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
@@ -301,13 +316,8 @@ def _hours(minutes: int) -> str:
 def _planning(planned: dict | None) -> str:
     if not planned:
         return "niet gepland"
-    when = " ".join(filter(None, (_dutch_date(planned["date"]), planned["time"])))
+    when = " ".join(filter(None, (day(planned["date"], "nl"), planned["time"])))
     return f"{planned['employee']}, {when}"
-
-
-def _dutch_date(iso_date: str) -> str:
-    year, month, day = iso_date.split("-")
-    return f"{day}-{month}-{year}"
 
 
 def _local(iso_utc: str) -> str:
