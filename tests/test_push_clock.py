@@ -155,7 +155,7 @@ def test_max_seconds_starts_no_call_and_no_pace_wait_that_would_end_after_the_bo
         assert result.left and len(result.sent) < len(numbers)
         assert db.execute("SELECT count(*) FROM outbox WHERE state = 'in_flight'").fetchone()[0] == 0
         assert db.execute("SELECT message FROM log ORDER BY id DESC LIMIT 1").fetchone()[0] == \
-            f"push used its 40 s: {result.left} work order(s) left for the next run"
+            f"push used its 40 s: {result.left} work order{'s' if result.left > 1 else ''} left for the next run"
         for _ in range(5):
             clock.sleep(300)
             push.Push(client, db, verified_settings(db), clock=clock.time).run(max_seconds=40)
