@@ -1,7 +1,7 @@
 """Whether the integration runs (R15): `active` in the state table, switched at once.
 
 While inactive, pull, push and cleanup do nothing and exit 0, so cron stays quiet,
-but they leave a warning once a day (see `App.sync_run`): the log and `status` show
+but they leave a warning once a day (see `commands/_run.py`): the log and `status` show
 that no invoices go to Exact. Their checkpoints stay, so activation resumes from them.
 """
 

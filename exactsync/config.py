@@ -49,6 +49,13 @@ def _time_zone_problem(name: str) -> i18n.Msg | None:
     return None
 
 
+def _ping_url_problem(url: str) -> i18n.Msg | None:
+    if url and not url.startswith(("https://", "http://")):
+        return i18n.msg("must be an http or https address, such as https://hc-ping.com/<your check's id>, or "
+                        "empty; got a value that is neither")  # not the value: it is a secret-ish token
+    return None
+
+
 KEYS: tuple[Key, ...] = (
     Key("exact", "base_url", str, "https://start.exactonline.nl",
         "Exact Online site of your country (.nl, .be, .de, .co.uk, .com, .es, .fr); the sandbox prints its own"),
@@ -96,6 +103,15 @@ KEYS: tuple[Key, ...] = (
     Key("interface", "timezone", str, timeutil.DEFAULT_OFFICE_ZONE,
         "Time zone (IANA name) of the times people read: the log, status and the work order PDFs; the store "
         "keeps UTC", check=_time_zone_problem),
+    Key("monitoring", "stale_after_minutes", int, 30,
+        "status --check is CRITICAL when the integration is active and no pull succeeded for this many minutes",
+        minimum=1),
+    Key("monitoring", "queued_hours", int, 2,
+        "status --check is a WARNING when a work order waits for Exact longer than this many hours", minimum=1),
+    Key("monitoring", "ping_url", str, "",
+        "Heartbeat address (healthchecks.io style): pull and push call <url>/start, then <url> or <url>/fail with "
+        "the run's errors; empty = no heartbeat. Keep it private: anyone with it can report to your check",
+        check=_ping_url_problem),
 )
 
 TABLES = tuple(dict.fromkeys(k.table for k in KEYS))
@@ -170,6 +186,10 @@ class Config:
     @property
     def timezone(self) -> str:
         return self.get("interface", "timezone")
+
+    @property
+    def ping_url(self) -> str:
+        return self.get("monitoring", "ping_url")
 
     @property
     def settings(self) -> Settings:

@@ -10,6 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+LOCK_WAIT_ENV = "EXACTSYNC_LOCK_WAIT"
+DEFAULT_LOCK_WAIT_SECONDS = 20.0
+
+
+def lock_wait_seconds() -> float:
+    """How long a run waits for the run lock before it gives up."""
+    return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS))
+
 
 class Busy(Exception):
     """Another process held the lock for longer than we would wait."""

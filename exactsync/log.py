@@ -16,7 +16,7 @@ import sqlite_utils
 
 from exactsync.i18n import N_, Msg, msg
 from exactsync.store import transaction
-from exactsync.store.log import add_log_row, count_log_since, delete_log_before, log_rows
+from exactsync.store.log import add_log_row, count_log_since, delete_log_before, last_log_id, log_rows
 from exactsync.timeutil import iso, utcnow
 
 KINDS = ("info", "warning", "error")
@@ -106,6 +106,7 @@ class LogFilter:
     table: str | None = None
     since: str | None = None  # ISO UTC, inclusive
     limit: int | None = 100
+    after: int | None = None  # only rows written after the one with this id (see `newest_id`)
 
 
 def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
@@ -114,7 +115,7 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
     `message_params`; None for a row written as plain text, which is shown as written)."""
     return [{"at": row["at"], "kind": row["kind"], "table": row["table"], "record": row["record"],
              **_rendered("message", row), **_rendered("action", row)}
-            for row in log_rows(db, where.kinds, where.table, where.since, where.limit)]
+            for row in log_rows(db, where.kinds, where.table, where.since, where.limit, where.after)]
 
 
 def _rendered(part: str, row: dict) -> dict:
@@ -130,6 +131,11 @@ def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     cutoff = iso(datetime.now(UTC) - timedelta(days=retention_days))
     with transaction(db):
         return delete_log_before(db, cutoff)
+
+
+def newest_id(db: sqlite_utils.Database) -> int:
+    """Where the log stands now: `LogFilter(after=...)` reads the rows written since."""
+    return last_log_id(db)
 
 
 def count_since(db: sqlite_utils.Database, kind: str, since: str) -> int:

@@ -23,6 +23,8 @@ def _isolated_env(monkeypatch, tmp_path):
     # process; every test starts in English, in the default office zone.
     i18n.use(i18n.DEFAULT_LANGUAGE)
     timeutil.use_office_zone(timeutil.DEFAULT_OFFICE_ZONE)
+    # The tests read what a person at a terminal reads; tests/test_quiet_runs.py what cron gets.
+    monkeypatch.setattr("exactsync.commands._output.watched", lambda: True)
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+import click
 import pytest
 
 from exactsync import activation
 from exactsync.app import App
+from exactsync.commands._run import cron_run
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
@@ -209,7 +211,8 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
              [{"exact_id": "c", "code": "3"}],
              [{"exact_id": "d", "code": "4"}, "the call for the rest of this page finds the day's calls spent"]]
 
-    with pytest.raises(DailyLimitReached), app.sync_run("pull") as db:
+    with pytest.raises(click.exceptions.Exit) as stopped, cron_run(app, "pull") as run:
+        db = run.db
         for page in pages:
             with transaction(db):
                 for row in page:
@@ -218,6 +221,7 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
                     db["customers"].insert({**row, "updated_at": "now"})
                 db["sync_checkpoints"].upsert({"entity": "accounts", "timestamp": len(page), "updated_at": "now"},
                                                pk="entity")
+    assert stopped.value.exit_code == 0
     assert [r["code"] for r in app.db["customers"].rows] == ["1", "2", "3"]
     assert app.db["sync_checkpoints"].get("accounts")["timestamp"] == 1
     assert log_rows(app.db) == [("warning", "pull stopped: Exact's daily call limit is reached; pull resumes after "
@@ -228,7 +232,7 @@ def test_a_sync_run_that_runs_out_of_daily_calls_keeps_whole_pages_only(app):
 def test_a_sync_run_without_login_logs_an_error(app):
     set_state(app.db, active=1)
     with pytest.raises(ReconnectNeeded):
-        with app.sync_run("push"):
+        with cron_run(app, "push"):
             raise ReconnectNeeded("exactsync is not logged in to Exact")
     assert log_rows(app.db) == [("error", "push failed: exactsync is not logged in to Exact: "
                                           "run `exactsync connect` to log in to Exact again")]
@@ -240,6 +244,6 @@ def test_a_sync_run_with_unchecked_settings_is_refused_with_an_error_row(config_
     app = App(config_path)
     set_state(app.db, active=1)
     with pytest.raises(ExactsyncError, match="settings were never checked"):
-        with app.sync_run("push"):
+        with cron_run(app, "push"):
             pass
     assert log_rows(app.db) == [("error", "settings were never checked: run exactsync check-settings")]

@@ -51,7 +51,7 @@ x = 1
     assert result.exit_code == 1
     assert result.output == (
         f"Error: config {path} has 7 problems:\n"
-        "  [extra]: unknown table (known: exact, store, settings, workorders, log, interface)\n"
+        "  [extra]: unknown table (known: exact, store, settings, workorders, log, interface, monitoring)\n"
         "  [exact] base_url: must be a string, got 12 (int)\n"
         "  [settings] division: must be a whole number, got '123'\n"
         "  [settings] item_groups: must be a list of strings, got 'Diensten'\n"
@@ -68,7 +68,7 @@ def test_a_config_with_errors_says_so_in_dutch(tmp_path, run):
     assert result.exit_code == 1
     assert result.output == (
         f"Foutmelding: configuratie {path} heeft 6 problemen:\n"
-        "  [extra]: onbekende tabel (bekend: exact, store, settings, workorders, log, interface)\n"
+        "  [extra]: onbekende tabel (bekend: exact, store, settings, workorders, log, interface, monitoring)\n"
         "  [settings] division: mag niet negatief zijn, maar is -1\n"
         "  [settings] memo: moet een van none, work_address, work_description, both zijn, maar is 'everything'\n"
         "  [log] retention_days: mag hoogstens 36500 zijn, maar is 99999\n"

@@ -21,8 +21,7 @@ from exactsync import config as config_mod
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.i18n import msg
 from exactsync.store import set_state
-from exactsync.sync import budget
-from exactsync.sync.runs import recorded_run
+from exactsync.sync import budget, runs
 from exactsync.workorders import workorder_pdf
 
 from cli_results import ok
@@ -83,8 +82,7 @@ def test_a_message_renders_later_in_the_language_in_force_with_its_nested_parame
 def _write_run_rows(db):
     """Run-level rows as the runs write them: skipped while inactive, and a spent daily limit."""
     activation.warn_once_a_day(db, activation.why_inactive(db))
-    with pytest.raises(DailyLimitReached), recorded_run(db, "push"):
-        raise DailyLimitReached(datetime(2026, 1, 16, tzinfo=UTC).timestamp())
+    runs.daily_limit_reached(db, "push", DailyLimitReached(datetime(2026, 1, 16, tzinfo=UTC).timestamp()))
 
 
 def test_one_stored_row_reads_in_dutch_for_one_reader_and_in_english_for_another(db, run):

@@ -93,11 +93,12 @@ HOLD_LOCK = textwrap.dedent("""
 EXCLUSIVE_RUN = textwrap.dedent("""
     import click
     from exactsync.app import App
+    from exactsync.commands._run import exclusive
 
     @click.command()
     @click.argument("config")
     def main(config):
-        with App(config).exclusive_run():
+        with exclusive(App(config)):
             print("ran")
 
     main()

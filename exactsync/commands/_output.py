@@ -85,3 +85,8 @@ def print_key_values(title: str, rows: list[list[str]]) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def watched() -> bool:
+    """Whether a person may be reading: stdout or stderr is a terminal (under cron or systemd neither is)."""
+    return sys.stdout.isatty() or sys.stderr.isatty()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from exactsync.app import App, pass_app
-from exactsync.commands._budget import exact_run
 from exactsync.commands._progress import row_counter
+from exactsync.commands._run import cron_run
 from exactsync.i18n import N_, _, msg, number
 from exactsync.sync import cleanup as cleanup_mod
 from exactsync.sync import pull as pull_mod
@@ -29,12 +29,11 @@ def pull_command(app: App):
     Example:
       exactsync pull
     """
-    with exact_run(app, "pull") as db, row_counter(_reading) as progress:
-        result = pull_mod.pull(app.client, db, app.config.settings, progress=progress)
+    with cron_run(app, "pull") as run, row_counter(_reading) as progress:
+        result = pull_mod.pull(app.client, run.db, app.config.settings, progress=progress)
         summary = ", ".join(f"{_(ENTITY_LABELS[name])} +{number(c.added)} ~{number(c.changed)} "
                             f"-{number(c.deactivated)}" for name, c in result.counts.items())
-        click.echo(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render(),
-                   err=True)
+        run.say(msg("pulled in {calls} calls: {summary}", calls=number(result.calls), summary=summary).render())
 
 
 def _reading(entity: str, rows: int) -> str:
@@ -53,8 +52,7 @@ def cleanup_command(app: App):
     Example:
       exactsync cleanup
     """
-    with app.sync_run("cleanup") as db:
-        removed = cleanup_mod.cleanup(db)
-        click.echo(msg("removed {work_address} work address(es), {customer} customer(s), {item} item(s), "
-                       "{item_group} item group(s)", **{table: number(n) for table, n in removed.items()}).render(),
-                   err=True)
+    with cron_run(app, "cleanup") as run:
+        removed = cleanup_mod.cleanup(run.db)
+        run.say(msg("removed {work_address} work address(es), {customer} customer(s), {item} item(s), "
+                    "{item_group} item group(s)", **{table: number(n) for table, n in removed.items()}).render())

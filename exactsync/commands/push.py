@@ -6,7 +6,7 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
-from exactsync.commands._budget import exact_run
+from exactsync.commands._run import cron_run
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, _, msg
 from exactsync.settings_check import verified_settings
@@ -41,12 +41,12 @@ def push_command(app: App, dry_run: bool, max_seconds: int, retry_number: str | 
     elif dry_run:
         _show_preview(app, as_json)
     else:
-        with exact_run(app, "push") as db:
-            result = push_mod.Push(app.client, db, verified_settings(db),
+        with cron_run(app, "push") as run:
+            result = push_mod.Push(app.client, run.db, verified_settings(run.db),
                                    company_name=app.config.get("workorders", "company_name")).run(max_seconds)
-        if as_json:
-            _output.print_json(result.summary())
-        click.echo(summary_line(result.summary()), err=True)
+            if as_json:
+                _output.print_json(result.summary())
+            run.say(summary_line(result.summary()))
 
 
 # The summary's counts as the last line says them.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 import sqlite_utils
@@ -11,13 +13,17 @@ from exactsync import activation
 from exactsync import log as logmod
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
-from exactsync.i18n import _, msg, number
-from exactsync.store import get_state
+from exactsync.i18n import _, message_of, msg, number
+from exactsync.store import get_state, store_failure
 from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
 from exactsync.timeutil import iso
+
+if TYPE_CHECKING:
+    from exactsync import health
 
 
 def collect(db: sqlite_utils.Database) -> dict:
@@ -83,18 +89,28 @@ def _run_line(run: dict) -> str:
 
 
 @click.command("status")
+@click.option("--check", is_flag=True,
+              help="Judge the health as a monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, "
+                   "a summary line first.")
 @_output.json_option
 @pass_app
-def status_command(app: App, as_json: bool):
+def status_command(app: App, check: bool, as_json: bool):
     """Show whether the integration is active, the connected division, the Exact login, the last
     pull and push, the highest mutation date, queued and failed work orders, errors in
     the last 24 hours, and Exact's daily calls left as last seen.
+
+    With --check, judge them for a monitor (Nagios, Icinga, Zabbix, ...): one line
+    "EXACTSYNC OK|WARNING|CRITICAL|UNKNOWN - ...", the details after it, and the exit code
+    the monitoring-plugin convention gives each (0, 1, 2, 3).
 
     \b
     Example:
       exactsync status
       exactsync status --json
+      exactsync status --check
     """
+    if check:
+        _report(_health(app), as_json)
     status = collect(app.db)
     status["login"] = login_state(TokenStore.beside(app.config.store_path))
     reason = status["inactive_reason"]
@@ -114,3 +130,27 @@ def status_command(app: App, as_json: bool):
         [_("Exact calls left today"), _daily_calls_line(status["exact_daily_calls"])],
     ]
     _output.print_key_values(f"exactsync ({app.config.store_path})", rows)
+
+
+def _health(app: App) -> health.Health:
+    # Imported here: plain `status` needs none of the checks, and cron-like monitors pay its start-up often.
+    from exactsync import health
+
+    try:
+        config = app.config
+    except ExactsyncError as exc:
+        return health.unknown(message_of(exc))
+    try:
+        return health.check(app.db, config, login_state(TokenStore.beside(config.store_path)), datetime.now(UTC))
+    except ExactsyncError as exc:  # the store's own errors (damaged, unwritable folder) are ExactsyncErrors
+        return health.store_unreadable(message_of(exc))
+    except sqlite3.DatabaseError as exc:
+        return health.store_unreadable(message_of(store_failure(exc, config.store_path) or exc))
+
+
+def _report(found: health.Health, as_json: bool) -> None:
+    if as_json:
+        _output.print_json(found.as_json())
+    else:
+        click.echo("\n".join([found.summary, *found.details]))
+    raise click.exceptions.Exit(found.code)

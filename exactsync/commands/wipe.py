@@ -8,6 +8,7 @@ from exactsync import wipe
 from exactsync.app import App, pass_app
 from exactsync.cli import confirm
 from exactsync.commands import _output
+from exactsync.commands._run import exclusive
 from exactsync.i18n import N_, _, msg
 
 LABELS = {
@@ -59,6 +60,6 @@ def wipe_command(app: App, everything: bool, yes: bool, force: bool, **chosen: b
         wipe.refuse_losing_archived(app.db)
     if not yes:
         confirm(msg("Wipe {parts}? This cannot be undone", parts=", ".join(_(LABELS[p]) for p in parts)).render())
-    with app.exclusive_run() as db:
+    with exclusive(app) as db:
         wiped = wipe.wipe(db, parts, force=force)
     click.echo(msg("wipe: {summary}", summary=wiped.summary()).render(), err=True)

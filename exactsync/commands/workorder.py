@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from exactsync.app import App, lock_wait_seconds, pass_app
+from exactsync.app import App, pass_app
 from exactsync.commands import _output
 from exactsync.i18n import N_, Msg, _, msg
-from exactsync.locks import Busy
+from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
 from exactsync.workorders import importer, lifecycle, pdf
 from exactsync.workorders.lookup import (

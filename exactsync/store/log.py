@@ -25,9 +25,10 @@ def add_log_row(db: sqlite_utils.Database, at: str, kind: str, table: str, recor
 
 
 def log_rows(db: sqlite_utils.Database, kinds: tuple[str, ...], table: str | None, since: str | None,
-             limit: int | None) -> list[dict]:
+             limit: int | None, after_id: int | None = None) -> list[dict]:
     """Log rows newest first, as dicts with the keys at, kind, table, record, and message and action
-    each with its _key and _params (JSON text, or None)."""
+    each with its _key and _params (JSON text, or None); with `after_id`, only rows written after
+    the row of that id."""
     clauses = [f"kind IN ({', '.join('?' * len(kinds))})"]
     params: list = list(kinds)
     if table:
@@ -36,11 +37,19 @@ def log_rows(db: sqlite_utils.Database, kinds: tuple[str, ...], table: str | Non
     if since:
         clauses.append("at >= ?")
         params.append(since)
+    if after_id is not None:
+        clauses.append("id > ?")
+        params.append(after_id)
     sql = f"SELECT {_COLUMNS} FROM log WHERE {' AND '.join(clauses)} ORDER BY at DESC, id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     return list(db.query(sql, params))
+
+
+def last_log_id(db: sqlite_utils.Database) -> int:
+    """The id of the newest log row, 0 in an empty log: rows written later have higher ids."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM log").fetchone()[0]
 
 
 def delete_log_before(db: sqlite_utils.Database, cutoff: str) -> int:

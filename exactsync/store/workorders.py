@@ -10,6 +10,20 @@ def work_order_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(db.execute("SELECT status, count(*) FROM work_orders GROUP BY status").fetchall())
 
 
+def oldest_queued(db: sqlite_utils.Database) -> dict | None:
+    """The archived work order waiting longest for Exact (number, archived_at), None when none waits."""
+    return next(db.query("SELECT number, archived_at FROM work_orders WHERE status = 'archived' "
+                         "ORDER BY archived_at, id LIMIT 1"), None)
+
+
+def count_refused_by_checks(db: sqlite_utils.Database) -> int:
+    """Archived work orders push's own checks refused (an error on the invoice step, never tried, no
+    retry planned): they wait for a person to fix them, as failed ones do."""
+    return db.execute("SELECT count(*) FROM work_orders w JOIN outbox o ON o.work_order_id = w.id "
+                      "WHERE w.status = 'archived' AND o.step = 'invoice' AND o.state = 'pending' "
+                      "AND o.last_error != '' AND o.next_attempt_at IS NULL").fetchone()[0]
+
+
 def work_order_by_number(db: sqlite_utils.Database, number: str) -> dict | None:
     """The work order numbered `number`, in any case."""
     return next(db.query("SELECT * FROM work_orders WHERE number = ? COLLATE NOCASE", [number]), None)

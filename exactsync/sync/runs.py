@@ -1,10 +1,10 @@
-"""How a cron run (pull, push, cleanup) ends: recorded for `status`, explained in the log."""
+"""How a cron run (pull, push, cleanup) ended: recorded for `status`, explained in the log. Which
+of these a run calls is decided in one place, `exactsync.commands._run`."""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 
 import sqlite_utils
 
@@ -24,47 +24,38 @@ LOGIN_EXPIRED = N_("failed: the Exact login must be renewed")
 NEXT_RUN_TRIES = N_("see the message; the next run tries again")
 
 
-@contextlib.contextmanager
-def recorded_run(db: sqlite_utils.Database, name: str) -> Iterator[None]:
-    """Record the outcome of run `name`. Spending Exact's daily call budget is a
-    warning, not a failure: what was committed stays, the first run after the reset
-    resumes. It is raised on, so the command can say so and end without an error."""
-    try:
-        yield
-    except ScopeViolation as exc:
+def succeeded(db: sqlite_utils.Database, name: str) -> None:
+    _record(db, name, OK)
+
+
+def failed(db: sqlite_utils.Database, name: str, exc: ExactsyncError | sqlite3.DatabaseError) -> BaseException:
+    """Record that run `name` failed with `exc`, in the log and for `status`; return what to raise:
+    `exc`, or for SQLite failing for a reason outside the program, the error the user can act on."""
+    if isinstance(exc, ScopeViolation):
         # One row for the run, whichever work order or record it was on: none of them is at fault.
         log.error(db, "connection", msg("{run} stopped: {error}", run=name, error=message_of(exc)),
                   action=msg("{tick}; nothing is lost, the next run continues", tick=tick_action(exc.scope)))
         _record(db, name, NO_SCOPE)
-        raise
-    except DailyLimitReached as exc:
-        _note_daily_limit(db, name, exc)
-        _record(db, name, LIMIT_SPENT)
-        raise
-    except ReconnectNeeded as exc:
+    elif isinstance(exc, ReconnectNeeded):
         # One row while the login stays broken (found_at: an earlier run wrote it), not one every
         # 5 minutes; status keeps showing it.
         _login_failed(db, name, exc, msg("run exactsync connect to log in to Exact again"), LOGIN_EXPIRED,
                       said_before=exc.found_at is not None)
-        raise
-    except LoginUnavailable as exc:
+    elif isinstance(exc, LoginUnavailable):
         _login_failed(db, name, exc, msg(NEXT_RUN_TRIES), FAILED)
-        raise
-    except ExactsyncError as exc:
+    elif isinstance(exc, ExactsyncError):
         log.error(db, "connection", _failed(name, exc), action=msg(NEXT_RUN_TRIES))
         _record(db, name, FAILED)
-        raise
-    except sqlite3.DatabaseError as exc:
+    else:
         failure = store_failure(exc)
         if failure is None:
-            raise
+            return exc
         # On a full disk or a damaged store the row may not fit either; the CLI still prints the error.
         with contextlib.suppress(sqlite3.DatabaseError):
             log.error(db, "connection", _failed(name, failure), action=msg("free disk space or restore the store"))
             _record(db, name, FAILED)
-        raise failure from None
-    else:
-        _record(db, name, OK)
+        return failure
+    return exc
 
 
 def _failed(name: str, exc: BaseException) -> Msg:
@@ -80,8 +71,11 @@ def _login_failed(db: sqlite_utils.Database, name: str, exc: LoginUnavailable, a
         _record(db, name, outcome)
 
 
-def _note_daily_limit(db: sqlite_utils.Database, name: str, exc: DailyLimitReached) -> None:
-    """One row per run name until the reset, not one every 5 minutes from cron."""
+def daily_limit_reached(db: sqlite_utils.Database, name: str, exc: DailyLimitReached) -> None:
+    """Spending Exact's daily call budget is a warning, not a failure: what was committed stays,
+    the first run after the reset resumes. One row per run name until the reset, not one every
+    5 minutes from cron."""
+    _record(db, name, LIMIT_SPENT)
     # Whole seconds: a reset restored from the store has lost the header's milliseconds.
     key, reset = f"{name}_daily_limit_noted", str(int(exc.resets_at) if exc.resets_at else utcnow()[:10])
     if get_state(db, key) == reset:
@@ -101,4 +95,7 @@ def daily_limit_message(name: str, exc: DailyLimitReached) -> Msg:
 
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:
-    set_state(db, **{f"last_{name}_at": utcnow(), f"last_{name}_outcome": outcome})
+    now = utcnow()
+    set_state(db, **{f"last_{name}_at": now, f"last_{name}_outcome": outcome})
+    if outcome == OK:  # what `status --check` measures staleness from
+        set_state(db, **{f"last_{name}_ok_at": now})
