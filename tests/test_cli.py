@@ -81,9 +81,10 @@ def test_a_cron_pull_loads_neither_rich_nor_oauthlib(config_path):
             "file=sys.stderr)")
     with Sandbox(customers=3, items=2) as sandbox:
         connect(sandbox, config_path)
+        sandbox.reset_calls()
         result = subprocess.run([sys.executable, "-c", code.format(args=["--config", str(config_path), "pull"])],
                                 capture_output=True, text=True)
-    assert result.stderr.startswith("pulled in ")
+        assert sandbox.calls["GET sync/CRM/Accounts"] == 1, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
 
 
