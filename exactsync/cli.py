@@ -25,6 +25,8 @@ COMMANDS = {
     "activate": ("activation", "activate_command",
                  "Start the integration again after `exactsync deactivate`: the next pull and push resume from "
                  "where they stopped."),
+    "backup": ("backup", "backup_command",
+               "Write a consistent copy of the store to FILE (mode 0600), also while pull, push or cleanup run."),
     "check-settings": ("settings", "check_settings_command",
                        "Verify every setting in [settings] against Exact, like the manual's \"Controleer\" buttons, "
                        "and report all problems at once."),
@@ -42,6 +44,9 @@ COMMANDS = {
              "Try the whole tool in half a minute, without an Exact account: start an embedded Exact Online "
              "sandbox, connect, check the settings, pull, create and archive work orders, push them as draft "
              "invoices, and read the log."),
+    "export": ("export", "export_command",
+               "Print, as JSON lines for a field app, the customers, work addresses, items and work orders that "
+               "changed since a cursor, ending with the next cursor."),
     "init": ("init", "init_command", "Create the config file (mode 0600) with every key and its default."),
     "items": ("lists", "items_command", "List the items from Exact in the store, with their codes and groups."),
     "log": ("log", "log_command", "Show the integration log, newest first, with the action to take."),

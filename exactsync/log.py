@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from exactsync.i18n import N_, Msg, msg
-from exactsync.store import transaction
+from exactsync.store import changes, transaction
 from exactsync.store.log import add_log_row, count_log_since, delete_log_before, last_log_id, log_rows
+from exactsync.store.space import give_back_free_pages
 from exactsync.timeutil import iso, utcnow
 
 KINDS = ("info", "warning", "error")
@@ -118,6 +119,15 @@ def rows(db: sqlite_utils.Database, where: LogFilter) -> list[dict]:
             for row in log_rows(db, where.kinds, where.table, where.since, where.limit, where.after)]
 
 
+def latest_problem(db: sqlite_utils.Database, table: str, record: str) -> dict | None:
+    """The newest warning or error about `record` of `table`, its kind, message and action rendered
+    as `rows` renders them; None when there is none."""
+    row = changes.latest_problem(db, table, record)
+    if row is None:
+        return None
+    return {"kind": row["kind"], **_rendered("message", row), **_rendered("action", row)}
+
+
 def _rendered(part: str, row: dict) -> dict:
     key, params = row[f"{part}_key"], row[f"{part}_params"]
     if key is None:
@@ -126,11 +136,14 @@ def _rendered(part: str, row: dict) -> dict:
     return {part: Msg.from_json(data).render(), f"{part}_key": key, f"{part}_params": data["params"]}
 
 
-def prune(db: sqlite_utils.Database, retention_days: int) -> int:
-    """Remove rows older than `retention_days`; return how many went."""
-    cutoff = iso(datetime.now(UTC) - timedelta(days=retention_days))
+def prune(db: sqlite_utils.Database, retention_days: int, now: datetime | None = None) -> int:
+    """Remove rows older than `retention_days` (before `now`), and give the store's free pages back to
+    the disk once they add up; return how many rows went."""
+    cutoff = iso((now or datetime.now(UTC)) - timedelta(days=retention_days))
     with transaction(db):
-        return delete_log_before(db, cutoff)
+        removed = delete_log_before(db, cutoff)
+    give_back_free_pages(db)
+    return removed
 
 
 def newest_id(db: sqlite_utils.Database) -> int:

@@ -5,6 +5,7 @@ Exact login): mode 0600 whatever the umask, replaced whole by a rename, and on d
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -51,3 +52,17 @@ def write_private(path: Path, text: str) -> None:
         os.close(fd)
     os.replace(next_path, path)
     fsync_folder(path.parent)
+
+
+def link_new(building: Path, path: Path) -> None:
+    """Put the finished file `building` in place as `path`, which must not exist yet (FileExistsError):
+    a hard link cannot replace a file, so two writers never overwrite each other. A file system
+    without hard links (FAT on a backup disk, some network shares) gets a rename after a check."""
+    try:
+        os.link(building, path)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+        os.rename(building, path)

@@ -16,7 +16,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, Msg, msg
-from exactsync.store import get_state, set_state, transaction
+from exactsync.store import changes, get_state, set_state, transaction
 from exactsync.store import wipe as store_wipe
 from exactsync.store.records import delete_checkpoint
 from exactsync.timeutil import utcnow
@@ -87,6 +87,7 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
         if wiped.kept:
             wiped.kept_for = store_wipe.numbers_using_kept_addresses(db)
         set_state(db, wiped_at=utcnow())
+        changes.start_over(db)  # a field app's cursor from before the wipe starts over
         log.info(db, "connection",
                  msg("wiped {parts}: {summary}", parts=joined([Msg(PART_LABELS[p]) for p in parts]),
                      summary=wiped.summary()),

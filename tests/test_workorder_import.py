@@ -90,7 +90,7 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
     path = tmp_path / "orders.json"
     refused(result, "\n".join([
         f"{path} has 24 problems; nothing was imported:",
-        "  entry 4: unknown field 'colour' (known: customer, work_address, description, customer_reference, "
+        "  entry 4: unknown field 'colour' (known: external_id, customer, work_address, description, customer_reference, "
         "planned, hours, materials, forms, status)",
         "  entry 4, customer: customer 99 does not exist: check the code in Exact; a customer added there arrives "
         "with the next exactsync pull",
@@ -119,7 +119,7 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
         "  entry 6, work_address.street: the street must not be empty",
         "  entry 7, work_address: customer 40 (Klant 40) has no work address: add one with exactsync workaddress "
         "add 40 --street ... --postcode ... --city ...",
-        "  entry 8: must be an object with customer, work_address, description, customer_reference, planned, "
+        "  entry 8: must be an object with external_id, customer, work_address, description, customer_reference, planned, "
         "hours, materials, forms, status",
         "  entry 9, work_address: must be a work address id or an object with name, street, postcode, city, country",
         "  entry 9, hours: must be a list",
@@ -129,7 +129,7 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
     warning = json.loads(ok(run("log", "--warnings", "--json")).splitlines()[0])
     assert (warning["table"], warning["record"]) == ("workorder", str(path))
     assert warning["message"] == (f"import of {path} refused, nothing imported: 24 problems, the first: entry 4: "
-                                  "unknown field 'colour' (known: customer, work_address, description, "
+                                  "unknown field 'colour' (known: external_id, customer, work_address, description, "
                                   "customer_reference, planned, hours, materials, forms, status)")
     assert warning["action"] == "fix every problem the import printed, then import the file again"
 

@@ -10,10 +10,13 @@ import click
 
 from exactsync.app import App, pass_app
 from exactsync.commands import _output
+from exactsync.commands._schema import schema_option
+from exactsync.fieldapp import schemas
+from exactsync.fieldapp.exact_state import exact_state
 from exactsync.i18n import N_, Msg, _, msg
 from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
-from exactsync.workorders import importer, lifecycle, pdf
+from exactsync.workorders import import_apply, importer, lifecycle, pdf
 from exactsync.workorders.lookup import (
     KIND_LABELS,
     MAX_BOOKING_MINUTES,
@@ -285,6 +288,8 @@ def show_command(app: App, number: str, as_json: bool):
     """Show everything about a work order: customer, work address, planning, hours,
     materials, forms, status, and the push state and Exact invoice id once sent.
 
+    --json adds its external_id and its state in Exact (as `exactsync export` gives it).
+
     \b
     Examples:
       exactsync workorder show WO00001
@@ -292,7 +297,8 @@ def show_command(app: App, number: str, as_json: bool):
     """
     order = lifecycle.details(app.db, number)
     if as_json:
-        _output.print_json(order)
+        row = get_work_order(app.db, number)
+        _output.print_json({**order, "external_id": row["external_id"], "exact": exact_state(app.db, row)})
         return
     console = _output.stdout()
     for part in _show_tables(order):
@@ -336,23 +342,38 @@ def _show_tables(order: dict) -> list:
 
 @workorder_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--each", is_flag=True,
+              help="Import every good entry and refuse only the others (exit 1 when any was refused).")
+@schema_option(schemas.IMPORT, "the file")
 @pass_app
-def import_command(app: App, file: Path):
+def import_command(app: App, file: Path, each: bool):
     """Import work orders from a JSON file, all or nothing: any problem rejects the
-    whole file and every problem is listed by entry (from 0) and field. Prints the new numbers.
+    whole file and every problem is listed by entry (from 0) and field. Prints the
+    number of each entry's work order.
+
+    An entry with an external_id (the app's own id) that was imported before updates
+    its work order while that can still change, or changes nothing when it is the
+    same: importing a file twice changes nothing the second time.
 
     \b
     Example:
       exactsync workorder import orders.json
-    The file is a list of {"customer", "work_address" (id or {"street","postcode","city","country"}),
-    "description", "customer_reference", "planned" {"employee","date","time"},
-    "hours" [{"kind","minutes","employee"}], "materials" [{"item","quantity"}],
-    "forms" [{"name","answers" {...}}], "status" ("open", "completed" or "archived")}.
+      exactsync workorder import --each orders.json
+      exactsync workorder import --schema
+    The file is a list of {"external_id", "customer", "work_address" (id or
+    {"street","postcode","city","country"}), "description", "customer_reference",
+    "planned" {"employee","date","time"}, "hours" [{"kind","minutes","employee"}],
+    "materials" [{"item","quantity"}], "forms" [{"name","answers" {...}}],
+    "status" ("open", "completed" or "archived")}.
     """
-    numbers = importer.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app), source=str(file))
-    for number in numbers:
-        click.echo(number)
-    _done(msg("imported {count} work orders from {file}", count=len(numbers), file=str(file)))
+    outcomes = import_apply.import_entries(app.db, importer.read_entries(file), prefix=_prefix(app),
+                                           source=str(file), each=each)
+    for outcome in outcomes:
+        if outcome.number:
+            click.echo(outcome.number)
+    _done(import_apply.summary(outcomes, str(file)))
+    if any(o.problems for o in outcomes):
+        raise import_apply.EntriesRefused(str(file), outcomes)
 
 
 @workorder_group.command("pdf")

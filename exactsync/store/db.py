@@ -20,7 +20,8 @@ import sqlite_utils
 from exactsync.errors import StoreError
 from exactsync.i18n import Msg, msg, number
 from exactsync.locks import held, open_lock_file
-from exactsync.privatefile import open_private
+from exactsync.privatefile import link_new, open_private
+from exactsync.store import changes_schema, space, upgrade
 from exactsync.timeutil import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
@@ -343,6 +344,13 @@ def _m910_exact_invoice_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m940_change_feed(db: sqlite_utils.Database) -> None:
+    """The change feed for the field app (`exactsync export`): a sequence kept by triggers on the
+    records, work orders and push steps, and the store's epoch (see store/changes_schema.py)."""
+    for statement in (*changes_schema.TABLES, *changes_schema.triggers()):
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("300_workorders_snapshot", _m300_workorders_snapshot),
@@ -351,6 +359,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("700_work_address_keys", _m700_work_address_keys),
     ("900_log_message_keys", _m900_log_message_keys),
     ("910_exact_invoice_state", _m910_exact_invoice_state),
+    ("940_change_feed", _m940_change_feed),
 ]
 
 
@@ -363,6 +372,8 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
         if name in done:
             continue
         with transaction(db):
+            if db.execute("SELECT 1 FROM migrations WHERE name = ?", [name]).fetchone():
+                continue  # another process opening the store at the same time applied it first
             apply(db)
             db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", [name, utcnow()])
         applied.append(name)
@@ -424,6 +435,7 @@ def _open(path: Path) -> sqlite_utils.Database:
         db.execute("PRAGMA wal_autocheckpoint = 20000")
         db.execute("PRAGMA foreign_keys = ON")
         _check_ours(db, path)
+        upgrade.prepare(db, path, [name for name, _ in MIGRATIONS])
         migrate(db)
     except BaseException:
         conn.close()
@@ -441,25 +453,15 @@ def _create(path: Path) -> None:
         os.close(open_private(building))  # 0600 whatever the umask
         conn = sqlite3.connect(str(building), isolation_level=None)
         try:
+            space.build_incremental(conn)
             migrate(sqlite_utils.Database(conn, execute_plugins=False))
         finally:
             conn.close()
-        _link(building, path)
+        with contextlib.suppress(FileExistsError):  # another run created it first: use that one
+            link_new(building, path)
     finally:
         for leftover in (building, Path(f"{building}-journal")):
             leftover.unlink(missing_ok=True)
-
-
-def _link(building: Path, path: Path) -> None:
-    try:
-        os.link(building, path)
-    except FileExistsError:
-        pass  # another run created it first: use that one
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
-            raise
-        if not path.exists():  # a file system without hard links
-            os.rename(building, path)
 
 
 def _make_private(path: Path) -> None:

@@ -61,6 +61,14 @@ def addresses_of(db: sqlite_utils.Database, customer: dict) -> list[dict]:
     return records.work_addresses_of_customer(db, customer["id"])
 
 
+def same_address(db: sqlite_utils.Database, customer: dict, fields: dict) -> dict | None:
+    """The customer's work address that reads as `fields` (name, street, postcode, city, country),
+    whatever the case or the spaces around them; None when it has none."""
+    def folded(address: dict) -> tuple:
+        return tuple(address[name].strip().casefold() for name in ("name", "street", "postcode", "city", "country"))
+    return next((a for a in addresses_of(db, customer) if folded(a) == folded(fields)), None)
+
+
 def first_of_customer(db: sqlite_utils.Database, customer: dict) -> dict:
     """The default work address of a new work order: the customer's first one."""
     rows = addresses_of(db, customer)

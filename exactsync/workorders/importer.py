@@ -2,22 +2,24 @@
 
 Every entry is checked with the same rules as the commands before anything is
 written; one problem anywhere rejects the whole file, and every problem is listed
-by entry index and field (indexes count from 0, as in the JSON).
+by entry index and field (indexes count from 0, as in the JSON). An entry with the
+external_id of a work order imported before is checked against it (reimport.py);
+import_apply.py stores what passed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import sqlite_utils
 
-from exactsync import log
 from exactsync.i18n import Msg, message_of, msg, number
-from exactsync.store import transaction
-from exactsync.workorders import addresses, lifecycle
+from exactsync.store import external
+from exactsync.workorders import addresses, lifecycle, reimport
 from exactsync.workorders.lookup import (
     WorkOrderError,
     address_of_customer,
@@ -31,10 +33,12 @@ from exactsync.workorders.lookup import (
     usable_item,
 )
 
-ENTRY_FIELDS = ("customer", "work_address", "description", "customer_reference", "planned", "hours",
+ENTRY_FIELDS = ("external_id", "customer", "work_address", "description", "customer_reference", "planned", "hours",
                 "materials", "forms", "status")
 ADDRESS_FIELDS = ("name", "street", "postcode", "city", "country")
 IMPORT_STATUSES = ("open", "completed", "archived")
+# The app's own id of a work order: any text up to this long (an id, a UUID, a path of ids).
+MAX_EXTERNAL_ID = 200
 
 
 class ImportRefused(WorkOrderError):
@@ -124,11 +128,57 @@ def _json_int(digits: str) -> int | Decimal:
     return int(digits) if len(digits) <= 40 else Decimal(digits)
 
 
-def check_entries(db: sqlite_utils.Database, entries: list) -> tuple[list[Msg], list[dict]]:
-    """Check every entry; return (problems, the entries resolved to what the store needs)."""
-    check = _Checker()
-    resolved = [_check_entry(db, check, msg("entry {index}", index=i), entry) for i, entry in enumerate(entries)]
-    return check.problems, resolved
+@dataclass
+class Outcome:
+    """What became of one entry: created, updated, unchanged, or refused with its problems."""
+
+    index: int
+    entry: dict  # checked, and resolved to what the store needs
+    problems: list[Msg]
+    order: dict | None = None  # the work order its external_id names, when that is known
+    differ: list[str] = field(default_factory=list)  # what the entry changes on that work order
+    result: str = "refused"
+    number: str | None = None
+
+
+def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
+    """Check every entry, and an entry with a known external_id against its work order."""
+    outcomes: list[Outcome] = []
+    first_of: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        check, where = _Checker(), msg("entry {index}", index=index)
+        outcome = Outcome(index, _check_entry(db, check, where, entry), check.problems)
+        external_id = outcome.entry.get("external_id")
+        if external_id is not None and external_id in first_of:
+            check.problem(_field(where, "external_id"), msg(
+                "{id} is also the external_id of entry {other}: give each work order its own",
+                id=shown(external_id), other=first_of[external_id]))
+        elif external_id is not None:
+            first_of[external_id] = index
+            if not check.problems:
+                _against_known(db, check, where, outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _against_known(db: sqlite_utils.Database, check: _Checker, where: Msg, outcome: Outcome) -> None:
+    outcome.order = external.work_order_by_external_id(db, outcome.entry["external_id"])
+    if outcome.order is None:
+        return
+    outcome.differ = reimport.differences(db, outcome.order, outcome.entry)
+    refused = reimport.refusal(outcome.order, outcome.entry, outcome.differ)
+    if refused:
+        check.problem(_field(where, "external_id"), message_of(refused))
+
+
+def _check_external_id(check: _Checker, where: Msg, value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_EXTERNAL_ID:
+        check.problem(where, msg("must be text of 1 to {max} characters: the app's own id of the work order",
+                                 max=MAX_EXTERNAL_ID))
+        return None
+    return value
 
 
 def _check_entry(db, check: _Checker, where: Msg, entry) -> dict:
@@ -147,6 +197,7 @@ def _check_entry(db, check: _Checker, where: Msg, entry) -> dict:
                                                    choices=", ".join(IMPORT_STATUSES), value=shown(status)))
     materials, forms = _field(where, "materials"), _field(where, "forms")
     return {
+        "external_id": _check_external_id(check, _field(where, "external_id"), entry.get("external_id")),
         "customer": customer,
         "work_address": _check_work_address(db, check, _field(where, "work_address"), customer,
                                             entry.get("work_address")),
@@ -257,55 +308,3 @@ def _form_answer(check: _Checker, where: Msg, question: str, answer) -> tuple[st
         check.problem(where, msg("the answer must be text or a number"))
         return None
     return question.strip(), str(answer).strip()
-
-
-def import_entries(db: sqlite_utils.Database, entries: list, *, prefix: str, source: str) -> list[str]:
-    """Import the entries in one transaction; return the new numbers. When any entry is wrong,
-    write nothing, log a warning and raise ImportRefused listing every problem."""
-    # Checked inside the write transaction, so a pull cannot change a customer or item in between.
-    with transaction(db):
-        problems, resolved = check_entries(db, entries)
-        numbers = [] if problems else [_store_entry(db, entry, prefix) for entry in resolved]
-        if numbers:
-            log.info(db, "workorder", msg("imported {count} work orders from {source}: {first} to {last}",
-                                          count=number(len(numbers)), source=source, first=numbers[0],
-                                          last=numbers[-1]),
-                     record=source)
-    if problems:
-        log.warning(db, "workorder", msg("import of {source} refused, nothing imported: {count} problems, "
-                                         "the first: {problem}", source=source, count=number(len(problems)),
-                                         problem=problems[0]), record=source,
-                    action=msg("fix every problem the import printed, then import the file again"))
-        raise ImportRefused(source, problems)
-    return numbers
-
-
-def _store_entry(db: sqlite_utils.Database, entry: dict, prefix: str) -> str:
-    customer = entry["customer"]
-    address_id = entry["work_address"]
-    if isinstance(address_id, dict):
-        address_id = _same_or_new_address(db, customer, address_id)
-    number = lifecycle.create(db, prefix=prefix, customer_code=customer["code"], description=entry["description"],
-                              work_address_id=address_id, customer_reference=entry["customer_reference"])
-    if entry["planned"]:
-        lifecycle.plan(db, number, **entry["planned"])
-    for hours in entry["hours"]:
-        lifecycle.book_time(db, number, employee=hours["employee"], minutes_by_kind={hours["kind"]: hours["minutes"]})
-    for material in entry["materials"]:
-        lifecycle.add_material(db, number, material["item"]["code"], material["quantity"], material["description"])
-    for form in entry["forms"]:
-        lifecycle.fill_form(db, number, form["name"], form["answers"])
-    if entry["status"] in ("completed", "archived"):
-        lifecycle.complete(db, number)
-    if entry["status"] == "archived":
-        lifecycle.archive(db, number)
-    return number
-
-
-def _same_or_new_address(db: sqlite_utils.Database, customer: dict, fields: dict) -> int:
-    """Reuse the customer's identical work address, so importing many orders for one place adds it once."""
-    wanted = {name: fields[name].strip().casefold() for name in ADDRESS_FIELDS}
-    for address in addresses.addresses_of(db, customer):
-        if {name: address[name].strip().casefold() for name in ADDRESS_FIELDS} == wanted:
-            return address["id"]
-    return addresses.add(db, customer["code"], **fields)["id"]
