@@ -21,10 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
-from exactsync.sandbox.login import connect_store
-from exactsync.sync.pull import ENTITIES
+import requests  # noqa: E402
+
+from exactsync.sync.pull import ENTITIES  # noqa: E402
+from tests.sandbox_login import connect_store  # noqa: E402
 
 FIXED_CALLS = 2  # system/Divisions (division move check) and logistics/ItemGroups
 

@@ -22,12 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from exactsync.demo import cast_from
-from exactsync.sandbox import Sandbox
-from exactsync.sandbox import server as sandbox_server
-from exactsync.sandbox.login import connect_store
-from exactsync.store import open_store
-from exactsync.workorders import pdf
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+
+from exactsync.demo import cast_from  # noqa: E402
+from exactsync.sandbox import Sandbox  # noqa: E402
+from exactsync.sandbox import server as sandbox_server  # noqa: E402
+from exactsync.store import open_store  # noqa: E402
+from exactsync.workorders import pdf  # noqa: E402
+from tests.sandbox_login import connect_store  # noqa: E402
 
 
 def count_answers(statuses: collections.Counter) -> None:

@@ -95,6 +95,15 @@ def log_in(auth: Authenticator, answers: IO[str], open_browser: Callable[[str], 
     auth.exchange_code(pasted_address(answers), state)
 
 
+def connect(config: config_mod.Config, db: sqlite_utils.Database, client: ExactClient, answers: IO[str],
+            open_browser: Callable[[str], bool] | None) -> int:
+    """All of `exactsync connect`: check, log in with the address pasted on `answers`, activate;
+    return the division."""
+    check_ready(config, db)
+    log_in(client.auth, answers, open_browser)
+    return finish(config, db, client)
+
+
 def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactClient) -> int:
     """Once logged in: settle the division and activate; return the division."""
     me = client.me()

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+import requests
 
 from exactsync import config as config_mod
 from exactsync import i18n
@@ -33,7 +34,6 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.i18n import Msg, _, msg
 from exactsync.sandbox import Sandbox
-from exactsync.sandbox.login import address_landed_on
 from exactsync.store import open_store
 from exactsync.workorders import lifecycle
 
@@ -93,6 +93,18 @@ class Shown(io.StringIO):
     def write(self, text: str) -> int:
         self.screen.write(text)
         return super().write(text)
+
+
+def address_landed_on(login_url: str) -> str:
+    """The browser at Exact's login address: the sandbox consents by itself and sends the browser on to
+    the app's registered https address, which nothing serves, so the redirect is not followed; the
+    address it points to is what the admin pastes."""
+    answer = requests.get(login_url, allow_redirects=False, timeout=10)
+    if answer.status_code != 302:
+        raise DemoFailed(msg("the sandbox's login page answered {status} instead of sending the browser on: check "
+                             "[exact] client_id and redirect_uri against `exactsync sandbox serve`",
+                             status=answer.status_code))
+    return answer.headers["Location"]
 
 
 class PastingAdmin(io.TextIOBase):

@@ -8,7 +8,9 @@ import sys
 from dataclasses import dataclass
 
 from exactsync import config as config_mod
-from exactsync.sandbox import login
+from exactsync.demo import address_landed_on
+
+import sandbox_login
 
 
 def point_config_at(config_path, sandbox, **settings) -> config_mod.Config:
@@ -40,7 +42,7 @@ def connect(config_path, paste=lambda landed_on: landed_on) -> Connected:
                                stderr=subprocess.PIPE, text=True)
     try:
         login_url = process.stdout.readline().strip()
-        landed_on = login.address_landed_on(login_url) if login_url else None
+        landed_on = address_landed_on(login_url) if login_url else None
         out, err = process.communicate(paste(landed_on) + "\n" if landed_on else "", timeout=60)
     finally:
         process.kill()
@@ -55,4 +57,4 @@ def connected(config_path) -> Connected:
 
 def log_in(sandbox, config) -> None:
     """The consent round trip without the CLI: what `connect` leaves behind, tokens on disk."""
-    login.log_in(config)
+    sandbox_login.log_in(config)

@@ -10,6 +10,9 @@ import click
 import exactsync.commands as commands_package
 from exactsync import __version__
 from exactsync.cli import COMMANDS, cli
+from exactsync.sandbox import Sandbox
+
+from sandbox_login import connect
 
 
 def test_version(run):
@@ -68,6 +71,22 @@ def test_help_and_status_load_no_other_command():
                                                                                      "exactsync.commands.status"])):
         result = subprocess.run([sys.executable, "-c", code.format(args=args)], capture_output=True, text=True)
         assert result.stderr.strip().splitlines()[-1] == repr(expected), result.stderr
+
+
+def test_a_cron_pull_loads_neither_rich_nor_oauthlib(config_path):
+    """Start-up: cron's pull, off a terminal and with its access token still good, does without rich's
+    progress display and without oauthlib (only a token call needs it)."""
+    code = ("import sys; from exactsync.cli import cli; sys.argv[1:] = {args!r}\n"
+            "try:\n    cli(prog_name='exactsync')\nexcept SystemExit:\n    pass\n"
+            "print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'rich', 'oauthlib', 'requests_oauthlib'}}), "
+            "file=sys.stderr)")
+    with Sandbox(customers=3, items=2) as sandbox:
+        connect(sandbox, config_path)
+        sandbox.reset_calls()
+        result = subprocess.run([sys.executable, "-c", code.format(args=["--config", str(config_path), "pull"])],
+                                capture_output=True, text=True)
+        assert sandbox.calls["GET sync/CRM/Accounts"] == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
 
 
 def test_every_command_has_help_text(run):

@@ -12,11 +12,12 @@ import requests
 
 from exactsync import config as config_mod
 from exactsync import connect as connect_mod
+from exactsync.demo import address_landed_on
 from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
 from exactsync.exact.auth import PLAIN_HTTP_PERMISSION, Authenticator, OAuthApp
 from exactsync.exact.errors import ExactApiError
-from exactsync.sandbox import Sandbox, login
+from exactsync.sandbox import Sandbox
 from exactsync.store import get_state, set_state, utcnow
 
 from exact_helpers import connect, connected, point_config_at
@@ -231,7 +232,7 @@ class Admin:
         return self.opens
 
     def __iter__(self):
-        yield from (login.address_landed_on(url) + "\n" for url in self.opened)
+        yield from (address_landed_on(url) + "\n" for url in self.opened)
 
 
 @pytest.mark.parametrize("opens", [True, False])

@@ -23,7 +23,7 @@ from exactsync import log
 from exactsync.commands.lists import MAX_SEARCH_LENGTH
 from exactsync.exact import ExactClient, odata
 from exactsync.exact.tokens import Tokens, TokenStore
-from exactsync.sandbox import Sandbox, login
+from exactsync.sandbox import Sandbox
 from exactsync.sandbox.odata import compile_filter
 from exactsync.sandbox.schema import ACCOUNT
 from exactsync.settings_check import record_verified
@@ -33,7 +33,7 @@ from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity
 
 from factories import add_customer, add_item
 from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
-from sandbox_login import connect
+from sandbox_login import connect, write_config
 
 HOSTILE = ["25' or '1' eq '1", "eq", "' or ", "x') or substringof('", "Ω😀 ĳ", "\x1b[31mred", "tab\there",
            "%", "_", "\\", "x" * 10_000]
@@ -59,7 +59,7 @@ def checkpoints_moved(db) -> int:
 # --- config files ------------------------------------------------------------------------------
 
 def full_config(path: Path) -> str:
-    login.write_config(path, base_url="http://127.0.0.1:9", client_id="00000000-0000-4000-8000-000000000001",
+    write_config(path, base_url="http://127.0.0.1:9", client_id="00000000-0000-4000-8000-000000000001",
                        client_secret="geheim", division=123456, item_groups=["Diensten", "Ö 'x'"],
                        work_time_item="ARB", memo="both", pdfs="both")
     return path.read_text(encoding="utf-8")
@@ -349,7 +349,7 @@ class FixedAnswers(BaseHTTPRequestHandler):
 def odd_exact(config_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), FixedAnswers)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    config = login.write_config(config_path, base_url=f"http://127.0.0.1:{server.server_address[1]}",
+    config = write_config(config_path, base_url=f"http://127.0.0.1:{server.server_address[1]}",
                                 client_id="00000000-0000-4000-8000-000000000001", client_secret="s", division=1)
     TokenStore.beside(config.store_path).save(Tokens("at-x", "rt-x", time.time() + 3600))
     db = open_store(config.store_path)

@@ -72,3 +72,28 @@ def test_the_exact_client_knows_nothing_of_the_store():
     for name, targets in graph.items():
         if name.startswith("exactsync.exact"):
             assert not {t for t in targets if t.startswith("exactsync.store")}, name
+
+
+def reached_from(graph: dict[str, set[str]], name: str) -> set[str]:
+    """Every module `name` imports, directly or through others."""
+    reached, todo = set(), [name]
+    while todo:
+        for target in graph[todo.pop()] - reached:
+            reached.add(target)
+            todo.append(target)
+    return reached
+
+
+# What the sandbox may share with the rest of the package: message translation and the Amsterdam zone
+# name, which state nothing about Exact's API.
+SANDBOX_MAY_USE = {"exactsync.i18n", "exactsync.timeutil"}
+
+
+def test_the_sandbox_knows_nothing_of_the_client_config_or_store():
+    """The sandbox stands in for Exact: it states Exact's facts itself, so that a wrong fact in the client
+    cannot be mirrored by it and pass every test."""
+    graph = imports()
+    for name in graph:
+        if name == "exactsync.sandbox" or name.startswith("exactsync.sandbox."):
+            outside = {t for t in reached_from(graph, name) if not t.startswith("exactsync.sandbox")}
+            assert outside <= SANDBOX_MAY_USE, name

@@ -16,13 +16,14 @@ from exactsync.exact import TokenStore
 from exactsync.exact.auth import Authenticator, OAuthApp
 from exactsync.exact.errors import LoginExpired, LoginUnavailable, ReconnectNeeded
 from exactsync.exact.tokens import Tokens
-from exactsync.sandbox import Sandbox, login
+from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
 
 from fakes import FakeClock
 from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
 from sandbox_helpers import connect as sandbox_connect
 from sandbox_helpers import token_call
+from sandbox_login import log_in
 
 EXPIRED = "Error: the Exact login has expired or was revoked (Exact: "
 INVOICES = "POST salesinvoice/SalesInvoices"
@@ -82,7 +83,7 @@ def assert_status_says_expired(run, exact_said: str) -> None:
 
 def assert_connect_sends_everything_once(run, config_path, sandbox, db, numbers) -> None:
     assert wipe.not_from_exact(db) == {}  # connect starts without a wipe
-    login.log_in(config_mod.load(config_path))
+    log_in(config_mod.load(config_path))
     assert json.loads(run("status", "--json").stdout)["login"]["state"] == "connected"
     result = run("push")
     assert result.exit_code == 0, result.output
@@ -117,7 +118,7 @@ def test_a_refresh_token_used_elsewhere_stops_runs_once_and_connect_sends_what_w
     assert_stopped_by_the_login(run, db, sandbox, numbers, "Old refresh token used.")
     assert sandbox.calls[INVOICES] == (1 if when == "at the invoice POST" else 0)
     assert_status_says_expired(run, "Old refresh token used.")
-    login.log_in(config_mod.load(config_path))
+    log_in(config_mod.load(config_path))
     assert run("push").exit_code == 0
     assert_exactly_once(sandbox, db, numbers, pdf_kinds=())
     assert {r[0] for r in db.execute("SELECT attempts FROM outbox")} == {1}
@@ -139,7 +140,7 @@ def test_a_step_left_in_flight_keeps_its_count_while_the_login_is_expired(sandbo
     assert result.exit_code == 1 and result.stderr.startswith(EXPIRED), result.output
     assert db.execute("SELECT work_order_id, state, attempts FROM outbox WHERE state = 'in_flight'").fetchall() \
         == in_flight
-    login.log_in(config_mod.load(config_path))
+    log_in(config_mod.load(config_path))
     assert run("push").exit_code == 0
     assert_exactly_once(sandbox, db, numbers, pdf_kinds=())
     assert {r[0] for r in db.execute("SELECT attempts FROM outbox")} == {1}

@@ -15,6 +15,7 @@ from exactsync.cli import cli
 from exactsync.exact import ExactClient
 from exactsync.exact.errors import ExactApiError, ScopeViolation
 from exactsync.exact.scopes import SCOPES, scope_of
+from exactsync.sandbox import scopes as exact_says
 from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.store import get_state
 
@@ -162,6 +163,23 @@ def test_each_endpoint_exactsync_calls_has_its_scope():
     assert scope_of("salesinvoice/SalesInvoices/$count") == "Sales invoices"
     assert scope_of("sync/Logistics/Items?$select=ID") == "Logistics items"
     assert scope_of("current/Me") is None
+
+
+def test_the_client_names_the_scope_exact_states_for_every_endpoint_it_calls():
+    """Two tables on purpose: the sandbox states Exact's facts with their evidence, the client what it
+    needs; a wrong fact in either shows up here instead of being mirrored."""
+    assert list(SCOPES) == list(exact_says.ENDPOINTS)
+    assert {path: exact_says.scope_of(path) for paths in SCOPES.values() for path in paths} == {
+        path: scope for scope, paths in SCOPES.items() for path in paths}
+
+
+def test_a_read_only_scope_lets_the_app_read_but_not_write(sandbox):
+    api = Api(sandbox)
+    sandbox.set_scopes(SCOPES, read_only=["Organization documents"])
+    assert api.get("documents/DocumentTypes").status_code == 200
+    write = api.post("documents/Documents", {"Subject": "x", "Type": 10})
+    assert (write.status_code, error_value(write)) == (403, "Forbidden - Application Scope Violated")
+    assert not sandbox.documents
 
 
 def test_the_sandbox_refuses_calls_outside_its_scopes_as_exact_does(sandbox):

@@ -292,7 +292,7 @@ def test_check_settings_in_dutch_has_no_english(run, sandbox, config_path, db):
     assert rows["Sales invoices"]["fix"] == ("vink \"Sales invoices\" aan als beheren (lezen/schrijven) voor deze app "
                                              "in het App Center van Exact en voer dan exactsync connect uit")
     assert dutch_words_only(result.output) == set()
-    rows = [json.loads(line) for line in run("--lang", "nl", "log", "--json").stdout.splitlines()]
+    rows = [json.loads(line) for line in run("--lang", "nl", "log", "--errors", "--json").stdout.splitlines()]
     assert {r["message_key"] for r in rows} == {"{setting}: {problem}"}
     assert all(r["action_key"] for r in rows) and dutch_words_only(" ".join(r["message"] + r["action"] for r in rows)) \
         == set()

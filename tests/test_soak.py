@@ -32,12 +32,13 @@ from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.tokens import TokenStore
-from exactsync.sandbox import FAULT_KINDS, login
+from exactsync.sandbox import FAULT_KINDS
 from exactsync.store import open_store
 from exactsync.sync import steps
 from exactsync.workorders import lifecycle
 
 from push_helpers import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
+from sandbox_login import log_in
 from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
@@ -279,7 +280,7 @@ class Soak:
             if stored.refresh_token not in self.sandbox.oauth.used_refresh:
                 return
             faults, self.sandbox.faults[:] = list(self.sandbox.faults), []
-        login.log_in(config_mod.load(self.config_path))
+        log_in(config_mod.load(self.config_path))
         with self.sandbox.lock:
             self.sandbox.faults.extend(faults)
         self.figures.logins_lost += 1

@@ -16,9 +16,9 @@ from exactsync import config as config_mod
 from exactsync.exact import TokenStore
 from exactsync.exact.errors import TokenFileUnwritable
 from exactsync.exact.tokens import Tokens
-from exactsync.sandbox import login
 
 from push_helpers import connected_store, fast_sandbox
+from sandbox_login import log_in
 
 INTACT = "the login on disk is intact (nothing was renewed)"
 PENDING = "the new login is saved in exactsync.db.tokens.json.tmp, which the next run puts in place"
@@ -202,7 +202,7 @@ def test_a_failed_fill_after_the_refresh_is_a_clear_error_that_asks_for_connect(
     fault.active = False
     result = run("pull")
     assert result.exit_code == 1 and "Old refresh token used." in result.stderr
-    login.log_in(config_mod.load(config_path))
+    log_in(config_mod.load(config_path))
     assert run("pull").exit_code == 0
 
 

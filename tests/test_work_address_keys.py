@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from exactsync import store
-from exactsync.store import open_store, utcnow
+from exactsync.store import open_store, set_state, utcnow
 
 from cli_results import ok
 from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
@@ -105,9 +105,14 @@ def sandbox(monkeypatch):
 def test_an_upgraded_store_pulls_and_sends_what_was_queued(sandbox, config_path, run, monkeypatch):
     """A store as the old pull left it (a derived work address per customer, on the Exact
     ID of its main address), with work orders on a derived and on a local work address."""
-    with schema_before_700(monkeypatch):
-        config = connect(sandbox, config_path, work_time_item=sales_item_codes(sandbox)[0], memo="work_address")
-        db = open_store(config.store_path)
+    config = connect(sandbox, config_path, work_time_item=sales_item_codes(sandbox)[0], memo="work_address")
+    db = open_store(config.store_path)
+    connected = dict(db.execute("SELECT key, value FROM state").fetchall())
+    db.close()
+    # connect writes today's store; the old release's store gets the state it left (the login is beside it)
+    config.store_path.unlink()
+    db = old_store(config.store_path, monkeypatch)
+    set_state(db, **connected)
     mains = {a["Account"]: a for a in sandbox.addresses.values() if a["Main"]}
     accounts = [a for a in sandbox.accounts.values() if a["ID"] in mains and not a["Blocked"]][:2]
     shown = {}

@@ -106,13 +106,13 @@ def table(columns: list[str], rows: Iterable[list[str]], *, title: str | None = 
     from rich.table import Table
     from rich.text import Text
 
-    # Text, not markup (as for the cells): a path or message is printed as written, and rich need not
-    # load its emoji table.
+    # Text, not markup (as for the headers and cells): a path or message is printed as written, and rich
+    # need not load its emoji table.
     result = Table(title=title and Text(visible(title), style="table.title"),
                    caption=caption and Text(visible(caption), style="table.caption"), caption_justify="left",
                    show_header=any(columns))
     for column in columns:
-        result.add_column(column, overflow="fold")
+        result.add_column(Text(column), overflow="fold")
     styles = list(row_styles) if row_styles is not None else None
     for i, row in enumerate(rows):
         # Text, not markup: "[settings] journal" in a message must print as written.

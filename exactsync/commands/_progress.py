@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
 from exactsync.commands import _output
 
 
@@ -17,6 +15,9 @@ def row_counter(line: Callable[[str, int], str]) -> Iterator[Callable[[str, int]
     if not _output.is_terminal():
         yield lambda entity, rows: None
         return
+    # Imported here, as _output does: rich would double the start-up of the pull cron runs every 5 minutes.
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.fields[line]}", markup=False), TimeElapsedColumn())
     with Progress(*columns, console=_output.stderr(), transient=False) as progress, _output.printing_above(progress):
         tasks: dict[str, int] = {}

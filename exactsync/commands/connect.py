@@ -30,7 +30,6 @@ def connect_command(app: App, no_browser: bool):
       exactsync connect
       exactsync connect --no-browser      # on a server: open the address elsewhere
     """
-    connect.check_ready(app.config, app.db)
-    connect.log_in(app.client.auth, sys.stdin, None if no_browser else connect.open_in_browser)
-    division = connect.finish(app.config, app.db, app.client)
+    division = connect.connect(app.config, app.db, app.client, sys.stdin,
+                                None if no_browser else connect.open_in_browser)
     _output.echo(connect.connected(division).render(), err=True)

@@ -8,9 +8,9 @@ import click
 
 from exactsync.cli_language import HelpGroup
 from exactsync.commands import _output
-from exactsync.exact.scopes import SCOPES
 from exactsync.i18n import _, msg
 from exactsync.sandbox import DEFAULT_REDIRECT_URI, Sandbox, check_redirect_uri
+from exactsync.sandbox.scopes import ENDPOINTS
 
 
 def _registered_redirect_uri(ctx, param, value: str) -> str:
@@ -36,7 +36,7 @@ def sandbox_group():
 @click.option("--items", default=120, show_default=True, help="Items to generate.")
 @click.option("--latency-ms", default=0, show_default=True, help="Delay added to every call, in milliseconds.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the data generator (same seed, same data).")
-@click.option("--scopes", metavar="NAMES", default=",".join(SCOPES), show_default=True,
+@click.option("--scopes", metavar="NAMES", default=",".join(ENDPOINTS), show_default=True,
               help="The app's scopes, comma-separated; a call outside them gets Exact's 403.")
 @click.option("--redirect-uri", default=DEFAULT_REDIRECT_URI, show_default=True, callback=_registered_redirect_uri,
               help="The app's registered redirect URI: https, not localhost, as in the Exact App Center.")

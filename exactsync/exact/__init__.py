@@ -1,7 +1,7 @@
 """The Exact Online client every command uses: OAuth tokens, paging, rate limits and errors.
 
-`ExactClient` and `TokenStore` are loaded when first used: the client brings requests and
-oauthlib, which commands that only read the store (status, log, --help) do without.
+`ExactClient` and `TokenStore` are loaded when first used: the client brings requests (and, for
+token calls only, oauthlib), which commands that only read the store (status, log, --help) do without.
 """
 
 import importlib

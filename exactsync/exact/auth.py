@@ -20,11 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import AccessDeniedError, MismatchingStateError, OAuth2Error
-from requests_oauthlib import OAuth2Session
 
 from exactsync.config import SECRET_ENV
 from exactsync.errors import ExactsyncError
@@ -32,6 +31,9 @@ from exactsync.exact.errors import ExactApiError, LoginExpired, LoginUnavailable
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.i18n import message_of, msg
 from exactsync.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from exactsync.exact.oauth import TransportSession
 
 # Exact allows a refresh only in the last 30 s of a token's life; refresh 15 s before the end.
 REFRESH_MARGIN_SECONDS = 15.0
@@ -69,9 +71,12 @@ class OAuthApp:
                                          (f"[exact] client_secret (or {SECRET_ENV})", self.client_secret))
                 if not value]
 
-    def session(self, transport: requests.Session | None = None, state: str | None = None) -> OAuth2Session:
+    def session(self, transport: requests.Session | None = None, state: str | None = None) -> TransportSession:
         """requests-oauthlib's session for this app; its token calls go over `transport`."""
-        return _ExactOAuth2Session(transport, client_id=self.client_id, redirect_uri=self.redirect_uri, state=state)
+        # Imported here, as in the two methods that catch oauthlib's errors: see exactsync.exact.oauth.
+        from exactsync.exact.oauth import TransportSession
+
+        return TransportSession(transport, client_id=self.client_id, redirect_uri=self.redirect_uri, state=state)
 
     def authorize_url(self) -> tuple[str, str]:
         """The address of Exact's login and consent page, and the random state it carries."""
@@ -110,18 +115,6 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-class _ExactOAuth2Session(OAuth2Session):
-    """requests-oauthlib builds and reads the token calls; they travel over the client's own session
-    (its connections, and whatever a test puts in its place)."""
-
-    def __init__(self, transport, **kwargs):
-        super().__init__(**kwargs)
-        self.transport = transport
-
-    def request(self, method, url, data=None, headers=None, withhold_token=False, timeout=None, **ignored):
-        return self.transport.post(url, data=data, headers=headers, timeout=timeout)
-
-
 class TooEarly(Exception):
     """Exact will not refresh yet: the current access token is still good."""
 
@@ -156,6 +149,8 @@ class Authenticator:
     def exchange_code(self, address: str, state: str) -> None:
         """Log in with the address Exact sent the browser to: requests-oauthlib checks its state
         and takes its code, which is exchanged at once and never shown (a code works once, for 3 minutes)."""
+        from exactsync.exact.oauth import AccessDeniedError, MismatchingStateError, OAuth2Error  # see session
+
         try:
             tokens = self._token_call({"grant_type": "authorization_code", "authorization_response": address.strip(),
                                        "state": state})
@@ -214,6 +209,8 @@ class Authenticator:
     def _token_call(self, form: dict) -> Tokens:
         """One call to Exact's token endpoint through requests-oauthlib. Exact's refusals are mapped
         (token_error) as soon as its answer arrives, before oauthlib reads it."""
+        from exactsync.exact.oauth import OAuth2Error  # see OAuthApp.session
+
         refreshing = form["grant_type"] == "refresh_token"
         oauth = self.app.session(self.session, state=form.get("state"))
         answered: list[requests.Response] = []

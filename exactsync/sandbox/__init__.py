@@ -18,8 +18,8 @@ from datetime import datetime
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from exactsync.exact.scopes import SCOPES
 from exactsync.i18n import msg
+from exactsync.sandbox import scopes as app_scopes
 from exactsync.sandbox.auth import ErrorLimit, OAuthServer, RateLimits
 from exactsync.sandbox.data import AMSTERDAM, Administration
 from exactsync.sandbox.server import SandboxHTTPServer
@@ -55,7 +55,8 @@ class Sandbox:
       `addresses`, `items`, `item_groups`, `journals`, `invoices`, `documents`, `attachments`, `deleted`;
     - faults: `fault(method, path, kind, times, ms)`, `set_rate_limits`, `exhaust_daily_limit`,
       `expire_tokens`; `error_limit=10` turns on Exact's block after too many errors on an endpoint;
-      `scopes` (default: all of exactsync.exact.scopes.SCOPES) and `set_scopes` are the app's scopes;
+      `scopes` (default: every scope of sandbox.scopes.ENDPOINTS) and `set_scopes` are the app's scopes,
+      read/write but for those also named in `read_only`;
       `division_ticked = False`: the division was not ticked at consent (server.DIVISION_NOT_IN_SCOPE);
     - the office in Exact: `process_invoice` (Status 50, InvoiceNumber; returns it), `delete_invoice` (a
       draft), `delete_document` (with its attachments); deletions show in `deleted` and sync/Deleted;
@@ -72,9 +73,7 @@ class Sandbox:
         self.latency_ms = latency_ms
         self.port = port
         self.lock = threading.RLock()
-        self.scopes: frozenset[str] = frozenset(SCOPES)
-        if scopes is not None:
-            self.set_scopes(scopes)
+        self.scopes: dict[str, str] = app_scopes.grants(app_scopes.ENDPOINTS if scopes is None else scopes)
         self.admin = Administration(division, seed=seed, customers=customers, items=items)
         self.client_id = str(uuid.UUID(int=self.admin.rng.getrandbits(128), version=4))
         self.client_secret = secrets.token_urlsafe(24)
@@ -182,15 +181,12 @@ class Sandbox:
         with self.lock:
             self.limits.exhaust_daily(self.rate_key())
 
-    def set_scopes(self, scopes: Iterable[str]):
-        """The scopes ticked for the app; a call outside them gets 403 (see server.SCOPE_VIOLATED)."""
-        scopes = frozenset(scopes)
-        unknown = sorted(scopes - set(SCOPES))
-        if unknown:
-            raise ValueError(msg("unknown scope {scope}; known: {scopes}", scope=repr(unknown[0]),
-                                 scopes=", ".join(SCOPES)))
+    def set_scopes(self, scopes: Iterable[str], read_only: Iterable[str] = ()):
+        """The scopes ticked for the app, those in `read_only` read-only; a call outside them gets 403
+        (see server.SCOPE_VIOLATED)."""
+        granted = app_scopes.grants(scopes, read_only)
         with self.lock:
-            self.scopes = scopes
+            self.scopes = granted
 
     def expire_tokens(self):
         with self.lock:

@@ -16,12 +16,12 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from exactsync.exact.scopes import scope_of
 from exactsync.sandbox import odata, render
 from exactsync.sandbox.auth import OAuthError
 from exactsync.sandbox.odata import ODataError
 from exactsync.sandbox.posting import ApiError, Posting
 from exactsync.sandbox.schema import BY_PATH, PAGE_SIZE, SYNC_PAGE_SIZE, Entity
+from exactsync.sandbox.scopes import allows, scope_of
 
 API_PATH = re.compile(r"^/api/v1/(?:(?P<division>\d+)/)?(?P<path>[^?]*)$")
 KEY_PART = re.compile(r"\((?P<key>[^)]*)\)")
@@ -33,6 +33,7 @@ REDIRECT_REFUSED_PAGE = (b"<!doctype html><title>Exact Online</title><h1>Error</
 # A call outside the app's scopes, as reported: "Error 403: Forbidden - Application Scope Violated. Cannot
 # read" for a GET (picqer#509; picqer#453 without the last sentence). No Reason header was reported with it
 # (picqer's client shows one when sent). What Exact adds for a write is not reported: the sandbox adds nothing.
+# A write on an endpoint whose scope the app has read-only is outside its scopes too (scopes.allows).
 SCOPE_VIOLATED = "Forbidden - Application Scope Violated"
 # Since apps have scopes, the user ticks at consent which administrations (divisions) the app may use; a
 # call in one that was not ticked gets 403 "User division is not within division scope" (INV 1756, 3060;
@@ -193,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
                 if division is not None and not sandbox.division_ticked:
                     raise ApiError(403, DIVISION_NOT_IN_SCOPE)
                 scope = scope_of(path)
-                if scope is not None and scope not in sandbox.scopes:
+                if scope is not None and not allows(sandbox.scopes, scope, method):
                     raise ApiError(403, SCOPE_VIOLATED + (". Cannot read" if method == "GET" else ""))
             except ApiError as error:
                 sandbox.errors.record(error_key, error.status)
