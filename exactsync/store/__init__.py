@@ -1,6 +1,6 @@
 """The store: the one place that knows the SQL.
 
-`db` opens the SQLite file and builds its schema (named migrations), holds the
+`db` opens the SQLite file and brings its schema up to date (`migrations`), holds the
 transaction and the run lock; the other modules are small named functions over one
 kind of data each, taking the db and plain values and returning rows as dicts or plain
 values. The domain (sync/, workorders/, wipe, log) calls them; nothing else writes SQL
