@@ -14,8 +14,7 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync import log, store
-
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from tests.helpers.push import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
 
 
 def store_path(config_path):

@@ -10,9 +10,15 @@ import pytest
 from exactsync import log
 from exactsync.store import get_state, set_state
 from exactsync.sync import budget
-
-from budget_helpers import exact_day_passes
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from tests.helpers.budget import exact_day_passes
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    fast_sandbox,
+    sales_item_codes,
+)
 
 STOPPED = "push stopped: Exact's daily call limit is reached; push resumes after the reset at "
 

@@ -14,8 +14,7 @@ from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.sandbox.data import FIRST_INVOICE_NUMBER
 from exactsync.sync import drafts, pull
-
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, in_exact, sales_item_codes
+from tests.helpers.push import archived, connected_store, customer_codes, fast_sandbox, in_exact, sales_item_codes
 
 SYNC_INVOICES = "GET sync/SalesInvoice/SalesInvoices"
 

@@ -11,9 +11,8 @@ import pytest
 from exactsync.exact import ExactClient, TokenStore, odata
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.sandbox import Sandbox
-
-from exact_helpers import log_in, point_config_at
-from fakes import FakeClock
+from tests.helpers.connecting import log_in, point_config_at
+from tests.helpers.fakes import FakeClock
 
 DIVISIONS = ("system/Divisions", {"$select": "Code"})
 

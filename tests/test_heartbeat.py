@@ -15,8 +15,7 @@ from exactsync import heartbeat, log
 from exactsync.errors import ConfigError
 from exactsync.settings_check import record_verified
 from exactsync.store import set_state
-
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox
+from tests.helpers.push import archived, connected_store, customer_codes, fast_sandbox
 
 TOKEN = "5d2c4b1e-0f7a-4c59-9d3e-2b8f6a1c7e90"
 

@@ -30,10 +30,9 @@ from exactsync.settings_check import record_verified
 from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
 from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
-
-from factories import add_customer, add_item
-from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
-from sandbox_login import connect, write_config
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.login import connect, write_config
+from tests.helpers.push import assert_exactly_once, connected_store, customer_codes, sales_item_codes
 
 HOSTILE = ["25' or '1' eq '1", "eq", "' or ", "x') or substringof('", "Ω😀 ĳ", "\x1b[31mred", "tab\there",
            "%", "_", "\\", "x" * 10_000]

@@ -19,12 +19,11 @@ from exactsync.sandbox import odata as sandbox_odata
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
 from exactsync.sync import pull
-
-from budget_helpers import exact_day_passes
-from cli_results import ok
-from fakes import FakeClock
-from language_helpers import english_in
-from sandbox_login import connect
+from tests.helpers.budget import exact_day_passes
+from tests.helpers.cli_results import ok
+from tests.helpers.fakes import FakeClock
+from tests.helpers.language import english_in
+from tests.helpers.login import connect
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
 
@@ -379,7 +378,7 @@ def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sa
 
 
 def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run, db):
-    from factories import add_customer, add_item
+    from tests.helpers.factories import add_customer, add_item
 
     pull_ok(run)
     add_customer(db, "LOCAL1", from_exact=False)

@@ -11,8 +11,7 @@ import sys
 import pytest
 
 from exactsync.sandbox import Sandbox
-
-from sandbox_login import connect
+from tests.helpers.login import connect
 
 CONTROL = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\r|\n")
 

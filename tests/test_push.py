@@ -13,8 +13,7 @@ from exactsync.exact import ExactClient
 from exactsync.store import get_state
 from exactsync.sync import pull, push, steps
 from exactsync.workorders import forms_pdf, workorder_pdf
-
-from push_helpers import (
+from tests.helpers.push import (
     archived,
     assert_exactly_once,
     connected_store,

@@ -12,16 +12,22 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_push_faults import cheap_pdfs
 
 from exactsync.exact import ExactClient
 from exactsync.exact.errors import UncertainOutcome
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import push
-
-from fakes import FakeClock
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from test_push_faults import cheap_pdfs
+from tests.helpers.fakes import FakeClock
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    fast_sandbox,
+    sales_item_codes,
+)
 
 TEXT_OF = {"salesinvoice/SalesInvoices": "Description", "documents/Documents": "Subject",
            "documents/DocumentAttachments": "FileName"}

@@ -18,9 +18,8 @@ from exactsync.exact import ExactClient
 from exactsync.settings_check import verified_settings
 from exactsync.sync import preview, push, steps
 from exactsync.workorders import lifecycle
-
-from fakes import FakeClock
-from push_helpers import (
+from tests.helpers.fakes import FakeClock
+from tests.helpers.push import (
     after_exact_is_done,
     archived,
     assert_exactly_once,

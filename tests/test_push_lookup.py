@@ -11,8 +11,7 @@ import pytest
 from exactsync.exact import ExactClient
 from exactsync.sandbox import Sandbox
 from exactsync.sync import lookups
-
-from sandbox_login import connect
+from tests.helpers.login import connect
 
 INVOICES = 130  # three pages of 60
 

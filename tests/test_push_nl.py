@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_push import unknown_in_exact
 
 from exactsync import i18n, log
 from exactsync.sync import invoice, mapping
-
-from language_helpers import english_in
-from push_helpers import (
+from tests.helpers.language import english_in
+from tests.helpers.push import (
     archived,
     connected_store,
     customer_codes,
@@ -20,7 +20,6 @@ from push_helpers import (
     run_push,
     sales_item_codes,
 )
-from test_push import unknown_in_exact
 
 
 @pytest.fixture

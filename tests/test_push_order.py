@@ -15,8 +15,7 @@ from exactsync.settings_check import verified_settings
 from exactsync.store import db as store_db
 from exactsync.store import set_state
 from exactsync.sync import preview
-
-from push_helpers import (
+from tests.helpers.push import (
     after_exact_is_done,
     archived,
     assert_exactly_once,

@@ -11,8 +11,7 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.store import open_store
-
-from push_helpers import (
+from tests.helpers.push import (
     archived,
     assert_exactly_once,
     connected_store,

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from test_push_faults import kill, start_push, wait_for
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -18,9 +19,14 @@ from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNe
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
 from exactsync.workorders.lookup import WorkOrderError
-
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from test_push_faults import kill, start_push, wait_for
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    fast_sandbox,
+    sales_item_codes,
+)
 
 TIMEOUT_SECONDS = 2  # [exact] timeout_seconds: Exact's answer window, short enough to wait out in a test
 SLOW_MS = 3000  # Exact's answer to the slowed call; it stores the record at the end, whoever still listens

@@ -12,8 +12,7 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.store import run_lock, set_state
-
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox
+from tests.helpers.push import archived, connected_store, customer_codes, fast_sandbox
 
 
 @pytest.fixture

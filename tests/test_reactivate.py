@@ -8,10 +8,9 @@ import json
 import pytest
 
 from exactsync.store import open_store
-
-from cli_results import ok
-from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
-from sandbox_login import connect
+from tests.helpers.cli_results import ok
+from tests.helpers.login import connect
+from tests.helpers.push import assert_exactly_once, fast_sandbox, sales_item_codes
 
 
 @pytest.fixture

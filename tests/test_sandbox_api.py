@@ -11,8 +11,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox, server
-
-from sandbox_helpers import Api, error_value
+from tests.helpers.sandbox_http import Api, error_value
 
 DAILY = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 MINUTELY = ("X-RateLimit-Minutely-Limit", "X-RateLimit-Minutely-Remaining", "X-RateLimit-Minutely-Reset")

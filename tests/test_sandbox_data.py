@@ -7,8 +7,7 @@ import pytest
 
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import Administration, guid4
-
-from sandbox_helpers import Api
+from tests.helpers.sandbox_http import Api
 
 DELETED_SELECT = {"$select": "EntityKey,EntityType,DeletedDate,Timestamp"}
 

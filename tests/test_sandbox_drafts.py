@@ -5,8 +5,7 @@ import pytest
 
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import FIRST_INVOICE_NUMBER
-
-from sandbox_helpers import Api, error_value
+from tests.helpers.sandbox_http import Api, error_value
 
 SYNC_INVOICES = "sync/SalesInvoice/SalesInvoices"
 

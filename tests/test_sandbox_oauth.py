@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox
-
-from sandbox_helpers import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
+from tests.helpers.sandbox_http import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
 
 
 @pytest.fixture

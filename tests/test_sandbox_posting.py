@@ -7,8 +7,7 @@ import requests
 
 from exactsync.sandbox import Sandbox
 from exactsync.sandbox.posting import MAX_POST_BYTES
-
-from sandbox_helpers import Api, error_value
+from tests.helpers.sandbox_http import Api, error_value
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from exactsync.exact.scopes import SCOPES, scope_of
 from exactsync.sandbox import scopes as exact_says
 from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.store import get_state
-
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from sandbox_helpers import Api, error_value
+from tests.helpers.push import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
+from tests.helpers.sandbox_http import Api, error_value
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ import pytest
 
 import exactsync
 from exactsync.sandbox import Sandbox
-
-from exact_helpers import connect, connected, point_config_at
+from tests.helpers.connecting import connect, connected, point_config_at
 
 SOURCE = Path(exactsync.__file__).parent
 FILTER_LITERALS = {"quote", "guid", "int64", "int"}  # odata.quote/guid/int64, or int() for a whole number

@@ -17,9 +17,8 @@ from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.settings_check import judge_document_type
 from exactsync.settings_text import label
 from exactsync.store import get_state
-
-from language_helpers import english_in
-from sandbox_login import connect
+from tests.helpers.language import english_in
+from tests.helpers.login import connect
 
 GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",
         "item_groups": ["Arbeid", "KLEIN"], "memo": "both", "your_ref": "workorder_number", "pdfs": "both"}

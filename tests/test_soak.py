@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -36,10 +37,8 @@ from exactsync.sandbox import FAULT_KINDS
 from exactsync.store import open_store
 from exactsync.sync import steps
 from exactsync.workorders import lifecycle
-
-from push_helpers import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
-from sandbox_login import log_in
-from test_pull import expected_customers, expected_items, stored_customers, stored_items
+from tests.helpers.login import log_in
+from tests.helpers.push import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
 

@@ -16,9 +16,8 @@ from exactsync import config as config_mod
 from exactsync.exact import TokenStore
 from exactsync.exact.errors import TokenFileUnwritable
 from exactsync.exact.tokens import Tokens
-
-from push_helpers import connected_store, fast_sandbox
-from sandbox_login import log_in
+from tests.helpers.login import log_in
+from tests.helpers.push import connected_store, fast_sandbox
 
 INTACT = "the login on disk is intact (nothing was renewed)"
 PENDING = "the new login is saved in exactsync.db.tokens.json.tmp, which the next run puts in place"

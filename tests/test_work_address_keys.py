@@ -11,10 +11,9 @@ import pytest
 
 from exactsync import store
 from exactsync.store import open_store, set_state, utcnow
-
-from cli_results import ok
-from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
-from sandbox_login import connect
+from tests.helpers.cli_results import ok
+from tests.helpers.login import connect
+from tests.helpers.push import assert_exactly_once, fast_sandbox, sales_item_codes
 
 BEFORE = [m for m in store.MIGRATIONS if m[0] < "700"]
 

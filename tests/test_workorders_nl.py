@@ -12,11 +12,10 @@ from exactsync import i18n, log
 from exactsync.exact import TokenStore
 from exactsync.workorders import lifecycle
 from exactsync.workorders.lookup import MAX_BOOKING_MINUTES
-
-from cli_results import ok, refused
-from factories import add_customer, add_item
-from language_helpers import english_in as tell_tale_words
-from push_helpers import connected_store, fast_sandbox
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.language import english_in as tell_tale_words
+from tests.helpers.push import connected_store, fast_sandbox
 
 # "of" is Dutch too ("or"), as in "verlopen of ingetrokken".
 DUTCH_TOO = {"of"}

@@ -17,8 +17,7 @@ from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import pull, push, steps
 from exactsync.workorders import lifecycle
-
-from sandbox_login import connect
+from tests.helpers.login import connect
 
 
 @contextlib.contextmanager
