@@ -22,6 +22,7 @@ from tests.helpers.push import (
     fast_sandbox,
     run_push,
     sales_item_codes,
+    unknown_in_exact,
 )
 
 POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
@@ -260,13 +261,6 @@ def test_a_settings_item_gone_from_exact_stops_the_run_before_sending(sandbox, c
 
 
 # --- Exact refuses ----------------------------------------------------------------------------------------
-
-def unknown_in_exact(db, number: str, n: int = 255) -> None:
-    """Give the work order's customer an Exact ID that Exact does not know: Exact answers 500."""
-    guid = f"00000000-0000-4000-8000-{n:012x}"
-    customer = db.execute("SELECT customer_exact_id FROM work_orders WHERE number = ?", [number]).fetchone()[0]
-    db.execute("UPDATE customers SET exact_id = ? WHERE exact_id = ?", [guid, customer])
-    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?", [guid, number])
 
 
 def test_a_refused_invoice_backs_off_then_fails_with_exacts_message(sandbox, config_path):

@@ -12,7 +12,6 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_push_faults import cheap_pdfs
 
 from exactsync.exact import ExactClient
 from exactsync.exact.errors import UncertainOutcome
@@ -23,6 +22,7 @@ from tests.helpers.fakes import FakeClock
 from tests.helpers.push import (
     archived,
     assert_exactly_once,
+    cheap_pdfs,
     connected_store,
     customer_codes,
     fast_sandbox,

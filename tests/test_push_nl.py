@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_push import unknown_in_exact
 
 from exactsync import i18n, log
 from exactsync.sync import invoice, mapping
@@ -19,6 +18,7 @@ from tests.helpers.push import (
     fast_sandbox,
     run_push,
     sales_item_codes,
+    unknown_in_exact,
 )
 
 

@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from test_push_faults import kill, start_push, wait_for
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -19,6 +18,7 @@ from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNe
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
 from exactsync.workorders.lookup import WorkOrderError
+from tests.helpers.processes import kill, start_push, wait_for
 from tests.helpers.push import (
     archived,
     assert_exactly_once,

@@ -27,7 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_pull import expected_customers, expected_items, stored_customers, stored_items
 
 from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
@@ -38,6 +37,7 @@ from exactsync.store import open_store
 from exactsync.sync import steps
 from exactsync.workorders import lifecycle
 from tests.helpers.login import log_in
+from tests.helpers.pull import expected_customers, expected_items, stored_customers, stored_items
 from tests.helpers.push import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
