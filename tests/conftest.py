@@ -1,5 +1,6 @@
 """Shared fixtures. Every test gets its own folder with a fresh config, so nothing
-reads the developer's own exactsync.toml or store."""
+reads the developer's own exactsync.toml or store; a test that talks to Exact gets its own
+sandbox, sized by the test (the `sandbox` marker)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from exactsync import config as config_mod
 from exactsync import i18n, timeutil
 from exactsync.cli import cli
+from exactsync.sandbox import Sandbox
 from exactsync.store import open_store
 
 
@@ -57,3 +59,26 @@ class Invoker:
 @pytest.fixture
 def run(config_path) -> Invoker:
     return Invoker(config_path)
+
+
+@pytest.fixture
+def sandboxes():
+    """Starts sandboxes: `sandboxes(seed=5, customers=25, items=40, ...)` takes Sandbox's arguments;
+    each is stopped after the test."""
+    started: list[Sandbox] = []
+
+    def start(**arguments) -> Sandbox:
+        started.append(Sandbox(**arguments).start())
+        return started[-1]
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(request, sandboxes) -> Sandbox:
+    """The test's Exact sandbox, sized by its `sandbox` marker, on the test or the module's pytestmark:
+    `pytest.mark.sandbox(seed=5, customers=25, items=40)`. Without one, Sandbox's own defaults."""
+    marker = request.node.get_closest_marker("sandbox")
+    return sandboxes(**(marker.kwargs if marker else {}))

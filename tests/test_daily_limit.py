@@ -16,17 +16,12 @@ from tests.helpers.push import (
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     sales_item_codes,
 )
 
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
+
 STOPPED = "push stopped: Exact's daily call limit is reached; push resumes after the reset at "
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
 
 
 def calls_used_today(sandbox) -> int:

@@ -10,7 +10,6 @@ import pytest
 
 from exactsync.exact import ExactClient, TokenStore, odata
 from exactsync.exact.errors import DailyLimitReached
-from exactsync.sandbox import Sandbox
 from tests.helpers.connecting import log_in, point_config_at
 from tests.helpers.fakes import FakeClock
 
@@ -18,17 +17,13 @@ DIVISIONS = ("system/Divisions", {"$select": "Code"})
 
 
 @pytest.fixture
-def connected(config_path):
+def connected(config_path, sandboxes):
     def start(**sandbox_options):
-        sandbox = Sandbox(seed=1, customers=5, items=3, **sandbox_options).start()
-        started.append(sandbox)
+        sandbox = sandboxes(seed=1, customers=5, items=3, **sandbox_options)
         config = point_config_at(config_path, sandbox, division=sandbox.division)
         log_in(sandbox, config)
         return sandbox, config
-    started = []
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    return start
 
 
 def wait_until(moment):

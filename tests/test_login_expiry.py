@@ -25,20 +25,15 @@ from tests.helpers.push import (
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     sales_item_codes,
 )
 from tests.helpers.sandbox_http import connect as sandbox_connect
 from tests.helpers.sandbox_http import token_call
 
+pytestmark = pytest.mark.sandbox(seed=3, customers=20, items=30, minutely_limit=10_000)
+
 EXPIRED = "Error: the Exact login has expired or was revoked (Exact: "
 INVOICES = "POST salesinvoice/SalesInvoices"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=3, customers=20, items=30) as sb:
-        yield sb
 
 
 @pytest.fixture

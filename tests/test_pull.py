@@ -26,13 +26,9 @@ from tests.helpers.language import english_in
 from tests.helpers.login import connect
 from tests.helpers.pull import expected_customers, expected_items, stored_customers, stored_items, today
 
+pytestmark = pytest.mark.sandbox(seed=7, customers=120, items=60, minutely_limit=10_000)
+
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=7, customers=120, items=60, minutely_limit=10_000) as sb:
-        yield sb
 
 
 @pytest.fixture

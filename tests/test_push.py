@@ -19,19 +19,14 @@ from tests.helpers.push import (
     connected_store,
     customer_codes,
     dry_run_queue,
-    fast_sandbox,
     run_push,
     sales_item_codes,
     unknown_in_exact,
 )
 
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
+
 POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
 
 
 def posts(sandbox) -> int:

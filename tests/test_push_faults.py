@@ -26,23 +26,18 @@ from tests.helpers.push import (
     completed,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
+
+pytestmark = pytest.mark.sandbox(seed=9, customers=20, items=30, minutely_limit=10_000)
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
 POSTS = tuple(f"POST {path}" for path in PATHS)
 WRITES = POSTS
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=9, customers=20, items=30) as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -15,17 +15,12 @@ from tests.helpers.push import (
     connected_store,
     customer_codes,
     dry_run_queue,
-    fast_sandbox,
     run_push,
     sales_item_codes,
     unknown_in_exact,
 )
 
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
 
 
 def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):

@@ -21,19 +21,14 @@ from tests.helpers.push import (
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
 
+pytestmark = pytest.mark.sandbox(seed=15, customers=20, items=30, minutely_limit=10_000)
+
 INVOICES, DOCUMENTS, ATTACHMENTS = "salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=15, customers=20, items=30) as sb:
-        yield sb
 
 
 def store(sandbox, config_path, pdfs="both"):

@@ -16,19 +16,14 @@ from tests.helpers.push import (
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
 
+pytestmark = pytest.mark.sandbox(seed=23, customers=10, items=10, minutely_limit=10_000)
+
 WRITES = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=23, customers=10, items=10) as sb:
-        yield sb
 
 
 def writes(sandbox) -> int:

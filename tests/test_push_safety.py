@@ -24,9 +24,10 @@ from tests.helpers.push import (
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     sales_item_codes,
 )
+
+pytestmark = pytest.mark.sandbox(seed=14, customers=20, items=30, minutely_limit=10_000)
 
 TIMEOUT_SECONDS = 2  # [exact] timeout_seconds: Exact's answer window, short enough to wait out in a test
 SLOW_MS = 3000  # Exact's answer to the slowed call; it stores the record at the end, whoever still listens
@@ -34,12 +35,6 @@ PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/Documen
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
 WAITING = "no answer came"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=14, customers=20, items=30) as sb:
-        yield sb
 
 
 def short_timeout_store(sandbox, config_path, **settings):

@@ -32,13 +32,13 @@ from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.tokens import TokenStore
-from exactsync.sandbox import FAULT_KINDS
+from exactsync.sandbox import FAULT_KINDS, Sandbox
 from exactsync.store import open_store
 from exactsync.sync import steps
 from exactsync.workorders import lifecycle
 from tests.helpers.login import log_in
 from tests.helpers.pull import expected_customers, expected_items, stored_customers, stored_items
-from tests.helpers.push import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
+from tests.helpers.push import connected_store, in_exact, run_push, sales_item_codes
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
 
@@ -370,7 +370,7 @@ class Soak:
 def soak(seed: int, operations: int, tmp_path: Path, monkeypatch) -> str:
     folder = tmp_path / f"seed{seed}"
     folder.mkdir()
-    with fast_sandbox(monkeypatch, seed=seed, customers=40, items=30) as sandbox:
+    with Sandbox(seed=seed, customers=40, items=30, minutely_limit=10_000) as sandbox:
         play = Soak(sandbox, folder, seed, monkeypatch)
         try:
             play.play(operations)

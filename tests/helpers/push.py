@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -11,22 +10,12 @@ from decimal import Decimal
 
 from exactsync import config as config_mod
 from exactsync.exact import ExactClient
-from exactsync.sandbox import Sandbox, server
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import pull, push, steps
 from exactsync.workorders import lifecycle
 from tests.helpers.login import connect
-
-
-@contextlib.contextmanager
-def fast_sandbox(monkeypatch, **kwargs):
-    """A sandbox that answers without Nagle's delay: it sends headers and body as two
-    writes, so every call would wait ~40 ms for the client's delayed ACK."""
-    monkeypatch.setattr(server.Handler, "disable_nagle_algorithm", True)
-    with Sandbox(minutely_limit=10_000, **kwargs) as sandbox:
-        yield sandbox
 
 
 def sales_item_codes(sandbox) -> list[str]:
