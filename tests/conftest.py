@@ -4,6 +4,8 @@ sandbox, sized by the test (the `sandbox` marker)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,17 @@ from exactsync import i18n, timeutil
 from exactsync.cli import cli
 from exactsync.sandbox import Sandbox
 from exactsync.store import open_store
+
+# A file system in memory, where the system has one.
+MEMORY_FOLDER = "/dev/shm"
+
+
+def pytest_configure(config):
+    """The tests' folders (tmp_path) in memory: the store, the config and the token file are each made
+    durable with fsync, which on a shared disk waits tens of milliseconds a time and proves nothing in a
+    test. A --basetemp given keeps its folder."""
+    if config.option.basetemp is None and os.path.isdir(MEMORY_FOLDER) and os.access(MEMORY_FOLDER, os.W_OK):
+        tempfile.tempdir = MEMORY_FOLDER
 
 
 @pytest.fixture(autouse=True)
