@@ -57,7 +57,7 @@ class Monitor:
 @pytest.fixture
 def monitor():
     found = Monitor()
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=found.server.serve_forever, args=(0.01,), daemon=True)  # a quick shutdown
     thread.start()
     yield found
     found.server.shutdown()
