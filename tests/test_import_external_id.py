@@ -58,7 +58,8 @@ def test_round_trip_twice_with_the_same_files(run, db, tmp_path, shop):
 
 
 def test_a_known_external_id_updates_its_work_order(run, db, tmp_path, shop):
-    assert ok(run("workorder", "import", write(tmp_path, [OPEN]))) == "WO00001"
+    first = run("workorder", "import", write(tmp_path, [OPEN]))
+    assert ok(first) == "WO00001" and "imported 1 work order from " in first.stderr
     result = run("workorder", "import", write(tmp_path, [COMPLETED]))
     assert ok(result) == "WO00001"
     assert "0 work orders created, 1 updated, 0 unchanged" in result.stderr
