@@ -302,7 +302,7 @@ class Push:
             self.result.note(order["number"], "paused")
             return None
         payload = body()
-        self.outbox.begin(order["id"], step, pdfs)
+        self.outbox.begin(order, step, pdfs)
         try:
             answer = self.client.post(endpoint, payload, sending=lambda: self.outbox.stamp(order["id"], step))
         except (DailyLimitReached, LoginUnavailable, RunTimeUp):

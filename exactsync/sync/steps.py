@@ -162,11 +162,11 @@ class Outbox:
     def steps(self, work_order_id: int) -> Steps:
         return Steps.of(self.db, work_order_id)
 
-    def begin(self, work_order_id: int, step: str, pdfs: str | None) -> None:
+    def begin(self, order: dict, step: str, pdfs: str | None) -> None:
         """In flight, and counted (see `highwater`), before its call."""
-        count = self.high_water.before_call()
+        count = self.high_water.before_call(order["number"])
         with transaction(self.db):
-            outbox.begin_step(self.db, work_order_id, step, pdfs)
+            outbox.begin_step(self.db, order["id"], step, pdfs)
             self.high_water.counted(count)
 
     def adopt(self, work_order_id: int, step: str, pdfs: str, exact_id: str, order_number: int | None) -> None:

@@ -16,6 +16,7 @@ from exactsync import log
 from exactsync.i18n import Msg, msg
 from exactsync.store import get_state, outbox, records, set_state, transaction
 from exactsync.store import workorders as store
+from exactsync.sync.highwater import last_number_sent
 from exactsync.timeutil import utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
@@ -47,7 +48,8 @@ MAX_ORDER_MINUTES = 60_000
 
 
 def _next_number(db: sqlite_utils.Database, prefix: str) -> str:
-    last = int(get_state(db, NUMBER_COUNTER_KEY, "0"))
+    # Never below a number push sent: a store restored from an older backup has an older counter.
+    last = max(int(get_state(db, NUMBER_COUNTER_KEY, "0")), last_number_sent(db))
     while True:
         last += 1
         number = f"{prefix}{last:0{NUMBER_DIGITS}d}"
