@@ -30,7 +30,7 @@ from exactsync.exact.errors import (
 )
 from exactsync.exact.scopes import tick_action
 from exactsync.i18n import Msg, message_of, msg
-from exactsync.store import get_state, set_state
+from exactsync.store import state, transaction
 from exactsync.sync import mapping
 from exactsync.timeutil import utcnow
 
@@ -336,18 +336,21 @@ def _document_types(client) -> list[dict]:
 # --- what was verified ----------------------------------------------------------
 
 def record_verified(db: sqlite_utils.Database, settings: Settings) -> None:
-    set_state(db, settings_fingerprint=fingerprint(settings), settings_checked_at=utcnow(),
-              settings_verified=json.dumps(settings.as_dict(), ensure_ascii=False))
+    with transaction(db):
+        state.SETTINGS_FINGERPRINT.set(db, fingerprint(settings))
+        state.SETTINGS_CHECKED_AT.set(db, utcnow())
+        state.SETTINGS_VERIFIED.set(db, settings.as_dict())
 
 
-def verified_settings(db: sqlite_utils.Database) -> dict | None:
-    raw = get_state(db, "settings_verified")
-    return json.loads(raw) if raw else None
+def verified_settings(db: sqlite_utils.Database) -> Settings | None:
+    """The settings check-settings last verified, which push applies; None when never verified."""
+    verified = state.SETTINGS_VERIFIED.get(db)
+    return Settings.from_dict(verified) if verified else None
 
 
 def unverified_reason(db: sqlite_utils.Database, settings: Settings) -> Msg | None:
     """Why pull, push and cleanup may not run with these settings (None when they may)."""
-    stored = get_state(db, "settings_fingerprint")
+    stored = state.SETTINGS_FINGERPRINT.get(db)
     if stored is None:
         return msg("settings were never checked: run exactsync check-settings")
     if stored != fingerprint(settings):
