@@ -41,7 +41,7 @@ def check_settings_command(app: App, as_json: bool):
     except NotReached as exc:
         log.error(db, "settings", message_of(exc), record="check-settings",
                   action=msg("see the message; nothing was recorded"))
-        raise
+        raise ExactsyncError(message_of(exc)) from None
     problems = [v for v in verdicts if not v.ok]
     if as_json:
         _output.print_json([{"setting": v.setting, "value": str(v.value), "ok": v.ok, "checked": v.checked,

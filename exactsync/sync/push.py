@@ -33,9 +33,8 @@ from exactsync import i18n, log
 from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import (
-    DailyLimitReached,
     ExactApiError,
-    LoginUnavailable,
+    NothingSent,
     RunTimeUp,
     ScopeViolation,
     UncertainOutcome,
@@ -306,9 +305,9 @@ class Push:
         self.outbox.begin(order["id"], step, pdfs)
         try:
             answer = self.client.post(endpoint, payload, sending=lambda: self.outbox.stamp(order["id"], step))
-        except (DailyLimitReached, LoginUnavailable, RunTimeUp):
-            # Nothing reached Exact (the day's calls spent, no token, a 401, or the run's time up before
-            # the call could start): no try of this work order.
+        except NothingSent:
+            # The day's calls spent, no token, a 401, or the run's time up before the call could start:
+            # no try of this work order.
             self.outbox.not_tried(order["id"], step)
             raise
         except UncertainOutcome as exc:
