@@ -131,7 +131,7 @@ def test_a_failing_ping_never_fails_the_run_and_warns_once_a_day(run, config_pat
         assert run("pull").exit_code == 0
     warned = [r for r in log.rows(db, log.LogFilter(kinds=("warning",))) if "heartbeat" in r["message"]]
     assert [(r["message"], r["action"]) for r in warned] == [(
-        "the heartbeat to http://127.0.0.1/... failed: HTTP Error 500: Internal Server Error",
+        "the heartbeat to http://127.0.0.1/... failed: HTTP 500 Internal Server Error",
         "check [monitoring] ping_url and the network; the runs themselves go on")]
     assert TOKEN not in everything_written(run, db)
 

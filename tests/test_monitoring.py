@@ -177,6 +177,14 @@ def test_the_worst_level_leads_and_every_finding_follows_also_in_json(run, db, h
     assert [f["level"] for f in shown["findings"]] == ["CRITICAL", "WARNING"]
 
 
+def test_the_check_writes_its_times_as_the_reader_reads_them(run, healthy):
+    tokens = TokenStore.beside(healthy.store_path)
+    tokens.save(Tokens("access", "refresh", 2e9).refused("2026-12-01T10:00:00Z", "invalid_grant"))
+    assert run("--lang", "nl", "status", "--check").stdout.splitlines()[0] == (
+        "EXACTSYNC CRITICAL - de aanmelding bij Exact is verlopen of ingetrokken (gezien 01-12-2026 11:00): voer "
+        "exactsync connect uit")
+
+
 def test_the_check_speaks_dutch_but_keeps_the_level_words(run, db, healthy):
     assert run("deactivate", "--yes").exit_code == 0
     line = run("--lang", "nl", "status", "--check").stdout.splitlines()[0]
