@@ -18,7 +18,7 @@ from exactsync.commands._output import local_time
 from exactsync.config import Config
 from exactsync.i18n import Msg, _, msg, nmsg, number
 from exactsync.settings_check import unverified_reason
-from exactsync.store import get_state
+from exactsync.store import state
 from exactsync.store.workorders import count_refused_by_checks, oldest_queued, work_order_counts
 from exactsync.sync import budget, runs
 from exactsync.timeutil import iso, parse
@@ -90,7 +90,7 @@ def _settings(db: sqlite_utils.Database, config: Config) -> Finding | None:
 def _scopes(db: sqlite_utils.Database) -> list[Finding]:
     return [Finding(CRITICAL, msg("the last {run} stopped: Exact refused a scope the app lacks; exactsync log "
                                   "--errors names it", run=run))
-            for run in ("pull", "push") if get_state(db, f"last_{run}_outcome") == runs.NO_SCOPE]
+            for run in ("pull", "push") if state.LAST_RUN_OUTCOME(run).get(db) == runs.NO_SCOPE]
 
 
 def _stale(db: sqlite_utils.Database, minutes: int, now: datetime) -> Finding | None:
@@ -98,11 +98,12 @@ def _stale(db: sqlite_utils.Database, minutes: int, now: datetime) -> Finding | 
     integration was switched on, whichever is later."""
     if not activation.is_active(db):
         return None
-    since = max(filter(None, (get_state(db, key) for key in ("last_pull_ok_at", "activated_at", "connected_at"))),
+    since = max(filter(None, (key.get(db) for key in (state.LAST_RUN_OK_AT("pull"), state.ACTIVATED_AT,
+                                                      state.CONNECTED_AT))),
                 default=None)
     if since and now - parse(since) <= timedelta(minutes=minutes):
         return None
-    outcome = get_state(db, "last_pull_outcome")
+    outcome = state.LAST_RUN_OUTCOME("pull").get(db)
     last = _(outcome) if outcome else _("never")
     if not since:
         return Finding(CRITICAL, msg("no pull has succeeded yet (last pull: {outcome}): check cron and exactsync "

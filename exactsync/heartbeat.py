@@ -18,13 +18,11 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.i18n import msg
-from exactsync.store import get_state, set_state, transaction
+from exactsync.store import state, transaction
 from exactsync.timeutil import amsterdam_today
 
 TIMEOUT_SECONDS = 10
 BODY_LIMIT = 10_000  # bytes: healthchecks.io keeps the first 10 kB of a ping's body
-# The day (in Amsterdam, as the office counts days) the last "ping failed" warning was written.
-WARNED_ON_KEY = "ping_failed_warned_on"
 
 Send = Callable[[str, bytes | None, float], None]
 
@@ -88,9 +86,9 @@ class Heartbeat:
         error = str(exc).replace(self.url, redacted(self.url))
         today = self.today().isoformat()
         with transaction(self.db):
-            if get_state(self.db, WARNED_ON_KEY) == today:
+            if state.PING_FAILED_WARNED_ON.get(self.db) == today:
                 return
             log.warning(self.db, "connection", msg("the heartbeat to {site} failed: {error}",
                                                    site=redacted(self.url), error=error),
                         action=msg("check [monitoring] ping_url and the network; the runs themselves go on"))
-            set_state(self.db, **{WARNED_ON_KEY: today})
+            state.PING_FAILED_WARNED_ON.set(self.db, today)

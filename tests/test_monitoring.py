@@ -13,7 +13,7 @@ from exactsync import log
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.settings_check import record_verified
 from exactsync.store import set_state
-from exactsync.sync import budget, runs
+from exactsync.sync import runs
 from exactsync.timeutil import for_people, iso
 
 from factories import add_customer
@@ -157,8 +157,8 @@ def test_fewer_than_a_tenth_of_the_daily_calls_left_is_a_warning(run, db, health
     resets = iso(datetime.now(UTC) + timedelta(hours=5))
 
     def seen(remaining: int) -> None:
-        set_state(db, **{budget.STATE_KEY: json.dumps({"division": 1, "limit": 5000, "remaining": remaining,
-                                                       "resets_at": resets, "seen_at": ago(minutes=1)})})
+        set_state(db, exact_daily_calls=json.dumps({"division": 1, "limit": 5000, "remaining": remaining,
+                                                    "resets_at": resets, "seen_at": ago(minutes=1)}))
     seen(500)
     assert checked(run)[0] == 0
     seen(499)

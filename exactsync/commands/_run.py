@@ -23,7 +23,7 @@ from exactsync import activation, log
 from exactsync.app import App
 from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import DailyLimitReached
+from exactsync.exact.errors import DailyLimitReached, daily_limit_stops
 from exactsync.heartbeat import Heartbeat
 from exactsync.i18n import _, msg
 from exactsync.locks import Busy, lock_wait_seconds
@@ -99,16 +99,19 @@ def cron_run(app: App, name: str) -> Iterator[Run]:
 def _recorded(app: App, run: Run, name: str) -> Iterator[Run]:
     """The body of the run, with Exact's daily budget carried over, and its outcome recorded."""
     try:
-        with _budget_carried(app, run.db, name):
+        with daily_limit_stops(lambda exc: _limit_spent(run, name, exc)), _budget_carried(app, run.db, name):
             yield run
-    except DailyLimitReached as exc:  # the one place: a spent budget is no failure (exit 0)
-        runs.daily_limit_reached(run.db, name, exc)
-        run.say(str(runs.daily_limit_message(name, exc)))
-        raise click.exceptions.Exit(0) from None
     except (ExactsyncError, sqlite3.DatabaseError) as exc:
         raise runs.failed(run.db, name, exc) from None
     else:
         runs.succeeded(run.db, name)
+
+
+def _limit_spent(run: Run, name: str, exc: DailyLimitReached) -> click.exceptions.Exit:
+    """A spent budget is no failure (exit 0): what was committed stays, the first run after the reset resumes."""
+    runs.daily_limit_reached(run.db, name, exc)
+    run.say(str(runs.daily_limit_message(name, exc)))
+    return click.exceptions.Exit(0)
 
 
 def _refuse_to_start(app: App, run: Run, name: str) -> None:

@@ -63,7 +63,7 @@ def _write(source: sqlite3.Connection, building: Path) -> None:
     conn = sqlite3.connect(str(building), isolation_level=None)  # the copy's
     try:
         source.backup(conn)
-        # A new epoch for the copy, as migration 940 made the store's (store.changes.EPOCH_KEY; that module
+        # A new epoch for the copy, as migration 940 made the store's (store.state.CHANGES_EPOCH; that module
         # reaches the store's connection, which imports this one).
         conn.execute("UPDATE state SET value = lower(hex(randomblob(8))) WHERE key = 'changes_epoch'")
         # The pages carry the store's WAL mode: a backup is one file, readable on its own.

@@ -24,11 +24,8 @@ import sqlite_utils
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg
 from exactsync.privatefile import fsync_folder, open_private, write_all
-from exactsync.store import get_state, set_state
+from exactsync.store import state, transaction
 from exactsync.store.db import file_of
-
-CALLS_KEY = "push_calls_out"  # creating calls counted in the store
-LOOK_UP_KEY = "push_look_up_first"  # "1": the store was found older than the file
 
 
 def sequence_of(number: str) -> int:
@@ -67,11 +64,11 @@ class HighWater:
         self.path = file_beside(db)
         outside = self.outside()
         if outside is None or outside > self.inside():
-            set_state(self.db, **{LOOK_UP_KEY: "1"})
-        self.look_up_first = get_state(db, LOOK_UP_KEY) == "1"
+            state.PUSH_LOOK_UP_FIRST.set(self.db, True)
+        self.look_up_first = state.PUSH_LOOK_UP_FIRST.get(db)
 
     def inside(self) -> int:
-        return int(get_state(self.db, CALLS_KEY, "0"))
+        return state.PUSH_CALLS_OUT.get(self.db)
 
     def outside(self) -> int | None:
         """The file's count: 0 without a file, None when it cannot be read as one (taken as ahead)."""
@@ -103,10 +100,12 @@ class HighWater:
 
     def counted(self, count: int) -> None:
         """The store's count, inside the caller's transaction (the step's in-flight mark)."""
-        set_state(self.db, **{CALLS_KEY: str(count)})
+        state.PUSH_CALLS_OUT.set(self.db, count)
 
     def queue_looked_up(self) -> None:
         """A run looked its whole queue up in Exact: the store knows all it sent again."""
         if self.look_up_first:
-            set_state(self.db, **{LOOK_UP_KEY: None, CALLS_KEY: str(max(self.inside(), self.outside() or 0))})
+            with transaction(self.db):
+                state.PUSH_LOOK_UP_FIRST.set(self.db, None)
+                state.PUSH_CALLS_OUT.set(self.db, max(self.inside(), self.outside() or 0))
             self.look_up_first = False
