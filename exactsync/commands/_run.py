@@ -29,7 +29,11 @@ from exactsync.i18n import _, msg
 from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
 from exactsync.sync import budget, runs
+from exactsync.sync.drafts import DELETED_DRAFT
 
+# Warnings that ask a person to decide, though nothing failed: printed without a terminal as errors are
+# (cron mails them), not pinged as a failure.
+DECISIONS = (DELETED_DRAFT,)
 # The runs that call Exact: they carry its daily call budget and ping the heartbeat.
 EXACT_RUNS = ("pull", "push")
 
@@ -49,11 +53,11 @@ class Run:
         else:
             self.held_back.append(text)
 
-    def finish(self, errors: list[str]) -> None:
-        """Without a terminal, a run that wrote error rows prints what it held back, then the rows."""
-        if self.watched or not errors:
+    def finish(self, for_a_person: list[str]) -> None:
+        """Without a terminal, a run that wrote rows for a person prints what it held back, then the rows."""
+        if self.watched or not for_a_person:
             return
-        for text in self.held_back + errors:
+        for text in self.held_back + for_a_person:
             _output.echo(text, err=True)
 
 
@@ -139,12 +143,14 @@ def _finish(db: sqlite_utils.Database, run: Run, heartbeat: Heartbeat, since: in
             failure: BaseException | None) -> None:
     """Print what needs a person, and ping how the run ended: failed, or wrote error rows, or well."""
     try:
-        rows = log.rows(db, log.LogFilter(kinds=("error",), after=since, limit=None))
+        rows = log.rows(db, log.LogFilter(kinds=("warning", "error"), after=since, limit=None))
     except sqlite3.DatabaseError:  # the store failed: the error on its way up says so
         rows = []
-    errors = [msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
-              for r in reversed(rows)]
-    run.finish(errors)
-    said = errors + ([msg("Error: {message}", message=str(failure)).render()] if failure else [])
+    for_a_person = [r for r in reversed(rows) if r["kind"] == "error" or r["message_key"] in DECISIONS]
+    run.finish([msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
+                for r in for_a_person])
+    said = [msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
+            for r in for_a_person if r["kind"] == "error"]
+    said += [msg("Error: {message}", message=str(failure)).render()] if failure else []
     with contextlib.suppress(sqlite3.DatabaseError):
         heartbeat.finish("\n".join(said) if said else None)

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.exact import odata
-from exactsync.i18n import msg
+from exactsync.i18n import N_, msg
 from exactsync.store import outbox, state, transaction, workorders
 from exactsync.store import records as checkpoints
 from exactsync.sync import mapping
@@ -28,6 +28,8 @@ PROCESSED = 50  # SalesInvoices.Status: 20 open (a new draft), 50 processed (PQ-
 DELETED_INVOICE = 13
 # What push creates in Exact, as sync/Deleted names its EntityType: the invoice, documents, attachments.
 PUSHED_TYPES = (DELETED_INVOICE, 6, 4)
+# A warning a person must decide on (resend, or leave it deleted): a cron run prints it, as it does errors.
+DELETED_DRAFT = N_("the draft invoice for {number} was deleted in Exact")
 
 
 def save_deleted(db: sqlite_utils.Database, rows: list[dict], now: datetime) -> None:
@@ -40,7 +42,7 @@ def save_deleted(db: sqlite_utils.Database, rows: list[dict], now: datetime) -> 
         at = _exact_time(row.get("DeletedDate"), now)
         outbox.mark_deleted_in_exact(db, key, at)
         if entity_type == DELETED_INVOICE and (number := workorders.mark_draft_deleted(db, key, at)):
-            log.warning(db, "workorder", msg("the draft invoice for {number} was deleted in Exact", number=number),
+            log.warning(db, "workorder", msg(DELETED_DRAFT, number=number),
                         record=number, action=msg("if it must be invoiced after all: exactsync workorder resend "
                                                   "{number}", number=number))
 
