@@ -146,11 +146,18 @@ def _finish(db: sqlite_utils.Database, run: Run, heartbeat: Heartbeat, since: in
         rows = log.rows(db, log.LogFilter(kinds=("warning", "error"), after=since, limit=None))
     except sqlite3.DatabaseError:  # the store failed: the error on its way up says so
         rows = []
-    for_a_person = [r for r in reversed(rows) if r["kind"] == "error" or r["message_key"] in DECISIONS]
-    run.finish([msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
-                for r in for_a_person])
-    said = [msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
-            for r in for_a_person if r["kind"] == "error"]
+    # The failure itself comes last as `Error: ...`; its own row would only say it twice.
+    for_a_person = [r for r in reversed(rows) if (r["kind"] == "error" or r["message_key"] in DECISIONS)
+                    and not (failure and r["message"] == str(failure))]
+    run.finish([_with_action(r) for r in for_a_person])
+    said = [_with_action(r) for r in for_a_person if r["kind"] == "error"]
     said += [msg("Error: {message}", message=str(failure)).render()] if failure else []
     with contextlib.suppress(sqlite3.DatabaseError):
         heartbeat.finish("\n".join(said) if said else None)
+
+
+def _with_action(row: dict) -> str:
+    """A log row as one line for a person; a message that already ends with its action says it once."""
+    if not row["action"] or row["message"].endswith(row["action"]):
+        return row["message"]
+    return msg("{message}; what to do: {action}", message=row["message"], action=row["action"]).render()
