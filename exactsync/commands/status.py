@@ -104,7 +104,7 @@ def status_command(app: App, check: bool, as_json: bool):
     the monitoring-plugin convention gives each (0, 1, 2, 3).
 
     \b
-    Example:
+    Examples:
       exactsync status
       exactsync status --json
       exactsync status --check
