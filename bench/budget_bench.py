@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from exactsync.sandbox import Sandbox  # noqa: E402
 from exactsync.store import get_state, open_store, set_state  # noqa: E402
-from exactsync.sync import drafts  # noqa: E402
 from tests.helpers.login import connect_store  # noqa: E402
 
 DAILY_LIMIT = 5_000
@@ -65,7 +64,7 @@ def make_due(store_path: Path, *, move_date: bool = False, item_groups: bool = F
     try:
         if drafts_read:
             read_at = datetime.now(UTC) - timedelta(minutes=61)
-            set_state(db, **{drafts.READ_AT: read_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            set_state(db, sales_invoices_read_at=read_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         if move_date:
             checked = json.loads(get_state(db, "division_move_checked"))
             day = datetime.fromisoformat(checked["day"]).date() - timedelta(days=1)

@@ -15,22 +15,19 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
 from exactsync.i18n import Msg, msg
-from exactsync.store import get_state, set_state, transaction
+from exactsync.store import state, transaction
 from exactsync.timeutil import amsterdam_today, parse, utcnow
-
-# The day (in Amsterdam, as the office counts days) the last "not active" warning was written.
-WARNED_ON_KEY = "inactive_warned_on"
 
 
 def is_active(db: sqlite_utils.Database) -> bool:
-    return get_state(db, "active") == "1"
+    return state.ACTIVE.get(db)
 
 
 def why_inactive(db: sqlite_utils.Database) -> Msg | None:
     """Why nothing goes to Exact now, for the log and `status`; None while active."""
     if is_active(db):
         return None
-    since = get_state(db, "deactivated_at")
+    since = state.DEACTIVATED_AT.get(db)
     if since is None:
         return msg("the integration is not active yet: no invoices go to Exact; exactsync connect starts it")
     day = amsterdam_today(parse(since))
@@ -44,12 +41,12 @@ def warn_once_a_day(db: sqlite_utils.Database, reason: Msg, today: date | None =
     invoicing stopped."""
     today = today or amsterdam_today()
     with transaction(db):
-        if get_state(db, WARNED_ON_KEY) == today.isoformat():
+        if state.INACTIVE_WARNED_ON.get(db) == today.isoformat():
             return False
-        deactivated = get_state(db, "deactivated_at") is not None
+        deactivated = state.DEACTIVATED_AT.get(db) is not None
         action = msg("run `exactsync activate` to resume") if deactivated else msg("run `exactsync connect`")
         log.warning(db, "connection", reason, action=action)
-        set_state(db, **{WARNED_ON_KEY: today.isoformat()})
+        state.INACTIVE_WARNED_ON.set(db, today.isoformat())
     return True
 
 
@@ -59,7 +56,9 @@ def deactivate(db: sqlite_utils.Database) -> bool:
         if not is_active(db):
             return False
         # The first run after this warns, even when a warning was written earlier today.
-        set_state(db, active=0, deactivated_at=utcnow(), **{WARNED_ON_KEY: None})
+        state.ACTIVE.set(db, False)
+        state.DEACTIVATED_AT.set(db, utcnow())
+        state.INACTIVE_WARNED_ON.set(db, None)
         log.info(db, "connection", msg("integration deactivated: nothing is pulled from or pushed to Exact"),
                  action=msg("run `exactsync activate` to resume"))
     return True
@@ -73,7 +72,8 @@ def activate(db: sqlite_utils.Database, tokens: TokenStore) -> bool:
     with transaction(db):
         if is_active(db):
             return False
-        set_state(db, active=1, activated_at=utcnow())
+        state.ACTIVE.set(db, True)
+        state.ACTIVATED_AT.set(db, utcnow())
         log.info(db, "connection", msg("integration activated: pull and push resume from where they stopped"),
                  action=msg("none"))
     return True

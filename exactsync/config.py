@@ -140,6 +140,12 @@ class Settings:
     def as_dict(self) -> dict:
         return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in SETTING_NAMES}
 
+    @classmethod
+    def from_dict(cls, values: dict) -> Settings:
+        """The inverse of `as_dict`; a setting `values` lacks (verified before it existed) has its default."""
+        given = {key.name: values.get(key.name, key.default) for key in KEYS if key.table == "settings"}
+        return cls(**{**given, "item_groups": tuple(given["item_groups"])})
+
 
 @dataclass(frozen=True)
 class Config:
@@ -195,8 +201,7 @@ class Config:
 
     @property
     def settings(self) -> Settings:
-        raw = self.values["settings"]
-        return Settings(**{**raw, "item_groups": tuple(raw["item_groups"])})
+        return Settings.from_dict(self.values["settings"])
 
 
 def load(path: Path) -> Config:

@@ -27,7 +27,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.auth import Authenticator, OAuthApp
 from exactsync.i18n import Msg, _, msg
-from exactsync.store import set_state, transaction
+from exactsync.store import state, transaction
 from exactsync.timeutil import utcnow
 
 
@@ -84,7 +84,7 @@ def pasted_address(answers: IO[str]) -> str:
 
 def log_in(auth: Authenticator, answers: IO[str], open_browser: Callable[[str], bool] | None) -> None:
     """Show the login address, take the pasted answer, exchange its code and save the login."""
-    login_url, state = auth.app.authorize_url()
+    login_url, oauth_state = auth.app.authorize_url()
     _output.echo(_("Open this address in a browser, log in to Exact and allow access:"), err=True)
     _output.echo(login_url)
     if open_browser is not None and open_browser(login_url):
@@ -92,7 +92,7 @@ def log_in(auth: Authenticator, answers: IO[str], open_browser: Callable[[str], 
     _output.echo(msg("Exact then sends the browser to {uri} (that page may show an error: fine). Paste here the "
                    "whole address from the browser's address bar, within 3 minutes:",
                    uri=auth.app.redirect_uri).render(), err=True)
-    auth.exchange_code(pasted_address(answers), state)
+    auth.exchange_code(pasted_address(answers), oauth_state)
 
 
 def connect(config: config_mod.Config, db: sqlite_utils.Database, client: ExactClient, answers: IO[str],
@@ -112,7 +112,8 @@ def finish(config: config_mod.Config, db: sqlite_utils.Database, client: ExactCl
         config_mod.update(config, "settings", "division", division)
     client.division = division
     with transaction(db):
-        set_state(db, active=1, connected_at=utcnow())
+        state.ACTIVE.set(db, True)
+        state.CONNECTED_AT.set(db, utcnow())
         log.info(db, "connection", connected(division),
                  action=msg("none: `exactsync pull` reads customers and items"))
     return division

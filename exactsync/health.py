@@ -14,13 +14,14 @@ import sqlite_utils
 
 from exactsync import activation
 from exactsync import log as logmod
+from exactsync.commands._output import local_time
 from exactsync.config import Config
 from exactsync.i18n import Msg, _, msg, nmsg, number
 from exactsync.settings_check import unverified_reason
-from exactsync.store import get_state
+from exactsync.store import state
 from exactsync.store.workorders import count_refused_by_checks, oldest_queued, work_order_counts
 from exactsync.sync import budget, runs
-from exactsync.timeutil import for_people, iso, parse
+from exactsync.timeutil import iso, parse
 
 OK, WARNING, CRITICAL, UNKNOWN = range(4)
 LEVELS = ("OK", "WARNING", "CRITICAL", "UNKNOWN")  # as monitors read them: not translated
@@ -75,7 +76,7 @@ def check(db: sqlite_utils.Database, config: Config, login: dict, now: datetime)
 def _login(login: dict) -> Finding | None:
     if login["state"] == "expired":
         return Finding(CRITICAL, msg("the Exact login expired or was revoked (found {time}): run exactsync connect",
-                                     time=for_people(login["since"])))
+                                     time=local_time(login["since"])))
     if login["state"] == "unreadable":
         return Finding(CRITICAL, msg("the Exact login's token file is unreadable: run exactsync connect"))
     return None
@@ -89,7 +90,7 @@ def _settings(db: sqlite_utils.Database, config: Config) -> Finding | None:
 def _scopes(db: sqlite_utils.Database) -> list[Finding]:
     return [Finding(CRITICAL, msg("the last {run} stopped: Exact refused a scope the app lacks; exactsync log "
                                   "--errors names it", run=run))
-            for run in ("pull", "push") if get_state(db, f"last_{run}_outcome") == runs.NO_SCOPE]
+            for run in ("pull", "push") if state.LAST_RUN_OUTCOME(run).get(db) == runs.NO_SCOPE]
 
 
 def _stale(db: sqlite_utils.Database, minutes: int, now: datetime) -> Finding | None:
@@ -97,11 +98,12 @@ def _stale(db: sqlite_utils.Database, minutes: int, now: datetime) -> Finding | 
     integration was switched on, whichever is later."""
     if not activation.is_active(db):
         return None
-    since = max(filter(None, (get_state(db, key) for key in ("last_pull_ok_at", "activated_at", "connected_at"))),
+    since = max(filter(None, (key.get(db) for key in (state.LAST_RUN_OK_AT("pull"), state.ACTIVATED_AT,
+                                                      state.CONNECTED_AT))),
                 default=None)
     if since and now - parse(since) <= timedelta(minutes=minutes):
         return None
-    outcome = get_state(db, "last_pull_outcome")
+    outcome = state.LAST_RUN_OUTCOME("pull").get(db)
     last = _(outcome) if outcome else _("never")
     if not since:
         return Finding(CRITICAL, msg("no pull has succeeded yet (last pull: {outcome}): check cron and exactsync "
@@ -109,7 +111,7 @@ def _stale(db: sqlite_utils.Database, minutes: int, now: datetime) -> Finding | 
     return Finding(CRITICAL, msg("no successful pull for {minutes} minutes, since {time} (last pull: {outcome}): "
                                  "check cron and exactsync log --errors",
                                  minutes=number(int((now - parse(since)).total_seconds() // 60)),
-                                 time=for_people(since), outcome=last))
+                                 time=local_time(since), outcome=last))
 
 
 def _inactive(db: sqlite_utils.Database) -> Finding | None:
@@ -132,7 +134,7 @@ def _queued(db: sqlite_utils.Database, hours: int, now: datetime) -> Finding | N
         return None
     return Finding(WARNING, msg("work order {number} waits for Exact since {time}, longer than {hours} hours: "
                                 "exactsync push --dry-run says why", number=oldest["number"],
-                                time=for_people(oldest["archived_at"]), hours=number(hours)))
+                                time=local_time(oldest["archived_at"]), hours=number(hours)))
 
 
 def _errors(db: sqlite_utils.Database, now: datetime) -> Finding | None:
@@ -149,4 +151,4 @@ def _calls(db: sqlite_utils.Database, now: datetime) -> Finding | None:
         return None
     return Finding(WARNING, msg("{remaining} of Exact's {limit} daily calls left, until {time}",
                                 remaining=number(calls["remaining"]), limit=number(calls["limit"]),
-                                time=for_people(calls["resets_at"])))
+                                time=local_time(calls["resets_at"])))

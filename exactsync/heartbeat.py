@@ -18,13 +18,11 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.i18n import msg
-from exactsync.store import get_state, set_state, transaction
+from exactsync.store import state, transaction
 from exactsync.timeutil import amsterdam_today
 
 TIMEOUT_SECONDS = 10
 BODY_LIMIT = 10_000  # bytes: healthchecks.io keeps the first 10 kB of a ping's body
-# The day (in Amsterdam, as the office counts days) the last "ping failed" warning was written.
-WARNED_ON_KEY = "ping_failed_warned_on"
 
 Send = Callable[[str, bytes | None, float], None]
 
@@ -36,14 +34,21 @@ def redacted(url: str) -> str:
 
 
 def http_send(url: str, body: bytes | None, timeout: float) -> None:
-    """POST `body` (GET without one) to `url`; OSError (urllib's URLError and HTTPError are) when it failed."""
-    # Imported here: only a run with a ping_url needs urllib's HTTP stack.
-    from urllib.request import Request, urlopen
+    """POST `body` (GET without one) to `url`; OSError when it failed, its text free of the address
+    (requests' own errors quote the path, which holds the check's token)."""
+    # Imported here, as the Exact client does: the commands that never ping need no HTTP stack.
+    import requests
 
-    request = Request(url, data=body, method="POST" if body is not None else "GET",
-                      headers={"User-Agent": "exactsync", "Content-Type": "text/plain; charset=utf-8"})
-    with urlopen(request, timeout=timeout) as answer:  # noqa: S310 (the scheme is checked by the config)
-        answer.read()
+    headers = {"User-Agent": "exactsync", "Content-Type": "text/plain; charset=utf-8"}
+    try:
+        answer = requests.request("POST" if body is not None else "GET", url, data=body, headers=headers,
+                                  timeout=timeout)
+    except requests.Timeout:
+        raise OSError(f"no answer within {timeout:g} s") from None
+    except requests.RequestException as exc:
+        raise OSError(f"no connection ({type(exc).__name__})") from None
+    if answer.status_code >= 400:
+        raise OSError(f"HTTP {answer.status_code} {answer.reason}")
 
 
 def clipped(text: str) -> bytes:
@@ -73,7 +78,7 @@ class Heartbeat:
             return
         try:
             self.send(self.url + suffix, body, TIMEOUT_SECONDS)
-        except (OSError, ValueError) as exc:  # ValueError: http.client refuses a malformed address
+        except OSError as exc:
             self._warn_once_a_day(exc)
 
     def _warn_once_a_day(self, exc: Exception) -> None:
@@ -81,9 +86,9 @@ class Heartbeat:
         error = str(exc).replace(self.url, redacted(self.url))
         today = self.today().isoformat()
         with transaction(self.db):
-            if get_state(self.db, WARNED_ON_KEY) == today:
+            if state.PING_FAILED_WARNED_ON.get(self.db) == today:
                 return
             log.warning(self.db, "connection", msg("the heartbeat to {site} failed: {error}",
                                                    site=redacted(self.url), error=error),
                         action=msg("check [monitoring] ping_url and the network; the runs themselves go on"))
-            set_state(self.db, **{WARNED_ON_KEY: today})
+            state.PING_FAILED_WARNED_ON.set(self.db, today)

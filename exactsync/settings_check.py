@@ -27,10 +27,11 @@ from exactsync.exact.errors import (
     ExactApiError,
     ReconnectNeeded,
     ScopeViolation,
+    daily_limit_stops,
 )
 from exactsync.exact.scopes import tick_action
 from exactsync.i18n import Msg, message_of, msg
-from exactsync.store import get_state, set_state
+from exactsync.store import state, transaction
 from exactsync.sync import mapping
 from exactsync.timeutil import utcnow
 
@@ -83,8 +84,10 @@ SCOPE_PROBES = (
 )
 
 
-class NotReached(ExactsyncError):
-    """Exact could not be asked at all (no login, no answer): nothing was checked."""
+class NotReached(Exception):
+    """Exact cannot be asked (no login, no answer, the day's calls spent): check-settings stops and
+    records nothing. Not an ExactsyncError, so that no read takes it for its own failure; the command
+    reports it as one."""
 
 
 def fingerprint(settings: Settings) -> str:
@@ -245,12 +248,10 @@ def check_all(client, settings: Settings, today: date) -> list[Verdict]:
 def reach(client) -> int:
     """The login's current division; NotReached, saying why and what to do, when Exact cannot be asked."""
     try:
-        return odata.parse_int64(client.me()["CurrentDivision"])
+        with daily_limit_stops(_limit_spent):
+            return odata.parse_int64(client.me()["CurrentDivision"])
     except ReconnectNeeded as exc:
         raise NotReached(msg("could not log in to Exact: {error}; no setting was checked",
-                             error=message_of(exc))) from None
-    except DailyLimitReached as exc:
-        raise NotReached(msg("{error}; no setting was checked: run check-settings again after the reset",
                              error=message_of(exc))) from None
     except ExactApiError as exc:
         if exc.request == "POST token":
@@ -264,9 +265,15 @@ def reach(client) -> int:
                              "[exact] base_url, then run check-settings again", error=message_of(exc))) from None
 
 
+def _limit_spent(exc: DailyLimitReached) -> NotReached:
+    return NotReached(msg("{error}; check-settings stopped and recorded nothing: run it again after the reset",
+                          error=message_of(exc)))
+
+
 def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
     try:
-        return check()
+        with daily_limit_stops(_limit_spent):
+            return check()
     except DivisionNotInScope as exc:
         return Verdict(name, value, msg("not checked: this app may not use this administration (Exact answered "
                                         "{status}: {message})", status=exc.status, message=exc.message),
@@ -274,9 +281,6 @@ def _guarded(name: str, value: str, check: Callable[[], Verdict]) -> Verdict:
     except ScopeViolation as exc:
         return Verdict(name, value, msg("not checked: this app may not use Exact's scope \"{scope}\"",
                                         scope=exc.scope), tick_action(exc.scope), checked=False)
-    except DailyLimitReached as exc:
-        return Verdict(name, value, msg("could not check: {error}", error=message_of(exc)),
-                       msg("run check-settings again after the daily limit resets"), checked=False)
     except (ExactApiError, ExactsyncError) as exc:
         return Verdict(name, value, msg("could not check: {error}", error=message_of(exc)),
                        msg("run check-settings again; if it persists, see exactsync log"), checked=False)
@@ -336,18 +340,21 @@ def _document_types(client) -> list[dict]:
 # --- what was verified ----------------------------------------------------------
 
 def record_verified(db: sqlite_utils.Database, settings: Settings) -> None:
-    set_state(db, settings_fingerprint=fingerprint(settings), settings_checked_at=utcnow(),
-              settings_verified=json.dumps(settings.as_dict(), ensure_ascii=False))
+    with transaction(db):
+        state.SETTINGS_FINGERPRINT.set(db, fingerprint(settings))
+        state.SETTINGS_CHECKED_AT.set(db, utcnow())
+        state.SETTINGS_VERIFIED.set(db, settings.as_dict())
 
 
-def verified_settings(db: sqlite_utils.Database) -> dict | None:
-    raw = get_state(db, "settings_verified")
-    return json.loads(raw) if raw else None
+def verified_settings(db: sqlite_utils.Database) -> Settings | None:
+    """The settings check-settings last verified, which push applies; None when never verified."""
+    verified = state.SETTINGS_VERIFIED.get(db)
+    return Settings.from_dict(verified) if verified else None
 
 
 def unverified_reason(db: sqlite_utils.Database, settings: Settings) -> Msg | None:
     """Why pull, push and cleanup may not run with these settings (None when they may)."""
-    stored = get_state(db, "settings_fingerprint")
+    stored = state.SETTINGS_FINGERPRINT.get(db)
     if stored is None:
         return msg("settings were never checked: run exactsync check-settings")
     if stored != fingerprint(settings):

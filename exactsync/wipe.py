@@ -16,7 +16,7 @@ import sqlite_utils
 from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.i18n import N_, Msg, N_plural, msg, nmsg
-from exactsync.store import changes, get_state, set_state, transaction
+from exactsync.store import changes, state, transaction
 from exactsync.store import wipe as store_wipe
 from exactsync.store.records import delete_checkpoint
 from exactsync.timeutil import utcnow
@@ -27,14 +27,14 @@ class Part:
     name: str
     tables: tuple[str, ...]  # wiped with every table that points at them by a foreign key
     checkpoints: tuple[str, ...]  # pull's sync_checkpoints entities to read again from the start
-    state_keys: tuple[str, ...] = ()  # state that makes pull skip a re-read
+    state_keys: tuple[state.Key, ...] = ()  # state that makes pull skip a re-read
 
 
 PARTS = (
     Part("customers", ("customers",), ("accounts", "addresses")),
     # The Exact-derived work address comes back with the next full read of accounts and addresses.
     Part("work_addresses", ("work_addresses",), ("accounts", "addresses")),
-    Part("items", ("items", "item_groups"), ("items",), ("item_groups_read_at",)),
+    Part("items", ("items", "item_groups"), ("items",), (state.ITEM_GROUPS_READ_AT,)),
     Part("workorders", ("work_orders",), ()),
 )
 PART_NAMES = tuple(p.name for p in PARTS)
@@ -99,10 +99,11 @@ def wipe(db: sqlite_utils.Database, parts: list[str], *, force: bool = False) ->
                     wiped.kept[table] = kept
             for entity in part.checkpoints:
                 delete_checkpoint(db, entity)
-            set_state(db, **{key: None for key in part.state_keys})
+            for key in part.state_keys:
+                key.set(db, None)
         if wiped.kept:
             wiped.kept_for = store_wipe.numbers_using_kept_addresses(db)
-        set_state(db, wiped_at=utcnow())
+        state.WIPED_AT.set(db, utcnow())
         changes.start_over(db)  # a field app's cursor from before the wipe starts over
         log.info(db, "connection",
                  msg("wiped {parts}: {summary}", parts=joined([Msg(PART_LABELS[p]) for p in parts]),
@@ -139,7 +140,7 @@ def refuse_losing_unfinished(db: sqlite_utils.Database) -> list[Msg]:
     if not orders:
         return []
     listed = listed_five(orders)
-    if get_state(db, "connected_at") is None:
+    if state.CONNECTED_AT.get(db) is None:
         raise ExactsyncError(msg("{count} work orders have not fully reached Exact yet and cannot before the first "
                                  "connection: {orders}. Keep their PDFs (`exactsync workorder pdf`), then pass "
                                  "--force to delete them", count=len(orders), orders=listed))
@@ -154,7 +155,7 @@ def not_from_exact(db: sqlite_utils.Database) -> dict[str, int]:
     Before the first connection nothing in the store came from Exact, so every
     part must be empty; after it, only customers and items made locally count.
     """
-    if get_state(db, "connected_at") is None:
+    if state.CONNECTED_AT.get(db) is None:
         return {TABLE_COUNTS[t]: n for part in counts(db).values() for t, n in part.items() if n}
     found = store_wipe.made_locally(db)
     return {what: n for what, n in found.items() if n}

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +70,17 @@ def test_an_existing_file_is_kept_unless_force(db, run, tmp_path):
     assert (tmp_path / "copy.db").read_text() == "last week's backup"
     assert run("backup", "--force", "copy.db").exit_code == 0
     assert_whole_store(tmp_path / "copy.db")
+
+
+@pytest.mark.parametrize("name", ["exactsync.db", "./exactsync.db-wal", "exactsync.db.sent", "exactsync.db.tokens.json"])
+def test_the_store_and_its_files_are_never_the_backup_even_with_force(db, run, tmp_path, name):
+    (tmp_path / "exactsync.db.sent").write_text("8")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = run("backup", "--force", name)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {Path(name)} is the store or one of its files: write the backup to another file, "
+                             "best in another folder or on another disk\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
 def test_a_missing_folder_is_a_clear_error_and_writes_nothing(db, run, tmp_path):

@@ -9,7 +9,6 @@ import pytest
 
 from exactsync import log
 from exactsync.store import get_state, set_state
-from exactsync.sync import budget
 from tests.helpers.budget import exact_day_passes
 from tests.helpers.push import (
     archived,
@@ -93,8 +92,8 @@ def test_a_budget_spent_in_another_division_does_not_stop_this_one(sandbox, conf
     sandbox.exhaust_daily_limit()
     assert run("pull").exit_code == 0
     assert json.loads(run("status", "--json").output)["exact_daily_calls"]["remaining"] == 0
-    seen = json.loads(get_state(db, budget.STATE_KEY))
-    set_state(db, **{budget.STATE_KEY: json.dumps({**seen, "division": sandbox.division + 1})})
+    seen = json.loads(get_state(db, "exact_daily_calls"))
+    set_state(db, exact_daily_calls=json.dumps({**seen, "division": sandbox.division + 1}))
     sandbox.set_rate_limits(daily=10_000)  # this division's calls are not spent
     result = run("pull")
     assert result.exit_code == 0 and "pulled in 4 calls" in result.output, result.output

@@ -80,6 +80,22 @@ def test_a_draft_the_office_deletes_is_a_warning_and_resent_once_with_its_docume
     assert f"the draft invoice for {number} was not deleted in Exact" in again.output
 
 
+def test_a_deleted_draft_is_told_to_cron_and_to_the_field_app(sandbox, run, sent, monkeypatch):
+    """Nothing failed, yet someone must decide: resend it, or leave it deleted."""
+    db, (number, other) = sent
+    sandbox.delete_invoice(invoice_of(db, number))
+    monkeypatch.setattr("exactsync.commands._output.watched", lambda: False)  # as under cron
+
+    told = run("pull")
+    assert told.exit_code == 0
+    assert told.stderr.splitlines()[-1] == (f"the draft invoice for {number} was deleted in Exact; what to do: if it "
+                                            f"must be invoiced after all: exactsync workorder resend {number}")
+    assert run("pull").stderr == ""  # said once
+    shown = json.loads(run("workorder", "show", number, "--json").stdout)["exact"]
+    assert shown["state"] == "deleted" and shown["action"].endswith(f"exactsync workorder resend {number}")
+    assert json.loads(run("workorder", "show", other, "--json").stdout)["exact"]["state"] == "sent"
+
+
 def test_a_deleted_document_is_sent_again_with_the_new_draft(sandbox, run, sent):
     """One document per work order holds its PDFs (issue 21.1): deleted with the draft, it is made
     again with both PDFs, and the new draft carries it."""

@@ -21,7 +21,8 @@ WRONG_WORDS = {
     r"klantkaart": "klantenkaart",
     r"referentie klant": "klantreferentie",
     r"\brelaties?\b": "klant(en): one word for customers",
-    r"\b[Ii]nlog\b|\bverbonden\b|\bingelogd\b|\blog in\b": "aanmelding/aangemeld: one word for the Exact login",
+    r"\b[Ii]nlog(gen)?\b|\bin te loggen\b|\bverbonden\b|\bingelogd\b|\blog in\b":
+        "aanmelding/aangemeld: one word for the Exact login",
     r"\brijen\b": "regels: one word for rows",
     r"\bhet daglimiet\b": "de daglimiet",
     r"\bdoor cleanup\b|\bvan cleanup\b": "de schoonmaak, as the manual calls the cleanup",

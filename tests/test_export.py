@@ -102,6 +102,22 @@ def test_a_store_put_back_before_the_cursor_starts_over(run, db, shop):
     assert lines[0]["type"] == "reset" and lines[0]["reason"] == "store_restored"
 
 
+def test_after_a_restore_a_cursor_from_after_the_backup_starts_over(run, db, shop, tmp_path):
+    """Put back, the copy hands out again the change numbers the store handed out after it: a cursor
+    from then must not skip what changed after the restore."""
+    ok(run("backup", "copy.db"))
+    ok(run("workorder", "create", "--customer", "25", "--description", "Na de kopie"))
+    since = cursor_of(export(run))
+    db.close()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"exactsync.db{suffix}").unlink(missing_ok=True)
+    (tmp_path / "copy.db").replace(tmp_path / "exactsync.db")
+    ok(run("workorder", "create", "--customer", "25", "--description", "Opnieuw ingevoerd"))
+    lines = export(run, "--since", since)
+    assert lines[0]["type"] == "reset"
+    assert [line["description"] for line in lines if line["type"] == "work_order"] == ["Opnieuw ingevoerd"]
+
+
 @pytest.mark.parametrize("cursor", ["", "abc", "0123456789abcdef", "0123456789abcdef-x", "0123456789ABCDEF-1",
                                     "0123456789abcdef-" + "9" * 30])
 def test_a_cursor_no_export_printed_is_a_usage_error(run, shop, cursor):

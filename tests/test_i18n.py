@@ -22,7 +22,7 @@ from exactsync import config as config_mod
 from exactsync.exact.errors import DailyLimitReached
 from exactsync.i18n import msg
 from exactsync.store import set_state
-from exactsync.sync import budget, runs
+from exactsync.sync import runs
 from exactsync.workorders import workorder_pdf
 from tests.helpers.cli_results import ok
 from tests.helpers.factories import add_customer
@@ -134,10 +134,10 @@ def test_status_in_dutch_has_no_english(db, run, config_path):
     now = time.time()
     set_state(db, division="123456", last_pull_at="2026-01-15T10:31:00Z", last_pull_outcome="ok",
               last_push_at="2026-01-15T10:35:00Z", highest_mutation_at="2026-01-15T10:30:00Z",
-              **{budget.STATE_KEY: json.dumps({"division": 123456, "limit": 5000, "remaining": 4321,
-                                               "resets_at": datetime.fromtimestamp(now + 3600, UTC)
-                                               .strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                               "seen_at": "2026-01-15T10:35:00Z"})})
+              exact_daily_calls=json.dumps({"division": 123456, "limit": 5000, "remaining": 4321,
+                                            "resets_at": datetime.fromtimestamp(now + 3600, UTC)
+                                            .strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                            "seen_at": "2026-01-15T10:35:00Z"}))
     output = ok(run("--lang", "nl", "status")).replace(str(config_path.parent / "exactsync.db"), "")
     assert "nog 4.321 van 5.000" in output and "gestopt: de daglimiet van Exact-aanroepen is op" in output
     assert "15-01-2026 11:31 (gelukt)" in output

@@ -58,7 +58,8 @@ def test_round_trip_twice_with_the_same_files(run, db, tmp_path, shop):
 
 
 def test_a_known_external_id_updates_its_work_order(run, db, tmp_path, shop):
-    assert ok(run("workorder", "import", write(tmp_path, [OPEN]))) == "WO00001"
+    first = run("workorder", "import", write(tmp_path, [OPEN]))
+    assert ok(first) == "WO00001" and "imported 1 work order from " in first.stderr
     result = run("workorder", "import", write(tmp_path, [COMPLETED]))
     assert ok(result) == "WO00001"
     assert "0 work orders created, 1 updated, 0 unchanged" in result.stderr
@@ -88,6 +89,26 @@ def test_an_archived_work_order_takes_only_an_identical_entry(run, db, tmp_path,
         "invoice in Exact instead",
         "fix them in the file and import it again"]))
     assert everything(db) == before
+
+
+@pytest.mark.parametrize("pushed", ["sent", "failed"])
+def test_the_archiving_entry_again_after_push_changes_nothing(run, db, tmp_path, shop, pushed):
+    """The app sends its whole state on every sync: once push has moved the work order on, the entry
+    that archived it is still that work order, not a change to refuse."""
+    archived = {**COMPLETED, "status": "archived"}
+    ok(run("workorder", "import", write(tmp_path, [archived])))
+    db.execute("UPDATE work_orders SET status = ? WHERE number = 'WO00001'", [pushed])
+    db.conn.commit()
+    result = run("workorder", "import", write(tmp_path, [archived]))
+    assert ok(result) == "WO00001"
+    assert "0 work orders created, 0 updated, 1 unchanged" in result.stderr
+    changed = write(tmp_path, [{**archived, "materials": []}])
+    refused(run("workorder", "import", changed), "\n".join([
+        f"{changed} has 1 problem; nothing was imported:",
+        f"  entry 0, external_id: work order WO00001 is {pushed} and can no longer change, but the entry differs "
+        "in materials: send it as it is now (exactsync workorder show WO00001 --json); correct the draft invoice in "
+        "Exact instead",
+        "fix them in the file and import it again"]))
 
 
 def test_a_status_only_moves_forward(run, db, tmp_path, shop):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from exactsync.sync import invoice, mapping, pull
+from exactsync.sync import entities, invoice, mapping
 
 SAMPLE = {"status": "S", "day": "2026-01-31", "group": "701"}
 # Per reason: what the action for a customer and for an item must say ("" : nothing in Exact can bring it back).
@@ -67,7 +67,7 @@ def test_a_material_refused_for_its_item_gets_the_action_that_fits_the_reason(re
 @pytest.mark.parametrize("reason", mapping.REASONS)
 @pytest.mark.parametrize(("kind", "record", "column"), [("customer", "25 (Bakkerij)", 0), ("item", "'M1'", 1)])
 def test_a_record_pull_deactivates_gets_the_action_that_fits_the_reason(reason, kind, record, column):
-    action = str(pull.no_longer_picked(mapping.fix_for(kind, reason.format(**SAMPLE), record)))
+    action = str(entities.no_longer_picked(mapping.fix_for(kind, reason.format(**SAMPLE), record)))
     assert action.startswith("none: it can no longer be picked for new work orders (Exact leads)")
     fitting = FITTING[reason][column]
     assert (fitting in action) if fitting else not re.search(r"wrong", action)

@@ -13,7 +13,7 @@ from exactsync import log
 from exactsync.exact.tokens import Tokens, TokenStore
 from exactsync.settings_check import record_verified
 from exactsync.store import set_state
-from exactsync.sync import budget, runs
+from exactsync.sync import runs
 from exactsync.timeutil import for_people, iso
 from tests.helpers.factories import add_customer
 from tests.helpers.push import archived
@@ -156,8 +156,8 @@ def test_fewer_than_a_tenth_of_the_daily_calls_left_is_a_warning(run, db, health
     resets = iso(datetime.now(UTC) + timedelta(hours=5))
 
     def seen(remaining: int) -> None:
-        set_state(db, **{budget.STATE_KEY: json.dumps({"division": 1, "limit": 5000, "remaining": remaining,
-                                                       "resets_at": resets, "seen_at": ago(minutes=1)})})
+        set_state(db, exact_daily_calls=json.dumps({"division": 1, "limit": 5000, "remaining": remaining,
+                                                    "resets_at": resets, "seen_at": ago(minutes=1)}))
     seen(500)
     assert checked(run)[0] == 0
     seen(499)
@@ -174,6 +174,14 @@ def test_the_worst_level_leads_and_every_finding_follows_also_in_json(run, db, h
     shown = json.loads(run("status", "--check", "--json").stdout)
     assert (shown["status"], shown["code"]) == ("CRITICAL", 2)
     assert [f["level"] for f in shown["findings"]] == ["CRITICAL", "WARNING"]
+
+
+def test_the_check_writes_its_times_as_the_reader_reads_them(run, healthy):
+    tokens = TokenStore.beside(healthy.store_path)
+    tokens.save(Tokens("access", "refresh", 2e9).refused("2026-12-01T10:00:00Z", "invalid_grant"))
+    assert run("--lang", "nl", "status", "--check").stdout.splitlines()[0] == (
+        "EXACTSYNC CRITICAL - de aanmelding bij Exact is verlopen of ingetrokken (gezien 01-12-2026 11:00): voer "
+        "exactsync connect uit")
 
 
 def test_the_check_speaks_dutch_but_keeps_the_level_words(run, db, healthy):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from exactsync.config import Settings
 from exactsync.sync import invoice
 
 CUSTOMER = "6a1f0b5e-0000-4000-8000-000000000001"
@@ -24,7 +25,7 @@ BASE = {"journal": "70", "work_time_item": "", "travel_time_item": "", "default_
 
 def build(minutes=None, materials=MATERIALS, has_forms=True, order=ORDER, **settings):
     return invoice.build(order, minutes if minutes is not None else {"work": 120, "travel": 15}, materials,
-                         {**BASE, **settings}, ITEM_IDS, has_forms)
+                         Settings.from_dict({**BASE, **settings}), ITEM_IDS, has_forms)
 
 
 @pytest.mark.parametrize("minutes, hours", [(120, "2"), (15, "0.25"), (20, "0.3333"), (40, "0.6667"), (1, "0.0167"),
@@ -120,7 +121,7 @@ ADDRESS_ROW = {"id": 3, "customer_id": 1}
 
 def refusal(order=ORDER, customer=CUSTOMER_ROW, address=ADDRESS_ROW, materials=MATERIALS, active=(MATERIAL,),
             **settings):
-    built = invoice.build(order, {}, materials, {**BASE, **settings}, ITEM_IDS, False)
+    built = invoice.build(order, {}, materials, Settings.from_dict({**BASE, **settings}), ITEM_IDS, False)
     return invoice.refusal(order, customer, address, materials,
                            lambda m: None if m["item_exact_id"] in active else invoice.ItemProblem("deleted in Exact"),
                            built)

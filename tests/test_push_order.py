@@ -43,7 +43,7 @@ def steps_of(db, number: str) -> dict[str, str]:
 
 def set_pdfs(db, pdfs: str) -> None:
     """`[settings] pdfs` changed and checked again (what check-settings leaves in the store)."""
-    set_state(db, settings_verified=json.dumps({**verified_settings(db), "pdfs": pdfs}))
+    set_state(db, settings_verified=json.dumps({**verified_settings(db).as_dict(), "pdfs": pdfs}))
 
 
 # --- a document whose invoice Exact refused ---------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_a_store_restored_from_before_a_send_sends_nothing_again(sandbox, config
     assert run_push(config_path, db).sent == [first, second]
     assert sandbox.calls["GET salesinvoice/SalesInvoices"] == 0, "a store that is not older looks nothing up"
     mark = store.with_name(store.name + ".sent")
-    assert stat.S_IMODE(mark.stat().st_mode) == 0o600 and mark.read_text() == str(writes(sandbox))
+    assert stat.S_IMODE(mark.stat().st_mode) == 0o600 and mark.read_text() == f"{writes(sandbox)} 2"
     db.close()
     for leftover in store.parent.glob(store.name + "-*"):
         leftover.unlink()
@@ -64,3 +64,29 @@ def test_a_store_restored_from_before_a_send_sends_nothing_again(sandbox, config
     assert run_push(config_path, db).sent == [third]
     assert sandbox.calls["GET salesinvoice/SalesInvoices"] == 0, "caught up: no lookups any more"
     assert_exactly_once(sandbox, db, [first, second, third])
+
+
+def test_a_restored_store_never_hands_out_a_number_push_sent(sandbox, config_path, tmp_path):
+    """The backup's counter is older: a new work order under WO00001 would be taken for the first one's
+    invoice (its lookup finds "Werkbon WO00001" on that customer) and never be invoiced itself."""
+    config, db = connected_store(sandbox, config_path, pdfs="none", default_item=sales_item_codes(sandbox)[0])
+    code = customer_codes(db)[0]
+    db.close()
+    store = config_mod.load(config_path).store_path
+    backup = tmp_path / "backup.db"
+    shutil.copy(store, backup)  # taken before the first work order
+
+    db = open_store(store)
+    first = archived(db, code)
+    assert run_push(config_path, db).sent == [first] == ["WO00001"]
+    db.close()
+    for leftover in store.parent.glob(store.name + "-*"):
+        leftover.unlink()
+    shutil.copy(backup, store)  # the admin restores the backup, then enters the work again
+
+    db = open_store(store)
+    again = archived(db, code, work=240)
+    assert again == "WO00002"
+    assert run_push(config_path, db).sent == [again]
+    assert_exactly_once(sandbox, db, [again], pdf_kinds=())
+    assert sorted(in_exact(sandbox)["invoices"]) == ["Werkbon WO00001", "Werkbon WO00002"]

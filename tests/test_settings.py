@@ -327,3 +327,16 @@ def test_a_case_only_difference_is_named_in_dutch(run, sandbox, config_path):
                                               "artikelgroep 'X' bestaat niet")
     assert rows["item_groups"]["fix"] == ("het veld let op hoofdletters: schrijf 'Klein materiaal' of 'klein Materiaal'; "
                                           "controleer de schrijfwijze van 'X' in Exact (Artikelgroepen)")
+
+
+@pytest.mark.parametrize("calls_left", [0, 3])
+def test_a_spent_daily_limit_stops_check_settings_whole_and_records_nothing(run, sandbox, config_path, db, calls_left):
+    connect(sandbox, config_path, verified=False, **GOOD)
+    sandbox.exhaust_daily_limit() if calls_left == 0 else sandbox.set_rate_limits(daily=calls_left)
+    result = run("check-settings", "--json")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.output.startswith("Error: Exact's daily API limit for this division is spent; it resets at ")
+    assert result.output.endswith("; check-settings stopped and recorded nothing: run it again after the reset\n")
+    [error] = log.rows(db, log.LogFilter(kinds=("error",)))
+    assert error["message"] == result.output.removeprefix("Error: ").strip()
+    assert get_state(db, "settings_fingerprint") is None

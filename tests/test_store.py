@@ -180,11 +180,11 @@ def test_a_store_created_world_readable_is_made_private_when_opened(tmp_path):
 
 @pytest.mark.slow
 def test_two_first_runs_at_once_end_with_one_store(tmp_path):
-    code = "import sys; from exactsync.store import open_store, set_state; set_state(open_store(sys.argv[1]), x=1)"
+    code = "import sys; from exactsync.store import open_store, set_state; set_state(open_store(sys.argv[1]), wiped_at=1)"
     runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "s.db")], stderr=subprocess.PIPE, text=True)
             for _ in range(4)]
     assert [(r.wait(), r.stderr.read()) for r in runs] == [(0, "")] * 4
-    assert store.get_state(store.open_store(tmp_path / "s.db"), "x") == "1"
+    assert store.get_state(store.open_store(tmp_path / "s.db"), "wiped_at") == "1"
 
 
 def test_an_empty_store_file_is_refused_clearly_and_left_as_it_is(tmp_path, run, config_path):

@@ -26,7 +26,7 @@ def fill(db, *, archived_status="sent", invoice_id="8c1b7f1e-0000-0000-0000-0000
         db["outbox"].insert({"work_order_id": order, "step": "invoice", "state": "done", "updated_at": now})
         for entity in ("accounts", "addresses", "items", "deleted"):
             db["sync_checkpoints"].insert({"entity": entity, "timestamp": 99, "updated_at": now})
-        set_state(db, item_groups_read_at=now, workorder_counter=1)
+        set_state(db, item_groups_read_at=now, workorder_last_number=1)
         log.info(db, "connection", "something worth keeping")
 
 
@@ -50,7 +50,7 @@ def test_wipe_all_empties_every_part_and_keeps_log_numbering_and_login(run, db, 
         assert db[table].count == 0, table
     assert [r["entity"] for r in db["sync_checkpoints"].rows] == ["deleted"]
     assert get_state(db, "item_groups_read_at") is None
-    assert get_state(db, "workorder_counter") == "1"
+    assert get_state(db, "workorder_last_number") == "1"
     assert get_state(db, "wiped_at")
     messages = [r["message"] for r in db["log"].rows]
     assert messages[0] == "something worth keeping"

@@ -1,6 +1,7 @@
 """Work orders through the CLI: the whole lifecycle, and every refusal with its exact message."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -116,6 +117,7 @@ def test_list_filters_by_status(run, shop):
     assert [r["number"] for r in json.loads(ok(run("workorder", "list", "--status", "open", "--json")))] == [first]
     table = ok(run("workorder", "list"))
     assert first in table and "Bakkerij Jansen" in table and "2 work orders" in table
+    assert re.search(r"\b1 work order\b(?!s)", ok(run("workorder", "list", "--status", "open")))
 
 
 def _unchanged(db):

@@ -23,13 +23,17 @@ from exactsync import activation, log
 from exactsync.app import App
 from exactsync.commands import _output
 from exactsync.errors import ExactsyncError
-from exactsync.exact.errors import DailyLimitReached
+from exactsync.exact.errors import DailyLimitReached, daily_limit_stops
 from exactsync.heartbeat import Heartbeat
 from exactsync.i18n import _, msg
 from exactsync.locks import Busy, lock_wait_seconds
 from exactsync.store import run_lock
 from exactsync.sync import budget, runs
+from exactsync.sync.drafts import DELETED_DRAFT
 
+# Warnings that ask a person to decide, though nothing failed: printed without a terminal as errors are
+# (cron mails them), not pinged as a failure.
+DECISIONS = (DELETED_DRAFT,)
 # The runs that call Exact: they carry its daily call budget and ping the heartbeat.
 EXACT_RUNS = ("pull", "push")
 
@@ -49,11 +53,11 @@ class Run:
         else:
             self.held_back.append(text)
 
-    def finish(self, errors: list[str]) -> None:
-        """Without a terminal, a run that wrote error rows prints what it held back, then the rows."""
-        if self.watched or not errors:
+    def finish(self, for_a_person: list[str]) -> None:
+        """Without a terminal, a run that wrote rows for a person prints what it held back, then the rows."""
+        if self.watched or not for_a_person:
             return
-        for text in self.held_back + errors:
+        for text in self.held_back + for_a_person:
             _output.echo(text, err=True)
 
 
@@ -99,16 +103,19 @@ def cron_run(app: App, name: str) -> Iterator[Run]:
 def _recorded(app: App, run: Run, name: str) -> Iterator[Run]:
     """The body of the run, with Exact's daily budget carried over, and its outcome recorded."""
     try:
-        with _budget_carried(app, run.db, name):
+        with daily_limit_stops(lambda exc: _limit_spent(run, name, exc)), _budget_carried(app, run.db, name):
             yield run
-    except DailyLimitReached as exc:  # the one place: a spent budget is no failure (exit 0)
-        runs.daily_limit_reached(run.db, name, exc)
-        run.say(str(runs.daily_limit_message(name, exc)))
-        raise click.exceptions.Exit(0) from None
     except (ExactsyncError, sqlite3.DatabaseError) as exc:
         raise runs.failed(run.db, name, exc) from None
     else:
         runs.succeeded(run.db, name)
+
+
+def _limit_spent(run: Run, name: str, exc: DailyLimitReached) -> click.exceptions.Exit:
+    """A spent budget is no failure (exit 0): what was committed stays, the first run after the reset resumes."""
+    runs.daily_limit_reached(run.db, name, exc)
+    run.say(str(runs.daily_limit_message(name, exc)))
+    return click.exceptions.Exit(0)
 
 
 def _refuse_to_start(app: App, run: Run, name: str) -> None:
@@ -136,12 +143,21 @@ def _finish(db: sqlite_utils.Database, run: Run, heartbeat: Heartbeat, since: in
             failure: BaseException | None) -> None:
     """Print what needs a person, and ping how the run ended: failed, or wrote error rows, or well."""
     try:
-        rows = log.rows(db, log.LogFilter(kinds=("error",), after=since, limit=None))
+        rows = log.rows(db, log.LogFilter(kinds=("warning", "error"), after=since, limit=None))
     except sqlite3.DatabaseError:  # the store failed: the error on its way up says so
         rows = []
-    errors = [msg("{message}; what to do: {action}", message=r["message"], action=r["action"]).render()
-              for r in reversed(rows)]
-    run.finish(errors)
-    said = errors + ([msg("Error: {message}", message=str(failure)).render()] if failure else [])
+    # The failure itself comes last as `Error: ...`; its own row would only say it twice.
+    for_a_person = [r for r in reversed(rows) if (r["kind"] == "error" or r["message_key"] in DECISIONS)
+                    and not (failure and r["message"] == str(failure))]
+    run.finish([_with_action(r) for r in for_a_person])
+    said = [_with_action(r) for r in for_a_person if r["kind"] == "error"]
+    said += [msg("Error: {message}", message=str(failure)).render()] if failure else []
     with contextlib.suppress(sqlite3.DatabaseError):
         heartbeat.finish("\n".join(said) if said else None)
+
+
+def _with_action(row: dict) -> str:
+    """A log row as one line for a person; a message that already ends with its action says it once."""
+    if not row["action"] or row["message"].endswith(row["action"]):
+        return row["message"]
+    return msg("{message}; what to do: {action}", message=row["message"], action=row["action"]).render()

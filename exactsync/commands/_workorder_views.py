@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exactsync import i18n
 from exactsync.commands import _output
-from exactsync.i18n import N_, Msg, _, msg
+from exactsync.i18n import N_, Msg, _, msg, nmsg
 from exactsync.workorders.lookup import KIND_LABELS, STATUS_LABELS
 
 # The push steps and their states as `workorder show` prints them (the outbox keeps the English key).
@@ -44,7 +44,7 @@ def list_table(rows: list[dict]):
           _output.local_time(r["completed_at"]) if r["completed_at"] else "",
           _output.local_time(r["archived_at"]) if r["archived_at"] else "",
           standing(r).render() if r["exact_invoice_id"] or r["exact_deleted_at"] else ""] for r in rows),
-        caption=msg("{count} work orders", count=len(rows)).render(),
+        caption=nmsg("{count} work order", "{count} work orders", len(rows)).render(),
     )
 
 

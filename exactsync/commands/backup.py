@@ -12,6 +12,11 @@ from exactsync.errors import ExactsyncError
 from exactsync.i18n import msg, number
 from exactsync.store.backup import copy_store
 
+# The files that are the store or live beside it under its name: a copy written over one of them
+# would replace the live store under a running push, or lose the login or push's count.
+_STORE_FILES = ("", "-wal", "-shm", "-journal", ".lock", ".sent", ".sent.new", ".tokens.json",
+                ".tokens.json.tmp", ".tokens.json.lock")
+
 
 @click.command("backup")
 @click.argument("file", type=click.Path(path_type=Path))
@@ -31,7 +36,15 @@ def backup_command(app: App, file: Path, force: bool):
     if not app.config.store_path.exists():  # opening would start a new, empty store: nothing to keep
         raise ExactsyncError(msg("there is no store {store} to back up: run the command in the administration's "
                                  "folder, or pass its config with --config", store=str(app.config.store_path)))
+    _refuse_store_files(app.config.store_path, file)
     copy_store(app.db.conn, file, replace=force)
     if _output.watched():  # cron mails what a run prints: a backup that worked says nothing there
         _output.echo(msg("store {store} copied to {file} ({size} KiB)", store=str(app.config.store_path),
                        file=str(file), size=number(file.stat().st_size // 1024)).render(), err=True)
+
+
+def _refuse_store_files(store: Path, file: Path) -> None:
+    store = store.resolve()
+    if file.resolve() in {store.with_name(store.name + suffix) for suffix in _STORE_FILES}:
+        raise ExactsyncError(msg("{file} is the store or one of its files: write the backup to another file, "
+                                 "best in another folder or on another disk", file=str(file)))

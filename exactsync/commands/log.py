@@ -12,7 +12,7 @@ from exactsync.app import App, pass_app
 from exactsync.cli_language import TranslatedChoice
 from exactsync.commands import _output
 from exactsync.i18n import _, msg
-from exactsync.store import get_state
+from exactsync.store import state
 from exactsync.timeutil import iso, office_zone
 
 _DURATION = re.compile(r"^(\d+)([mhud])$")
@@ -84,7 +84,7 @@ def log_command(app: App, level: str | None, kind: str | None, table_name: str |
     if as_json:
         _output.print_json_lines(rows)
         return
-    mutation = _output.local_time(get_state(app.db, "highest_mutation_at"))
+    mutation = _output.local_time(state.HIGHEST_MUTATION_AT.get(app.db))
     _output.stdout().print(_output.table(
         [_("Time"), _("Kind of message"), _("Table"), _("Record"), _("Message"), _("Action to take")],
         ([_output.local_time(r["at"]), _(logmod.KIND_LABELS[r["kind"]]), _(logmod.TABLE_LABELS[r["table"]]),

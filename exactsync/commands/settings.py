@@ -13,7 +13,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.i18n import Msg, _, message_of, msg
 from exactsync.settings_check import NotReached, check_all, fingerprint, record_verified, verified_settings
 from exactsync.settings_text import label, shown
-from exactsync.store import get_state
+from exactsync.store import state
 from exactsync.timeutil import amsterdam_today
 
 
@@ -41,7 +41,7 @@ def check_settings_command(app: App, as_json: bool):
     except NotReached as exc:
         log.error(db, "settings", message_of(exc), record="check-settings",
                   action=msg("see the message; nothing was recorded"))
-        raise
+        raise ExactsyncError(message_of(exc)) from None
     problems = [v for v in verdicts if not v.ok]
     if as_json:
         _output.print_json([{"setting": v.setting, "value": str(v.value), "ok": v.ok, "checked": v.checked,
@@ -96,15 +96,15 @@ def settings_command(app: App, as_json: bool):
     verified = verified_settings(app.db)
     status = {
         "settings": current.as_dict(),
-        "verified_at": get_state(app.db, "settings_checked_at"),
-        "changed_since_verified": get_state(app.db, "settings_fingerprint") != fingerprint(current),
+        "verified_at": state.SETTINGS_CHECKED_AT.get(app.db),
+        "changed_since_verified": state.SETTINGS_FINGERPRINT.get(app.db) != fingerprint(current),
     }
     if as_json:
         _output.print_json(status)
         return
     rows = []
     for name, value in current.as_dict().items():
-        before = (verified or {}).get(name)
+        before = verified.as_dict()[name] if verified else None
         note = "" if verified is None or before == value else msg("changed (verified: {before})",
                                                                     before=shown(name, before)).render()
         rows.append([str(label(name)), shown(name, value), note])

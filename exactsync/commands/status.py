@@ -17,7 +17,7 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import ReconnectNeeded
 from exactsync.exact.tokens import TokenStore
 from exactsync.i18n import _, message_of, msg, number
-from exactsync.store import get_state, store_failure
+from exactsync.store import state, store_failure
 from exactsync.store.workorders import work_order_counts
 from exactsync.sync import budget
 from exactsync.timeutil import iso
@@ -31,12 +31,12 @@ def collect(db: sqlite_utils.Database, division: int) -> dict:
     day_ago = iso(datetime.now(UTC) - timedelta(hours=24))
     counts = work_order_counts(db)
     return {
-        "active": get_state(db, "active") == "1",
+        "active": state.ACTIVE.get(db),
         "inactive_reason": activation.why_inactive(db),
-        "division": division if division and get_state(db, "connected_at") else None,
-        "last_pull": {"at": get_state(db, "last_pull_at"), "outcome": get_state(db, "last_pull_outcome")},
-        "last_push": {"at": get_state(db, "last_push_at"), "outcome": get_state(db, "last_push_outcome")},
-        "highest_mutation_at": get_state(db, "highest_mutation_at"),
+        "division": division if division and state.CONNECTED_AT.get(db) else None,
+        **{f"last_{run}": {"at": state.LAST_RUN_AT(run).get(db), "outcome": state.LAST_RUN_OUTCOME(run).get(db)}
+           for run in ("pull", "push")},
+        "highest_mutation_at": state.HIGHEST_MUTATION_AT.get(db),
         "workorders_queued": counts.get("archived", 0),
         "workorders_failed": counts.get("failed", 0),
         "errors_last_24h": logmod.count_since(db, "error", day_ago),
@@ -104,7 +104,7 @@ def status_command(app: App, check: bool, as_json: bool):
     the monitoring-plugin convention gives each (0, 1, 2, 3).
 
     \b
-    Example:
+    Examples:
       exactsync status
       exactsync status --json
       exactsync status --check

@@ -44,7 +44,7 @@ def workorder_group():
     ones to Exact as draft invoices (then sent, or failed).
 
     \b
-    Example:
+    Examples:
       exactsync workorder create --customer 25 --description "Lekkage verhelpen"
       exactsync workorder plan WO00001 --employee Jan --date 2026-12-01 --time 08:30
       exactsync workorder book-time WO00001 --employee Jan --work 90 --travel 15
@@ -308,7 +308,7 @@ def import_command(app: App, file: Path, each: bool):
     same: importing a file twice changes nothing the second time.
 
     \b
-    Example:
+    Examples:
       exactsync workorder import orders.json
       exactsync workorder import --each orders.json
       exactsync workorder import --schema

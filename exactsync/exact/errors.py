@@ -3,7 +3,9 @@ reaches the user as a readable `Error: ...` line, never as a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+from collections.abc import Callable, Iterator
 
 from exactsync.errors import ExactsyncError
 from exactsync.exact.scopes import scope_of, tick_action
@@ -67,14 +69,19 @@ class DivisionNotInScope(ScopeViolation):
                    "tick this one")
 
 
-class RunTimeUp(ExactsyncError):
+class NothingSent(ExactsyncError):
+    """The call never reached Exact, or Exact refused it before storing anything, for a reason that
+    stops every call alike (the login, the day's calls, the run's time): no try of the record counts."""
+
+
+class RunTimeUp(NothingSent):
     """The run's time is up (push --max-seconds): no new call starts, not even after a pace wait."""
 
     def __init__(self):
         super().__init__(msg("the run's time is up: no new call to Exact starts"))
 
 
-class DailyLimitReached(ExactsyncError):
+class DailyLimitReached(NothingSent):
     """The day's API calls for this app and division are spent. Stop cleanly; the next run resumes."""
 
     def __init__(self, resets_at: float | None):
@@ -91,7 +98,18 @@ class DailyLimitReached(ExactsyncError):
         return for_people(iso(self.resets_at), "%Y-%m-%d %H:%M") if self.resets_at else None
 
 
-class LoginUnavailable(ExactsyncError):
+@contextlib.contextmanager
+def daily_limit_stops(stop: Callable[[DailyLimitReached], BaseException]) -> Iterator[None]:
+    """The one place a spent daily limit is caught. Every call to Exact fails alike until the reset, so
+    what the caller does stops as a whole: `stop(exc)` is raised in its place (a cron run exits 0,
+    check-settings checks nothing more), never one record's or one setting's failure."""
+    try:
+        yield
+    except DailyLimitReached as exc:
+        raise stop(exc) from None
+
+
+class LoginUnavailable(NothingSent):
     """No usable access token now, so nothing was sent to Exact with one: the run stops, and
     it is no work order's fault (push counts no try and starts no back-off)."""
 

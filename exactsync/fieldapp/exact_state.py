@@ -1,7 +1,8 @@
 """What became of a work order in Exact, as the field app reads it (`exactsync export`,
 `workorder show --json`): queued, refused (push will try again once the cause is fixed), sent
-(with Exact's numbers where push and pull record them) or failed, and for a refused or failed one
-the log's newest message about it with the action to take."""
+(with Exact's numbers where push and pull record them), deleted (the office deleted the draft in
+Exact: `workorder resend` sends it again, if it must be invoiced after all) or failed, and for a
+refused, deleted or failed one the log's newest message about it with the action to take."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def exact_state(db: sqlite_utils.Database, order: dict) -> dict:
         "message": None,
         "action": None,
     }
-    if state in ("refused", "failed"):
+    if state in ("refused", "deleted", "failed"):
         problem = log.latest_problem(db, "workorder", order["number"])
         if problem:
             result.update(message=problem["message"], action=problem["action"])
@@ -38,6 +39,8 @@ def _state(db: sqlite_utils.Database, order: dict) -> str | None:
     status = order["status"]
     if status in NOT_FOR_EXACT_YET:
         return None
+    if status == "sent" and order["exact_deleted_at"]:
+        return "deleted"
     if status != "archived":
         return status  # sent or failed
     # A step waiting with an error was refused, by push's own checks or by Exact; a step in flight

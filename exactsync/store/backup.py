@@ -5,6 +5,10 @@ SQLite's online backup copies one consistent snapshot while other runs go on wri
 reader never waits for a writer). The copy is created private (0600) before any data goes in, under a
 temporary name beside its target, and appears under its own name only once complete and on disk, as
 one self-contained file (no -wal beside it).
+
+The copy gets a feed epoch of its own (store/changes.py): put back, it would hand out again the change
+numbers the live store handed out after the copy, so a field app's cursor from then would skip the
+changes made after the restore. With its own epoch, every cursor from before the restore starts over.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ def _write(source: sqlite3.Connection, building: Path) -> None:
     conn = sqlite3.connect(str(building), isolation_level=None)  # the copy's
     try:
         source.backup(conn)
+        # A new epoch for the copy, as migration 940 made the store's (store.state.CHANGES_EPOCH; that module
+        # reaches the store's connection, which imports this one).
+        conn.execute("UPDATE state SET value = lower(hex(randomblob(8))) WHERE key = 'changes_epoch'")
         # The pages carry the store's WAL mode: a backup is one file, readable on its own.
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:

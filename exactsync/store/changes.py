@@ -10,9 +10,8 @@ from collections.abc import Iterator
 
 import sqlite_utils
 
-from exactsync.store.state import get_state, set_state
+from exactsync.store.state import CHANGES_EPOCH
 
-EPOCH_KEY = "changes_epoch"
 KINDS = ("customer", "work_address", "item", "work_order")
 # Per kind: the store table, the joins the feed's line needs, and its columns (x is the record).
 _TABLE = {"customer": "customers", "work_address": "work_addresses", "item": "items", "work_order": "work_orders"}
@@ -44,7 +43,7 @@ def snapshot(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 def epoch(db: sqlite_utils.Database) -> str:
-    return get_state(db, EPOCH_KEY)
+    return CHANGES_EPOCH.get(db)
 
 
 def last_seq(db: sqlite_utils.Database) -> int:
@@ -56,7 +55,7 @@ def last_seq(db: sqlite_utils.Database) -> int:
 def start_over(db: sqlite_utils.Database) -> None:
     """A new epoch, and the changes of the old one forgotten: a cursor from before tells the app to
     start over. Runs inside the caller's transaction (a wipe's)."""
-    set_state(db, **{EPOCH_KEY: secrets.token_hex(8)})
+    CHANGES_EPOCH.set(db, secrets.token_hex(8))
     db.execute("DELETE FROM changes")
 
 

@@ -9,7 +9,6 @@ next run starts from them, so a spent budget stops cron runs without a call unti
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,25 +16,23 @@ from collections.abc import Iterator
 import sqlite_utils
 
 from exactsync.exact.ratelimit import RateLimits
-from exactsync.store import get_state, set_state
+from exactsync.store import state
 from exactsync.timeutil import iso, parse, utcnow
-
-STATE_KEY = "exact_daily_calls"
 
 
 def remember(db: sqlite_utils.Database, limits: RateLimits, division: int) -> None:
     """Keep what Exact's daily headers said; a run whose answers carried none changes nothing."""
     if limits.daily_remaining is None:
         return
-    set_state(db, **{STATE_KEY: json.dumps({
+    state.EXACT_DAILY_CALLS.set(db, {
         "division": division, "limit": limits.daily_limit, "remaining": limits.daily_remaining,
-        "resets_at": iso(limits.daily_reset) if limits.daily_reset else None, "seen_at": utcnow()})})
+        "resets_at": iso(limits.daily_reset) if limits.daily_reset else None, "seen_at": utcnow()})
 
 
 def last_seen(db: sqlite_utils.Database, now: float | None = None) -> dict:
     """What `status` shows. `remaining` is None when never seen or when the reset has
     passed since: Exact counts afresh then, and nobody has looked yet."""
-    seen = json.loads(get_state(db, STATE_KEY) or "null") or {}
+    seen = state.EXACT_DAILY_CALLS.get(db) or {}
     shown = {"division": seen.get("division"), "limit": seen.get("limit"), "remaining": seen.get("remaining"),
              "resets_at": seen.get("resets_at"), "seen_at": seen.get("seen_at")}
     now = time.time() if now is None else now

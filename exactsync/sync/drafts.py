@@ -15,20 +15,21 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.exact import odata
-from exactsync.i18n import msg
-from exactsync.store import get_state, outbox, set_state, transaction, workorders
+from exactsync.i18n import N_, msg
+from exactsync.store import outbox, state, transaction, workorders
 from exactsync.store import records as checkpoints
 from exactsync.sync import mapping
 from exactsync.timeutil import iso, parse
 
 SALES_INVOICES = "sync/SalesInvoice/SalesInvoices"
 CHECKPOINT = "sales_invoices"
-READ_AT = "sales_invoices_read_at"
 READ_EVERY = timedelta(hours=1)
 PROCESSED = 50  # SalesInvoices.Status: 20 open (a new draft), 50 processed (PQ-SalesInvoice)
 DELETED_INVOICE = 13
 # What push creates in Exact, as sync/Deleted names its EntityType: the invoice, documents, attachments.
 PUSHED_TYPES = (DELETED_INVOICE, 6, 4)
+# A warning a person must decide on (resend, or leave it deleted): a cron run prints it, as it does errors.
+DELETED_DRAFT = N_("the draft invoice for {number} was deleted in Exact")
 
 
 def save_deleted(db: sqlite_utils.Database, rows: list[dict], now: datetime) -> None:
@@ -41,7 +42,7 @@ def save_deleted(db: sqlite_utils.Database, rows: list[dict], now: datetime) -> 
         at = _exact_time(row.get("DeletedDate"), now)
         outbox.mark_deleted_in_exact(db, key, at)
         if entity_type == DELETED_INVOICE and (number := workorders.mark_draft_deleted(db, key, at)):
-            log.warning(db, "workorder", msg("the draft invoice for {number} was deleted in Exact", number=number),
+            log.warning(db, "workorder", msg(DELETED_DRAFT, number=number),
                         record=number, action=msg("if it must be invoiced after all: exactsync workorder resend "
                                                   "{number}", number=number))
 
@@ -52,13 +53,13 @@ def start_over(db: sqlite_utils.Database) -> None:
     pull's full read, so a kill cannot leave one without the other."""
     if checkpoints.load_checkpoint(db, CHECKPOINT):
         checkpoints.save_checkpoint(db, CHECKPOINT, 1, None)
-        set_state(db, **{READ_AT: None})
+        state.SALES_INVOICES_READ_AT.set(db, None)
 
 
 def follow_processed(client, db: sqlite_utils.Database, now: datetime) -> None:
     """Read the invoices Exact changed since the checkpoint, when due, and note the drafts the office
     processed."""
-    read_at = get_state(db, READ_AT)
+    read_at = state.SALES_INVOICES_READ_AT.get(db)
     if not workorders.open_drafts_exist(db) or (read_at and now - parse(read_at) < READ_EVERY):
         return
     checkpoint = (checkpoints.load_checkpoint(db, CHECKPOINT) or (1, None))[0]
@@ -74,7 +75,7 @@ def follow_processed(client, db: sqlite_utils.Database, now: datetime) -> None:
     # again after a kill only finds what is noted already.
     with transaction(db):
         checkpoints.save_checkpoint(db, CHECKPOINT, highest, None)
-        set_state(db, **{READ_AT: iso(now.timestamp())})
+        state.SALES_INVOICES_READ_AT.set(db, iso(now.timestamp()))
 
 
 def _note_processed(db: sqlite_utils.Database, row: dict, now: datetime) -> None:

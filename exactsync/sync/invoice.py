@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlite_utils
 
-from exactsync.config import ITEM_SETTINGS
+from exactsync.config import ITEM_SETTINGS, Settings
 from exactsync.i18n import N_, Msg, msg, nmsg
 from exactsync.store import records
 from exactsync.store.workorders import booked_minutes, has_forms, invoice_materials
@@ -129,7 +129,7 @@ class Invoice:
                 "warnings": [str(warning) for warning in self.warnings]}
 
 
-def build(order: dict, minutes: dict[str, int], materials: list[dict], settings: dict,
+def build(order: dict, minutes: dict[str, int], materials: list[dict], settings: Settings,
           item_ids: dict[str, str | None], has_forms: bool) -> Invoice:
     """The invoice for `order` (a work_orders row) under `settings` (the verified settings).
 
@@ -139,18 +139,17 @@ def build(order: dict, minutes: dict[str, int], materials: list[dict], settings:
     number = order["number"]
     lines = []
     for kind, setting in (("work", "work_time_item"), ("travel", "travel_time_item")):
-        code = settings[setting]
+        code = getattr(settings, setting)
         if code and minutes.get(kind):
             lines.append(Line(code, item_ids.get(code), hours(minutes[kind])))
     lines += [Line(m["item_code"], m["item_exact_id"], Decimal(m["quantity"]), wire_text(m["description"]).strip())
               for m in materials]
-    if settings["default_item"]:
-        code = settings["default_item"]
-        lines.append(Line(code, item_ids.get(code), Decimal(1)))
-    invoice = Invoice(number, order["customer_exact_id"], settings["journal"], lines, invoice_description(number),
-                      remarks=remarks(settings["memo"], order["work_address"], order["description"]),
-                      pdfs=pdfs(settings["pdfs"], number, has_forms))
-    reference = your_ref(settings["your_ref"], number, order["customer_reference"])
+    if settings.default_item:
+        lines.append(Line(settings.default_item, item_ids.get(settings.default_item), Decimal(1)))
+    invoice = Invoice(number, order["customer_exact_id"], settings.journal, lines, invoice_description(number),
+                      remarks=remarks(settings.memo, order["work_address"], order["description"]),
+                      pdfs=pdfs(settings.pdfs, number, has_forms))
+    reference = your_ref(settings.your_ref, number, order["customer_reference"])
     if len(reference) > YOUR_REF_MAX_LENGTH:
         invoice.warnings.append(msg("your reference {reference} is longer than Exact's {length} characters: "
                                     "sent as {sent}", reference=repr(reference), length=YOUR_REF_MAX_LENGTH,
@@ -315,7 +314,7 @@ def read_parts(db: sqlite_utils.Database, order: dict) -> Parts:
                  records.items_by_exact_id(db, [m["item_exact_id"] for m in materials if m["item_exact_id"]]))
 
 
-def plan(parts: Parts, settings: dict, item_ids: dict[str, str | None],
+def plan(parts: Parts, settings: Settings, item_ids: dict[str, str | None],
          exact_item: Callable[[str], dict | None] | None = None) -> tuple[Invoice, Refusal | None]:
     """The invoice and its refusal. `exact_item` reads an item from Exact (None: not there); without
     it (the dry run) a material that only Exact can judge counts as one that can be invoiced."""
@@ -366,5 +365,5 @@ def local_item_ids(db: sqlite_utils.Database, codes) -> dict[str, str]:
     return {code: item_id for code in codes if (item_id := records.active_item_exact_id(db, code))}
 
 
-def setting_item_codes(settings: dict) -> dict[str, str]:
-    return {settings[name]: name for name in ITEM_SETTINGS if settings[name]}
+def setting_item_codes(settings: Settings) -> dict[str, str]:
+    return {code: name for name in ITEM_SETTINGS if (code := getattr(settings, name))}

@@ -11,6 +11,7 @@ them: a missed record would be posted twice, and a customer's invoices are a few
 
 from __future__ import annotations
 
+from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact import odata
 from exactsync.i18n import msg
@@ -53,7 +54,7 @@ def _find(client, path: str, query: dict, fields: str, text_field: str, text: st
 class ExactItems:
     """The items an invoice needs, read from Exact at most once per run."""
 
-    def __init__(self, client, db, settings: dict):
+    def __init__(self, client, db, settings: Settings):
         self.client = client
         self.db = db
         self.settings = settings

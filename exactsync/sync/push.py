@@ -30,11 +30,11 @@ from pathlib import Path
 import sqlite_utils
 
 from exactsync import i18n, log
+from exactsync.config import Settings
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import (
-    DailyLimitReached,
     ExactApiError,
-    LoginUnavailable,
+    NothingSent,
     RunTimeUp,
     ScopeViolation,
     UncertainOutcome,
@@ -130,7 +130,7 @@ def last_logged(db: sqlite_utils.Database, number: str, message: Msg) -> bool:
 # --- the run ---------------------------------------------------------------------------
 
 class Push:
-    def __init__(self, client, db: sqlite_utils.Database, settings: dict, *, company_name: str = "",
+    def __init__(self, client, db: sqlite_utils.Database, settings: Settings, *, company_name: str = "",
                  clock: Callable[[], float] = time.time,
                  boot: Callable[[], tuple[str | None, float]] = boot_clock):
         self.client = client
@@ -227,7 +227,7 @@ class Push:
             found = self.find({"step": step, "number": order["number"], "work_order_id": order["id"],
                                "customer_exact_id": order["customer_exact_id"]})
             if found:
-                self.outbox.adopt(order["id"], step, steps.pdfs or self.settings["pdfs"], *found)
+                self.outbox.adopt(order["id"], step, steps.in_force(self.settings).pdfs, *found)
                 self.adopted(order["number"], msg("work order {number}: {step} found in Exact ({found}) though the "
                                                   "store did not know it (restored from an older backup?); adopted, "
                                                   "not sent again", number=order["number"], step=step_label(step),
@@ -269,7 +269,7 @@ class Push:
         steps = self.outbox.steps(order["id"])
         if steps.held(iso(self.clock())):
             return
-        settings = {**self.settings, "pdfs": steps.pdfs or self.settings["pdfs"]}
+        settings = steps.in_force(self.settings)
         parts = invoice.read_parts(self.db, order)
         # The refusal needs no item IDs: a work order that cannot be invoiced costs no call at all.
         built, refused = invoice.plan(parts, settings, {}, self.items.item)
@@ -281,7 +281,7 @@ class Push:
                 return
             built, _ = invoice.plan(parts, settings, self.items.ids())
             self.warn(order["number"], built)
-        go = functools.partial(self.step, order, steps, settings["pdfs"])
+        go = functools.partial(self.step, order, steps, settings.pdfs)
         for pdf in built.pdfs:
             if steps.exact_id(attachment_step(pdf.kind)):
                 continue
@@ -302,12 +302,12 @@ class Push:
             self.result.note(order["number"], "paused")
             return None
         payload = body()
-        self.outbox.begin(order["id"], step, pdfs)
+        self.outbox.begin(order, step, pdfs)
         try:
             answer = self.client.post(endpoint, payload, sending=lambda: self.outbox.stamp(order["id"], step))
-        except (DailyLimitReached, LoginUnavailable, RunTimeUp):
-            # Nothing reached Exact (the day's calls spent, no token, a 401, or the run's time up before
-            # the call could start): no try of this work order.
+        except NothingSent:
+            # The day's calls spent, no token, a 401, or the run's time up before the call could start:
+            # no try of this work order.
             self.outbox.not_tried(order["id"], step)
             raise
         except UncertainOutcome as exc:
@@ -391,7 +391,7 @@ class Push:
     def document_body(self, order: dict) -> dict:
         """[settings] document_type, as check-settings verified it (exists, documents can be created)."""
         return {"Account": order["customer_exact_id"], "Subject": invoice.document_subject(order["number"]),
-                "Type": self.settings["document_type"]}
+                "Type": self.settings.document_type}
 
     def attachment_body(self, document: str, pdf: invoice.Pdf, number: str) -> dict:
         return {"Document": document, "FileName": pdf.file_name,

@@ -12,7 +12,7 @@ from exactsync import log
 from exactsync.errors import ExactsyncError
 from exactsync.exact.errors import DailyLimitReached, LoginUnavailable, ReconnectNeeded, ScopeViolation
 from exactsync.i18n import N_, Msg, message_of, msg
-from exactsync.store import get_state, set_state, store_failure, transaction
+from exactsync.store import state, store_failure, transaction
 from exactsync.timeutil import utcnow
 
 # A run's outcome as `status` shows it: stored in English, translated where it is read.
@@ -76,13 +76,13 @@ def daily_limit_reached(db: sqlite_utils.Database, name: str, exc: DailyLimitRea
     5 minutes from cron."""
     _record(db, name, LIMIT_SPENT)
     # Whole seconds: a reset restored from the store has lost the header's milliseconds.
-    key, reset = f"{name}_daily_limit_noted", str(int(exc.resets_at) if exc.resets_at else utcnow()[:10])
-    if get_state(db, key) == reset:
+    noted, reset = state.DAILY_LIMIT_NOTED(name), str(int(exc.resets_at) if exc.resets_at else utcnow()[:10])
+    if noted.get(db) == reset:
         return
     with transaction(db):
         log.warning(db, "connection", daily_limit_message(name, exc),
                     action=msg("nothing: the first run after the reset continues where this one stopped"))
-        set_state(db, **{key: reset})
+        noted.set(db, reset)
 
 
 def daily_limit_message(name: str, exc: DailyLimitReached) -> Msg:
@@ -95,6 +95,8 @@ def daily_limit_message(name: str, exc: DailyLimitReached) -> Msg:
 
 def _record(db: sqlite_utils.Database, name: str, outcome: str) -> None:
     now = utcnow()
-    set_state(db, **{f"last_{name}_at": now, f"last_{name}_outcome": outcome})
-    if outcome == OK:  # what `status --check` measures staleness from
-        set_state(db, **{f"last_{name}_ok_at": now})
+    with transaction(db):
+        state.LAST_RUN_AT(name).set(db, now)
+        state.LAST_RUN_OUTCOME(name).set(db, outcome)
+        if outcome == OK:  # what `status --check` measures staleness from
+            state.LAST_RUN_OK_AT(name).set(db, now)

@@ -18,18 +18,18 @@ retry every 5 minutes.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 import sqlite_utils
 
 from exactsync import log
+from exactsync.config import Settings
 from exactsync.i18n import N_, Msg, message_of, msg
-from exactsync.store import get_state, outbox, set_state, transaction
+from exactsync.store import outbox, state, transaction
 from exactsync.store.workorders import update_work_order
 from exactsync.sync.highwater import HighWater
 from exactsync.timeutil import for_people, iso, parse
@@ -99,6 +99,10 @@ class Steps:
         """The `[settings] pdfs` in force when the work order's first step went out (None: none went)."""
         return next((row["pdfs"] for row in self.rows.values() if row["pdfs"]), None)
 
+    def in_force(self, verified: Settings) -> Settings:
+        """The settings this work order goes under: the verified ones, with the `pdfs` of its first step."""
+        return replace(verified, pdfs=self.pdfs or verified.pdfs)
+
     def held(self, now: str) -> bool:
         """A step waits for its back-off, or is in flight (Exact may still be storing it, or its lookup
         failed: a later run settles it)."""
@@ -116,8 +120,6 @@ class ErrorBudget:
     Push keeps its own errors per endpoint (in the store, across runs) below ERRORS_PER_HOUR
     and stops posting to that endpoint until the oldest error is an hour old."""
 
-    KEY = "push_error_times"
-
     def __init__(self, db: sqlite_utils.Database, clock: Callable[[], float]):
         self.db = db
         self.clock = clock
@@ -125,13 +127,13 @@ class ErrorBudget:
 
     def recent(self) -> dict[str, list[float]]:
         hour_ago = self.clock() - 3600
-        stored = json.loads(get_state(self.db, self.KEY, "{}"))
+        stored = state.PUSH_ERROR_TIMES.get(self.db) or {}
         return {endpoint: [t for t in times if t > hour_ago] for endpoint, times in stored.items()}
 
     def count(self, endpoint: str) -> None:
         recent = self.recent()
         recent.setdefault(endpoint, []).append(self.clock())
-        set_state(self.db, **{self.KEY: json.dumps({e: t for e, t in recent.items() if t})})
+        state.PUSH_ERROR_TIMES.set(self.db, {e: t for e, t in recent.items() if t})
 
     def allow(self, endpoint: str) -> bool:
         times = self.recent().get(endpoint, [])
@@ -162,11 +164,11 @@ class Outbox:
     def steps(self, work_order_id: int) -> Steps:
         return Steps.of(self.db, work_order_id)
 
-    def begin(self, work_order_id: int, step: str, pdfs: str | None) -> None:
+    def begin(self, order: dict, step: str, pdfs: str | None) -> None:
         """In flight, and counted (see `highwater`), before its call."""
-        count = self.high_water.before_call()
+        count = self.high_water.before_call(order["number"])
         with transaction(self.db):
-            outbox.begin_step(self.db, work_order_id, step, pdfs)
+            outbox.begin_step(self.db, order["id"], step, pdfs)
             self.high_water.counted(count)
 
     def adopt(self, work_order_id: int, step: str, pdfs: str, exact_id: str, order_number: int | None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from exactsync import log
-from exactsync.i18n import Msg, message_of, msg, number
+from exactsync.i18n import Msg, message_of, msg, nmsg, number
 from exactsync.store import external, transaction
 from exactsync.workorders import addresses, lifecycle, reimport
 from exactsync.workorders.importer import ImportRefused, Outcome, check_entries
@@ -65,7 +65,8 @@ def summary(outcomes: list[Outcome], source: str) -> Msg:
     """What the import did, for the person who ran it."""
     counts = {result: sum(1 for o in outcomes if o.result == result) for result in ("created", "updated", "unchanged")}
     if counts["created"] == len(outcomes):
-        return msg("imported {count} work orders from {file}", count=len(outcomes), file=source)
+        return nmsg("imported {count} work order from {file}", "imported {count} work orders from {file}",
+                    len(outcomes), file=source)
     return msg("{file}: {created} work orders created, {updated} updated, {unchanged} unchanged", file=source,
                **counts)
 

@@ -14,8 +14,9 @@ import sqlite_utils
 
 from exactsync import log
 from exactsync.i18n import Msg, msg
-from exactsync.store import get_state, outbox, records, set_state, transaction
+from exactsync.store import outbox, records, state, transaction
 from exactsync.store import workorders as store
+from exactsync.sync.highwater import last_number_sent
 from exactsync.timeutil import utcnow
 from exactsync.workorders import addresses
 from exactsync.workorders.lookup import (
@@ -38,8 +39,6 @@ from exactsync.workorders.lookup import (
 
 STATUSES = ("open", "planned", "completed", "archived", "sent", "failed")
 KINDS = ("work", "travel")
-# The last number handed out; state survives a wipe of work orders, so numbers are never reused.
-NUMBER_COUNTER_KEY = "workorder_last_number"
 NUMBER_DIGITS = 5
 # Booked time per kind on one work order, at most 1,000 hours (half a year of one person's work):
 # one invoice line of hours; a job larger than that is a project, split over several work orders.
@@ -47,13 +46,14 @@ MAX_ORDER_MINUTES = 60_000
 
 
 def _next_number(db: sqlite_utils.Database, prefix: str) -> str:
-    last = int(get_state(db, NUMBER_COUNTER_KEY, "0"))
+    # Never below a number push sent: a store restored from an older backup has an older counter.
+    last = max(state.WORKORDER_LAST_NUMBER.get(db), last_number_sent(db))
     while True:
         last += 1
         number = f"{prefix}{last:0{NUMBER_DIGITS}d}"
         if not store.number_taken(db, number):
             break
-    set_state(db, **{NUMBER_COUNTER_KEY: last})
+    state.WORKORDER_LAST_NUMBER.set(db, last)
     return number
 
 

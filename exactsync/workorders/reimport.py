@@ -118,7 +118,9 @@ def _stored(db: sqlite_utils.Database, order: dict) -> dict:
         "materials": [(m["item"], m["quantity"], m["description"]) for m in store.materials(db, order["id"])],
         "forms": [(f["name"], [(a["question"], a["answer"]) for a in f["answers"]])
                   for f in store.forms(db, order["id"])],
-        "status": order["status"],
+        # The app can only say archived: from there push moves it on (sent, failed), and the entry that
+        # archived it stays the same entry.
+        "status": "archived" if order["status"] in READ_ONLY_STATUSES else order["status"],
     }
 
 
