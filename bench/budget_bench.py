@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from exactsync.sandbox import Sandbox  # noqa: E402
 from exactsync.store import get_state, open_store, set_state  # noqa: E402
-from tests.sandbox_login import connect_store  # noqa: E402
+from tests.helpers.login import connect_store  # noqa: E402
 
 DAILY_LIMIT = 5_000
 PULLS_A_DAY = 24 * 60 // 5

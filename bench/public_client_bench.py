@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pull_bench import SandboxProcess, timed_pull  # noqa: E402
 from exactsync.sync.pull import ENTITIES  # noqa: E402
-from tests.sandbox_login import connect_store  # noqa: E402
+from tests.helpers.login import connect_store  # noqa: E402
 
 CLIENT = "exactonline==0.4.0"
 

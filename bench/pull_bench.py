@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 import requests  # noqa: E402
 
 from exactsync.sync.pull import ENTITIES  # noqa: E402
-from tests.sandbox_login import connect_store  # noqa: E402
+from tests.helpers.login import connect_store  # noqa: E402
 
 FIXED_CALLS = 2  # system/Divisions (division move check) and logistics/ItemGroups
 

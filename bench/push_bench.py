@@ -29,7 +29,7 @@ from exactsync.sandbox import Sandbox  # noqa: E402
 from exactsync.sandbox import server as sandbox_server  # noqa: E402
 from exactsync.store import open_store  # noqa: E402
 from exactsync.workorders import pdf  # noqa: E402
-from tests.sandbox_login import connect_store  # noqa: E402
+from tests.helpers.login import connect_store  # noqa: E402
 
 
 def count_answers(statuses: collections.Counter) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from exactsync.sandbox import Sandbox  # noqa: E402
-from tests.sandbox_helpers import Api  # noqa: E402
+from tests.helpers.sandbox_http import Api  # noqa: E402
 
 SELECT = "ID,Code,Name,AddressLine1,Postcode,City,Country,Blocked,Status,IsSales,EndDate,Modified,Timestamp"
 

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
 from exactsync.sandbox import Sandbox  # noqa: E402
-from tests.sandbox_login import connect  # noqa: E402
+from tests.helpers.login import connect  # noqa: E402
 
 BASELINE = "python -c pass (baseline)"
 

@@ -1,8 +1,11 @@
 """Shared fixtures. Every test gets its own folder with a fresh config, so nothing
-reads the developer's own exactsync.toml or store."""
+reads the developer's own exactsync.toml or store; a test that talks to Exact gets its own
+sandbox, sized by the test (the `sandbox` marker)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,19 @@ from click.testing import CliRunner
 from exactsync import config as config_mod
 from exactsync import i18n, timeutil
 from exactsync.cli import cli
+from exactsync.sandbox import Sandbox
 from exactsync.store import open_store
+
+# A file system in memory, where the system has one.
+MEMORY_FOLDER = "/dev/shm"
+
+
+def pytest_configure(config):
+    """The tests' folders (tmp_path) in memory: the store, the config and the token file are each made
+    durable with fsync, which on a shared disk waits tens of milliseconds a time and proves nothing in a
+    test. A --basetemp given keeps its folder."""
+    if config.option.basetemp is None and os.path.isdir(MEMORY_FOLDER) and os.access(MEMORY_FOLDER, os.W_OK):
+        tempfile.tempdir = MEMORY_FOLDER
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +72,26 @@ class Invoker:
 @pytest.fixture
 def run(config_path) -> Invoker:
     return Invoker(config_path)
+
+
+@pytest.fixture
+def sandboxes():
+    """Starts sandboxes: `sandboxes(seed=5, customers=25, items=40, ...)` takes Sandbox's arguments;
+    each is stopped after the test."""
+    started: list[Sandbox] = []
+
+    def start(**arguments) -> Sandbox:
+        started.append(Sandbox(**arguments).start())
+        return started[-1]
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(request, sandboxes) -> Sandbox:
+    """The test's Exact sandbox, sized by its `sandbox` marker, on the test or the module's pytestmark:
+    `pytest.mark.sandbox(seed=5, customers=25, items=40)`. Without one, Sandbox's own defaults."""
+    marker = request.node.get_closest_marker("sandbox")
+    return sandboxes(**(marker.kwargs if marker else {}))

@@ -17,8 +17,7 @@ from exactsync.exact.errors import DailyLimitReached, ReconnectNeeded
 from exactsync.settings_check import record_verified
 from exactsync.store import get_state, set_state, transaction
 from exactsync.timeutil import amsterdam_today
-
-from language_helpers import english_in
+from tests.helpers.language import english_in
 
 
 def log_rows(db):

@@ -15,8 +15,9 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync import log, store
+from tests.helpers.push import archived, connected_store, customer_codes, sales_item_codes
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
+pytestmark = pytest.mark.sandbox(seed=9, customers=30, items=30, minutely_limit=10_000)
 
 
 def store_path(config_path):
@@ -128,12 +129,6 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_copy(db, run, small_
     assert result.output.endswith("no backup was written; free some space there, or write the backup to another "
                                   "disk\n")
     assert list(small_disk.iterdir()) == []
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=9, customers=30, items=30) as sb:
-        yield sb
 
 
 def hold_call(sandbox, monkeypatch, call: str, nth: int) -> tuple[threading.Event, threading.Event]:

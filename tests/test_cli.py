@@ -11,8 +11,7 @@ import exactsync.commands as commands_package
 from exactsync import __version__
 from exactsync.cli import COMMANDS, cli
 from exactsync.sandbox import Sandbox
-
-from sandbox_login import connect
+from tests.helpers.login import connect
 
 
 def test_version(run):

@@ -17,22 +17,16 @@ from exactsync.errors import ExactsyncError
 from exactsync.exact import TokenStore
 from exactsync.exact.auth import PLAIN_HTTP_PERMISSION, Authenticator, OAuthApp
 from exactsync.exact.errors import ExactApiError
-from exactsync.sandbox import Sandbox
 from exactsync.store import get_state, set_state, utcnow
+from tests.helpers.connecting import connect, connected, point_config_at
+from tests.helpers.language import english_in
+from tests.helpers.login import connect as connect_store
 
-from exact_helpers import connect, connected, point_config_at
-from language_helpers import english_in
-from sandbox_login import connect as connect_store
+pytestmark = pytest.mark.sandbox(seed=1, customers=5, items=3)
 
 CONNECTED = "connected to Exact Online division 123456; the integration is active\n"
 STATE_MISMATCH = ("Error: the pasted address does not belong to this login (state mismatch), so it was ignored: "
                   "run `exactsync connect` again and paste the address it leads to\n")
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=1, customers=5, items=3) as sb:
-        yield sb
 
 
 @pytest.fixture

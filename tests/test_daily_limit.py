@@ -9,17 +9,18 @@ import pytest
 
 from exactsync import log
 from exactsync.store import get_state, set_state
+from tests.helpers.budget import exact_day_passes
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    sales_item_codes,
+)
 
-from budget_helpers import exact_day_passes
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
 
 STOPPED = "push stopped: Exact's daily call limit is reached; push resumes after the reset at "
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
 
 
 def calls_used_today(sandbox) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from language_helpers import english_in
+from tests.helpers.language import english_in
 
 
 def exactsync_command() -> list[str]:

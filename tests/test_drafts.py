@@ -14,16 +14,11 @@ from exactsync import log
 from exactsync.exact import ExactClient
 from exactsync.sandbox.data import FIRST_INVOICE_NUMBER
 from exactsync.sync import drafts, pull
+from tests.helpers.push import archived, connected_store, customer_codes, in_exact, sales_item_codes
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, in_exact, sales_item_codes
+pytestmark = pytest.mark.sandbox(seed=21, customers=20, items=30, minutely_limit=10_000)
 
 SYNC_INVOICES = "GET sync/SalesInvoice/SalesInvoices"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=21, customers=20, items=30) as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from babel.messages.pofile import read_po
 from exactsync import i18n
 from exactsync.cli_language import METAVARS
 from exactsync.config import SETTING_NAMES
-
-from language_helpers import english_in
+from tests.helpers.language import english_in
 
 CATALOGS = [i18n.LOCALE_DIR / "nl" / "LC_MESSAGES" / f"{domain}.po" for domain in ("exactsync", "click")]
 

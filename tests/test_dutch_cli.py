@@ -14,9 +14,8 @@ from babel.messages.pofile import read_po
 from exactsync import cli_language, i18n
 from exactsync import config as config_mod
 from exactsync.cli import cli
-
-from cli_results import ok
-from language_helpers import english_in
+from tests.helpers.cli_results import ok
+from tests.helpers.language import english_in
 
 CLICK_CATALOG = cli_language.i18n.LOCALE_DIR / "nl" / "LC_MESSAGES" / "click.po"
 
@@ -123,7 +122,7 @@ def test_a_declined_question_aborts_in_dutch(run, db):
 
 def test_every_offline_command_in_dutch_has_no_english(run, db, config_path, tmp_path):
     """Each command that needs no Exact, run as a Dutch office would, its output and its errors read."""
-    from factories import add_customer, add_item
+    from tests.helpers.factories import add_customer, add_item
 
     add_customer(db, "25", "Bakkerij Jansen")
     add_item(db, "M100", "Kraan messing")

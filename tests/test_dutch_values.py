@@ -10,9 +10,8 @@ from exactsync import i18n, log
 from exactsync.i18n import msg, nmsg
 from exactsync.store import get_state, set_state
 from exactsync.workorders.lookup import WorkOrderError, parse_date, parse_quantity, typed_date, typed_time
-
-from cli_results import ok
-from factories import add_customer, add_item
+from tests.helpers.cli_results import ok
+from tests.helpers.factories import add_customer, add_item
 
 
 @pytest.mark.parametrize("language, shown", [

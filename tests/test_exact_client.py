@@ -10,46 +10,46 @@ import pytest
 
 from exactsync.exact import ExactClient, TokenStore, odata
 from exactsync.exact.errors import DailyLimitReached
-from exactsync.sandbox import Sandbox
-
-from exact_helpers import log_in, point_config_at
-from fakes import FakeClock
+from tests.helpers.connecting import log_in, point_config_at
+from tests.helpers.fakes import FakeClock
 
 DIVISIONS = ("system/Divisions", {"$select": "Code"})
 
 
 @pytest.fixture
-def connected(config_path):
+def connected(config_path, sandboxes):
     def start(**sandbox_options):
-        sandbox = Sandbox(seed=1, customers=5, items=3, **sandbox_options).start()
-        started.append(sandbox)
+        sandbox = sandboxes(seed=1, customers=5, items=3, **sandbox_options)
         config = point_config_at(config_path, sandbox, division=sandbox.division)
         log_in(sandbox, config)
         return sandbox, config
-    started = []
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    return start
 
 
 def wait_until(moment):
     time.sleep(max(moment - time.time(), 0))
 
 
-@pytest.mark.slow
+def time_passes_until(moment, clock, sandbox):
+    """The client's clock and Exact's (for its login) at `moment`, without waiting for it."""
+    clock.now = moment
+    sandbox.advance_clock(seconds=moment - sandbox.now())
+
+
 def test_refresh_at_the_edge_of_the_window(connected):
     sandbox, config = connected(token_lifetime=3, refresh_window=1)
     tokens = TokenStore.beside(config.store_path)
     issued = tokens.load()
-    early = ExactClient.from_config(config, refresh_margin=2.0)  # would ask before Exact allows it
-    edge = ExactClient.from_config(config, refresh_margin=0.7)
+    clock = FakeClock()
+    early = ExactClient.from_config(config, refresh_margin=2.0, clock=clock)  # would ask before Exact allows it
+    edge = ExactClient.from_config(config, refresh_margin=0.7, clock=clock)
     assert len(early.get(*DIVISIONS)) == 1 and sandbox.calls["POST token"] == 1  # the code exchange
 
-    wait_until(issued.expires_at - 1.6)
+    time_passes_until(issued.expires_at - 1.6, clock, sandbox)
     assert len(early.get(*DIVISIONS)) == 1  # "too early" kept the current token
     assert sandbox.calls["POST token"] == 2 and tokens.load() == issued
 
-    wait_until(issued.expires_at - 0.6)
+    time_passes_until(issued.expires_at - 0.6, clock, sandbox)
     assert len(edge.get(*DIVISIONS)) == 1
     assert sandbox.calls["POST token"] == 3 and tokens.load() != issued
     assert sandbox.calls["GET system/Divisions"] == 3  # no call was refused with a 401

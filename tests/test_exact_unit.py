@@ -12,8 +12,7 @@ from exactsync.exact import ExactClient, TokenStore
 from exactsync.exact.auth import OAuthApp
 from exactsync.exact.errors import DailyLimitReached, ExactApiError, PagingLoop, ReconnectNeeded, UncertainOutcome
 from exactsync.exact.tokens import Tokens
-
-from fakes import FakeClock
+from tests.helpers.fakes import FakeClock
 
 BASE = "https://start.exactonline.nl"
 APP = OAuthApp(BASE, "client-1", "s3cret", "http://127.0.0.1:8765/callback")

@@ -12,10 +12,9 @@ from exactsync.store import workorders as store
 from exactsync.sync import cleanup, mapping
 from exactsync.wipe import wipe
 from exactsync.workorders import addresses, lifecycle
-
-from cli_results import ok
-from factories import add_customer, add_item
-from feed_helpers import cursor_of, export, records
+from tests.helpers.cli_results import ok
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.feed import cursor_of, export, records
 
 
 @pytest.fixture

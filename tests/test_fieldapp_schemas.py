@@ -13,10 +13,9 @@ from exactsync.store import workorders as store
 from exactsync.sync import cleanup, mapping
 from exactsync.wipe import wipe
 from exactsync.workorders import lifecycle
-
-from cli_results import ok
-from factories import add_customer, add_item
-from feed_helpers import cursor_of, export, write_entries
+from tests.helpers.cli_results import ok
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.feed import cursor_of, export, write_entries
 
 
 def validator(run, *command: str) -> jsonschema.Draft202012Validator:

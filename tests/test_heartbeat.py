@@ -15,8 +15,9 @@ from exactsync import heartbeat, log
 from exactsync.errors import ConfigError
 from exactsync.settings_check import record_verified
 from exactsync.store import set_state
+from tests.helpers.push import archived, connected_store, customer_codes
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox
+pytestmark = pytest.mark.sandbox(seed=5, customers=5, items=5, minutely_limit=10_000)
 
 TOKEN = "5d2c4b1e-0f7a-4c59-9d3e-2b8f6a1c7e90"
 
@@ -56,7 +57,7 @@ class Monitor:
 @pytest.fixture
 def monitor():
     found = Monitor()
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=found.server.serve_forever, args=(0.01,), daemon=True)  # a quick shutdown
     thread.start()
     yield found
     found.server.shutdown()
@@ -93,12 +94,6 @@ def test_cleanup_does_not_ping(run, config_path, db, monitor):
     record_verified(db, config.settings)
     assert run("cleanup").exit_code == 0
     assert monitor.pings == []
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=5, items=5) as sb:
-        yield sb
 
 
 def test_pull_and_push_ping_success_and_a_push_that_wrote_error_rows_pings_fail(run, sandbox, config_path,

@@ -23,17 +23,17 @@ from exactsync import log
 from exactsync.commands.lists import MAX_SEARCH_LENGTH
 from exactsync.exact import ExactClient, odata
 from exactsync.exact.tokens import Tokens, TokenStore
-from exactsync.sandbox import Sandbox
 from exactsync.sandbox.odata import compile_filter
 from exactsync.sandbox.schema import ACCOUNT
 from exactsync.settings_check import record_verified
 from exactsync.store import open_store, set_state, utcnow
 from exactsync.sync import pull
 from exactsync.workorders.lookup import WorkOrderError, parse_quantity, quantity_text
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.login import connect, write_config
+from tests.helpers.push import assert_exactly_once, connected_store, customer_codes, sales_item_codes
 
-from factories import add_customer, add_item
-from push_helpers import assert_exactly_once, connected_store, customer_codes, sales_item_codes
-from sandbox_login import connect, write_config
+pytestmark = pytest.mark.sandbox(seed=5, customers=150, items=20, minutely_limit=10_000)
 
 HOSTILE = ["25' or '1' eq '1", "eq", "' or ", "x') or substringof('", "Ω😀 ĳ", "\x1b[31mred", "tab\there",
            "%", "_", "\\", "x" * 10_000]
@@ -272,12 +272,6 @@ def test_a_store_damaged_on_disk_gives_a_clear_error_and_never_a_traceback(shop,
         result = run(*command)  # what lives on undamaged pages still works; the rest is refused clearly
         if result.exit_code:
             error_line(result)
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=5, customers=150, items=20, minutely_limit=10_000) as sb:
-        yield sb
 
 
 def test_a_full_disk_during_a_pull_is_a_clear_error_and_the_checkpoint_stays(sandbox, config_path, run, monkeypatch):

@@ -24,10 +24,9 @@ from exactsync.i18n import msg
 from exactsync.store import set_state
 from exactsync.sync import runs
 from exactsync.workorders import workorder_pdf
-
-from cli_results import ok
-from factories import add_customer
-from language_helpers import english_in
+from tests.helpers.cli_results import ok
+from tests.helpers.factories import add_customer
+from tests.helpers.language import english_in
 
 ROOT = Path(__file__).parent.parent
 CATALOG = ROOT / "exactsync" / "locale" / "nl" / "LC_MESSAGES" / "exactsync.po"

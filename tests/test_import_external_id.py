@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from cli_results import ok, refused
-from factories import add_customer, add_item
-from feed_helpers import cursor_of, everything, export, records
-from feed_helpers import write_entries as write
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.feed import cursor_of, everything, export, records
+from tests.helpers.feed import write_entries as write
 
 
 @pytest.fixture

@@ -18,21 +18,22 @@ from exactsync.exact.errors import LoginExpired, LoginUnavailable, ReconnectNeed
 from exactsync.exact.tokens import Tokens
 from exactsync.sandbox import Sandbox
 from exactsync.store import get_state
+from tests.helpers.fakes import FakeClock
+from tests.helpers.login import log_in
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    sales_item_codes,
+)
+from tests.helpers.sandbox_http import connect as sandbox_connect
+from tests.helpers.sandbox_http import token_call
 
-from fakes import FakeClock
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from sandbox_helpers import connect as sandbox_connect
-from sandbox_helpers import token_call
-from sandbox_login import log_in
+pytestmark = pytest.mark.sandbox(seed=3, customers=20, items=30, minutely_limit=10_000)
 
 EXPIRED = "Error: the Exact login has expired or was revoked (Exact: "
 INVOICES = "POST salesinvoice/SalesInvoices"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=3, customers=20, items=30) as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from exactsync.settings_check import record_verified
 from exactsync.store import set_state
 from exactsync.sync import runs
 from exactsync.timeutil import for_people, iso
-
-from factories import add_customer
-from push_helpers import archived
+from tests.helpers.factories import add_customer
+from tests.helpers.push import archived
 
 
 def ago(**delta) -> str:

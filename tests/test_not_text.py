@@ -15,8 +15,7 @@ import click
 import pytest
 
 from exactsync.cli import COMMANDS, UsageRefused, UserError, cli, refuse_not_text
-
-from factories import add_customer, add_item
+from tests.helpers.factories import add_customer, add_item
 
 NOT_TEXT = "caf\udce9 \udcff"  # how Python reads the bytes b"caf\xe9 \xff" from the command line
 

@@ -19,20 +19,16 @@ from exactsync.sandbox import odata as sandbox_odata
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.store import get_state, open_store, set_state
 from exactsync.sync import pull
+from tests.helpers.budget import exact_day_passes
+from tests.helpers.cli_results import ok
+from tests.helpers.fakes import FakeClock
+from tests.helpers.language import english_in
+from tests.helpers.login import connect
+from tests.helpers.pull import expected_customers, expected_items, stored_customers, stored_items, today
 
-from budget_helpers import exact_day_passes
-from cli_results import ok
-from fakes import FakeClock
-from language_helpers import english_in
-from sandbox_login import connect
+pytestmark = pytest.mark.sandbox(seed=7, customers=120, items=60, minutely_limit=10_000)
 
 SYNC_CALLS = ("GET sync/CRM/Accounts", "GET sync/CRM/Addresses", "GET sync/Logistics/Items", "GET sync/Deleted")
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=7, customers=120, items=60, minutely_limit=10_000) as sb:
-        yield sb
 
 
 @pytest.fixture
@@ -54,42 +50,6 @@ def pull_ok(run):
     result = run("pull")
     assert result.exit_code == 0, result.output
     return result
-
-
-def today():
-    return datetime.now(AMSTERDAM).date()
-
-
-def expected_customers(sandbox) -> dict[str, tuple]:
-    """What the store must hold as active customers: Exact's sales customers, not blocked, not ended."""
-    expected = {}
-    for account in sandbox.accounts.values():
-        end = account.get("EndDate")
-        if (account["Status"] == "C" and account["IsSales"] and not account["Blocked"]
-                and (end is None or end.date() >= today())):
-            expected[account["ID"]] = (account["Code"].strip(), account["Name"], account["AddressLine1"] or "",
-                                       account["Postcode"] or "", account["City"] or "", account["Country"].strip())
-    return expected
-
-
-def stored_customers(db) -> dict[str, tuple]:
-    return {r[0]: tuple(r[1:]) for r in db.execute(
-        "SELECT exact_id, code, name, address_line1, postcode, city, country FROM customers WHERE active = 1")}
-
-
-def expected_items(sandbox, groups=()) -> dict[str, str]:
-    expected = {}
-    for item in sandbox.items.values():
-        end = item.get("EndDate")
-        group = sandbox.item_groups[item["ItemGroup"]]
-        in_groups = not groups or {group["Code"], group["Description"]} & set(groups)
-        if item["IsSalesItem"] and in_groups and (end is None or end.date() >= today()):
-            expected[item["ID"]] = item["Code"].strip()
-    return expected
-
-
-def stored_items(db) -> dict[str, str]:
-    return dict(db.execute("SELECT exact_id, code FROM items WHERE active = 1").fetchall())
 
 
 def test_full_pull_brings_exactly_the_active_customers_and_items(connected, sandbox, run, db):
@@ -379,7 +339,7 @@ def test_a_deleted_log_older_than_exact_keeps_it_means_a_full_read(connected, sa
 
 
 def test_cleanup_removes_exactly_local_and_inactive_rows(connected, sandbox, run, db):
-    from factories import add_customer, add_item
+    from tests.helpers.factories import add_customer, add_item
 
     pull_ok(run)
     add_customer(db, "LOCAL1", from_exact=False)

@@ -10,17 +10,11 @@ import sys
 
 import pytest
 
-from exactsync.sandbox import Sandbox
+from tests.helpers.login import connect
 
-from sandbox_login import connect
+pytestmark = pytest.mark.sandbox(seed=3, customers=40, items=10)
 
 CONTROL = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\r|\n")
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=3, customers=40, items=10) as sb:
-        yield sb
 
 
 def on_a_terminal(args: list[str]) -> str:

@@ -13,25 +13,20 @@ from exactsync.exact import ExactClient
 from exactsync.store import get_state
 from exactsync.sync import pull, push, steps
 from exactsync.workorders import forms_pdf, workorder_pdf
-
-from push_helpers import (
+from tests.helpers.push import (
     archived,
     assert_exactly_once,
     connected_store,
     customer_codes,
     dry_run_queue,
-    fast_sandbox,
     run_push,
     sales_item_codes,
+    unknown_in_exact,
 )
 
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
+
 POSTS = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
 
 
 def posts(sandbox) -> int:
@@ -261,13 +256,6 @@ def test_a_settings_item_gone_from_exact_stops_the_run_before_sending(sandbox, c
 
 
 # --- Exact refuses ----------------------------------------------------------------------------------------
-
-def unknown_in_exact(db, number: str, n: int = 255) -> None:
-    """Give the work order's customer an Exact ID that Exact does not know: Exact answers 500."""
-    guid = f"00000000-0000-4000-8000-{n:012x}"
-    customer = db.execute("SELECT customer_exact_id FROM work_orders WHERE number = ?", [number]).fetchone()[0]
-    db.execute("UPDATE customers SET exact_id = ? WHERE exact_id = ?", [guid, customer])
-    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?", [guid, number])
 
 
 def test_a_refused_invoice_backs_off_then_fails_with_exacts_message(sandbox, config_path):

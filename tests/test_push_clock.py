@@ -15,13 +15,19 @@ from hypothesis import strategies as st
 
 from exactsync.exact import ExactClient
 from exactsync.exact.errors import UncertainOutcome
+from exactsync.sandbox import Sandbox
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import push
-
-from fakes import FakeClock
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from test_push_faults import cheap_pdfs
+from tests.helpers.fakes import FakeClock
+from tests.helpers.push import (
+    archived,
+    assert_exactly_once,
+    cheap_pdfs,
+    connected_store,
+    customer_codes,
+    sales_item_codes,
+)
 
 TEXT_OF = {"salesinvoice/SalesInvoices": "Description", "documents/Documents": "Subject",
            "documents/DocumentAttachments": "FileName"}
@@ -81,8 +87,7 @@ class LateExact:
 def template(tmp_path_factory):
     """A store with one archived work order, both PDFs on, copied for each example."""
     folder = tmp_path_factory.mktemp("template")
-    with pytest.MonkeyPatch.context() as monkeypatch, fast_sandbox(monkeypatch, seed=21, customers=5,
-                                                                   items=10) as sandbox:
+    with Sandbox(seed=21, customers=5, items=10, minutely_limit=10_000) as sandbox:
         config, db = connected_store(sandbox, folder / "exactsync.toml", pdfs="both",
                                      default_item=sales_item_codes(sandbox)[0])
         archived(db, customer_codes(db)[0])
@@ -136,7 +141,7 @@ def test_no_config_edit_or_clock_step_while_steps_wait_yields_a_second_anything(
 
 def test_max_seconds_starts_no_call_and_no_pace_wait_that_would_end_after_the_bound(monkeypatch, config_path):
     cheap_pdfs(monkeypatch)
-    with fast_sandbox(monkeypatch, seed=22, customers=10, items=10) as sandbox:
+    with Sandbox(seed=22, customers=10, items=10, minutely_limit=10_000) as sandbox:
         config, db = connected_store(sandbox, config_path, pdfs="both", default_item=sales_item_codes(sandbox)[0])
         numbers = [archived(db, code) for code in customer_codes(db)[:6]]
         start = 60 * (START // 60)  # at a minute's start: the next minute's calls come after the bound

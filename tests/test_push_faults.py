@@ -6,8 +6,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,34 +14,30 @@ from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.settings_check import verified_settings
-from exactsync.sync import preview, push, steps
+from exactsync.sync import preview, steps
 from exactsync.workorders import lifecycle
-
-from fakes import FakeClock
-from push_helpers import (
+from tests.helpers.fakes import FakeClock
+from tests.helpers.processes import kill, start_push, wait_for
+from tests.helpers.push import (
     after_exact_is_done,
     archived,
     assert_exactly_once,
+    cheap_pdfs,
     completed,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
+
+pytestmark = pytest.mark.sandbox(seed=9, customers=20, items=30, minutely_limit=10_000)
 
 PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments")
 POSTS = tuple(f"POST {path}" for path in PATHS)
 WRITES = POSTS
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=9, customers=20, items=30) as sb:
-        yield sb
 
 
 @pytest.fixture
@@ -81,24 +75,6 @@ def test_a_fault_on_any_step_ends_with_exactly_one_of_everything_after_the_next_
     assert_exactly_once(sandbox, db, numbers)
 
 
-def start_push(config_path):
-    return subprocess.Popen([sys.executable, "-m", "exactsync", "--config", str(config_path), "push"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def kill(process) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the push ended before it could be killed"
-
-
-def wait_for(condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.002)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("moment", ["while Exact answers", "before the answer is recorded"])
@@ -126,12 +102,6 @@ def test_kill_9_at_each_step_ends_with_exactly_one_of_everything_after_the_next_
     result = run_push(config_path, db, clock=after_exact_is_done(config_path))
     assert result.adopted == 1 and result.sent == numbers
     assert_exactly_once(sandbox, db, numbers)
-
-
-def cheap_pdfs(monkeypatch) -> None:
-    """Rendering costs ~0.3 s a PDF; where the content does not matter, a stand-in will do."""
-    for kind in push.PDF_RENDERERS:
-        monkeypatch.setitem(push.PDF_RENDERERS, kind, lambda db, number, company: b"%PDF-1.4 " + number.encode())
 
 
 @pytest.mark.slow

@@ -9,18 +9,12 @@ import base64
 import pytest
 
 from exactsync.exact import ExactClient
-from exactsync.sandbox import Sandbox
 from exactsync.sync import lookups
+from tests.helpers.login import connect
 
-from sandbox_login import connect
+pytestmark = pytest.mark.sandbox(seed=3, customers=5, items=5, minutely_limit=10_000)
 
 INVOICES = 130  # three pages of 60
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=3, customers=5, items=5, minutely_limit=10_000) as sb:
-        yield sb
 
 
 @pytest.fixture

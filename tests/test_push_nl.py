@@ -9,24 +9,18 @@ import pytest
 
 from exactsync import i18n, log
 from exactsync.sync import invoice, mapping
-
-from language_helpers import english_in
-from push_helpers import (
+from tests.helpers.language import english_in
+from tests.helpers.push import (
     archived,
     connected_store,
     customer_codes,
     dry_run_queue,
-    fast_sandbox,
     run_push,
     sales_item_codes,
+    unknown_in_exact,
 )
-from test_push import unknown_in_exact
 
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
 
 
 def test_the_dry_run_table_in_dutch_has_no_english(sandbox, config_path, run):

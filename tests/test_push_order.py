@@ -15,26 +15,20 @@ from exactsync.settings_check import verified_settings
 from exactsync.store import db as store_db
 from exactsync.store import set_state
 from exactsync.sync import preview
-
-from push_helpers import (
+from tests.helpers.push import (
     after_exact_is_done,
     archived,
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
 
+pytestmark = pytest.mark.sandbox(seed=15, customers=20, items=30, minutely_limit=10_000)
+
 INVOICES, DOCUMENTS, ATTACHMENTS = "salesinvoice/SalesInvoices", "documents/Documents", "documents/DocumentAttachments"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=15, customers=20, items=30) as sb:
-        yield sb
 
 
 def store(sandbox, config_path, pdfs="both"):

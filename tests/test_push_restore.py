@@ -11,25 +11,19 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.store import open_store
-
-from push_helpers import (
+from tests.helpers.push import (
     archived,
     assert_exactly_once,
     connected_store,
     customer_codes,
-    fast_sandbox,
     in_exact,
     run_push,
     sales_item_codes,
 )
 
+pytestmark = pytest.mark.sandbox(seed=23, customers=10, items=10, minutely_limit=10_000)
+
 WRITES = ("POST salesinvoice/SalesInvoices", "POST documents/Documents", "POST documents/DocumentAttachments")
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=23, customers=10, items=10) as sb:
-        yield sb
 
 
 def writes(sandbox) -> int:

@@ -7,8 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
 
 import pytest
 
@@ -18,9 +16,18 @@ from exactsync.exact.errors import DailyLimitReached, ExactApiError, ReconnectNe
 from exactsync.exact.tokens import TokenStore
 from exactsync.sync import push
 from exactsync.workorders.lookup import WorkOrderError
+from tests.helpers.processes import kill, start_push, wait_for
+from tests.helpers.push import (
+    after_exact_is_done,
+    archived,
+    assert_exactly_once,
+    connected_store,
+    customer_codes,
+    run_push,
+    sales_item_codes,
+)
 
-from push_helpers import archived, assert_exactly_once, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from test_push_faults import kill, start_push, wait_for
+pytestmark = pytest.mark.sandbox(seed=14, customers=20, items=30, minutely_limit=10_000)
 
 TIMEOUT_SECONDS = 2  # [exact] timeout_seconds: Exact's answer window, short enough to wait out in a test
 SLOW_MS = 3000  # Exact's answer to the slowed call; it stores the record at the end, whoever still listens
@@ -28,12 +35,6 @@ PATHS = ("salesinvoice/SalesInvoices", "documents/Documents", "documents/Documen
 CREATED = {"salesinvoice/SalesInvoices": "invoices", "documents/Documents": "documents",
            "documents/DocumentAttachments": "attachments"}
 WAITING = "no answer came"
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=14, customers=20, items=30) as sb:
-        yield sb
 
 
 def short_timeout_store(sandbox, config_path, **settings):
@@ -55,11 +56,10 @@ def waiting_rows(db, number: str) -> list[str]:
                                      [number, f"%{WAITING}%"])]
 
 
-def wait_until_exact_is_done(db, config_path) -> None:
-    """Sleep past the moment from which the step left in flight may be looked up."""
-    [stamp] = db.execute("SELECT look_up_after FROM outbox WHERE state = 'in_flight'").fetchone()
-    after = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-    time.sleep(max(0.0, after - time.time()) + 0.1)
+def push_once_exact_is_done(config_path, db) -> dict:
+    """The summary of a push run when the step left in flight may be looked up: its clock is past that
+    moment, without waiting for it. Exact must be done for real: the caller waits for the slowed call."""
+    return run_push(config_path, db, clock=after_exact_is_done(config_path)).summary()
 
 
 # --- 14.1: a step in flight is looked up only once Exact can no longer be storing it -------------------------
@@ -82,8 +82,8 @@ def test_a_rerun_right_after_kill_9_waits_for_exact_then_adopts_exactly_one(sand
     assert push_cli(config_path)["waiting"] == [number]
     assert len(waiting_rows(db, number)) == 1, "the info row is written once, not every run"
 
-    wait_until_exact_is_done(db, config_path)
-    after = push_cli(config_path)
+    wait_for(lambda: len(getattr(sandbox, CREATED[path])) == 1)  # Exact stored the killed run's call
+    after = push_once_exact_is_done(config_path, db)
 
     assert after["sent"] == [number] and after["adopted"] == 1 and after["waiting"] == []
     assert sandbox.calls[f"POST {path}"] == 1
@@ -103,8 +103,7 @@ def test_a_call_the_client_gave_up_on_is_not_sent_again_while_exact_may_still_st
     assert push_cli(config_path)["waiting"] == [number]
     assert sandbox.calls["POST salesinvoice/SalesInvoices"] == 1
 
-    wait_until_exact_is_done(db, config_path)
-    after = push_cli(config_path)
+    after = push_once_exact_is_done(config_path, db)
     assert after["sent"] == [number] and after["adopted"] == 1
     assert_exactly_once(sandbox, db, [number], pdf_kinds=())
 
@@ -199,7 +198,7 @@ def test_set_customer_on_an_archived_work_order_waits_for_a_running_push(sandbox
     store.execute("DELETE FROM items WHERE code = ?", [item])  # push asks Exact for the default item first
     old, new = customer_codes(store)[:2]
     number = archived(store, old)
-    sandbox.fault("GET", "logistics/Items", "latency", ms=SLOW_MS)  # push has read the work order by now
+    sandbox.fault("GET", "logistics/Items", "latency", ms=1000)  # push has read the work order by now
     sandbox.reset_calls()
     process = start_push(config_path)
     wait_for(lambda: sandbox.calls["GET logistics/Items"] == 1)

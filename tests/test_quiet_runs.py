@@ -12,8 +12,9 @@ import pytest
 
 from exactsync import config as config_mod
 from exactsync.store import run_lock, set_state
+from tests.helpers.push import archived, connected_store, customer_codes
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox
+pytestmark = pytest.mark.sandbox(seed=5, customers=5, items=5, minutely_limit=10_000)
 
 
 @pytest.fixture
@@ -44,12 +45,6 @@ def test_a_run_that_finds_another_busy_says_nothing(run, config_path, db, cron):
     with run_lock(config_mod.load(config_path).store_path, 0):
         result = run("pull", env={"EXACTSYNC_LOCK_WAIT": "0"})
     assert (result.exit_code, result.output) == (0, "")
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=5, items=5) as sb:
-        yield sb
 
 
 def test_good_runs_are_silent_and_a_refused_work_order_is_told_once(run, sandbox, config_path, cron):

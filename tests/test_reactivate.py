@@ -8,16 +8,11 @@ import json
 import pytest
 
 from exactsync.store import open_store
+from tests.helpers.cli_results import ok
+from tests.helpers.login import connect
+from tests.helpers.push import assert_exactly_once, sales_item_codes
 
-from cli_results import ok
-from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
-from sandbox_login import connect
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=7, customers=25, items=40) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(seed=7, customers=25, items=40, minutely_limit=10_000)
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from exactsync.sandbox import Sandbox
-
 exactonline = pytest.importorskip("exactonline")
 from exactonline import http as exact_http  # noqa: E402
 from exactonline.api import ExactApi  # noqa: E402
 from exactonline.resource import GET  # noqa: E402
 from exactonline.storage import ExactOnlineConfig, MissingSetting  # noqa: E402
+
+pytestmark = pytest.mark.sandbox(customers=2100, items=5)
 
 
 class MemoryStorage(ExactOnlineConfig):
@@ -36,22 +36,16 @@ class MemoryStorage(ExactOnlineConfig):
 
 
 @pytest.fixture
-def sb(monkeypatch):
+def api(sandbox, monkeypatch) -> ExactApi:
     monkeypatch.setattr(exact_http.opt_secure, "protocols", ("http", "https"))
     monkeypatch.setattr(exact_http.opt_secure, "verify_cert", False)
-    with Sandbox(customers=2100, items=5) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def api(sb) -> ExactApi:
     storage = MemoryStorage({
-        ("server", "auth_url"): f"{sb.base_url}/api/oauth2/auth",
-        ("server", "rest_url"): f"{sb.base_url}/api",
-        ("server", "token_url"): f"{sb.base_url}/api/oauth2/token",
-        ("application", "base_url"): sb.redirect_uri,   # the one registered redirect URI
-        ("application", "client_id"): sb.client_id,
-        ("application", "client_secret"): sb.client_secret,
+        ("server", "auth_url"): f"{sandbox.base_url}/api/oauth2/auth",
+        ("server", "rest_url"): f"{sandbox.base_url}/api",
+        ("server", "token_url"): f"{sandbox.base_url}/api/oauth2/token",
+        ("application", "base_url"): sandbox.redirect_uri,   # the one registered redirect URI
+        ("application", "client_id"): sandbox.client_id,
+        ("application", "client_secret"): sandbox.client_secret,
     })
     api = ExactApi(storage=storage)
     redirect = requests.get(api.create_auth_request_url(), allow_redirects=False)
@@ -59,28 +53,28 @@ def api(sb) -> ExactApi:
     return api
 
 
-def test_the_client_logs_in_and_selects_the_division(sb, api):
+def test_the_client_logs_in_and_selects_the_division(sandbox, api):
     choices, current = api.get_divisions()
-    assert current == sb.division and choices == {sb.division: "Demo Installatietechniek B.V."}
+    assert current == sandbox.division and choices == {sandbox.division: "Demo Installatietechniek B.V."}
     api.set_division(current)
-    assert api.storage.get_division() == sb.division
+    assert api.storage.get_division() == sandbox.division
 
 
-def test_the_client_refreshes_on_401_and_reads_every_page(sb, api):
-    api.set_division(sb.division)
-    sb.expire_tokens()
+def test_the_client_refreshes_on_401_and_reads_every_page(sandbox, api):
+    api.set_division(sandbox.division)
+    sandbox.expire_tokens()
     old_refresh_token = api.storage.get_refresh_token()
     rows = api.restv1(GET("sync/CRM/Accounts?$filter=Timestamp+gt+1L&$select=ID,Code,Name,Timestamp"))
     assert api.storage.get_refresh_token() != old_refresh_token
-    assert sb.calls["POST token"] == 2 and sb.calls["GET sync/CRM/Accounts"] == 4   # 401, then 3 pages
+    assert sandbox.calls["POST token"] == 2 and sandbox.calls["GET sync/CRM/Accounts"] == 4   # 401, then 3 pages
     assert len(rows) == 2100 == len({r["ID"] for r in rows})
-    assert {r["ID"] for r in rows} == set(sb.accounts)
+    assert {r["ID"] for r in rows} == set(sandbox.accounts)
 
 
-def test_the_client_reads_normal_pages_of_60_and_finds_a_padded_code(sb, api):
-    api.set_division(sb.division)
+def test_the_client_reads_normal_pages_of_60_and_finds_a_padded_code(sandbox, api):
+    api.set_division(sandbox.division)
     unblocked = api.relations.filter(filter="Blocked eq false")
-    assert len(unblocked) == sum(1 for a in sb.accounts.values() if not a["Blocked"])
-    assert sb.calls["GET crm/Accounts"] >= len(unblocked) // 60
+    assert len(unblocked) == sum(1 for a in sandbox.accounts.values() if not a["Blocked"])
+    assert sandbox.calls["GET crm/Accounts"] >= len(unblocked) // 60
     (found,) = api.relations.filter(relation_code="12")
     assert found["Code"] == "12".rjust(18)

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import Administration, guid4
+from tests.helpers.sandbox_http import Api
 
-from sandbox_helpers import Api
+pytestmark = pytest.mark.sandbox(customers=30, items=10)
 
 DELETED_SELECT = {"$select": "EntityKey,EntityType,DeletedDate,Timestamp"}
 
@@ -48,14 +48,8 @@ def test_generated_items_have_groups_ended_and_non_sales_items():
 
 
 @pytest.fixture
-def sb():
-    with Sandbox(customers=30, items=10) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def api(sb):
-    return Api(sb)
+def api(sandbox):
+    return Api(sandbox)
 
 
 def highest(api, path, **params) -> int:
@@ -68,12 +62,12 @@ def changed(api, path, since, select="ID,Timestamp") -> list[dict]:
     return rows
 
 
-def test_deleting_an_account_logs_it_and_its_addresses_in_sync_deleted(sb, api):
+def test_deleting_an_account_logs_it_and_its_addresses_in_sync_deleted(sandbox, api):
     since = highest(api, "sync/CRM/Accounts")
-    guid = next(iter(sb.accounts))
-    address = sb.admin.main_address(guid)["ID"]
-    sb.delete_account(guid)
-    assert guid not in sb.accounts and address not in sb.addresses
+    guid = next(iter(sandbox.accounts))
+    address = sandbox.admin.main_address(guid)["ID"]
+    sandbox.delete_account(guid)
+    assert guid not in sandbox.accounts and address not in sandbox.addresses
     deleted = changed(api, "sync/Deleted", since, DELETED_SELECT["$select"])
     assert {(d["EntityKey"], d["EntityType"]) for d in deleted} == {(guid, 2), (address, 3)}
     assert all(d["DeletedDate"].startswith("/Date(") for d in deleted)
@@ -83,49 +77,49 @@ def test_deleting_an_account_logs_it_and_its_addresses_in_sync_deleted(sb, api):
     assert guid not in {r["ID"] for r in changed(api, "sync/CRM/Accounts", 1)}
 
 
-def test_item_changes_and_deletes(sb, api):
+def test_item_changes_and_deletes(sandbox, api):
     since = highest(api, "sync/Logistics/Items")
-    guid = next(iter(sb.items))
-    new = sb.add_item(Code="NIEUW", Description="Nieuw artikel")
-    sb.update_item(guid, EndDate=sb.admin.today, Unit="pc")
-    assert sb.items[guid]["Unit"] == "pc      "
+    guid = next(iter(sandbox.items))
+    new = sandbox.add_item(Code="NIEUW", Description="Nieuw artikel")
+    sandbox.update_item(guid, EndDate=sandbox.admin.today, Unit="pc")
+    assert sandbox.items[guid]["Unit"] == "pc      "
     assert [r["ID"] for r in changed(api, "sync/Logistics/Items", since)] == [new, guid]
-    sb.delete_item(new)
+    sandbox.delete_item(new)
     deleted = changed(api, "sync/Deleted", since, "EntityKey,EntityType")
     assert [(d["EntityKey"], d["EntityType"]) for d in deleted] == [(new, 9)]
 
 
-def test_blocking_bumps_the_timestamp(sb, api):
+def test_blocking_bumps_the_timestamp(sandbox, api):
     since = highest(api, "sync/CRM/Accounts")
-    guid = next(g for g, a in sb.accounts.items() if not a["Blocked"])
-    sb.block_account(guid)
+    guid = next(g for g, a in sandbox.accounts.items() if not a["Blocked"])
+    sandbox.block_account(guid)
     assert [(r["ID"], r["Blocked"]) for r in changed(api, "sync/CRM/Accounts", since, "ID,Blocked")] == [(guid, True)]
 
 
-def test_account_and_main_address_mirror_each_other(sb, api):
-    guid = next(iter(sb.accounts))
-    address = sb.admin.main_address(guid)["ID"]
+def test_account_and_main_address_mirror_each_other(sandbox, api):
+    guid = next(iter(sandbox.accounts))
+    address = sandbox.admin.main_address(guid)["ID"]
     since = highest(api, "sync/CRM/Addresses")
-    sb.update_address(address, City="Liège", Country="BE")
-    assert sb.accounts[guid]["City"] == "Liège" and sb.accounts[guid]["Country"] == "BE "
-    sb.update_account(guid, AddressLine1="Grote Markt 1")
-    assert sb.addresses[address]["AddressLine1"] == "Grote Markt 1"
+    sandbox.update_address(address, City="Liège", Country="BE")
+    assert sandbox.accounts[guid]["City"] == "Liège" and sandbox.accounts[guid]["Country"] == "BE "
+    sandbox.update_account(guid, AddressLine1="Grote Markt 1")
+    assert sandbox.addresses[address]["AddressLine1"] == "Grote Markt 1"
     assert {r["ID"] for r in changed(api, "sync/CRM/Addresses", since)} == {address}
 
 
-def test_moving_the_division_renumbers_every_timestamp_lower(sb, api):
+def test_moving_the_division_renumbers_every_timestamp_lower(sandbox, api):
     before = highest(api, "sync/CRM/Accounts")
-    sb.move_division()
+    sandbox.move_division()
     assert changed(api, "sync/CRM/Accounts", before) == []
     rows = changed(api, "sync/CRM/Accounts", 1)
-    assert len(rows) == len(sb.accounts) and max(int(r["Timestamp"]) for r in rows) < before
+    assert len(rows) == len(sandbox.accounts) and max(int(r["Timestamp"]) for r in rows) < before
 
 
-def test_unknown_fields_and_records_are_refused(sb):
+def test_unknown_fields_and_records_are_refused(sandbox):
     with pytest.raises(TypeError, match="Colour"):
-        sb.add_customer(Colour="red")
+        sandbox.add_customer(Colour="red")
     with pytest.raises(KeyError):
-        sb.update_account("00000000-0000-4000-8000-000000000000", Name="x")
+        sandbox.update_account("00000000-0000-4000-8000-000000000000", Name="x")
 
 
 def test_fast_guids_are_uuid4_strings():

@@ -9,24 +9,19 @@ import pytest
 import requests
 
 from exactsync.sandbox import Sandbox
+from tests.helpers.sandbox_http import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
 
-from sandbox_helpers import REDIRECT_URI, Api, authorize, connect, error_value, exchange, token_call
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(customers=5, items=3) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(customers=5, items=3)
 
 
-def test_authorize_redirects_with_code_and_state(sb):
-    query = authorize(sb, state="abc")
+def test_authorize_redirects_with_code_and_state(sandbox):
+    query = authorize(sandbox, state="abc")
     assert query["state"] == "abc" and len(query["code"]) > 40
 
 
-def test_denied_consent_redirects_with_access_denied(sb):
-    sb.consent = "deny"
-    assert authorize(sb, state="abc") == {"error": "access_denied", "state": "abc"}
+def test_denied_consent_redirects_with_access_denied(sandbox):
+    sandbox.consent = "deny"
+    assert authorize(sandbox, state="abc") == {"error": "access_denied", "state": "abc"}
 
 
 @pytest.mark.parametrize("client_id, redirect_uri", [
@@ -37,26 +32,26 @@ def test_denied_consent_redirects_with_access_denied(sb):
     (None, "https://exactsync.example/Callback"),
     (None, "https://evil.example/callback"),
 ])
-def test_authorize_answers_anything_but_the_registered_redirect_uri_with_an_error_page(sb, client_id, redirect_uri):
-    answer = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
-        "client_id": client_id or sb.client_id, "redirect_uri": redirect_uri, "response_type": "code", "state": "s"})
+def test_authorize_answers_anything_but_the_registered_redirect_uri_with_an_error_page(sandbox, client_id, redirect_uri):
+    answer = requests.get(f"{sandbox.base_url}/api/oauth2/auth", allow_redirects=False, params={
+        "client_id": client_id or sandbox.client_id, "redirect_uri": redirect_uri, "response_type": "code", "state": "s"})
     assert (answer.status_code, answer.headers["Content-Type"]) == (400, "text/html; charset=utf-8")
     assert "Location" not in answer.headers and "<h1>Error</h1>" in answer.text
 
 
-def test_the_redirect_goes_to_the_registered_https_address_with_a_code_holding_an_exclamation_mark(sb):
-    answer = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
-        "client_id": sb.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "s"})
+def test_the_redirect_goes_to_the_registered_https_address_with_a_code_holding_an_exclamation_mark(sandbox):
+    answer = requests.get(f"{sandbox.base_url}/api/oauth2/auth", allow_redirects=False, params={
+        "client_id": sandbox.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "s"})
     assert answer.status_code == 302
     location = answer.headers["Location"]
     assert location.startswith("https://exactsync.example/callback?code=") and "%21" in location
-    assert "!" in authorize(sb)["code"]
+    assert "!" in authorize(sandbox)["code"]
 
 
 def test_one_https_redirect_uri_is_registered_per_app():
-    with Sandbox(customers=1, items=1, redirect_uri="https://intranet.example.nl/exact") as sb:
-        location = requests.get(f"{sb.base_url}/api/oauth2/auth", allow_redirects=False, params={
-            "client_id": sb.client_id, "redirect_uri": "https://intranet.example.nl/exact", "state": "s"}
+    with Sandbox(customers=1, items=1, redirect_uri="https://intranet.example.nl/exact") as sandbox:
+        location = requests.get(f"{sandbox.base_url}/api/oauth2/auth", allow_redirects=False, params={
+            "client_id": sandbox.client_id, "redirect_uri": "https://intranet.example.nl/exact", "state": "s"}
                                 ).headers["Location"]
         assert location.startswith("https://intranet.example.nl/exact?code=")
     for refused in ("http://exactsync.example/callback", "https://localhost/callback", "https://127.0.0.1/cb"):
@@ -80,77 +75,77 @@ def test_sandbox_serve_prints_the_registered_redirect_uri_and_refuses_an_http_on
     assert refused.returncode == 2 and "Exact registers only a public https address" in refused.stderr
 
 
-def test_code_exchange_gives_exacts_token_shape(sb):
-    answer = exchange(sb, authorize(sb)["code"])
+def test_code_exchange_gives_exacts_token_shape(sandbox):
+    answer = exchange(sandbox, authorize(sandbox)["code"])
     body = answer.json()
     assert answer.status_code == 200
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == "600"
     assert len(body["access_token"]) > 100 and len(body["refresh_token"]) > 100
-    assert sb.calls["POST token"] == 1
+    assert sandbox.calls["POST token"] == 1
 
 
-def test_a_code_works_once_and_only_with_its_redirect_uri(sb):
-    code = authorize(sb)["code"]
-    assert exchange(sb, code).status_code == 200
-    reused = exchange(sb, code)
+def test_a_code_works_once_and_only_with_its_redirect_uri(sandbox):
+    code = authorize(sandbox)["code"]
+    assert exchange(sandbox, code).status_code == 200
+    reused = exchange(sandbox, code)
     assert (reused.status_code, reused.text) == (400, "Bad Request")
-    other = token_call(sb, grant_type="authorization_code", code=authorize(sb)["code"],
+    other = token_call(sandbox, grant_type="authorization_code", code=authorize(sandbox)["code"],
                        redirect_uri="https://exactsync.example/elsewhere")
     assert other.status_code == 400
 
 
-def test_wrong_client_secret_is_invalid_client(sb):
-    answer = requests.post(f"{sb.base_url}/api/oauth2/token", data={
-        "grant_type": "authorization_code", "code": authorize(sb)["code"], "redirect_uri": REDIRECT_URI,
-        "client_id": sb.client_id, "client_secret": "wrong"})
+def test_wrong_client_secret_is_invalid_client(sandbox):
+    answer = requests.post(f"{sandbox.base_url}/api/oauth2/token", data={
+        "grant_type": "authorization_code", "code": authorize(sandbox)["code"], "redirect_uri": REDIRECT_URI,
+        "client_id": sandbox.client_id, "client_secret": "wrong"})
     assert answer.status_code == 400 and answer.json() == {"error": "invalid_client"}
 
 
-def test_refresh_too_early_is_refused_with_the_reason_header(sb):
-    tokens = connect(sb)
-    answer = token_call(sb, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+def test_refresh_too_early_is_refused_with_the_reason_header(sandbox):
+    tokens = connect(sandbox)
+    answer = token_call(sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert answer.status_code == 400
     assert answer.json() == {"error": "access_denied",
                              "error_description": "Rate limit exceeded: access_token not expired"}
     assert answer.headers["Reason"] == "TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired"
     # the refused refresh token is still good once the window opens
-    sb.expire_tokens()
-    assert token_call(sb, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200
+    sandbox.expire_tokens()
+    assert token_call(sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200
 
 
 def test_refresh_tokens_rotate_and_the_old_one_is_dead():
-    with Sandbox(customers=1, items=1, token_lifetime=20, refresh_window=30) as sb:
-        first = connect(sb)
-        second = token_call(sb, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    with Sandbox(customers=1, items=1, token_lifetime=20, refresh_window=30) as sandbox:
+        first = connect(sandbox)
+        second = token_call(sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
         assert second["refresh_token"] != first["refresh_token"]
         assert second["access_token"] != first["access_token"] and second["expires_in"] == "20"
-        old = token_call(sb, grant_type="refresh_token", refresh_token=first["refresh_token"])
+        old = token_call(sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"])
         assert old.status_code == 401
         assert old.json() == {"error": "unauthorized_client", "error_description": "Old refresh token used."}
-        assert Api(sb, second).get("system/Divisions").status_code == 200
-        assert Api(sb, first).get("system/Divisions").status_code == 401
+        assert Api(sandbox, second).get("system/Divisions").status_code == 200
+        assert Api(sandbox, first).get("system/Divisions").status_code == 401
 
 
-def test_unknown_refresh_token_is_invalid_grant(sb):
-    answer = token_call(sb, grant_type="refresh_token", refresh_token="made-up")
+def test_unknown_refresh_token_is_invalid_grant(sandbox):
+    answer = token_call(sandbox, grant_type="refresh_token", refresh_token="made-up")
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic abc"])
-def test_api_calls_need_a_valid_bearer_token(sb, authorization):
+def test_api_calls_need_a_valid_bearer_token(sandbox, authorization):
     headers = {"Accept": "application/json"} | ({"Authorization": authorization} if authorization else {})
-    answer = requests.get(f"{sb.base_url}/api/v1/current/Me", headers=headers)
+    answer = requests.get(f"{sandbox.base_url}/api/v1/current/Me", headers=headers)
     assert answer.status_code == 401
     assert set(answer.json()["error"]) == {"code", "message"} and error_value(answer)
 
 
-def test_expired_access_token_gets_401_until_refreshed(sb):
-    api = Api(sb)
+def test_expired_access_token_gets_401_until_refreshed(sandbox):
+    api = Api(sandbox)
     assert api.get("current/Me").status_code == 200
-    sb.expire_tokens()
+    sandbox.expire_tokens()
     assert api.get("current/Me").status_code == 401
-    api.tokens = token_call(sb, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"]).json()
+    api.tokens = token_call(sandbox, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"]).json()
     assert api.get("current/Me").status_code == 200
 
 

@@ -18,15 +18,10 @@ from exactsync.exact.scopes import SCOPES, scope_of
 from exactsync.sandbox import scopes as exact_says
 from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.store import get_state
+from tests.helpers.push import archived, connected_store, customer_codes, sales_item_codes
+from tests.helpers.sandbox_http import Api, error_value
 
-from push_helpers import archived, connected_store, customer_codes, fast_sandbox, sales_item_codes
-from sandbox_helpers import Api, error_value
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=5, customers=25, items=40) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(seed=5, customers=25, items=40, minutely_limit=10_000)
 
 
 def without(sandbox, scope: str) -> None:

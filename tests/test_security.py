@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 import exactsync
-from exactsync.sandbox import Sandbox
+from tests.helpers.connecting import connect, connected, point_config_at
 
-from exact_helpers import connect, connected, point_config_at
+pytestmark = pytest.mark.sandbox(seed=4, customers=15, items=12, minutely_limit=10_000)
 
 SOURCE = Path(exactsync.__file__).parent
 FILTER_LITERALS = {"quote", "guid", "int64", "int"}  # odata.quote/guid/int64, or int() for a whole number
@@ -43,12 +43,6 @@ class IssuedSecrets:
             return answer
 
         oauth.issue_code, oauth._grant = recorded_code, recorded_grant
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=4, customers=15, items=12, minutely_limit=10_000) as sb:
-        yield sb
 
 
 def exactsync_cli(config_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -12,23 +12,17 @@ from exactsync.app import App
 from exactsync.exact import ExactClient
 from exactsync.exact.scopes import SCOPES
 from exactsync.exact.tokens import TokenStore
-from exactsync.sandbox import Sandbox
 from exactsync.sandbox.data import INVENTED_TYPE
 from exactsync.settings_check import judge_document_type
 from exactsync.settings_text import label
 from exactsync.store import get_state
+from tests.helpers.language import english_in
+from tests.helpers.login import connect
 
-from language_helpers import english_in
-from sandbox_login import connect
+pytestmark = pytest.mark.sandbox(seed=5, customers=20, items=40, minutely_limit=10_000)
 
 GOOD = {"journal": "70", "work_time_item": "ART-00008", "travel_time_item": "ART-00009", "default_item": "",
         "item_groups": ["Arbeid", "KLEIN"], "memo": "both", "your_ref": "workorder_number", "pdfs": "both"}
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox(seed=5, customers=20, items=40, minutely_limit=10_000) as sb:
-        yield sb
 
 
 def check(run, sandbox, config_path, **changes):

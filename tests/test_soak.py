@@ -32,14 +32,13 @@ from exactsync import config as config_mod
 from exactsync.errors import ExactsyncError
 from exactsync.exact import ExactClient
 from exactsync.exact.tokens import TokenStore
-from exactsync.sandbox import FAULT_KINDS
-from exactsync.store import open_store
+from exactsync.sandbox import FAULT_KINDS, Sandbox
+from exactsync.store import open_store, outbox
 from exactsync.sync import steps
 from exactsync.workorders import lifecycle
-
-from push_helpers import connected_store, fast_sandbox, in_exact, run_push, sales_item_codes
-from sandbox_login import log_in
-from test_pull import expected_customers, expected_items, stored_customers, stored_items
+from tests.helpers.login import log_in
+from tests.helpers.pull import expected_customers, expected_items, stored_customers, stored_items
+from tests.helpers.push import connected_store, in_exact, run_push, sales_item_codes
 
 pytestmark = pytest.mark.slow  # a short soak takes half a minute; the long ones are also marked soak
 
@@ -316,14 +315,21 @@ class Soak:
         with self.sandbox.lock:
             self.sandbox.faults.clear()
         config_mod.update(config_mod.load(self.config_path), "exact", "timeout_seconds", TIMEOUT_SECONDS)
-        # until Exact can no longer be storing what a killed push left in flight
-        time.sleep(steps.exact_may_work_for(ExactClient.from_config(config_mod.load(self.config_path))))
+        self.wait_until_exact_is_done()
         for command in ("pull", "push", "pull"):
             self.quiet_run(command)
         for (number,) in self.db.execute("SELECT number FROM work_orders WHERE status = 'failed'").fetchall():
             self.quiet_run("push", "--retry", number)
         for command in ("push", "pull"):  # the last pull proves the Exact login still works
             self.quiet_run(command)
+
+    def wait_until_exact_is_done(self) -> None:
+        """Until push may look up every step a killed push left in flight, as push itself decides it (the
+        wall clock, the time since boot, the [exact] timeout): only then can Exact no longer be storing it."""
+        client = ExactClient.from_config(config_mod.load(self.config_path))
+        steps_outbox = steps.Outbox(self.db, client, time.time, steps.boot_clock)
+        later = [steps_outbox.look_up_from(row) for row in outbox.in_flight_steps(self.db) if row["last_status"] is None]
+        time.sleep(max([0.0] + [moment - time.time() for moment in later if moment is not None]))
 
     def quiet_run(self, *args: str) -> None:
         result = subprocess.run([sys.executable, "-m", "exactsync", "--config", str(self.config_path), *args],
@@ -371,7 +377,7 @@ class Soak:
 def soak(seed: int, operations: int, tmp_path: Path, monkeypatch) -> str:
     folder = tmp_path / f"seed{seed}"
     folder.mkdir()
-    with fast_sandbox(monkeypatch, seed=seed, customers=40, items=30) as sandbox:
+    with Sandbox(seed=seed, customers=40, items=30, minutely_limit=10_000) as sandbox:
         play = Soak(sandbox, folder, seed, monkeypatch)
         try:
             play.play(operations)

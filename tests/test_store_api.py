@@ -6,8 +6,7 @@ import pytest
 
 from exactsync.store import open_store, outbox, records, transaction, wipe, workorders
 from exactsync.workorders import lifecycle
-
-from factories import add_customer, add_item
+from tests.helpers.factories import add_customer, add_item
 
 
 @pytest.fixture

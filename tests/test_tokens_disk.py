@@ -16,9 +16,10 @@ from exactsync import config as config_mod
 from exactsync.exact import TokenStore
 from exactsync.exact.errors import TokenFileUnwritable
 from exactsync.exact.tokens import Tokens
+from tests.helpers.login import log_in
+from tests.helpers.push import connected_store
 
-from push_helpers import connected_store, fast_sandbox
-from sandbox_login import log_in
+pytestmark = pytest.mark.sandbox(customers=10, items=10, minutely_limit=10_000)
 
 INTACT = "the login on disk is intact (nothing was renewed)"
 PENDING = "the new login is saved in exactsync.db.tokens.json.tmp, which the next run puts in place"
@@ -130,11 +131,6 @@ def test_a_reservation_never_filled_is_not_a_login(tokens):
 
 
 # --- pull through the CLI, with the refresh due --------------------------------------------------------------
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, customers=10, items=10) as sb:
-        yield sb
 
 
 def refresh_due(sandbox, config) -> TokenStore:

@@ -5,10 +5,9 @@ import pytest
 from exactsync import log, wipe
 from exactsync.store import get_state, set_state, transaction, utcnow
 from exactsync.workorders import addresses, lifecycle
-
-from cli_results import ok
-from factories import add_customer
-from language_helpers import english_in
+from tests.helpers.cli_results import ok
+from tests.helpers.factories import add_customer
+from tests.helpers.language import english_in
 
 
 def fill(db, *, archived_status="sent", invoice_id="8c1b7f1e-0000-0000-0000-000000000001"):

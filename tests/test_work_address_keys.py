@@ -11,10 +11,11 @@ import pytest
 
 from exactsync import store
 from exactsync.store import open_store, set_state, utcnow
+from tests.helpers.cli_results import ok
+from tests.helpers.login import connect
+from tests.helpers.push import assert_exactly_once, sales_item_codes
 
-from cli_results import ok
-from push_helpers import assert_exactly_once, fast_sandbox, sales_item_codes
-from sandbox_login import connect
+pytestmark = pytest.mark.sandbox(seed=3, customers=12, items=30, minutely_limit=10_000)
 
 BEFORE = [m for m in store.MIGRATIONS if m[0] < "700"]
 
@@ -94,12 +95,6 @@ def test_every_work_address_gets_a_key_and_every_work_order_keeps_its_address(tm
         address(db, b, "Dubbel 1", key="exact:a1")
     db.execute("DELETE FROM customers WHERE id = ?", [c])
     assert db.execute("SELECT count(*) FROM work_addresses WHERE customer_id = ?", [c]).fetchone()[0] == 0
-
-
-@pytest.fixture
-def sandbox(monkeypatch):
-    with fast_sandbox(monkeypatch, seed=3, customers=12, items=30) as sb:
-        yield sb
 
 
 def test_an_upgraded_store_pulls_and_sends_what_was_queued(sandbox, config_path, run, monkeypatch):

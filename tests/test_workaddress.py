@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cli_results import ok, refused
-from factories import add_customer
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer
 
 
 @pytest.fixture

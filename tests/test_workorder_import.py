@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cli_results import ok, refused
-from factories import add_customer, add_item
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from pypdf import PdfReader
 
 from exactsync import config as config_mod
 from exactsync.workorders import details, forms_pdf, pdf, workorder_pdf
-
-from cli_results import ok, refused
-from factories import add_customer, add_item
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
 
 COMPANY = "Installatiebedrijf Müller B.V."
 

@@ -12,9 +12,8 @@ from exactsync import config as config_mod
 from exactsync.store import get_state
 from exactsync.workorders.lifecycle import MAX_ORDER_MINUTES
 from exactsync.workorders.lookup import MAX_QUANTITY, WorkOrderError, parse_quantity, quantity_text
-
-from cli_results import ok, refused
-from factories import add_customer, add_item
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
 
 
 @pytest.fixture

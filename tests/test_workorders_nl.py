@@ -11,13 +11,13 @@ import pytest
 from exactsync import config as config_mod
 from exactsync import i18n, log
 from exactsync.exact import TokenStore
+from exactsync.sandbox import Sandbox
 from exactsync.workorders import lifecycle
 from exactsync.workorders.lookup import MAX_BOOKING_MINUTES
-
-from cli_results import ok, refused
-from factories import add_customer, add_item
-from language_helpers import english_in as tell_tale_words
-from push_helpers import connected_store, fast_sandbox
+from tests.helpers.cli_results import ok, refused
+from tests.helpers.factories import add_customer, add_item
+from tests.helpers.language import english_in as tell_tale_words
+from tests.helpers.push import connected_store
 
 # "of" is Dutch too ("or"), as in "verlopen of ingetrokken".
 DUTCH_TOO = {"of"}
@@ -123,7 +123,7 @@ def test_an_empty_store_file_is_refused_in_dutch(tmp_path, run, config_path):
 
 
 def test_an_expired_login_is_told_in_dutch(monkeypatch, config_path, run):
-    with fast_sandbox(monkeypatch, seed=3, customers=2, items=2) as sandbox:
+    with Sandbox(seed=3, customers=2, items=2, minutely_limit=10_000) as sandbox:
         config, db = connected_store(sandbox, config_path)
         db.close()
         tokens = TokenStore.beside(config_mod.load(config_path).store_path)

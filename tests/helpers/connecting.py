@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from exactsync import config as config_mod
 from exactsync.demo import address_landed_on
-
-import sandbox_login
+from tests.helpers import login
 
 
 def point_config_at(config_path, sandbox, **settings) -> config_mod.Config:
@@ -57,4 +56,4 @@ def connected(config_path) -> Connected:
 
 def log_in(sandbox, config) -> None:
     """The consent round trip without the CLI: what `connect` leaves behind, tokens on disk."""
-    sandbox_login.log_in(config)
+    login.log_in(config)

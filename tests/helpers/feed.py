@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_results import ok
+from tests.helpers.cli_results import ok
 
 
 def export(run, *args: str) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -11,23 +10,12 @@ from decimal import Decimal
 
 from exactsync import config as config_mod
 from exactsync.exact import ExactClient
-from exactsync.sandbox import Sandbox, server
 from exactsync.sandbox.data import AMSTERDAM
 from exactsync.settings_check import verified_settings
 from exactsync.store import open_store
 from exactsync.sync import pull, push, steps
 from exactsync.workorders import lifecycle
-
-from sandbox_login import connect
-
-
-@contextlib.contextmanager
-def fast_sandbox(monkeypatch, **kwargs):
-    """A sandbox that answers without Nagle's delay: it sends headers and body as two
-    writes, so every call would wait ~40 ms for the client's delayed ACK."""
-    monkeypatch.setattr(server.Handler, "disable_nagle_algorithm", True)
-    with Sandbox(minutely_limit=10_000, **kwargs) as sandbox:
-        yield sandbox
+from tests.helpers.login import connect
 
 
 def sales_item_codes(sandbox) -> list[str]:
@@ -134,3 +122,17 @@ def assert_exactly_once(sandbox, db, numbers, pdf_kinds=("Werkbon", "Formulieren
         assert invoice["Description"] == f"Werkbon {number}"
         linked = [d["ID"] for d in sandbox.documents.values() if d["Subject"] == f"Werkbon {number}"]
         assert [invoice["Document"]] == (linked if pdf_kinds else [None]), (number, invoice["Document"])
+
+
+def cheap_pdfs(monkeypatch) -> None:
+    """Rendering costs ~0.3 s a PDF; where the content does not matter, a stand-in will do."""
+    for kind in push.PDF_RENDERERS:
+        monkeypatch.setitem(push.PDF_RENDERERS, kind, lambda db, number, company: b"%PDF-1.4 " + number.encode())
+
+
+def unknown_in_exact(db, number: str, n: int = 255) -> None:
+    """Give the work order's customer an Exact ID that Exact does not know: Exact answers 500."""
+    guid = f"00000000-0000-4000-8000-{n:012x}"
+    customer = db.execute("SELECT customer_exact_id FROM work_orders WHERE number = ?", [number]).fetchone()[0]
+    db.execute("UPDATE customers SET exact_id = ? WHERE exact_id = ?", [guid, customer])
+    db.execute("UPDATE work_orders SET customer_exact_id = ? WHERE number = ?", [guid, number])

@@ -1,7 +1,6 @@
 """Connecting a store to a sandbox the way `exactsync connect` does it, through the same functions,
 with a stand-in for the admin: the browser opens the login address (the sandbox consents by itself)
-and the address it lands on is pasted. For tests and the benches (which import this module as
-`tests.sandbox_login`, so it imports nothing from the other test helpers).
+and the address it lands on is pasted. For tests and the benches.
 """
 
 from __future__ import annotations
