@@ -160,6 +160,16 @@ def test_each_endpoint_exactsync_calls_has_its_scope():
     assert scope_of("current/Me") is None
 
 
+def test_every_endpoint_the_sandbox_serves_has_a_scope_but_those_exact_lists_without():
+    """An endpoint missing from the tables would never be checked by check-settings, nor refused by the
+    sandbox for a missing scope (sync/SalesInvoice/SalesInvoices was, when pull began to read it)."""
+    from exactsync.sandbox.schema import ENTITIES
+
+    without = ["current/Me", "hrm/Divisions"]  # Exact's reference lists them with no scope ("-")
+    assert [e.path for e in ENTITIES if exact_says.scope_of(e.path) is None] == without
+    assert [e.path for e in ENTITIES if scope_of(e.path) is None] == without
+
+
 def test_the_client_names_the_scope_exact_states_for_every_endpoint_it_calls():
     """Two tables on purpose: the sandbox states Exact's facts with their evidence, the client what it
     needs; a wrong fact in either shows up here instead of being mirrored."""
