@@ -111,6 +111,27 @@ def test_the_archiving_entry_again_after_push_changes_nothing(run, db, tmp_path,
         "fix them in the file and import it again"]))
 
 
+def test_the_archiving_entry_again_after_its_customer_and_item_left_exact_changes_nothing(run, db, tmp_path, shop):
+    """Blocked in Exact, then removed by cleanup after the work order was sent: the same entry is still
+    that work order, not a new one to check against today's customers and items."""
+    archived = {**COMPLETED, "status": "archived"}
+    ok(run("workorder", "import", write(tmp_path, [archived])))
+    db.execute("UPDATE work_orders SET status = 'sent' WHERE number = 'WO00001'")
+    db.execute("UPDATE customers SET active = 0, inactive_reason = 'blocked' WHERE code = '25'")
+    db.execute("UPDATE items SET active = 0 WHERE code = 'M100'")
+    db.conn.commit()
+    result = run("workorder", "import", write(tmp_path, [dict(reversed(archived.items()))]))  # keys in another order
+    assert ok(result) == "WO00001"
+    assert "0 work orders created, 0 updated, 1 unchanged" in result.stderr
+    with db.conn:  # as cleanup removes it: work orders keep their own copy of the customer
+        db.execute("UPDATE work_orders SET customer_id = NULL")
+        db.execute("DELETE FROM work_addresses WHERE customer_id = ?", [shop["customer"]["id"]])
+        db.execute("DELETE FROM customers WHERE code = '25'")
+    assert ok(run("workorder", "import", write(tmp_path, [archived]))) == "WO00001"
+    changed = write(tmp_path, [{**archived, "description": "Iets anders"}])
+    assert run("workorder", "import", changed).exit_code == 1  # a change is still checked, and refused
+
+
 def test_a_status_only_moves_forward(run, db, tmp_path, shop):
     ok(run("workorder", "import", write(tmp_path, [COMPLETED])))
     path = write(tmp_path, [{**COMPLETED, "status": "open"}])

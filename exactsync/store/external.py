@@ -15,6 +15,11 @@ def set_external_id(db: sqlite_utils.Database, number: str, external_id: str) ->
     db.execute("UPDATE work_orders SET external_id = ? WHERE number = ?", [external_id, number])
 
 
+def set_import_digest(db: sqlite_utils.Database, number: str, digest: str) -> None:
+    """The entry the work order now stands as. Runs inside the caller's transaction, with importing it."""
+    db.execute("UPDATE work_orders SET import_digest = ? WHERE number = ?", [digest, number])
+
+
 def remove_forms(db: sqlite_utils.Database, order_id: int) -> None:
     """Delete the work order's forms and their answers. Runs inside the caller's transaction, with
     filling in the forms that replace them."""

@@ -229,6 +229,11 @@ def _m950_division_only_in_the_config(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM state WHERE key = 'division'")
 
 
+def _m960_import_digest(db: sqlite_utils.Database) -> None:
+    """The digest of the import entry a work order was last brought to by the field app: the same entry
+    sent again is a no-op without checking it again (its customer may since have left Exact)."""
+    db.execute("ALTER TABLE work_orders ADD COLUMN import_digest TEXT")
+
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
@@ -245,4 +250,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("920_drafts_in_exact", _m920_drafts_in_exact),
     ("940_change_feed", _m940_change_feed),
     ("950_division_only_in_the_config", _m950_division_only_in_the_config),
+    ("960_import_digest", _m960_import_digest),
 ]

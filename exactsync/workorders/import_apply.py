@@ -88,7 +88,14 @@ def _apply(db: sqlite_utils.Database, outcome: Outcome, prefix: str, each: bool)
 
 
 def _store(db: sqlite_utils.Database, outcome: Outcome, prefix: str) -> tuple[str, str]:
-    """(number, created, updated or unchanged)."""
+    """(number, created, updated or unchanged); an entry with an external_id is remembered by its digest."""
+    number, result = _stored(db, outcome, prefix)
+    if outcome.entry.get("external_id") is not None:
+        external.set_import_digest(db, number, outcome.digest)
+    return number, result
+
+
+def _stored(db: sqlite_utils.Database, outcome: Outcome, prefix: str) -> tuple[str, str]:
     order, entry = outcome.order, outcome.entry
     if order is None:
         return _store_entry(db, entry, prefix), "created"

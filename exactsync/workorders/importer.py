@@ -9,6 +9,7 @@ import_apply.py stores what passed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,19 +141,34 @@ class Outcome:
     differ: list[str] = field(default_factory=list)  # what the entry changes on that work order
     result: str = "refused"
     number: str | None = None
+    digest: str | None = None  # of the entry as sent (entry_digest)
+
+
+def entry_digest(entry) -> str:
+    """The entry as sent, whatever the order of its keys: the same entry sent again has the same digest."""
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
-    """Check every entry, and an entry with a known external_id against its work order."""
+    """Check every entry, and an entry with a known external_id against its work order. An entry its
+    work order was last brought to is a no-op as it stands: checking it again could refuse it for what
+    changed since (a customer blocked in Exact after its work order was archived)."""
     outcomes: list[Outcome] = []
     first_of: dict[str, int] = {}
     for index, entry in enumerate(entries):
         check, where = _Checker(), msg("entry {index}", index=index)
+        digest = entry_digest(entry)
+        known = _known_by_digest(db, entry, digest)
+        if known is not None and known["external_id"] not in first_of:
+            first_of[known["external_id"]] = index
+            outcomes.append(Outcome(index, {"external_id": known["external_id"]}, [], known, digest=digest))
+            continue
         _refuse_not_text(check, where, entry, _field)
         if check.problems:  # no check may store or show a string that is not text
             outcomes.append(Outcome(index, {}, check.problems))
             continue
-        outcome = Outcome(index, _check_entry(db, check, where, entry), check.problems)
+        outcome = Outcome(index, _check_entry(db, check, where, entry), check.problems, digest=digest)
         external_id = outcome.entry.get("external_id")
         if external_id is not None and external_id in first_of:
             check.problem(_field(where, "external_id"), msg(
@@ -164,6 +180,15 @@ def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
                 _against_known(db, check, where, outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+def _known_by_digest(db: sqlite_utils.Database, entry, digest: str) -> dict | None:
+    """The work order `entry` names by its external_id, when it was last brought to this very entry."""
+    external_id = entry.get("external_id") if isinstance(entry, dict) else None
+    if not isinstance(external_id, str) or not_text_at(external_id) is not None:
+        return None
+    order = external.work_order_by_external_id(db, external_id)
+    return order if order is not None and order["import_digest"] == digest else None
 
 
 def _against_known(db: sqlite_utils.Database, check: _Checker, where: Msg, outcome: Outcome) -> None:
