@@ -71,3 +71,26 @@ def test_a_record_pull_deactivates_gets_the_action_that_fits_the_reason(reason, 
     assert action.startswith("none: it can no longer be picked for new work orders (Exact leads)")
     fitting = FITTING[reason][column]
     assert (fitting in action) if fitting else not re.search(r"wrong", action)
+
+
+@pytest.mark.parametrize("reason", mapping.REASONS)
+def test_a_new_work_order_refused_for_its_customer_or_item_gets_the_action_that_fits_the_reason(db, reason):
+    from exactsync.workorders.lookup import WorkOrderError, usable_customer, usable_item
+    from tests.helpers.factories import add_customer, add_item
+
+    stored = reason.format(**SAMPLE)
+    add_customer(db, "25", "Bakkerij", active=False)
+    add_item(db, "M1", active=False)
+    db.execute("UPDATE customers SET inactive_reason = ?", [stored])
+    db.execute("UPDATE items SET inactive_reason = ?", [stored])
+    for kind, use, code, fitting in (("customer", usable_customer, "25", FITTING[reason][0]),
+                                     ("item", usable_item, "M1", FITTING[reason][1])):
+        with pytest.raises(WorkOrderError) as refused:
+            use(db, code)
+        said = str(refused.value)
+        assert said.endswith(f"choose another {kind}"), said  # another one is always a way out
+        fix = fitting.replace(" (Bakkerij)", "").replace("'M1'", "M1")
+        if fix:
+            assert fix in said, said
+        else:  # nothing in Exact brings it back: only another one
+            assert said.rsplit(": ", 1)[1] == f"choose another {kind}", said

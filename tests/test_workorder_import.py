@@ -107,14 +107,14 @@ def test_one_bad_entry_rejects_the_file_with_every_problem(run, db, tmp_path, sh
         "  entry 5, hours[1]: must be an object with kind, minutes, employee",
         "  entry 5, materials[0].item: item 'X9' is not an item from Exact: choose an item pulled from Exact "
         "(one added there arrives with the next exactsync pull)",
-        "  entry 5, materials[1].item: item 'OLD' is inactive in Exact: choose another item, or make it active "
-        "in Exact",
+        "  entry 5, materials[1].item: item 'OLD' is inactive in Exact: make item OLD active in Exact again, or "
+        "choose another item",
         "  entry 5, materials[1].quantity: quantity must be a number above 0 such as 1.5, got '-2'",
         "  entry 5, forms[0].answers: must be an object of question: answer, with at least one",
         "  entry 5, forms[1].name: the form name must not be empty",
         "  entry 5, forms[1].answers.q: the answer must be text or a number",
-        "  entry 6, customer: customer 30 (Klant 30) is inactive in Exact: make it active in Exact, or choose "
-        "another customer",
+        "  entry 6, customer: customer 30 (Klant 30) is inactive in Exact: make customer 30 active in Exact "
+        "again, or choose another customer",
         "  entry 6, work_address: unknown field 'zip' (known: name, street, postcode, city, country)",
         "  entry 6, work_address.street: the street must not be empty",
         "  entry 7, work_address: customer 40 (Klant 40) has no work address: add one with exactsync workaddress "

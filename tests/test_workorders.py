@@ -128,7 +128,8 @@ def _unchanged(db):
     (["create", "--customer", "99", "--description", "x"],
      "customer 99 does not exist: check the code in Exact; a customer added there arrives with the next exactsync pull"),
     (["create", "--customer", "30", "--description", "x"],
-     "customer 30 (Klant 30) is inactive in Exact: make it active in Exact, or choose another customer"),
+     "customer 30 (Klant 30) is inactive in Exact: make customer 30 active in Exact again, or choose another "
+     "customer"),
     (["create", "--customer", "31", "--description", "x"],
      "customer 31 (Klant 31) was created locally, not in Exact: only customers from Exact can be invoiced; "
      "add the customer in Exact and run exactsync pull"),
@@ -158,7 +159,7 @@ def _unchanged(db):
      "item 'LOCAL' is not an item from Exact: choose an item pulled from Exact (one added there arrives with the "
      "next exactsync pull)"),
     (["add-material", "WO00001", "OLD", "1"],
-     "item 'OLD' is inactive in Exact: choose another item, or make it active in Exact"),
+     "item 'OLD' is inactive in Exact: make item OLD active in Exact again, or choose another item"),
     (["add-material", "WO00001", "M100", "0"], "quantity must be a number above 0 such as 1.5, got '0'"),
     (["add-material", "WO00001", "M100", "abc"], "quantity must be a number above 0 such as 1.5, got 'abc'"),
     (["add-material", "WO00001", "M100", "inf"], "quantity must be a number above 0 such as 1.5, got 'inf'"),

@@ -72,12 +72,25 @@ def usable_customer(db: sqlite_utils.Database, code: str) -> dict:
             "customer {customer} was created locally, not in Exact: only customers from Exact can be "
             "invoiced; add the customer in Exact and run exactsync pull", customer=label))
     if not customer["active"]:
-        inactive = msg("customer {customer} is inactive in Exact", customer=label)
-        if customer["inactive_reason"]:
-            inactive = msg("{inactive} ({reason})", inactive=inactive,
-                           reason=mapping.reason_message(customer["inactive_reason"]))
-        raise WorkOrderError(msg("{inactive}: make it active in Exact, or choose another customer", inactive=inactive))
+        inactive = _inactive(msg("customer {customer} is inactive in Exact", customer=label),
+                             customer["inactive_reason"])
+        raise WorkOrderError(_or_another(inactive, mapping.fix_for("customer", customer["inactive_reason"],
+                                                                     customer["code"].strip()),
+                                         msg("choose another customer")))
     return customer
+
+
+def _inactive(inactive: Msg, reason: str) -> Msg:
+    return msg("{inactive} ({reason})", inactive=inactive, reason=mapping.reason_message(reason)) if reason \
+        else inactive
+
+
+def _or_another(inactive: Msg, fix: Msg | None, another: Msg) -> Msg:
+    """Why a customer or item cannot be chosen, with what can be done: the fix its reason allows
+    (none for one deleted in Exact), or another one."""
+    if fix is None:
+        return msg("{inactive}: {another}", inactive=inactive, another=another)
+    return msg("{inactive}: {fix}, or {another}", inactive=inactive, fix=fix, another=another)
 
 
 def customer_label(customer: dict) -> str:
@@ -94,8 +107,9 @@ def usable_item(db: sqlite_utils.Database, code: str) -> dict:
             "item '{code}' is not an item from Exact: choose an item pulled from Exact "
             "(one added there arrives with the next exactsync pull)", code=typed))
     if not item["active"]:
-        raise WorkOrderError(msg("item '{code}' is inactive in Exact: choose another item, or make it active in Exact",
-                                 code=typed))
+        inactive = _inactive(msg("item '{code}' is inactive in Exact", code=typed), item["inactive_reason"])
+        raise WorkOrderError(_or_another(inactive, mapping.fix_for("item", item["inactive_reason"], typed),
+                                         msg("choose another item")))
     return item
 
 
