@@ -169,6 +169,6 @@ def test_every_offline_command_in_dutch_has_no_english(run, db, config_path, tmp
     assert words == set(), shown
     for read in ("ingepland voor Jan op 08-12-2026 om 08:30", "(1 antwoord)", "Jan 08-12-2026 08:30", "0,25",
                  "aantal 1.500 is op twee manieren te lezen", "│ Artikelgroepen   │ Arbeid, Materialen │", "1 regel",
-                 "[j/N]: nee\nAfgebroken.", "Aanmelding bij Exact", "1 materiaalregel, 1 antwoord, 1 formulier"):
+                 "[j/N]: nee\nAfgebroken.", "aanmelding bij Exact", "1 materiaalregel, 1 antwoord, 1 formulier"):
         assert read in shown, read
     assert "2026-12-08" not in shown and "['" not in shown and "item_groups" not in shown
