@@ -78,9 +78,10 @@ class HighWater:
     def before_call(self, number: str) -> int:
         """Count a call for work order `number` about to go out in the file (whole, synced); the count to
         keep in the store."""
-        count = max(self.inside(), self.outside() or 0) + 1
+        calls, highest = _read(self.path) or (0, 0)  # read once: the file is read before every creating call
+        count = max(self.inside(), calls) + 1
         if self.path is not None:
-            highest = max(last_number_sent(self.db), sequence_of(number))
+            highest = max(highest, sequence_of(number))
             building = self.path.with_name(self.path.name + ".new")
             try:
                 fd = open_private(building)
