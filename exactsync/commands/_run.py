@@ -4,8 +4,9 @@ call budget, records the outcome in the log and for `status`, pings the heartbea
 exit code and what is printed.
 
 Printed: on a terminal, all of it, as each command says it. Without one (cron), only what needs a
-person, so cron's MAILTO mails exactly then: the error rows the run wrote, a failure (`Error: ...`,
-exit 1), and the first skipped run of the day while the integration is not active. A run that
+person, so cron's MAILTO mails exactly then: the error rows the run wrote, the warnings that ask for
+a decision (DECISIONS), a failure (`Error: ...`, exit 1), and the first skipped run of the day while the
+integration is not active. A run that
 finds another busy, or Exact's daily limit spent, needs nobody: it exits 0 and says nothing.
 """
 
@@ -149,8 +150,9 @@ def _finish(db: sqlite_utils.Database, run: Run, heartbeat: Heartbeat, since: in
     # The failure itself comes last as `Error: ...`; its own row would only say it twice.
     for_a_person = [r for r in reversed(rows) if (r["kind"] == "error" or r["message_key"] in DECISIONS)
                     and not (failure and r["message"] == str(failure))]
-    run.finish([_with_action(r) for r in for_a_person])
-    said = [_with_action(r) for r in for_a_person if r["kind"] == "error"]
+    lines = [(r["kind"], _with_action(r)) for r in for_a_person]
+    run.finish([line for _kind, line in lines])
+    said = [line for kind, line in lines if kind == "error"]
     said += [msg("Error: {message}", message=str(failure)).render()] if failure else []
     with contextlib.suppress(sqlite3.DatabaseError):
         heartbeat.finish("\n".join(said) if said else None)
