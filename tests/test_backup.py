@@ -4,7 +4,6 @@ that a push is writing; an existing file kept unless --force; a clear exit 1 whe
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -16,20 +15,13 @@ import pytest
 from exactsync import config as config_mod
 from exactsync import log, store
 from tests.helpers.push import archived, connected_store, customer_codes, sales_item_codes
+from tests.helpers.stores import rows_of
 
 pytestmark = pytest.mark.sandbox(seed=9, customers=30, items=30, minutely_limit=10_000)
 
 
 def store_path(config_path):
     return config_mod.load(config_path).store_path
-
-
-def rows_of(path, sql):
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def assert_whole_store(path):

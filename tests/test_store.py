@@ -14,6 +14,7 @@ import pytest
 from exactsync import config as config_mod
 from exactsync import log, store
 from exactsync.errors import StoreError
+from tests.helpers.stores import rows_of
 
 
 def test_migrations_on_an_empty_store(tmp_path):
@@ -250,8 +251,7 @@ def _fill(disk):
 
 
 def _log_rows(disk):
-    conn = sqlite3.connect(f"file:{disk / 'exactsync.db'}?mode=ro", uri=True)
-    return conn.execute("SELECT message FROM log").fetchall()
+    return rows_of(disk / "exactsync.db", "SELECT message FROM log")
 
 
 def test_a_full_disk_at_opening_says_free_space_and_keeps_the_store(small_disk, tmp_path, run):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import stat
 
 import pytest
@@ -14,6 +13,7 @@ from exactsync import config as config_mod
 from exactsync import store
 from exactsync.errors import StoreError
 from exactsync.store import upgrade
+from tests.helpers.stores import rows_of
 
 PREVIOUS_RELEASE = "900_log_message_keys"
 
@@ -40,14 +40,6 @@ def previous_release_store(store_path, monkeypatch):
     db.close()
     monkeypatch.setattr(store.db, "MIGRATIONS", store.MIGRATIONS)
     return store_path
-
-
-def rows_of(path, sql):
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_store_of_the_previous_release_is_backed_up_then_migrated(previous_release_store, run):
