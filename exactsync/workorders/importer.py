@@ -158,9 +158,8 @@ def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
     first_of: dict[str, int] = {}
     for index, entry in enumerate(entries):
         check, where = _Checker(), msg("entry {index}", index=index)
-        digest = entry_digest(entry)
-        known = _known_by_digest(db, entry, digest)
-        if known is not None and known["external_id"] not in first_of:
+        digest, known = entry_digest(entry), _named_work_order(db, entry)
+        if known is not None and known["import_digest"] == digest and known["external_id"] not in first_of:
             first_of[known["external_id"]] = index
             outcomes.append(Outcome(index, {"external_id": known["external_id"]}, [], known, digest=digest))
             continue
@@ -177,22 +176,23 @@ def check_entries(db: sqlite_utils.Database, entries: list) -> list[Outcome]:
         elif external_id is not None:
             first_of[external_id] = index
             if not check.problems:
-                _against_known(db, check, where, outcome)
+                _against_known(db, check, where, outcome, known)
         outcomes.append(outcome)
     return outcomes
 
 
-def _known_by_digest(db: sqlite_utils.Database, entry, digest: str) -> dict | None:
-    """The work order `entry` names by its external_id, when it was last brought to this very entry."""
+def _named_work_order(db: sqlite_utils.Database, entry) -> dict | None:
+    """The work order the entry names by its external_id as sent, None when it names none."""
     external_id = entry.get("external_id") if isinstance(entry, dict) else None
     if not isinstance(external_id, str) or not_text_at(external_id) is not None:
         return None
-    order = external.work_order_by_external_id(db, external_id)
-    return order if order is not None and order["import_digest"] == digest else None
+    return external.work_order_by_external_id(db, external_id)
 
 
-def _against_known(db: sqlite_utils.Database, check: _Checker, where: Msg, outcome: Outcome) -> None:
-    outcome.order = external.work_order_by_external_id(db, outcome.entry["external_id"])
+def _against_known(db: sqlite_utils.Database, check: _Checker, where: Msg, outcome: Outcome,
+                   known: dict | None) -> None:
+    """`known`: the work order the entry's checked external_id names, looked up as it came in."""
+    outcome.order = known
     if outcome.order is None:
         return
     outcome.differ = reimport.differences(db, outcome.order, outcome.entry)
